@@ -1,0 +1,158 @@
+// The contract of the configuration: one immutable, validated snapshot of $JOINCONFIG that the rest of
+// the server reads. Loading never throws for a problem in a file: every problem is collected with its
+// place, and a load that has errors yields no snapshot (the running one stays in force).
+
+/** A problem found while loading, with its place (1-based line and column). */
+export interface Problem {
+  severity: 'error' | 'warning';
+  file: string; // path as opened, e.g. "/etc/join/nets"
+  line: number; // 0 when the problem concerns the file as a whole (e.g. unreadable)
+  column: number;
+  /** What was found and what was expected, e.g. "expected an address range like 10.1.0.5-10.1.0.9". */
+  message: string;
+}
+
+/** Where a server.pcy value came from: "default" or "file:line". */
+export type ValueSource = string;
+
+/**
+ * Every server.pcy keyword (joind-spec.md section 2) with its value. Durations are in the unit of the
+ * keyword: seconds, except ping_timeout which is milliseconds. Keywords whose spelling the original
+ * documents do not show carry the spelling we chose (documented in docs/ as such).
+ */
+export interface Policy {
+  provisional_ttl: number; // seconds, default 60
+  free_list_size: number; // default 8
+  default_ttl: number; // seconds, default 86400
+  name_service: 'dns' | 'local' | 'nis' | 'nis+'; // default 'dns'
+  name_service_updateable: boolean; // default off
+  assign_name_by_hwaddr: boolean; // default off
+  assign_name_by_ipaddr: boolean; // default ON
+  accept_client_name: boolean; // default off
+  ignore_name_owner: boolean; // default off (GUI "Ignore Name Owner"; spelling ours)
+  support_bootp: boolean; // default ON
+  dynamic_bootp: boolean; // default off; also spelled bootp_addr_from_pool
+  bp_auto_extension: number; // seconds, default 0 (permanent BOOTP leases)
+  ping_timeout: number; // MILLISECONDS, default 500; 0 = no ping
+  auto_reread: boolean; // default ON
+  check_bootp_client_net: boolean; // default off
+  ping_bootp_clients: boolean; // default off
+  reply_to_relay_on_local_net: boolean; // default off (GUI "Reply to Relay On Local Net"; spelling ours)
+  auto_release: boolean; // default off
+  auto_sync_dbs: boolean; // default ON in joind-TS (fsync before ACK; see docs), GUI default was off
+  dns_tracks_dhcp_lease: boolean; // default off
+  canonical_name: string | null; // default null = os.hostname() (GUI "Canonical Name"; spelling ours)
+  expand_bootp_packet: boolean; // default off (GUI "Expand BOOTP Packet"; spelling ours)
+  registered_clients_only: boolean; // default off; also spelled registered_hosts_only
+  bootfile_not_sent_as_option: boolean; // default off
+  force_broadcast_reply: boolean; // default off
+  ignore_hardware_type: boolean; // default off
+  listen_on_ppp: boolean; // default off (GUI "Listen on PPP Interfaces"; spelling ours)
+  min_bootp_packet_size: number; // bytes, default 300 (GUI "Min BOOTP Packet Size"; spelling ours)
+  send_options_in_offer: boolean; // default ON (GUI "Send Options in DHCP Offer"; spelling ours)
+}
+
+/** An inclusive address range [start, end]. */
+export interface AddressRange {
+  start: number;
+  end: number;
+}
+
+/** One owner's share of a network in `nets`. */
+export interface NetOwner {
+  owner: string; // host name or address text, as written
+  ours: boolean; // whether the owner is this server (by canonical name, host name or any own address)
+  ranges: AddressRange[];
+  source: string; // "file:line" of the line that named this owner
+}
+
+/** A network of `nets`, with its mask from `netmasks` (or classful). */
+export interface NetworkConfig {
+  address: number; // network number
+  mask: number;
+  prefixLength: number;
+  owners: NetOwner[];
+  /** The ranges this server allocates from (union of the owners that are us), sorted, disjoint. */
+  ourRanges: AddressRange[];
+  source: string; // "file:line" of the network's first line
+}
+
+export interface NetmaskEntry {
+  network: number;
+  mask: number;
+  source: string;
+}
+
+export interface NamePool {
+  domain: string;
+  owner: string;
+  ours: boolean;
+  prefix: string | null; // generated names are prefix + N + "d"
+  names: string[]; // in file order
+  source: string;
+}
+
+/**
+ * A dhcpcap/bootptab tag value, in the JS type that the codec's encoder takes for the DHCP option the tag
+ * maps to: number for integers and single addresses, number[] for address and integer lists,
+ * Array<[number, number]> for address pairs, boolean for Booleans and 0/1 switches, string for strings,
+ * Buffer for opaque bytes (and for `ha`, the hardware address). `'auto'` for `to` and `bs` written as auto.
+ */
+export type TagValue = number | number[] | Array<[number, number]> | boolean | string | Buffer | 'auto';
+
+/** The scope an entry applies to (joind-spec.md section 5.2), taken from its ht/ha, ck, nw and ct tags. */
+export interface EntryScope {
+  hardware?: { htype: number; address: Buffer }; // ht + ha
+  clientId?: Buffer; // ck
+  network?: number; // nw
+  vendorClass?: string; // ct
+}
+
+/** One dhcpcap entry after `tc=` inclusion and `tg@` cancellation. */
+export interface CapEntry {
+  label: string;
+  template: boolean; // label starts with '.': only used through tc=
+  scope: EntryScope;
+  /** Tag → value; only tags that are set (cancelled ones are absent). */
+  tags: ReadonlyMap<string, TagValue>;
+  source: string; // "file:line"
+}
+
+export interface Dhcpcap {
+  /** The file read: ".../dhcpcap", ".../bootptab", or null when neither exists. */
+  file: string | null;
+  mtimeMs: number | null;
+  entries: readonly CapEntry[];
+}
+
+/** What we know about ourselves, to decide which `nets` and `namepool` owners are this server. */
+export interface SelfIdentity {
+  hostname: string; // canonical_name, else os.hostname()
+  addresses: number[]; // every address of every interface
+}
+
+export interface Config {
+  dir: string;
+  policy: Readonly<Policy>;
+  policySources: Readonly<Record<keyof Policy, ValueSource>>;
+  self: SelfIdentity;
+  netmasks: readonly NetmaskEntry[];
+  networks: readonly NetworkConfig[];
+  namepools: readonly NamePool[];
+  dhcpcap: Dhcpcap;
+  /** Warnings of the load that produced this snapshot (unknown keywords, unknown tags, …). */
+  warnings: readonly Problem[];
+}
+
+export type LoadResult =
+  | { ok: true; config: Config; warnings: Problem[] }
+  | { ok: false; problems: Problem[] }; // every error and warning of the load
+
+/** What a lookup of per-client parameters needs to know about the client. */
+export interface ClientQuery {
+  network: number; // the network number the client is on (from nets)
+  htype: number;
+  chaddr: Buffer; // hardware address (hlen bytes)
+  clientId?: Buffer; // option 61 value, when sent
+  vendorClass?: string; // option 60 value, when sent
+}
