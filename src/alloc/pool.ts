@@ -1,0 +1,279 @@
+// One network's pool, as joind keeps it (joind-spec.md section 3): a small free list of addresses ready
+// to offer, a provisional list of addresses offered and awaiting a REQUEST, and the permanent store
+// behind them. The free list is only a cache: it is refilled from the store when it runs dry, so memory
+// does not depend on the size of the ranges (a never-used address has no row and no entry anywhere;
+// a cursor per range remembers how far the search for never-used addresses has gone).
+import type { AddressRange } from '../config/types';
+import type { Store } from '../store/store';
+import { LeaseRecord, LeaseState } from '../store/types';
+import { inRanges } from './ranges';
+
+export interface PoolSettings {
+  freeListSize: number;
+  provisionalTtlMs: number;
+}
+
+interface Provisional {
+  client: string;
+  expiresAt: number;
+}
+
+interface RangeCursor {
+  start: number;
+  end: number;
+  /** Lowest address of the range not yet looked at by the never-used search. */
+  next: number;
+}
+
+/** Whether a record still holds its address at time now (seconds): an unexpired lease or a binding. */
+export function holdsAddress(record: LeaseRecord, nowSec: number): boolean {
+  switch (record.state) {
+    case LeaseState.ACTIVE:
+      return record.ends === null || record.ends > nowSec;
+    case LeaseState.STATIC:
+    case LeaseState.BOOTP:
+      return record.ends === null || record.ends > nowSec;
+    default:
+      return false;
+  }
+}
+
+export interface PoolCounters {
+  refills: number;
+  neverUsedLoaded: number;
+  reusedLoaded: number;
+  abandonedLoaded: number;
+  provisionalReclaimed: number;
+  exhausted: number;
+}
+
+export class NetworkPool {
+  private free: number[] = [];
+  private readonly onFree = new Set<number>();
+  private readonly provisional = new Map<number, Provisional>();
+  private readonly provisionalOf = new Map<string, number>();
+  private readonly cursors: RangeCursor[];
+  readonly counters: PoolCounters = {
+    refills: 0,
+    neverUsedLoaded: 0,
+    reusedLoaded: 0,
+    abandonedLoaded: 0,
+    provisionalReclaimed: 0,
+    exhausted: 0,
+  };
+
+  constructor(
+    readonly network: number,
+    readonly mask: number,
+    readonly ranges: readonly AddressRange[],
+    /** Addresses never handed out dynamically: static bindings, the network and broadcast addresses, ours. */
+    private readonly reserved: ReadonlySet<number>,
+    private settings: PoolSettings,
+    private readonly store: Store,
+  ) {
+    this.cursors = ranges.map((r) => ({ start: r.start, end: r.end, next: r.start }));
+  }
+
+  updateSettings(settings: PoolSettings): void {
+    this.settings = settings;
+  }
+
+  /** Whether the address is one this pool may allocate dynamically. */
+  allocatable(address: number): boolean {
+    return inRanges(this.ranges, address) && !this.reserved.has(address);
+  }
+
+  /** The address provisionally held for a client, if its hold has not expired. */
+  heldFor(client: string, nowMs: number): number | undefined {
+    const address = this.provisionalOf.get(client);
+    if (address === undefined) return undefined;
+    const hold = this.provisional.get(address);
+    if (!hold || hold.expiresAt <= nowMs) return undefined;
+    return address;
+  }
+
+  /** The client holding the address provisionally, if the hold has not expired. */
+  holderOf(address: number, nowMs: number): string | undefined {
+    const hold = this.provisional.get(address);
+    if (!hold || hold.expiresAt <= nowMs) return undefined;
+    return hold.client;
+  }
+
+  /** Puts the address on the provisional list for the client (replacing the client's earlier hold). */
+  hold(address: number, client: string, nowMs: number): void {
+    const previous = this.provisionalOf.get(client);
+    if (previous !== undefined && previous !== address) this.dropHold(previous, true);
+    const other = this.provisional.get(address);
+    if (other && other.client !== client) this.provisionalOf.delete(other.client);
+    this.removeFromFree(address);
+    this.provisional.set(address, { client, expiresAt: nowMs + this.settings.provisionalTtlMs });
+    this.provisionalOf.set(client, address);
+  }
+
+  /** Ends the client's hold, e.g. once its lease is committed or it chose another server. */
+  releaseHoldOf(client: string, backToFreeList: boolean): void {
+    const address = this.provisionalOf.get(client);
+    if (address !== undefined) this.dropHold(address, backToFreeList);
+  }
+
+  /** Ends any hold on the address. */
+  releaseHold(address: number, backToFreeList: boolean): void {
+    this.dropHold(address, backToFreeList);
+  }
+
+  /** Number of unexpired provisional holds (for the status page and metrics). */
+  provisionalCount(nowMs: number): number {
+    let n = 0;
+    for (const hold of this.provisional.values()) if (hold.expiresAt > nowMs) n++;
+    return n;
+  }
+
+  freeListLength(): number {
+    return this.free.length;
+  }
+
+  /**
+   * The next address to offer a new client: the head of the free list, refilled when empty. The address
+   * is checked against the store again (a client may have asked for it by name since it was loaded).
+   * Returns undefined when nothing at all is free.
+   */
+  take(nowMs: number): number | undefined {
+    const nowSec = Math.floor(nowMs / 1000);
+    for (let round = 0; round < 2; round++) {
+      while (this.free.length > 0) {
+        const address = this.free.shift()!;
+        this.onFree.delete(address);
+        if (!this.allocatable(address) || this.holderOf(address, nowMs) !== undefined) continue;
+        const record = this.store.leases.get(address);
+        if (record && holdsAddress(record, nowSec)) continue;
+        return address;
+      }
+      if (round === 0 && !this.refill(nowMs)) break;
+    }
+    this.counters.exhausted++;
+    return undefined;
+  }
+
+  /** Gives an address back to the free list (it was taken but not offered). */
+  giveBack(address: number): void {
+    if (!this.onFree.has(address) && this.allocatable(address)) {
+      this.free.unshift(address);
+      this.onFree.add(address);
+    }
+  }
+
+  /**
+   * The store no longer has a record for this address (deleted, or rolled back): the never-used search
+   * must look at it again.
+   */
+  forgetRecord(address: number): void {
+    for (const cursor of this.cursors) {
+      if (address >= cursor.start && address <= cursor.end && address < cursor.next) cursor.next = address;
+    }
+  }
+
+  /** After a rolled-back batch: nothing in memory can be trusted beyond the store. */
+  reset(): void {
+    this.free = [];
+    this.onFree.clear();
+    for (const cursor of this.cursors) cursor.next = cursor.start;
+  }
+
+  /**
+   * Fills the free list when it is empty: first expired provisional holds come back, then never-used
+   * addresses in increasing order, then expired and released records least recently used first (so a
+   * returning client keeps its old address as long as possible), then abandoned ones, oldest first.
+   */
+  private refill(nowMs: number): boolean {
+    this.counters.refills++;
+    const want = Math.max(1, this.settings.freeListSize);
+    for (const [address, hold] of this.provisional) {
+      if (hold.expiresAt > nowMs) continue;
+      this.dropHold(address, false);
+      this.counters.provisionalReclaimed++;
+      this.pushFree(address);
+    }
+    if (this.free.length > 0) return true;
+
+    this.loadNeverUsed(want, nowMs);
+    if (this.free.length > 0) return true;
+
+    const nowSec = Math.floor(nowMs / 1000);
+    this.loadReusable([LeaseState.EXPIRED, LeaseState.RELEASED], want, nowSec, nowMs);
+    if (this.free.length > 0) {
+      this.counters.reusedLoaded += this.free.length;
+      return true;
+    }
+    this.loadReusable([LeaseState.ABANDONED], want, nowSec, nowMs);
+    this.counters.abandonedLoaded += this.free.length;
+    return this.free.length > 0;
+  }
+
+  private loadNeverUsed(want: number, nowMs: number): void {
+    for (const cursor of this.cursors) {
+      if (cursor.next > cursor.end) continue;
+      let next = cursor.next;
+      // Walk the used addresses of the range in order; the gaps between them are never-used addresses.
+      for (const used of this.store.leases.usedAddresses(next, cursor.end)) {
+        while (next < used && this.free.length < want) {
+          this.considerNeverUsed(next, nowMs);
+          next++;
+        }
+        if (this.free.length >= want) break;
+        next = used + 1;
+      }
+      while (next <= cursor.end && this.free.length < want) {
+        this.considerNeverUsed(next, nowMs);
+        next++;
+      }
+      cursor.next = next;
+      if (this.free.length >= want) break;
+    }
+  }
+
+  private considerNeverUsed(address: number, nowMs: number): void {
+    if (this.reserved.has(address) || this.holderOf(address, nowMs) !== undefined) return;
+    if (this.pushFree(address)) this.counters.neverUsedLoaded++;
+  }
+
+  /** Loads records in the given states, least recently used first, that are in our ranges and unheld. */
+  private loadReusable(states: LeaseState[], want: number, nowSec: number, nowMs: number): void {
+    // Expired leases the sweep has not yet marked count as expired too.
+    const found: Array<{ address: number; cltt: number }> = [];
+    const limit = want + this.provisional.size + 16;
+    for (const state of states) {
+      for (const address of this.store.leases.reusableAddresses(this.network, state, nowSec, limit)) {
+        if (!this.allocatable(address) || this.holderOf(address, nowMs) !== undefined) continue;
+        const record = this.store.leases.get(address);
+        if (!record || holdsAddress(record, nowSec)) continue;
+        found.push({ address, cltt: record.cltt });
+      }
+    }
+    found.sort((a, b) => a.cltt - b.cltt || a.address - b.address);
+    for (const { address } of found) {
+      if (this.free.length >= want) break;
+      this.pushFree(address);
+    }
+  }
+
+  private pushFree(address: number): boolean {
+    if (this.onFree.has(address)) return false;
+    this.free.push(address);
+    this.onFree.add(address);
+    return true;
+  }
+
+  private removeFromFree(address: number): void {
+    if (!this.onFree.delete(address)) return;
+    const i = this.free.indexOf(address);
+    if (i >= 0) this.free.splice(i, 1);
+  }
+
+  private dropHold(address: number, backToFreeList: boolean): void {
+    const hold = this.provisional.get(address);
+    if (!hold) return;
+    this.provisional.delete(address);
+    if (this.provisionalOf.get(hold.client) === address) this.provisionalOf.delete(hold.client);
+    if (backToFreeList) this.giveBack(address);
+  }
+}

@@ -1,0 +1,70 @@
+// Opening the permanent store: the spool directory, the SQLite file, its pragmas and migrations.
+// Only src/store touches SQLite.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, SCHEMA_VERSION } from './schema';
+
+export const DB_FILE_NAME = 'joind.db';
+
+export class StoreError extends Error {
+  constructor(message: string, readonly code: string) {
+    super(message);
+    this.name = 'StoreError';
+  }
+}
+
+export interface OpenOptions {
+  spoolDir: string;
+  /**
+   * fsync each commit (synchronous=FULL): a lease is on stable storage before its ACK leaves, which is
+   * what an appliance that loses power needs. false (auto_sync_dbs off) uses synchronous=NORMAL: WAL
+   * stays consistent after a power cut but may lose the last commits.
+   */
+  durable: boolean;
+  readonly?: boolean;
+}
+
+export function openDatabase(options: OpenOptions): Database.Database {
+  const file = path.join(options.spoolDir, DB_FILE_NAME);
+  if (!options.readonly) {
+    try {
+      fs.mkdirSync(options.spoolDir, { recursive: true, mode: 0o750 });
+    } catch (err) {
+      throw new StoreError(`cannot create spool directory ${options.spoolDir}: ${(err as Error).message}`, 'SPOOL');
+    }
+  }
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  } catch (err) {
+    throw new StoreError(`cannot open lease database ${file}: ${(err as Error).message}`, 'OPEN');
+  }
+  try {
+    if (!options.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.durable ? 'FULL' : 'NORMAL'}`);
+    }
+    // A writer holds the lock only for one short batch; admin tools wait for it rather than fail.
+    db.pragma('busy_timeout = 5000');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new StoreError(
+        `lease database ${file} has schema version ${version}, newer than this joind (${SCHEMA_VERSION})`,
+        'SCHEMA',
+      );
+    }
+    if (version < SCHEMA_VERSION) {
+      if (options.readonly) throw new StoreError(`lease database ${file} needs migration; start joind once`, 'SCHEMA');
+      db.transaction(() => {
+        for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]!);
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }).immediate();
+    }
+  } catch (err) {
+    db.close();
+    if (err instanceof StoreError) throw err;
+    throw new StoreError(`lease database ${file} is not usable: ${(err as Error).message}`, 'CORRUPT');
+  }
+  return db;
+}

@@ -1,0 +1,3 @@
+export { Store, DurableCallback } from './store';
+export { StoreError, DB_FILE_NAME } from './db';
+export * from './types';

@@ -1,0 +1,151 @@
+// Lease records: one per address, looked up by address or by (network, client key).
+import type Database from 'better-sqlite3';
+import { ClientKey, LeaseRecord, LeaseState } from './types';
+
+interface LeaseRow {
+  address: number;
+  network: number;
+  cid_type: number | null;
+  cid: Buffer | null;
+  htype: number;
+  hwaddr: Buffer | null;
+  client_id: Buffer | null;
+  starts: number;
+  ends: number | null;
+  cltt: number;
+  state: number;
+  client_hostname: string | null;
+  hostname: string | null;
+}
+
+function fromRow(row: LeaseRow): LeaseRecord {
+  return {
+    address: row.address,
+    network: row.network,
+    client: row.cid === null || row.cid_type === null ? null : { type: row.cid_type, id: row.cid },
+    htype: row.htype,
+    hwaddr: row.hwaddr,
+    clientId: row.client_id,
+    starts: row.starts,
+    ends: row.ends,
+    cltt: row.cltt,
+    state: row.state as LeaseState,
+    clientHostname: row.client_hostname,
+    hostname: row.hostname,
+  };
+}
+
+function toParams(lease: LeaseRecord): LeaseRow {
+  return {
+    address: lease.address,
+    network: lease.network,
+    cid_type: lease.client?.type ?? null,
+    cid: lease.client?.id ?? null,
+    htype: lease.htype,
+    hwaddr: lease.hwaddr,
+    client_id: lease.clientId,
+    starts: lease.starts,
+    ends: lease.ends,
+    cltt: lease.cltt,
+    state: lease.state,
+    client_hostname: lease.clientHostname,
+    hostname: lease.hostname,
+  };
+}
+
+const COLUMNS =
+  'address, network, cid_type, cid, htype, hwaddr, client_id, starts, ends, cltt, state, client_hostname, hostname';
+
+export class LeaseRepository {
+  private readonly byAddress: Database.Statement<[number], LeaseRow>;
+  private readonly byClient: Database.Statement<[number, number, Buffer], LeaseRow>;
+  private readonly upsert: Database.Statement<LeaseRow>;
+  private readonly removeClientElsewhere: Database.Statement<[number, number, Buffer, number], { address: number }>;
+  private readonly removeAddress: Database.Statement<[number]>;
+  private readonly usedFrom: Database.Statement<[number, number]>;
+  private readonly reusable: Database.Statement<[number, number, number, number]>;
+  private readonly expire: Database.Statement<[number]>;
+  private readonly updateState: Database.Statement<[number, number, number]>;
+  private readonly everything: Database.Statement<[], LeaseRow>;
+  private readonly ofClient: Database.Statement<[number, Buffer], LeaseRow>;
+
+  constructor(db: Database.Database) {
+    this.byAddress = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address = ?`);
+    this.byClient = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE network = ? AND cid_type = ? AND cid = ?`);
+    this.upsert = db.prepare(
+      `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (@address, @network, @cid_type, @cid, @htype, @hwaddr,
+       @client_id, @starts, @ends, @cltt, @state, @client_hostname, @hostname)`,
+    );
+    this.removeClientElsewhere = db.prepare(
+      'DELETE FROM leases WHERE network = ? AND cid_type = ? AND cid = ? AND address != ? RETURNING address',
+    );
+    this.removeAddress = db.prepare('DELETE FROM leases WHERE address = ?');
+    this.usedFrom = db.prepare('SELECT address FROM leases WHERE address >= ? AND address <= ? ORDER BY address');
+    this.reusable = db.prepare(
+      'SELECT address FROM leases WHERE network = ? AND state = ? AND cltt <= ? ORDER BY cltt, address LIMIT ?',
+    );
+    this.expire = db.prepare(`UPDATE leases SET state = ${LeaseState.EXPIRED}
+       WHERE state = ${LeaseState.ACTIVE} AND ends IS NOT NULL AND ends <= ? RETURNING address`);
+    this.updateState = db.prepare('UPDATE leases SET state = ?, cltt = ? WHERE address = ?');
+    this.everything = db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY address`);
+    this.ofClient = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE cid_type = ? AND cid = ?`);
+  }
+
+  get(address: number): LeaseRecord | undefined {
+    const row = this.byAddress.get(address);
+    return row && fromRow(row);
+  }
+
+  findByClient(network: number, client: ClientKey): LeaseRecord | undefined {
+    const row = this.byClient.get(network, client.type, client.id);
+    return row && fromRow(row);
+  }
+
+  /** Every record of a client, on every network (for auto_release). */
+  findAllOfClient(client: ClientKey): LeaseRecord[] {
+    return this.ofClient.all(client.type, client.id).map(fromRow);
+  }
+
+  /**
+   * Writes a record. A client holds at most one record per network, so a record it had for another
+   * address on the same network is removed; the addresses so freed are returned (they become never-used
+   * again, and the pool must look at them once more).
+   */
+  put(lease: LeaseRecord): number[] {
+    let freed: number[] = [];
+    if (lease.client) {
+      freed = this.removeClientElsewhere
+        .all(lease.network, lease.client.type, lease.client.id, lease.address)
+        .map((r) => r.address);
+    }
+    this.upsert.run(toParams(lease));
+    return freed;
+  }
+
+  delete(address: number): boolean {
+    return this.removeAddress.run(address).changes > 0;
+  }
+
+  setState(address: number, state: LeaseState, cltt: number): boolean {
+    return this.updateState.run(state, cltt, address).changes > 0;
+  }
+
+  /** Addresses that have a record, in increasing order, from `from` to `to` inclusive. */
+  *usedAddresses(from: number, to: number): IterableIterator<number> {
+    for (const address of this.usedFrom.pluck().iterate(from, to) as IterableIterator<number>) yield address;
+  }
+
+  /** Records of a network in a state, least recently used first, last touched no later than `before`. */
+  reusableAddresses(network: number, state: LeaseState, before: number, limit: number): number[] {
+    return this.reusable.pluck().all(network, state, before, limit) as number[];
+  }
+
+  /** Marks active leases whose end has passed as expired; returns their addresses. */
+  expireDue(now: number): number[] {
+    return this.expire.pluck().all(now) as number[];
+  }
+
+  *all(): IterableIterator<LeaseRecord> {
+    for (const row of this.everything.iterate()) yield fromRow(row);
+  }
+}

@@ -1,0 +1,85 @@
+// The name database (joind-spec.md section 4): names bound to clients per domain, and the counters of
+// generated names, which are never reused.
+import type Database from 'better-sqlite3';
+import { ClientKey, NameBinding } from './types';
+
+interface NameRow {
+  domain: string;
+  name: string;
+  cid_type: number | null;
+  cid: Buffer | null;
+  address: number | null;
+  bound_at: number;
+}
+
+function fromRow(row: NameRow): NameBinding {
+  return {
+    domain: row.domain,
+    name: row.name,
+    owner: row.cid === null || row.cid_type === null ? null : { type: row.cid_type, id: row.cid },
+    address: row.address,
+    boundAt: row.bound_at,
+  };
+}
+
+export class NameRepository {
+  private readonly byName: Database.Statement<[string, string], NameRow>;
+  private readonly byOwner: Database.Statement<[number, Buffer, string], NameRow>;
+  private readonly upsert: Database.Statement<NameRow>;
+  private readonly counter: Database.Statement<[string], { next: number }>;
+  private readonly setCounter: Database.Statement<[string, number]>;
+  private readonly everything: Database.Statement<[], NameRow>;
+  private readonly removeName: Database.Statement<[string, string]>;
+
+  constructor(db: Database.Database) {
+    this.byName = db.prepare('SELECT * FROM names WHERE domain = ? AND name = ?');
+    // The first name a client got in a domain is the one it keeps (assign_name_by_hwaddr).
+    this.byOwner = db.prepare('SELECT * FROM names WHERE cid_type = ? AND cid = ? AND domain = ? ORDER BY bound_at, name LIMIT 1');
+    this.upsert = db.prepare(
+      `INSERT OR REPLACE INTO names (domain, name, cid_type, cid, address, bound_at)
+       VALUES (@domain, @name, @cid_type, @cid, @address, @bound_at)`,
+    );
+    this.counter = db.prepare('SELECT next FROM name_counters WHERE domain = ?');
+    this.setCounter = db.prepare('INSERT OR REPLACE INTO name_counters (domain, next) VALUES (?, ?)');
+    this.everything = db.prepare('SELECT * FROM names ORDER BY domain, name');
+    this.removeName = db.prepare('DELETE FROM names WHERE domain = ? AND name = ?');
+  }
+
+  get(domain: string, name: string): NameBinding | undefined {
+    const row = this.byName.get(domain, name);
+    return row && fromRow(row);
+  }
+
+  findByOwner(owner: ClientKey, domain: string): NameBinding | undefined {
+    const row = this.byOwner.get(owner.type, owner.id, domain);
+    return row && fromRow(row);
+  }
+
+  bind(binding: NameBinding): void {
+    this.upsert.run({
+      domain: binding.domain,
+      name: binding.name,
+      cid_type: binding.owner?.type ?? null,
+      cid: binding.owner?.id ?? null,
+      address: binding.address,
+      bound_at: binding.boundAt,
+    });
+  }
+
+  delete(domain: string, name: string): boolean {
+    return this.removeName.run(domain, name).changes > 0;
+  }
+
+  /** The next number for a generated name in a domain (1 for the first). */
+  nextGeneratedNumber(domain: string): number {
+    return this.counter.get(domain)?.next ?? 1;
+  }
+
+  setNextGeneratedNumber(domain: string, next: number): void {
+    this.setCounter.run(domain, next);
+  }
+
+  *all(): IterableIterator<NameBinding> {
+    for (const row of this.everything.iterate()) yield fromRow(row);
+  }
+}

@@ -1,0 +1,54 @@
+// Schema of the permanent store, as an ordered list of migrations. PRAGMA user_version records how many
+// have been applied; a database newer than this code is refused rather than guessed at.
+
+export const MIGRATIONS: readonly string[] = [
+  // 1: leases, the name database, registered hardware addresses.
+  `
+  CREATE TABLE leases (
+    address         INTEGER PRIMARY KEY,   -- uint32; one record per address
+    network         INTEGER NOT NULL,      -- network number from nets
+    cid_type        INTEGER,               -- client key (NULL for an address abandoned by a ping)
+    cid             BLOB,
+    htype           INTEGER NOT NULL DEFAULT 0,
+    hwaddr          BLOB,
+    client_id       BLOB,                  -- option 61 as sent
+    starts          INTEGER NOT NULL,
+    ends            INTEGER,               -- NULL: no end (static, permanent BOOTP)
+    cltt            INTEGER NOT NULL,
+    state           INTEGER NOT NULL,
+    client_hostname TEXT,
+    hostname        TEXT
+  ) WITHOUT ROWID;
+  -- One record per client and network: the key joind uses (client-id type + id, per network).
+  CREATE UNIQUE INDEX leases_by_client ON leases(network, cid_type, cid) WHERE cid IS NOT NULL;
+  -- Refill of the free list: reusable records of a network, least recently used first.
+  CREATE INDEX leases_by_state ON leases(network, state, cltt);
+  -- The expiry sweep.
+  CREATE INDEX leases_by_end ON leases(state, ends);
+
+  CREATE TABLE names (
+    domain    TEXT NOT NULL,
+    name      TEXT NOT NULL,
+    cid_type  INTEGER,
+    cid       BLOB,
+    address   INTEGER,
+    bound_at  INTEGER NOT NULL,
+    PRIMARY KEY (domain, name)
+  ) WITHOUT ROWID;
+  CREATE INDEX names_by_owner ON names(cid_type, cid, domain);
+
+  -- Numbers already used for generated names (prefix + N + 'd') per domain: never reused.
+  CREATE TABLE name_counters (
+    domain TEXT PRIMARY KEY,
+    next   INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE registered (
+    htype  INTEGER NOT NULL,
+    hwaddr BLOB NOT NULL,
+    PRIMARY KEY (htype, hwaddr)
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

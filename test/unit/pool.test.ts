@@ -1,0 +1,96 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { NetworkPool } from '../../src/alloc/pool';
+import { Store, LeaseState, LeaseRecord } from '../../src/store';
+import { ip, ipToString } from '../../src/util/ipv4';
+import { tempDir } from '../helpers/tmp';
+
+const NET = ip('10.1.0.0');
+const MASK = ip('255.255.255.0');
+
+function record(address: string, state: LeaseState, cltt: number, mac: number): LeaseRecord {
+  const hw = Buffer.from([2, 0, 0, 0, 1, mac]);
+  return {
+    address: ip(address), network: NET, client: { type: 1, id: hw }, htype: 1, hwaddr: hw, clientId: null,
+    starts: cltt, ends: cltt + 10, cltt, state, clientHostname: null, hostname: null,
+  };
+}
+
+function drain(pool: NetworkPool, nowMs: number, n: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = pool.take(nowMs);
+    if (a === undefined) break;
+    pool.hold(a, `c${i}-${nowMs}`, nowMs);
+    out.push(ipToString(a));
+  }
+  return out;
+}
+
+test('pool: refill order is never-used ascending, then expired/released LRU, then abandoned oldest first', () => {
+  const store = Store.open({ spoolDir: tempDir(), durable: false });
+  store.write(() => {
+    store.leases.put(record('10.1.0.11', LeaseState.ACTIVE, 1_000_000_000, 1)); // held: never offered
+    store.leases.put(record('10.1.0.13', LeaseState.EXPIRED, 300, 2));
+    store.leases.put(record('10.1.0.14', LeaseState.RELEASED, 100, 3));
+    store.leases.put(record('10.1.0.15', LeaseState.EXPIRED, 200, 4));
+    store.leases.put({ ...record('10.1.0.16', LeaseState.ABANDONED, 500, 5), client: null });
+    store.leases.put({ ...record('10.1.0.17', LeaseState.ABANDONED, 400, 6), client: null });
+  });
+  store.flush();
+  const reserved = new Set([ip('10.1.0.12')]); // a static binding
+  const pool = new NetworkPool(NET, MASK, [{ start: ip('10.1.0.10'), end: ip('10.1.0.17') }], reserved,
+    { freeListSize: 2, provisionalTtlMs: 60_000 }, store);
+  const now = 2_000_000_000_000;
+  assert.deepEqual(drain(pool, now, 10), [
+    '10.1.0.10', // never used
+    '10.1.0.14', '10.1.0.15', '10.1.0.13', // released/expired, least recently used first
+    '10.1.0.17', '10.1.0.16', // abandoned, oldest first
+  ]);
+  assert.equal(pool.take(now), undefined, 'everything is held now: exhausted');
+  assert.ok(pool.counters.exhausted >= 1);
+  // After provisional_ttl the holds lapse and are reclaimed before anything else.
+  const later = now + 61_000;
+  const again = pool.take(later);
+  assert.ok(again !== undefined);
+  assert.ok(pool.counters.provisionalReclaimed >= 6);
+  store.close();
+});
+
+test('pool: a /8 range costs nothing until used, and the search skips used addresses', () => {
+  const store = Store.open({ spoolDir: tempDir(), durable: false });
+  store.write(() => {
+    for (let i = 1; i <= 1000; i++) {
+      const a = ip('10.0.0.0') + i;
+      store.leases.put({ ...record('10.0.0.1', LeaseState.ACTIVE, 1_000_000_000, 0), address: a,
+        network: ip('10.0.0.0'), ends: 4_000_000_000, client: { type: 1, id: Buffer.from(a.toString(16).padStart(8, '0'), 'hex') } });
+    }
+  });
+  store.flush();
+  const before = process.memoryUsage().heapUsed;
+  const t0 = process.hrtime.bigint();
+  const pool = new NetworkPool(ip('10.0.0.0'), ip('255.0.0.0'), [{ start: ip('10.0.0.1'), end: ip('10.255.255.254') }],
+    new Set(), { freeListSize: 8, provisionalTtlMs: 60_000 }, store);
+  const first = pool.take(Date.now());
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  assert.equal(first !== undefined && ipToString(first), '10.0.3.233', 'first never-used after 1000 used');
+  assert.ok(pool.freeListLength() <= 8);
+  assert.ok(process.memoryUsage().heapUsed - before < 5_000_000, 'no per-address memory');
+  assert.ok(ms < 1000, `took ${ms} ms`);
+  store.close();
+});
+
+test('pool: a record deleted behind the cursor becomes never-used again', () => {
+  const store = Store.open({ spoolDir: tempDir(), durable: false });
+  const pool = new NetworkPool(NET, MASK, [{ start: ip('10.1.0.10'), end: ip('10.1.0.12') }], new Set(),
+    { freeListSize: 8, provisionalTtlMs: 60_000 }, store);
+  const now = Date.now();
+  const got = drain(pool, now, 3);
+  assert.deepEqual(got, ['10.1.0.10', '10.1.0.11', '10.1.0.12']);
+  store.write(() => store.leases.put(record('10.1.0.11', LeaseState.ACTIVE, Math.floor(now / 1000), 9)));
+  pool.releaseHold(ip('10.1.0.11'), false);
+  store.write(() => store.leases.delete(ip('10.1.0.11')));
+  pool.forgetRecord(ip('10.1.0.11'));
+  assert.equal(ipToString(pool.take(now)!), '10.1.0.11');
+  store.close();
+});
