@@ -262,6 +262,15 @@ export class Allocator {
     return undefined;
   }
 
+  /** Whether the address answers a ping (false when pinging is off): for static BOOTP bindings. */
+  async probe(address: number): Promise<boolean> {
+    if (!this.pinger || this.pingTimeoutMs <= 0) return false;
+    this.counters.pingChecks++;
+    const inUse = await this.pinger.check(address, this.pingTimeoutMs);
+    if (inUse) this.counters.pingConflicts++;
+    return inUse;
+  }
+
   /** Pings the address when pinging is on; an answer abandons it. */
   private async isFree(pool: NetworkPool, address: number): Promise<boolean> {
     if (!this.pinger || this.pingTimeoutMs <= 0) return true;

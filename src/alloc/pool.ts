@@ -74,6 +74,10 @@ export class NetworkPool {
     this.cursors = ranges.map((r) => ({ start: r.start, end: r.end, next: r.start }));
   }
 
+  get reservedSet(): ReadonlySet<number> {
+    return this.reserved;
+  }
+
   updateSettings(settings: PoolSettings): void {
     this.settings = settings;
   }

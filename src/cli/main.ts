@@ -1,2 +1,143 @@
 #!/usr/bin/env node
-console.log('joind: skeleton');
+// joind [-f] [-d N] [-l N] [-t MIN] [--config-dir DIR] [--spool-dir DIR] [-i IFACE]… [--check]
+// As joind(8) has it, plus the long options of joind-TS. Wrong arguments: one line on stderr, exit 2.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { loadConfig, describeConfig } from '../config/load';
+import { formatProblem } from '../config/problems';
+import { createLogger, levelFor, logEvent } from '../log/logger';
+import { Daemon } from '../server/daemon';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const VERSION: string = require('../../../package.json').version;
+
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);
+  return Number(value);
+}
+
+interface MainOptions {
+  foreground?: boolean;
+  debug?: number;
+  logLevel?: number | true;
+  timeout?: number;
+  configDir?: string;
+  spoolDir?: string;
+  interface: string[];
+  check?: boolean;
+  port?: number;
+}
+
+/** $JOINCONFIG / $JOINSPOOL and their defaults, overridden by --config-dir / --spool-dir. */
+export function resolveDirs(opts: { configDir?: string; spoolDir?: string }, env = process.env): { configDir: string; spoolDir: string } {
+  return {
+    configDir: path.resolve(opts.configDir ?? env.JOINCONFIG ?? '/etc/join'),
+    spoolDir: path.resolve(opts.spoolDir ?? env.JOINSPOOL ?? '/var/join'),
+  };
+}
+
+function buildProgram(): Command {
+  const program = new Command('joind');
+  program
+    .description('BOOTP/DHCPv4 server in the line of the Digital UNIX / Tru64 JOIN server')
+    .version(VERSION, '--version', 'print the version and exit')
+    .helpOption('-h, --help', 'print this help and exit')
+    .option('-f, --foreground', 'stay in the foreground (do not become a daemon); log to stderr')
+    .option('-d, --debug <n>', 'debug level n (any level also enables log messages; 3+ traces)', nonNegativeInt)
+    .addOption(
+      new Option('-l, --log-level [n]', 'log level: 0 none, 1 warnings (default; -l alone), 2 informational').argParser(nonNegativeInt),
+    )
+    .option('-t, --timeout <minutes>', 'exit after this many minutes without a packet (inetd use)', nonNegativeInt)
+    .option('--config-dir <dir>', 'configuration directory (overrides $JOINCONFIG, default /etc/join)')
+    .option('--spool-dir <dir>', 'spool directory for the lease database (overrides $JOINSPOOL, default /var/join)')
+    .option('-i, --interface <name>', 'serve only this interface (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--check', 'load and validate the configuration, print it as JSON, exit 0 if valid and 1 if not')
+    .addOption(new Option('--port <n>', 'UDP port to listen on (testing)').argParser(nonNegativeInt).hideHelp())
+    .showSuggestionAfterError(false)
+    .exitOverride()
+    .configureOutput({
+      // One line, then exit 2 (the default prints usage and exits 1).
+      outputError: (str, write) => write(`joind: ${str.replace(/^error: /, '').trim()}\n`),
+    });
+  return program;
+}
+
+function check(configDir: string): number {
+  const loaded = loadConfig(configDir);
+  if (!loaded.ok) {
+    for (const p of loaded.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return 1;
+  }
+  process.stdout.write(`${JSON.stringify(describeConfig(loaded.config), null, 2)}\n`);
+  for (const w of loaded.warnings) process.stderr.write(`${formatProblem(w)}\n`);
+  return 0;
+}
+
+/** Without -f: start a detached copy of ourselves in the foreground, logging to the spool directory. */
+function daemonize(argv: string[], spoolDir: string): number {
+  fs.mkdirSync(spoolDir, { recursive: true });
+  const logFd = fs.openSync(path.join(spoolDir, 'joind.log'), 'a');
+  const child = spawn(process.execPath, [process.argv[1]!, ...argv, '-f'], { detached: true, stdio: ['ignore', logFd, logFd] });
+  child.unref();
+  return 0;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
+      return 2;
+    }
+    throw err;
+  }
+  const opts = program.opts<MainOptions>();
+  if (program.args.length > 0) {
+    process.stderr.write(`joind: unexpected argument "${program.args[0]}"\n`);
+    return 2;
+  }
+  const { configDir, spoolDir } = resolveDirs(opts);
+  if (opts.check) return check(configDir);
+  if (!opts.foreground) return daemonize(argv, spoolDir);
+
+  const logLevel = opts.logLevel === undefined ? 1 : opts.logLevel === true ? 1 : opts.logLevel;
+  const log = createLogger(levelFor(logLevel, opts.debug ?? 0));
+  const daemon = new Daemon({
+    configDir,
+    spoolDir,
+    log,
+    interfaces: opts.interface,
+    idleExitMinutes: opts.timeout ?? 0,
+    ...(opts.port !== undefined ? { port: opts.port } : {}),
+  });
+  try {
+    await daemon.start();
+  } catch (err) {
+    logEvent(log, 'JOIND_START_FAILED', { err: (err as Error).message });
+    process.stderr.write(`joind: ${(err as Error).message}\n`);
+    await daemon.stop().catch(() => undefined);
+    return 1;
+  }
+  const stop = (): void => {
+    void daemon.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => daemon.reload('SIGHUP'));
+  process.on('SIGUSR1', () => logEvent(log, 'STATE_DUMP', daemon.describeState()));
+  return -1; // keep running
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`joind: ${(err as Error).stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,81 @@
+// The UDP transport: one socket on port 67 for every interface. It cannot tell on which interface a
+// broadcast arrived, nor unicast to a client that has no address yet, so such replies are broadcast
+// (to the client link's directed broadcast address, which also picks the right interface without a
+// route for 255.255.255.255). For relay-only or unprivileged deployments, and as the fallback.
+import dgram from 'node:dgram';
+import { ipToString, parseIp } from '../util/ipv4';
+import type { Destination, Inbound, Transport } from './transport';
+
+export interface UdpTransportOptions {
+  port?: number;
+  /** Address to bind; 0.0.0.0 hears broadcasts. */
+  address?: string;
+  onSendError?: (err: Error, dest: Destination) => void;
+}
+
+export class UdpTransport implements Transport {
+  readonly directUnicast = false;
+  private socket: dgram.Socket | null = null;
+  /** Our source address towards each relay, learnt from the kernel's routing (connect + address()). */
+  private readonly localTowards = new Map<number, number>();
+  private boundPort = 0;
+
+  constructor(private readonly options: UdpTransportOptions = {}) {}
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  start(onPacket: (packet: Inbound) => void): Promise<void> {
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    this.socket = socket;
+    socket.on('message', (data, rinfo) => {
+      onPacket({ data, srcIp: parseIp(rinfo.address) ?? 0, srcPort: rinfo.port });
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.options.port ?? 67, this.options.address ?? '0.0.0.0', () => {
+        socket.off('error', reject);
+        socket.on('error', () => undefined); // errors of individual sends are reported per send
+        socket.setBroadcast(true);
+        this.boundPort = socket.address().port;
+        resolve();
+      });
+    });
+  }
+
+  send(data: Buffer, dest: Destination): void {
+    if (!this.socket) return;
+    let ip: number;
+    if (dest.kind === 'broadcast') ip = dest.directed ?? 0xffffffff;
+    else ip = dest.ip;
+    this.socket.send(data, dest.port, ipToString(ip), (err) => {
+      if (err) this.options.onSendError?.(err, dest);
+    });
+  }
+
+  localAddressFor(to: number): number | undefined {
+    const known = this.localTowards.get(to);
+    if (known !== undefined) return known;
+    this.learnLocalAddress(to);
+    return undefined;
+  }
+
+  /** Asks the kernel which source address it would use towards `to` (no packet is sent). */
+  private learnLocalAddress(to: number): void {
+    const probe = dgram.createSocket('udp4');
+    probe.on('error', () => probe.close());
+    probe.connect(67, ipToString(to), () => {
+      const local = parseIp(probe.address().address);
+      if (local !== undefined && local !== 0) this.localTowards.set(to, local);
+      probe.close();
+    });
+  }
+
+  close(): Promise<void> {
+    const socket = this.socket;
+    this.socket = null;
+    if (!socket) return Promise.resolve();
+    return new Promise((resolve) => socket.close(() => resolve()));
+  }
+}

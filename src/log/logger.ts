@@ -1,0 +1,25 @@
+// pino JSON-line logs. Levels follow joind(8): -l 0 none, -l 1 warnings, -l 2 informational; any -d N
+// turns on debug output (N ≥ 3: trace).
+import pino from 'pino';
+import { MESSAGES, MessageId } from './messages';
+
+export type Logger = pino.Logger;
+
+export function levelFor(logLevel: number, debugLevel: number): pino.LevelWithSilent {
+  if (debugLevel >= 3) return 'trace';
+  if (debugLevel >= 1) return 'debug';
+  if (logLevel <= 0) return 'silent';
+  if (logLevel === 1) return 'warn';
+  return 'info';
+}
+
+export function createLogger(level: pino.LevelWithSilent, destination?: pino.DestinationStream): Logger {
+  return pino({ level, base: { name: 'joind' }, timestamp: pino.stdTimeFunctions.isoTime }, destination ?? pino.destination(2));
+}
+
+/** Logs a catalogued event at its catalogued level. */
+export function logEvent(log: Logger, id: MessageId, fields: Record<string, unknown> = {}, text?: string): void {
+  const message = MESSAGES[id];
+  if (!log.isLevelEnabled(message.level)) return;
+  log[message.level]({ msgId: id, ...fields }, text ?? message.text);
+}

@@ -1,0 +1,38 @@
+// The catalogue of log messages. Every log line carries a stable `msgId` (Kea's message catalogue is
+// the model), so that operators can grep, alert and document by id. docs/log-messages.md lists them.
+
+export type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+export const MESSAGES = {
+  JOIND_STARTED: { level: 'info', text: 'server started and serving' },
+  JOIND_STOPPING: { level: 'info', text: 'orderly shutdown requested (SIGTERM/SIGINT); committing and closing' },
+  JOIND_STOPPED: { level: 'info', text: 'server stopped; every lease committed' },
+  JOIND_START_FAILED: { level: 'fatal', text: 'the server could not start (configuration, store or sockets)' },
+  CONFIG_LOADED: { level: 'info', text: 'configuration loaded and validated' },
+  CONFIG_PROBLEM: { level: 'warn', text: 'a problem in a configuration file (file:line:column and what was expected)' },
+  CONFIG_RELOADED: { level: 'info', text: 'configuration re-read (SIGHUP or auto_reread) and now in force' },
+  CONFIG_RELOAD_REJECTED: { level: 'error', text: 'a re-read configuration had errors; the running one stays in force' },
+  STORE_OPENED: { level: 'info', text: 'permanent store opened' },
+  STORE_COMMIT_FAILED: { level: 'error', text: 'a group commit failed; the replies that depended on it were not sent' },
+  STORE_WRITE_FAILED: { level: 'error', text: 'a lease could not be written; no ACK is sent for it' },
+  LEASES_EXPIRED: { level: 'debug', text: 'expiry sweep marked leases expired' },
+  PING_UNAVAILABLE: { level: 'warn', text: 'ICMP socket unavailable (needs root or CAP_NET_RAW): serving with the ping check off' },
+  PING_CONFLICT: { level: 'warn', text: 'an address answered the ping check: marked abandoned, trying another' },
+  POOL_EXHAUSTED: { level: 'warn', text: 'no free address left in a network: a client could not be offered one' },
+  PACKET_DROP_PARSE: { level: 'debug', text: 'a packet could not be decoded and was dropped' },
+  PACKET_DROP: { level: 'debug', text: 'a packet was dropped (reason given)' },
+  DHCP_DISCOVER: { level: 'debug', text: 'DHCPDISCOVER received' },
+  DHCP_OFFER: { level: 'info', text: 'DHCPOFFER sent' },
+  DHCP_REQUEST: { level: 'debug', text: 'DHCPREQUEST received' },
+  DHCP_ACK: { level: 'info', text: 'DHCPACK sent: lease committed to disk first' },
+  DHCP_NAK: { level: 'info', text: 'DHCPNAK sent (reason given)' },
+  DHCP_DECLINE: { level: 'warn', text: 'DHCPDECLINE: the client found the address in use; marked abandoned' },
+  DHCP_RELEASE: { level: 'info', text: 'DHCPRELEASE: lease ended by the client' },
+  DHCP_INFORM: { level: 'info', text: 'DHCPINFORM answered with configuration, no lease' },
+  BOOTP_REPLY: { level: 'info', text: 'BOOTREPLY sent' },
+  SEND_FAILED: { level: 'warn', text: 'a reply could not be sent' },
+  TRANSPORT_READY: { level: 'info', text: 'listening (transport, interfaces)' },
+  STATE_DUMP: { level: 'info', text: 'diagnostic state (SIGUSR1)' },
+} as const satisfies Record<string, { level: Level; text: string }>;
+
+export type MessageId = keyof typeof MESSAGES;

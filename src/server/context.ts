@@ -1,0 +1,65 @@
+// What every message handler gets: the decoded request, where it came from, the client's network, pool
+// and parameters, and the services it may use. Handlers return the reply to send (or null for silence);
+// they never touch sockets.
+import type { DhcpPacket } from '../codec/types';
+import type { CapEntry, Config, NetworkConfig, TagValue } from '../config/types';
+import type { Inbound, Destination } from '../io/transport';
+import type { Allocator, ClientContext } from '../alloc/allocator';
+import type { NetworkPool } from '../alloc/pool';
+import type { Namer } from '../naming/namer';
+import type { Store } from '../store/store';
+import type { Logger } from '../log/logger';
+
+export interface ClientParams {
+  /** Merged dhcpcap tags for this client on this network. */
+  tags: ReadonlyMap<string, TagValue>;
+  /** Option code → value, derived from tags. */
+  options: ReadonlyMap<number, TagValue>;
+  /** The client's own host entry, when it has one. */
+  hostEntry?: CapEntry;
+}
+
+export interface RequestContext {
+  request: DhcpPacket;
+  inbound: Inbound;
+  /** Message type (option 53), or undefined for a BOOTP request. */
+  type: number | undefined;
+  nowMs: number;
+  config: Config;
+  network: NetworkConfig;
+  pool: NetworkPool;
+  client: ClientContext;
+  params: ClientParams;
+  /** Our address as the client should see it (option 54). */
+  serverId: number;
+  /** Whether the request came through a relay (giaddr set). */
+  relayed: boolean;
+}
+
+export interface Services {
+  store: Store;
+  allocator: Allocator;
+  namer: Namer;
+  log: Logger;
+  /** Whether the transport can unicast to a client that has no address yet. */
+  directUnicast: boolean;
+  /** Whether addresses are pinged before an offer (a pinger is available and ping_timeout > 0). */
+  pingEnabled: boolean;
+  /** Whether the address is one of our server identifiers. */
+  isOurServerId(address: number): boolean;
+}
+
+export interface Reply {
+  packet: DhcpPacket;
+  dest: Destination;
+  /** The reply may leave only once the batch it depends on is on disk. */
+  durable: boolean;
+  /** Encode with this minimum size (BOOTP) and maximum (option 57). */
+  minSize?: number;
+  maxSize?: number;
+  /** For the log line. */
+  event: 'DHCP_OFFER' | 'DHCP_ACK' | 'DHCP_NAK' | 'BOOTP_REPLY' | 'DHCP_INFORM';
+  detail?: Record<string, unknown>;
+}
+
+export type Handler = (ctx: RequestContext, svc: Services) => Reply | null | Promise<Reply | null>;

@@ -1,0 +1,173 @@
+// The running daemon: configuration, store, pinger, transport and server wired together, with joind's
+// signals (HUP re-reads the configuration, TERM stops after committing, USR1 logs the state), the pid
+// file in the spool directory, the expiry sweep and auto_reread.
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../config/load';
+import { formatProblem } from '../config/problems';
+import type { Config } from '../config/types';
+import { logEvent, Logger } from '../log/logger';
+import { Pinger } from '../io/ping';
+import type { Transport } from '../io/transport';
+import { UdpTransport } from '../io/udp';
+import { systemForwardLookup, systemReverseLookup } from '../naming/resolver';
+import { Store } from '../store/store';
+import { DhcpServer } from './server';
+
+export interface DaemonOptions {
+  configDir: string;
+  spoolDir: string;
+  log: Logger;
+  /** Interfaces named with -i (empty: every interface with an address in a served network). */
+  interfaces: string[];
+  /** -t: exit after this many minutes without a packet (0: never). */
+  idleExitMinutes: number;
+  /** UDP port to listen on (67; tests use another). */
+  port?: number;
+  /** Address to bind the UDP socket to (0.0.0.0). */
+  bindAddress?: string;
+}
+
+const SWEEP_INTERVAL_MS = 60_000;
+const REREAD_CHECK_MS = 1_000;
+export const PID_FILE_NAME = 'joind.pid';
+
+export class Daemon {
+  private config!: Config;
+  private store!: Store;
+  private transport!: Transport;
+  private pinger: Pinger | null = null;
+  server!: DhcpServer;
+  private timers: NodeJS.Timeout[] = [];
+  private lastPacketAt = Date.now();
+  private capMtime: number | null = null;
+  private stopping: Promise<void> | null = null;
+  private readonly pidFile: string;
+
+  constructor(private readonly opts: DaemonOptions) {
+    this.pidFile = path.join(opts.spoolDir, PID_FILE_NAME);
+  }
+
+  /** Starts serving. Throws (with every problem listed) when the configuration or the store is unusable. */
+  async start(): Promise<void> {
+    const log = this.opts.log;
+    const loaded = loadConfig(this.opts.configDir);
+    if (!loaded.ok) {
+      throw new Error(`configuration has errors:\n${loaded.problems.map(formatProblem).join('\n')}`);
+    }
+    for (const w of loaded.warnings) logEvent(log, 'CONFIG_PROBLEM', { problem: formatProblem(w) });
+    this.config = loaded.config;
+    this.capMtime = loaded.config.dhcpcap.mtimeMs;
+    logEvent(log, 'CONFIG_LOADED', { dir: this.opts.configDir, networks: this.config.networks.length });
+
+    this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs });
+    logEvent(log, 'STORE_OPENED', { file: this.store.file, durable: this.config.policy.auto_sync_dbs });
+    this.writePidFile();
+
+    if (this.config.policy.ping_timeout > 0) {
+      this.pinger = Pinger.open({
+        warn: (fields: object, message: string) => logEvent(log, 'PING_UNAVAILABLE', { ...fields }, message),
+      });
+    }
+    this.transport = new UdpTransport({
+      ...(this.opts.port !== undefined ? { port: this.opts.port } : {}),
+      ...(this.opts.bindAddress !== undefined ? { address: this.opts.bindAddress } : {}),
+      onSendError: (err, dest) => logEvent(log, 'SEND_FAILED', { err: err.message, dest: dest.kind }),
+    });
+    this.server = new DhcpServer({
+      config: this.config,
+      store: this.store,
+      transport: this.transport,
+      pinger: this.pinger,
+      log,
+      reverseLookup: systemReverseLookup(),
+      forwardLookup: systemForwardLookup(),
+    });
+    this.server.sweep();
+    await this.transport.start((packet) => {
+      this.lastPacketAt = Date.now();
+      void this.server.handle(packet);
+    });
+    logEvent(log, 'TRANSPORT_READY', { transport: 'udp', port: (this.transport as UdpTransport).port });
+
+    this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
+    this.timers.push(setInterval(() => this.checkReread(), REREAD_CHECK_MS));
+    if (this.opts.idleExitMinutes > 0) {
+      const limit = this.opts.idleExitMinutes * 60_000;
+      this.timers.push(setInterval(() => {
+        if (Date.now() - this.lastPacketAt >= limit) void this.stop();
+      }, Math.min(limit, 10_000)));
+    }
+    for (const t of this.timers) t.unref();
+    logEvent(log, 'JOIND_STARTED', { pid: process.pid, configDir: this.opts.configDir, spoolDir: this.opts.spoolDir });
+  }
+
+  /**
+   * Re-reads the whole configuration (SIGHUP, auto_reread). A configuration with errors is rejected and
+   * the running one stays in force; each problem is logged with its file:line:column.
+   */
+  reload(why: 'SIGHUP' | 'auto_reread' | 'api'): boolean {
+    const log = this.opts.log;
+    const loaded = loadConfig(this.opts.configDir);
+    if (!loaded.ok) {
+      logEvent(log, 'CONFIG_RELOAD_REJECTED', { why, problems: loaded.problems.map(formatProblem) });
+      return false;
+    }
+    for (const w of loaded.warnings) logEvent(log, 'CONFIG_PROBLEM', { problem: formatProblem(w) });
+    this.config = loaded.config;
+    this.capMtime = loaded.config.dhcpcap.mtimeMs;
+    this.server.applyConfig(loaded.config);
+    logEvent(log, 'CONFIG_RELOADED', { why });
+    return true;
+  }
+
+  /** auto_reread: the dhcpcap file changed since it was read. */
+  private checkReread(): void {
+    if (!this.config.policy.auto_reread) return;
+    const file = this.config.dhcpcap.file ?? path.join(this.opts.configDir, 'dhcpcap');
+    let mtime: number | null = null;
+    try {
+      mtime = fs.statSync(file).mtimeMs;
+    } catch {
+      mtime = null;
+    }
+    if (mtime !== this.capMtime) {
+      this.capMtime = mtime; // a broken file is reported once, not every second
+      this.reload('auto_reread');
+    }
+  }
+
+  /** The state, for SIGUSR1. */
+  describeState(): Record<string, unknown> {
+    const now = Date.now();
+    const pools: Record<string, unknown> = {};
+    for (const net of this.config.networks) {
+      const pool = this.server.poolOf(net.address);
+      if (pool) pools[String(net.address)] = { free: pool.freeListLength(), provisional: pool.provisionalCount(now), ...pool.counters };
+    }
+    return { counters: this.server.counters, allocator: this.server.allocator.counters, store: this.store.stats, pools };
+  }
+
+  /** Orderly stop: no more packets, everything committed, pid file removed. */
+  stop(): Promise<void> {
+    if (this.stopping) return this.stopping;
+    this.stopping = (async () => {
+      logEvent(this.opts.log, 'JOIND_STOPPING', {});
+      for (const t of this.timers) clearInterval(t);
+      await this.transport?.close();
+      this.pinger?.close();
+      this.store?.close();
+      try {
+        fs.unlinkSync(this.pidFile);
+      } catch {
+        // already gone
+      }
+      logEvent(this.opts.log, 'JOIND_STOPPED', {});
+    })();
+    return this.stopping;
+  }
+
+  private writePidFile(): void {
+    fs.writeFileSync(this.pidFile, `${process.pid}\n`);
+  }
+}

@@ -1,0 +1,71 @@
+// Granting a lease (the end of a REQUEST, or a BOOTP allocation): name the client, write lease and name
+// into the current batch, and build the reply that will leave once the batch is on disk.
+import { MessageType } from '../../codec/types';
+import { INFINITE } from '../../alloc/lease-time';
+import { LeaseState } from '../../store/types';
+import type { Reply, RequestContext, Services } from '../context';
+import { buildReply, leaseFor, suggestedName } from '../reply';
+import { logEvent } from '../../log/logger';
+import { ipToString } from '../../util/ipv4';
+
+function staticNameOf(ctx: RequestContext): string | null {
+  const ho = ctx.params.tags.get('ho');
+  if (typeof ho === 'string' && ho) return ho;
+  // A host entry is named by its label (bootptab convention), unless the label is a template.
+  const entry = ctx.params.hostEntry;
+  return entry && !entry.template ? entry.label : null;
+}
+
+export async function grantLease(
+  ctx: RequestContext,
+  svc: Services,
+  address: number,
+  kind: 'dhcp' | 'bootp',
+): Promise<Reply | null> {
+  const lease = kind === 'dhcp' ? leaseFor(ctx) : undefined;
+  const domainTag = ctx.params.tags.get('dn');
+  const naming = {
+    client: ctx.client.key,
+    address,
+    domain: typeof domainTag === 'string' ? domainTag : '',
+    suggested: suggestedName(ctx.request),
+    staticName: staticNameOf(ctx),
+  };
+  const name = await svc.namer.choose(ctx.config, naming);
+  // The ping and the name lookup may have taken time: make sure the address is still ours to give.
+  if (!svc.allocator.availableFor(ctx.client, address)) return null;
+
+  const nowSec = Math.floor(ctx.nowMs / 1000);
+  let leaseSeconds: number | null;
+  if (kind === 'bootp') {
+    const extension = ctx.config.policy.bp_auto_extension;
+    const lt = ctx.params.tags.get('lt');
+    leaseSeconds = extension > 0 ? (typeof lt === 'number' ? lt : ctx.config.policy.default_ttl) : null;
+  } else {
+    leaseSeconds = lease!.lease === INFINITE ? null : lease!.lease;
+  }
+  try {
+    svc.allocator.grant(ctx.client, {
+      address,
+      leaseSeconds,
+      state: kind === 'bootp' ? LeaseState.BOOTP : LeaseState.ACTIVE,
+      clientHostname: suggestedName(ctx.request),
+      hostname: name.name,
+    });
+    svc.store.write(() => svc.namer.record(naming, name, nowSec));
+  } catch (err) {
+    logEvent(svc.log, 'STORE_WRITE_FAILED', { address: ipToString(address), err: (err as Error).message });
+    return null;
+  }
+  const sendName = ctx.params.tags.get('hn') === true ? name.name : null;
+  return buildReply(ctx, svc, {
+    type: kind === 'bootp' ? undefined : MessageType.ACK,
+    yiaddr: address,
+    ...(lease ? { lease } : {}),
+    includeConfigured: true,
+    hostName: sendName,
+    durable: true,
+    event: kind === 'bootp' ? 'BOOTP_REPLY' : 'DHCP_ACK',
+    detail: { name: name.name, nameSource: name.source },
+  });
+}

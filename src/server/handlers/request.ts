@@ -1,0 +1,68 @@
+// DHCPREQUEST → DHCPACK, DHCPNAK or silence, by the client's state (RFC 2131 4.3.2):
+// SELECTING (server identifier present), INIT-REBOOT (requested address, no ciaddr),
+// RENEWING / REBINDING (ciaddr set, no requested address).
+import { requestedAddress, serverIdentifier } from '../../codec';
+import { MessageType } from '../../codec/types';
+import { inNetwork, ipToString } from '../../util/ipv4';
+import type { Handler, Reply, RequestContext, Services } from '../context';
+import { buildReply } from '../reply';
+import { grantLease } from './grant';
+
+function nak(ctx: RequestContext, svc: Services, reason: string): Reply {
+  return buildReply(ctx, svc, {
+    type: MessageType.NAK,
+    yiaddr: 0,
+    includeConfigured: false,
+    message: reason,
+    durable: false,
+    event: 'DHCP_NAK',
+    detail: { reason },
+  });
+}
+
+export const handleRequest: Handler = async (ctx, svc) => {
+  const req = ctx.request;
+  const serverId = serverIdentifier(req);
+  const requested = requestedAddress(req);
+  const network = ctx.network;
+
+  if (serverId !== undefined) {
+    // SELECTING: the client answers an OFFER. If it chose another server, our offer lapses at once.
+    if (!svc.isOurServerId(serverId)) {
+      svc.allocator.dropOffer(ctx.client);
+      return null;
+    }
+    const address = requested ?? (req.ciaddr !== 0 ? req.ciaddr : undefined);
+    if (address === undefined) return null; // RFC 2131: SELECTING MUST carry the requested address
+    if (!inNetwork(address, network.address, network.mask)) return nak(ctx, svc, 'address not on this network');
+    if (!svc.allocator.availableFor(ctx.client, address)) return nak(ctx, svc, 'address not available');
+    return grantLease(ctx, svc, address, 'dhcp');
+  }
+
+  if (requested !== undefined && req.ciaddr === 0) {
+    // INIT-REBOOT: the client wants to keep the address it had.
+    if (!inNetwork(requested, network.address, network.mask)) return nak(ctx, svc, 'address not on this network');
+    const own = svc.allocator.ownAddress(ctx.client);
+    if (own === undefined) return null; // no record of this client: MUST remain silent
+    if (own !== requested) return nak(ctx, svc, `address is not this client's (it has ${ipToString(own)})`);
+    if (!svc.allocator.availableFor(ctx.client, requested)) return nak(ctx, svc, 'address no longer available');
+    return grantLease(ctx, svc, requested, 'dhcp');
+  }
+
+  if (req.ciaddr !== 0) {
+    // RENEWING (unicast to us) or REBINDING (broadcast): extend the lease on ciaddr.
+    const address = req.ciaddr;
+    if (!inNetwork(address, network.address, network.mask)) return nak(ctx, svc, 'address not on this network');
+    const own = svc.allocator.ownAddress(ctx.client);
+    if (own === address && svc.allocator.availableFor(ctx.client, address)) return grantLease(ctx, svc, address, 'dhcp');
+    if (own === undefined && svc.allocator.availableFor(ctx.client, address)) {
+      // We have no record (e.g. the store was restored from an older backup) but the address is free in
+      // our ranges: grant it rather than disrupt a working client.
+      return grantLease(ctx, svc, address, 'dhcp');
+    }
+    // The address belongs to another server's range: not ours to refuse.
+    if (!ctx.pool.allocatable(address) && own === undefined) return null;
+    return nak(ctx, svc, 'lease not valid for this client');
+  }
+  return null; // neither state fits: malformed; dropped
+};

@@ -1,0 +1,123 @@
+// Which options a reply carries and in which order: the ones that define the lease always, then what
+// the client asked for in its parameter request list (55), in its order, from the client's dhcpcap
+// parameters. A client that sent no list (BOOTP, some embedded DHCP clients) gets everything configured.
+import { encodeOptionValue } from '../codec';
+import type { OptionMap } from '../codec/types';
+import type { TagValue } from '../config/types';
+import { CAP_TAGS } from '../config/tags';
+import type { LeaseTimes } from '../alloc/lease-time';
+
+/** Options that say what the lease is; they go out whether or not the client asked for them. */
+export const OPT = {
+  SUBNET_MASK: 1,
+  TIME_OFFSET: 2,
+  ROUTERS: 3,
+  HOST_NAME: 12,
+  BOOT_SIZE: 13,
+  DOMAIN_NAME: 15,
+  BROADCAST: 28,
+  LEASE_TIME: 51,
+  MESSAGE_TYPE: 53,
+  SERVER_ID: 54,
+  PRL: 55,
+  MESSAGE: 56,
+  MAX_SIZE: 57,
+  T1: 58,
+  T2: 59,
+  TFTP_SERVER: 66,
+  BOOTFILE: 67,
+  AGENT_INFO: 82,
+} as const;
+
+/** Tags whose value does not go out as an option by itself (they shape the reply in other ways). */
+const NOT_SENT_AS_OPTION = new Set(['lt', 't1', 't2', 'sv', 'mm', 'ov', 'ho', 'hn', 'bf', 'sn', 'sm', 'uc']);
+
+/** The option a dhcpcap tag is sent as, if any (scope keys such as ck and ct describe the client). */
+function tagOptionCode(tag: string): number | undefined {
+  const spec = CAP_TAGS.get(tag);
+  if (!spec || spec.option === undefined || spec.place === 'scope') return undefined;
+  return spec.option;
+}
+
+/**
+ * The options configured for a client, by option code, from its merged dhcpcap parameters. Built once
+ * per configuration snapshot and client scope by the caller's cache, since it is the same for every
+ * packet of that client.
+ */
+export function configuredOptions(tags: ReadonlyMap<string, TagValue>): Map<number, TagValue> {
+  const options = new Map<number, TagValue>();
+  for (const [tag, value] of tags) {
+    if (NOT_SENT_AS_OPTION.has(tag)) continue;
+    const code = tagOptionCode(tag);
+    if (code === undefined) continue;
+    options.set(code, value);
+  }
+  return options;
+}
+
+export interface ReplyOptionsInput {
+  messageType?: number;
+  serverId?: number;
+  lease?: LeaseTimes;
+  subnetMask?: number;
+  /** Options configured for the client (see configuredOptions). */
+  configured: ReadonlyMap<number, TagValue>;
+  /** Send the configuration at all (false for an OFFER when send_options_in_offer is off, and for NAK). */
+  includeConfigured: boolean;
+  prl?: readonly number[];
+  hostName?: string | null;
+  bootFile?: string | null;
+  tftpServerName?: string | null;
+  /** Option 82 as the relay sent it: echoed back last (RFC 3046 2.2). */
+  agentInfo?: Buffer;
+  message?: string;
+  /** Resolves `auto` values (time offset, boot file size) at send time. */
+  auto?: (code: number) => TagValue | undefined;
+}
+
+/** Builds the option map of a reply; values that cannot be encoded are left out and reported. */
+export function replyOptions(input: ReplyOptionsInput, onBadValue?: (code: number, reason: string) => void): OptionMap {
+  const out: OptionMap = new Map();
+  const put = (code: number, value: TagValue | undefined): void => {
+    if (value === undefined || out.has(code)) return;
+    if (value === 'auto') {
+      const resolved = input.auto?.(code);
+      if (resolved === undefined || resolved === 'auto') return;
+      value = resolved;
+    }
+    try {
+      out.set(code, encodeOptionValue(code, value));
+    } catch (err) {
+      onBadValue?.(code, (err as Error).message);
+    }
+  };
+
+  if (input.messageType !== undefined) put(OPT.MESSAGE_TYPE, input.messageType);
+  if (input.serverId !== undefined) put(OPT.SERVER_ID, input.serverId);
+  if (input.message !== undefined) put(OPT.MESSAGE, input.message);
+  if (input.lease) {
+    put(OPT.LEASE_TIME, input.lease.lease);
+    if (input.lease.t1 !== undefined) put(OPT.T1, input.lease.t1);
+    if (input.lease.t2 !== undefined) put(OPT.T2, input.lease.t2);
+  }
+  if (input.includeConfigured) {
+    if (input.subnetMask !== undefined) put(OPT.SUBNET_MASK, input.subnetMask);
+    const extra = (code: number): TagValue | undefined => {
+      if (code === OPT.HOST_NAME) return input.hostName ?? undefined;
+      if (code === OPT.BOOTFILE) return input.bootFile ?? undefined;
+      if (code === OPT.TFTP_SERVER) return input.tftpServerName ?? undefined;
+      return input.configured.get(code);
+    };
+    if (input.prl) {
+      for (const code of input.prl) put(code, extra(code));
+    } else {
+      for (const [code, value] of input.configured) put(code, value);
+      put(OPT.HOST_NAME, input.hostName ?? undefined);
+      put(OPT.BOOTFILE, input.bootFile ?? undefined);
+    }
+    // The host name is sent when the entry asks for it (hn), even if the client did not request it.
+    put(OPT.HOST_NAME, input.hostName ?? undefined);
+  }
+  if (input.agentInfo) out.set(OPT.AGENT_INFO, input.agentInfo);
+  return out;
+}
