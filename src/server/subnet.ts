@@ -3,7 +3,7 @@ import { relayAgentInfo, subnetSelection } from '../codec';
 import type { DhcpPacket } from '../codec/types';
 import type { Config, NetworkConfig } from '../config/types';
 import type { Inbound } from '../io/transport';
-import { inNetwork } from '../util/ipv4';
+import { inNetwork, maskFromPrefix } from '../util/ipv4';
 
 export type NetworkChoice =
   | { ok: true; network: NetworkConfig; relayed: boolean; linkAddress: number }
@@ -63,8 +63,10 @@ export function selectNetwork(config: Config, packet: DhcpPacket, inbound: Inbou
 }
 
 function isLocal(config: Config, inbound: Inbound, giaddr: number): boolean {
-  const addresses = inbound.interfaceAddresses?.map((a) => a.address) ?? config.self.addresses;
-  for (const own of addresses) {
+  if (inbound.interfaceAddresses) {
+    return inbound.interfaceAddresses.some((a) => inNetwork(giaddr, a.address, maskFromPrefix(a.prefixLength)));
+  }
+  for (const own of config.self.addresses) {
     const net = networkOf(config, own);
     if (net && inNetwork(giaddr, net.address, net.mask)) return true;
   }

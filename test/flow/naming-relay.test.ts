@@ -1,0 +1,88 @@
+// Naming policies; relayed clients and option 82.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { MessageType } from '../../src/codec/types';
+import { ip, ipToString } from '../../src/util/ipv4';
+import { BASE_FILES, FakeClient, makeBed, msgType } from './harness';
+
+const HN = BASE_FILES.dhcpcap.replace('neta:nw=10.77.1.0:', 'neta:nw=10.77.1.0:hn:');
+const POOL = 'lab.example 10.77.1.1 labpc\n\tamber basalt\n';
+const hostOf = (p: { options: Map<number, Buffer> } | undefined) => p?.options.get(12)?.toString();
+
+test('assign_name_by_ipaddr (default): the name service\'s name for the address', async () => {
+  const bed = makeBed({ dhcpcap: HN });
+  bed.names.set(ip('10.77.1.100'), 'alpha.lab.example');
+  const ack = await FakeClient.withMac(bed, 1).dora();
+  assert.equal(hostOf(ack), 'alpha');
+  assert.equal(bed.store.leases.get(ack!.yiaddr)!.hostname, 'alpha');
+  bed.close();
+});
+
+test('namepool: pool names in order, then prefix + N + d, never reused', async () => {
+  const bed = makeBed({ dhcpcap: HN, namepool: POOL });
+  const names: Array<string | undefined> = [];
+  for (let i = 1; i <= 4; i++) names.push(hostOf(await FakeClient.withMac(bed, i).dora()));
+  assert.deepEqual(names, ['amber', 'basalt', 'labpc1d', 'labpc2d']);
+  assert.equal(bed.store.names.get('lab.example', 'labpc1d')?.owner?.id.toString('hex'), '027700000103');
+  bed.close();
+});
+
+test('assign_name_by_hwaddr: a client keeps its first name wherever it goes; accept_client_name takes its suggestion', async () => {
+  const files = { dhcpcap: HN.replace('netb:nw=10.77.2.0:', 'netb:nw=10.77.2.0:hn:'), namepool: POOL };
+  let bed = makeBed({ ...files, 'server.pcy': 'ping_timeout 0\nassign_name_by_hwaddr\n' });
+  const a = FakeClient.withMac(bed, 1);
+  const first = await a.dora([[12, 'wanted']]);
+  assert.equal(hostOf(first), 'amber', 'suggestion ignored without accept_client_name');
+  a.ciaddr = 0;
+  const moved = await a.dora([], { link: ip('10.77.2.1') });
+  assert.equal(hostOf(moved), 'amber', 'same name on another network');
+  bed.close();
+
+  bed = makeBed({ ...files, 'server.pcy': 'ping_timeout 0\nassign_name_by_hwaddr\naccept_client_name\n' });
+  const b = FakeClient.withMac(bed, 2);
+  assert.equal(hostOf(await b.dora([[12, 'mybox']])), 'mybox');
+  const c = FakeClient.withMac(bed, 3);
+  assert.equal(hostOf(await c.dora([[12, 'mybox']])), 'amber', 'a name owned by another client is not taken');
+  bed.close();
+});
+
+test('relay: network chosen by giaddr, reply to the relay on port 67, option 82 echoed', async () => {
+  const bed = makeBed();
+  const c = FakeClient.withMac(bed, 1);
+  c.giaddr = ip('10.77.3.1');
+  const agent = Buffer.from([1, 3, 0x65, 0x74, 0x68, 2, 2, 0xab, 0xcd]);
+  c.extraOptions.set(82, agent);
+  const r = await c.send(c.packet(MessageType.DISCOVER));
+  assert.equal(msgType(r[0]?.packet), MessageType.OFFER);
+  assert.equal(ipToString(r[0]!.packet.yiaddr), '10.77.3.100');
+  assert.deepEqual(r[0]!.dest, { kind: 'relay', ip: ip('10.77.3.1'), port: 67 });
+  assert.deepEqual(r[0]!.packet.options.get(82), agent);
+  assert.equal([...r[0]!.packet.options.keys()].at(-1), 82, 'option 82 comes last');
+  const ack = await c.select(r[0]!.packet);
+  assert.equal(msgType(ack), MessageType.ACK);
+  bed.close();
+});
+
+test('relay on a network we are attached to is ignored unless reply_to_relay_on_local_net', async () => {
+  let bed = makeBed();
+  let c = FakeClient.withMac(bed, 1);
+  c.giaddr = ip('10.77.9.2');
+  c.extraOptions.set(118, Buffer.from([10, 77, 3, 0]));
+  assert.equal((await c.send(c.packet(MessageType.DISCOVER))).length, 0);
+  bed.close();
+  bed = makeBed({ 'server.pcy': 'ping_timeout 0\nreply_to_relay_on_local_net\n' });
+  c = FakeClient.withMac(bed, 1);
+  c.giaddr = ip('10.77.9.2');
+  c.extraOptions.set(118, Buffer.from([10, 77, 3, 0]));
+  const r = await c.send(c.packet(MessageType.DISCOVER));
+  assert.equal(ipToString(r[0]!.packet.yiaddr), '10.77.3.100', 'subnet selection (118) chose network C');
+  bed.close();
+});
+
+test('malformed packets are counted by kind and dropped; the server keeps serving', async () => {
+  const bed = makeBed();
+  await bed.server.handle({ data: Buffer.alloc(20), srcIp: 0, srcPort: 68 });
+  assert.equal(Object.values(bed.server.counters.parseFailed).reduce((a, b) => a + b, 0), 1);
+  assert.equal(msgType(await FakeClient.withMac(bed, 1).discover()), MessageType.OFFER);
+  bed.close();
+});
