@@ -50,6 +50,11 @@ export interface Policy {
   listen_on_ppp: boolean; // default off (GUI "Listen on PPP Interfaces"; spelling ours)
   min_bootp_packet_size: number; // bytes, default 300 (GUI "Min BOOTP Packet Size"; spelling ours)
   send_options_in_offer: boolean; // default ON (GUI "Send Options in DHCP Offer"; spelling ours)
+  // Extensions of joind-TS (not in the original; documented as such):
+  transport: 'raw' | 'udp' | 'auto'; // packet I/O: raw packet sockets, plain UDP, or auto (raw when possible); default auto
+  metrics_listen: string; // "host:port" of the metrics HTTP listener, or "off"; default "127.0.0.1:9267"
+  rate_limit_per_interface: number; // packets per second accepted per interface; 0 = no limit (default)
+  rate_limit_per_relay: number; // packets per second accepted per relay (giaddr); 0 = no limit (default)
 }
 
 /** An inclusive address range [start, end]. */
@@ -155,4 +160,6 @@ export interface ClientQuery {
   chaddr: Buffer; // hardware address (hlen bytes)
   clientId?: Buffer; // option 61 value, when sent
   vendorClass?: string; // option 60 value, when sent
+  /** policy ignore_hardware_type: match ht/ha entries by hardware address only, whatever the htype. */
+  ignoreHardwareType?: boolean;
 }

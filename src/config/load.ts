@@ -1,0 +1,216 @@
+// One load of $JOINCONFIG: every file read, every problem of every file collected (each with its
+// place and what was expected), cross-file checks, and a deeply frozen snapshot when nothing is wrong.
+// A load that has errors gives no snapshot, so the caller keeps the running one.
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { CapEntry, Config, LoadResult, Policy, Problem, SelfIdentity } from './types';
+import { ProblemSink, formatProblem, sortProblems } from './problems';
+import { readPolicy } from './pcy';
+import { MaskTable, readNetmasks } from './netmasks';
+import { SelfMatcher, readHosts } from './identity';
+import { readNets } from './nets';
+import { readNamepool } from './namepool';
+import { capFileOf, readDhcpcap } from './dhcpcap';
+import { findNetwork } from './lookup';
+import { formatTagValue } from './tags';
+import { hardwareTypeName } from './hwaddr';
+import { deepFreeze } from './frozen';
+import { hexColons, ipToString } from '../util/ipv4';
+
+export { formatProblem };
+
+export interface LoadOptions {
+  /** Who we are; default: policy canonical_name or os.hostname(), and every IPv4 address of every interface. */
+  self?: SelfIdentity;
+  /** The hosts file used to map owner names to addresses; default /etc/hosts. */
+  hostsFile?: string;
+}
+
+/** The names of the files of a configuration directory. */
+export const CONFIG_FILES = Object.freeze({
+  policy: 'server.pcy',
+  netmasks: 'netmasks',
+  nets: 'nets',
+  namepool: 'namepool',
+  dhcpcap: 'dhcpcap',
+  bootptab: 'bootptab',
+});
+
+/** Every IPv4 address of every interface of this host. */
+export function interfaceAddresses(): number[] {
+  const addresses: number[] = [];
+  for (const list of Object.values(os.networkInterfaces())) {
+    for (const info of list ?? []) {
+      // Node 18.0–18.3 reported the family as a number.
+      if (info.family !== 'IPv4' && (info.family as unknown) !== 4) continue;
+      const parts = info.address.split('.').map(Number);
+      addresses.push((((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0));
+    }
+  }
+  return addresses;
+}
+
+/** "file:line" → line (the column of an entry is its label's, which sources do not keep: use 1). */
+function lineOf(source: string): number {
+  const match = /:(\d+)$/.exec(source);
+  return match ? Number(match[1]) : 0;
+}
+
+/** Loads and validates the configuration directory `dir`. Never throws for a problem in the files. */
+export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
+  const sink = new ProblemSink();
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(dir);
+  } catch (err) {
+    return { ok: false, problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: `cannot open the configuration directory: ${(err as Error).message}` }] };
+  }
+  if (!stat.isDirectory()) {
+    return { ok: false, problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: 'the configuration directory is not a directory' }] };
+  }
+  try {
+    fs.readdirSync(dir);
+  } catch (err) {
+    return { ok: false, problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: `cannot read the configuration directory: ${(err as Error).message}` }] };
+  }
+
+  const policyFile = path.join(dir, CONFIG_FILES.policy);
+  const { policy, sources } = readPolicy(policyFile, sink.forFile(policyFile));
+  const self: SelfIdentity = opts.self
+    ? { hostname: opts.self.hostname, addresses: [...opts.self.addresses] }
+    : { hostname: policy.canonical_name ?? os.hostname(), addresses: interfaceAddresses() };
+  const matcher = new SelfMatcher(self, readHosts(opts.hostsFile));
+
+  const netmasksFile = path.join(dir, CONFIG_FILES.netmasks);
+  const netmasks = readNetmasks(netmasksFile, sink.forFile(netmasksFile));
+  const netsFile = path.join(dir, CONFIG_FILES.nets);
+  const networks = readNets(netsFile, sink.forFile(netsFile), new MaskTable(netmasks), matcher);
+  const namepoolFile = path.join(dir, CONFIG_FILES.namepool);
+  const namepools = readNamepool(namepoolFile, sink.forFile(namepoolFile), matcher);
+  const dhcpcap = readDhcpcap(dir, sink);
+
+  const config: Config = {
+    dir,
+    policy,
+    policySources: sources,
+    self,
+    netmasks,
+    networks,
+    namepools,
+    dhcpcap,
+    warnings: [],
+  };
+  crossCheck(config, sink, netsFile);
+
+  const problems = sortProblems(sink.items);
+  if (problems.some((p) => p.severity === 'error')) return { ok: false, problems };
+  config.warnings = problems;
+  return { ok: true, config: deepFreeze(config), warnings: problems };
+}
+
+/** Checks that need more than one file. */
+function crossCheck(config: Config, sink: ProblemSink, netsFile: string): void {
+  const cap = config.dhcpcap;
+  if (config.networks.length > 0 && !config.networks.some((n) => n.owners.some((o) => o.ours))) {
+    sink.forFile(netsFile).warning(0, 0, `no network is owned by this server (host name ${config.self.hostname}, addresses ${config.self.addresses.map(ipToString).join(' ') || 'none'}): it will hand out no address`);
+  }
+  if (!cap.file) return;
+  const problems = sink.forFile(cap.file);
+  const staticOwners = new Map<number, CapEntry>();
+  for (const entry of cap.entries) {
+    if (entry.template) continue;
+    const line = lineOf(entry.source);
+    const nw = entry.scope.network;
+    if (nw !== undefined) {
+      const net = config.networks.find((n) => n.address === nw);
+      if (!net) {
+        problems.warning(line, 1, `${entry.label}: nw=${ipToString(nw)} is not a network of ${netsFile}; the entry applies to no client`);
+      } else {
+        const sm = entry.tags.get('sm');
+        if (typeof sm === 'number' && sm !== net.mask) {
+          problems.warning(line, 1, `${entry.label}: sm=${ipToString(sm)} differs from the mask ${ipToString(net.mask)} of network ${ipToString(net.address)} (netmasks/classful)`);
+        }
+        const ba = entry.tags.get('ba');
+        const broadcast = (net.address | ~net.mask) >>> 0;
+        if (typeof ba === 'number' && ba !== broadcast) {
+          problems.warning(line, 1, `${entry.label}: ba=${ipToString(ba)} is not the broadcast address ${ipToString(broadcast)} of network ${ipToString(net.address)}/${net.prefixLength}`);
+        }
+      }
+    }
+    const ip = entry.tags.get('ip');
+    if (typeof ip !== 'number' || (!entry.scope.hardware && !entry.scope.clientId)) continue;
+    const net = findNetwork(config.networks, ip);
+    if (!net) {
+      problems.warning(line, 1, `${entry.label}: static ip=${ipToString(ip)} is on none of the networks of ${netsFile}; no client can get it`);
+    } else if (net.ourRanges.some((r) => ip >= r.start && ip <= r.end)) {
+      problems.warning(line, 1, `${entry.label}: static ip=${ipToString(ip)} lies in a dynamic range of ${ipToString(net.address)}/${net.prefixLength}; the pool will skip it but better keep it out of the ranges`);
+    }
+    const other = staticOwners.get(ip);
+    if (other) {
+      problems.warning(line, 1, `${entry.label}: static ip=${ipToString(ip)} is also given to ${other.label} (${other.source})`);
+    } else {
+      staticOwners.set(ip, entry);
+    }
+  }
+}
+
+/** Whether the client-parameter file changed (or appeared, or went) since the snapshot: for auto_reread. */
+export function clientFileChanged(config: Config): boolean {
+  const file = capFileOf(config.dir);
+  if (file !== config.dhcpcap.file) return true;
+  if (file === null) return false;
+  try {
+    return fs.statSync(file).mtimeMs !== config.dhcpcap.mtimeMs;
+  } catch {
+    return true;
+  }
+}
+
+function rangeText(r: { start: number; end: number }): string {
+  return r.start === r.end ? ipToString(r.start) : `${ipToString(r.start)}-${ipToString(r.end)}`;
+}
+
+/** The effective configuration as plain JSON, for `joind --check` and debugging. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const policy: Record<string, { value: unknown; source: string }> = {};
+  for (const key of Object.keys(config.policy) as Array<keyof Policy>) {
+    policy[key] = { value: config.policy[key], source: config.policySources[key] };
+  }
+  return {
+    dir: config.dir,
+    self: { hostname: config.self.hostname, addresses: config.self.addresses.map(ipToString) },
+    clientParameterFile: config.dhcpcap.file,
+    policy,
+    netmasks: config.netmasks.map((m) => ({ network: ipToString(m.network), mask: ipToString(m.mask), source: m.source })),
+    networks: config.networks.map((n) => ({
+      network: ipToString(n.address),
+      mask: ipToString(n.mask),
+      prefixLength: n.prefixLength,
+      source: n.source,
+      owners: n.owners.map((o) => ({ owner: o.owner, ours: o.ours, source: o.source, ranges: o.ranges.map(rangeText) })),
+      ourRanges: n.ourRanges.map(rangeText),
+    })),
+    namepools: config.namepools.map((p) => ({ domain: p.domain, owner: p.owner, ours: p.ours, prefix: p.prefix, names: [...p.names], source: p.source })),
+    dhcpcap: {
+      file: config.dhcpcap.file,
+      entries: config.dhcpcap.entries.map((e) => {
+        const scope: Record<string, string> = {};
+        if (e.scope.hardware) scope.hardware = `${hardwareTypeName(e.scope.hardware.htype)} ${hexColons(e.scope.hardware.address)}`;
+        if (e.scope.clientId) scope.clientId = hexColons(e.scope.clientId);
+        if (e.scope.network !== undefined) scope.network = ipToString(e.scope.network);
+        if (e.scope.vendorClass !== undefined) scope.vendorClass = e.scope.vendorClass;
+        const tags: Record<string, string> = {};
+        for (const [tag, value] of e.tags) tags[tag] = formatTagValue(tag, value);
+        return { label: e.label, template: e.template, source: e.source, scope, tags };
+      }),
+    },
+    warnings: config.warnings.map(formatProblem),
+  };
+}
+
+/** Problems in "file:line:column: severity: message" form, one per line. */
+export function formatProblems(problems: readonly Problem[]): string {
+  return problems.map(formatProblem).join('\n');
+}

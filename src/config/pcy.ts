@@ -1,0 +1,265 @@
+// server.pcy: one keyword per line, alone (a Boolean switched on) or followed by one value; `#` starts a
+// comment anywhere; the last occurrence of a keyword wins; a missing file means every default.
+// The original never showed how a default-on Boolean is switched off, so a Boolean also takes an
+// explicit on|off|yes|no|true|false|1|0 (our documented choice, joind-spec.md section 2).
+
+import * as fs from 'node:fs';
+import type { Policy, ValueSource } from './types';
+import type { FileProblems } from './problems';
+import { fieldsOf, splitLines } from './lines';
+
+type KeywordKind =
+  | { kind: 'bool' }
+  | { kind: 'uint'; min: number; max: number; unit: string }
+  | { kind: 'enum'; values: readonly string[] }
+  | { kind: 'name' } // a host name (canonical_name)
+  | { kind: 'listen' }; // host:port or off (metrics_listen)
+
+interface KeywordSpec {
+  key: keyof Policy;
+  type: KeywordKind;
+}
+
+const BOOL: KeywordKind = { kind: 'bool' };
+const UINT32 = 0xffffffff;
+// setTimeout takes at most 2^31-1 ms; ping_timeout is handed to it.
+const MAX_TIMER_MS = 0x7fffffff;
+
+function uint(min: number, max: number, unit: string): KeywordKind {
+  return { kind: 'uint', min, max, unit };
+}
+
+/** The built-in values, used for every keyword the file does not set (types.ts documents each). */
+export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
+  provisional_ttl: 60,
+  free_list_size: 8,
+  default_ttl: 86400,
+  name_service: 'dns',
+  name_service_updateable: false,
+  assign_name_by_hwaddr: false,
+  assign_name_by_ipaddr: true,
+  accept_client_name: false,
+  ignore_name_owner: false,
+  support_bootp: true,
+  dynamic_bootp: false,
+  bp_auto_extension: 0,
+  ping_timeout: 500,
+  auto_reread: true,
+  check_bootp_client_net: false,
+  ping_bootp_clients: false,
+  reply_to_relay_on_local_net: false,
+  auto_release: false,
+  auto_sync_dbs: true,
+  dns_tracks_dhcp_lease: false,
+  canonical_name: null,
+  expand_bootp_packet: false,
+  registered_clients_only: false,
+  bootfile_not_sent_as_option: false,
+  force_broadcast_reply: false,
+  ignore_hardware_type: false,
+  listen_on_ppp: false,
+  min_bootp_packet_size: 300,
+  send_options_in_offer: true,
+  transport: 'auto',
+  metrics_listen: '127.0.0.1:9267',
+  rate_limit_per_interface: 0,
+  rate_limit_per_relay: 0,
+} satisfies Policy);
+
+/** Every spelling the file may use, keyword → the Policy field it sets (aliases included). */
+export const POLICY_KEYWORDS: ReadonlyMap<string, KeywordSpec> = new Map<string, KeywordSpec>([
+  ['provisional_ttl', { key: 'provisional_ttl', type: uint(1, UINT32, 'seconds') }],
+  ['free_list_size', { key: 'free_list_size', type: uint(1, 1 << 20, 'address blocks') }],
+  ['default_ttl', { key: 'default_ttl', type: uint(1, UINT32, 'seconds') }],
+  ['name_service', { key: 'name_service', type: { kind: 'enum', values: ['dns', 'local', 'nis', 'nis+'] } }],
+  ['name_service_updateable', { key: 'name_service_updateable', type: BOOL }],
+  ['assign_name_by_hwaddr', { key: 'assign_name_by_hwaddr', type: BOOL }],
+  ['assign_name_by_ipaddr', { key: 'assign_name_by_ipaddr', type: BOOL }],
+  ['accept_client_name', { key: 'accept_client_name', type: BOOL }],
+  ['ignore_name_owner', { key: 'ignore_name_owner', type: BOOL }],
+  ['support_bootp', { key: 'support_bootp', type: BOOL }],
+  ['dynamic_bootp', { key: 'dynamic_bootp', type: BOOL }],
+  ['bootp_addr_from_pool', { key: 'dynamic_bootp', type: BOOL }],
+  ['bp_auto_extension', { key: 'bp_auto_extension', type: uint(0, UINT32, 'seconds') }],
+  ['ping_timeout', { key: 'ping_timeout', type: uint(0, MAX_TIMER_MS, 'milliseconds') }],
+  ['auto_reread', { key: 'auto_reread', type: BOOL }],
+  ['check_bootp_client_net', { key: 'check_bootp_client_net', type: BOOL }],
+  ['ping_bootp_clients', { key: 'ping_bootp_clients', type: BOOL }],
+  ['reply_to_relay_on_local_net', { key: 'reply_to_relay_on_local_net', type: BOOL }],
+  ['auto_release', { key: 'auto_release', type: BOOL }],
+  ['auto_sync_dbs', { key: 'auto_sync_dbs', type: BOOL }],
+  ['dns_tracks_dhcp_lease', { key: 'dns_tracks_dhcp_lease', type: BOOL }],
+  ['canonical_name', { key: 'canonical_name', type: { kind: 'name' } }],
+  ['expand_bootp_packet', { key: 'expand_bootp_packet', type: BOOL }],
+  ['registered_clients_only', { key: 'registered_clients_only', type: BOOL }],
+  ['registered_hosts_only', { key: 'registered_clients_only', type: BOOL }],
+  ['bootfile_not_sent_as_option', { key: 'bootfile_not_sent_as_option', type: BOOL }],
+  ['force_broadcast_reply', { key: 'force_broadcast_reply', type: BOOL }],
+  ['ignore_hardware_type', { key: 'ignore_hardware_type', type: BOOL }],
+  ['listen_on_ppp', { key: 'listen_on_ppp', type: BOOL }],
+  // A BOOTP message is at least its 236-byte fixed header; 576 is the size every host must accept.
+  ['min_bootp_packet_size', { key: 'min_bootp_packet_size', type: uint(0, 576, 'bytes') }],
+  ['send_options_in_offer', { key: 'send_options_in_offer', type: BOOL }],
+  ['transport', { key: 'transport', type: { kind: 'enum', values: ['raw', 'udp', 'auto'] } }],
+  ['metrics_listen', { key: 'metrics_listen', type: { kind: 'listen' } }],
+  ['rate_limit_per_interface', { key: 'rate_limit_per_interface', type: uint(0, 1_000_000_000, 'packets per second') }],
+  ['rate_limit_per_relay', { key: 'rate_limit_per_relay', type: uint(0, 1_000_000_000, 'packets per second') }],
+]);
+
+const TRUE_WORDS = new Set(['on', 'yes', 'true', '1']);
+const FALSE_WORDS = new Set(['off', 'no', 'false', '0']);
+
+export interface PolicyResult {
+  policy: Policy;
+  sources: Record<keyof Policy, ValueSource>;
+}
+
+function defaultSources(): Record<keyof Policy, ValueSource> {
+  const sources = {} as Record<keyof Policy, ValueSource>;
+  for (const key of Object.keys(DEFAULT_POLICY) as Array<keyof Policy>) sources[key] = 'default';
+  return sources;
+}
+
+/** What a keyword's value must look like, for error messages. */
+function expectation(word: string, type: KeywordKind): string {
+  switch (type.kind) {
+    case 'bool':
+      return `${word} alone (on) or followed by on|off|yes|no|true|false|1|0`;
+    case 'uint':
+      return `a whole number of ${type.unit} from ${type.min} to ${type.max}`;
+    case 'enum':
+      return `one of ${type.values.join(', ')}`;
+    case 'name':
+      return 'a host name';
+    case 'listen':
+      return 'host:port (for example 127.0.0.1:9267 or [::1]:9267), or off';
+  }
+}
+
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const LISTEN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+
+/** The value a valued keyword's text stands for, or undefined when it does not fit. */
+function parseValue(text: string, type: KeywordKind): Policy[keyof Policy] | undefined {
+  switch (type.kind) {
+    case 'bool': {
+      const word = text.toLowerCase();
+      if (TRUE_WORDS.has(word)) return true;
+      if (FALSE_WORDS.has(word)) return false;
+      return undefined;
+    }
+    case 'uint': {
+      if (!/^\d+$/.test(text)) return undefined;
+      const value = text.length > 12 ? Number.POSITIVE_INFINITY : Number(text);
+      return value >= type.min && value <= type.max ? value : undefined;
+    }
+    case 'enum': {
+      const word = text.toLowerCase();
+      return type.values.includes(word) ? (word as Policy[keyof Policy]) : undefined;
+    }
+    case 'name':
+      return HOST_NAME.test(text) ? text : undefined;
+    case 'listen': {
+      if (text.toLowerCase() === 'off') return 'off';
+      const match = LISTEN.exec(text);
+      return match && Number(match[1]) <= 65535 ? text : undefined;
+    }
+  }
+}
+
+/** Parses server.pcy text. Problems go to `problems`; the result always holds a full policy. */
+export function parsePolicy(text: string, problems: FileProblems): PolicyResult {
+  const policy: Policy = { ...DEFAULT_POLICY };
+  const sources = defaultSources();
+  const setAt = new Map<keyof Policy, { line: number; column: number; word: string }>();
+  const values = policy as unknown as Record<keyof Policy, Policy[keyof Policy]>;
+
+  const lines = splitLines(text);
+  for (let index = 0; index < lines.length; index++) {
+    const lineNo = index + 1;
+    const fields = fieldsOf(lines[index]!);
+    if (fields.length === 0) continue;
+    const keywordField = fields[0]!;
+    const word = keywordField.text.toLowerCase();
+    const spec = POLICY_KEYWORDS.get(word);
+    if (!spec) {
+      problems.warning(lineNo, keywordField.column, `unknown keyword "${keywordField.text}" ignored`);
+      continue;
+    }
+    const valueField = fields[1];
+    if (fields.length > 2) {
+      const extra = fields[2]!;
+      const count = spec.type.kind === 'bool' ? 'at most one value' : 'one value';
+      problems.error(lineNo, extra.column, `unexpected "${extra.text}": ${word} takes ${count}; expected ${expectation(word, spec.type)}`);
+      continue;
+    }
+    let value: Policy[keyof Policy] | undefined;
+    if (valueField === undefined) {
+      if (spec.type.kind !== 'bool') {
+        problems.error(lineNo, keywordField.column + keywordField.text.length, `${word} needs a value: expected ${expectation(word, spec.type)}`);
+        continue;
+      }
+      value = true;
+    } else {
+      value = parseValue(valueField.text, spec.type);
+      if (value === undefined) {
+        problems.error(lineNo, valueField.column, `"${valueField.text}" does not fit ${word}: expected ${expectation(word, spec.type)}`);
+        continue;
+      }
+    }
+    const previous = setAt.get(spec.key);
+    if (previous) {
+      problems.warning(lineNo, keywordField.column, `${word} repeats ${previous.word} of line ${previous.line}; the last one wins`);
+    }
+    values[spec.key] = value;
+    sources[spec.key] = problems.source(lineNo);
+    setAt.set(spec.key, { line: lineNo, column: keywordField.column, word });
+  }
+
+  checkCombinations(policy, sources, setAt, problems);
+  return { policy, sources };
+}
+
+/** Switches that only mean something together, and the one pair that excludes each other. */
+function checkCombinations(
+  policy: Policy,
+  sources: Record<keyof Policy, ValueSource>,
+  setAt: Map<keyof Policy, { line: number; column: number; word: string }>,
+  problems: FileProblems,
+): void {
+  const byHw = setAt.get('assign_name_by_hwaddr');
+  const byIp = setAt.get('assign_name_by_ipaddr');
+  if (policy.assign_name_by_hwaddr && policy.assign_name_by_ipaddr) {
+    if (byIp) {
+      // Both written on: the operator asked for two naming policies that exclude each other.
+      const later = byIp.line > byHw!.line ? byIp : byHw!;
+      problems.error(later.line, later.column, `assign_name_by_hwaddr and assign_name_by_ipaddr exclude each other; switch one off`);
+    } else {
+      // by-IP is only on by default: choosing by-hwaddr replaces it.
+      policy.assign_name_by_ipaddr = false;
+      sources.assign_name_by_ipaddr = sources.assign_name_by_hwaddr;
+    }
+  }
+  const warnUnless = (key: keyof Policy, needed: boolean, why: string): void => {
+    const at = setAt.get(key);
+    if (at && policy[key] !== DEFAULT_POLICY[key] && !needed) problems.warning(at.line, at.column, `${at.word} has no effect ${why}`);
+  };
+  warnUnless('accept_client_name', policy.assign_name_by_hwaddr, 'without assign_name_by_hwaddr');
+  warnUnless('ignore_name_owner', policy.accept_client_name, 'without accept_client_name');
+  warnUnless('dynamic_bootp', policy.support_bootp, 'while support_bootp is off');
+  warnUnless('bp_auto_extension', policy.dynamic_bootp, 'without dynamic_bootp (only pool-allocated BOOTP leases expire)');
+  warnUnless('dns_tracks_dhcp_lease', policy.name_service_updateable, 'without name_service_updateable');
+}
+
+/** Reads and parses a server.pcy file; a missing file gives all defaults and no problem. */
+export function readPolicy(file: string, problems: FileProblems): PolicyResult {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') problems.error(0, 0, `cannot read the policy file: ${(err as Error).message}`);
+    return { policy: { ...DEFAULT_POLICY }, sources: defaultSources() };
+  }
+  return parsePolicy(text, problems);
+}
