@@ -209,6 +209,7 @@ export class DhcpServer {
       network: network.address,
       htype: request.htype,
       chaddr: hwaddr,
+      ignoreHardwareType: config.policy.ignore_hardware_type,
       ...(clientId ? { clientId } : {}),
       ...(vendor !== undefined ? { vendorClass: vendor } : {}),
     });
