@@ -28,6 +28,7 @@ interface MainOptions {
   interface: string[];
   check?: boolean;
   port?: number;
+  bind?: string;
 }
 
 /** $JOINCONFIG / $JOINSPOOL and their defaults, overridden by --config-dir / --spool-dir. */
@@ -55,6 +56,7 @@ function buildProgram(): Command {
     .option('-i, --interface <name>', 'serve only this interface (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--check', 'load and validate the configuration, print it as JSON, exit 0 if valid and 1 if not')
     .addOption(new Option('--port <n>', 'UDP port to listen on (testing)').argParser(nonNegativeInt).hideHelp())
+    .addOption(new Option('--bind <address>', 'address to bind the UDP socket to (testing)').hideHelp())
     .showSuggestionAfterError(false)
     .exitOverride()
     .configureOutput({
@@ -113,6 +115,7 @@ async function main(argv: string[]): Promise<number> {
     interfaces: opts.interface,
     idleExitMinutes: opts.timeout ?? 0,
     ...(opts.port !== undefined ? { port: opts.port } : {}),
+    ...(opts.bind !== undefined ? { bindAddress: opts.bind } : {}),
   });
   try {
     await daemon.start();
