@@ -1,0 +1,107 @@
+// Picks the transport joind runs on. Raw packet sockets are what on-link clients need (arrival interface,
+// unicast to a MAC) but require root or CAP_NET_RAW and the native addon; plain UDP works anywhere but can
+// only broadcast to clients without an address and cannot tell interfaces apart, which is fine behind
+// relays. 'auto' takes raw when it can and says clearly, once, when it cannot.
+
+import type { NetworkInterfaceV4 } from './interfaces';
+import { PacketSocket } from './packet-socket';
+import { RawTransport } from './raw';
+import type { Destination, Transport } from './transport';
+import { UdpTransport } from './udp';
+
+export type TransportKind = 'raw' | 'udp';
+
+/** The part of a (pino) logger used here. Fields carry a msgId: TRANSPORT_FALLBACK or SEND_FAILED. */
+export interface TransportLog {
+  warn(fields: object, message: string): void;
+}
+
+export interface OpenTransportOptions {
+  /** Server UDP port (default 67). */
+  port?: number;
+  log: TransportLog;
+  /** Failed sends; by default each one is logged as a SEND_FAILED warning. */
+  onSendError?: (err: Error, dest: Destination) => void;
+  /** UDP transport only: the address to bind (default 0.0.0.0). */
+  bindAddress?: string;
+  /** Raw transport only: receive buffer of each packet socket, in bytes. */
+  rcvbufBytes?: number;
+}
+
+export interface OpenedTransport {
+  /** Not started yet: call start(onPacket). */
+  transport: Transport;
+  kind: TransportKind;
+  /** Why 'auto' fell back to UDP; already logged once through opts.log. */
+  warning?: string;
+}
+
+/**
+ * Builds the transport of the requested kind for the served interfaces. 'auto': raw when a packet socket
+ * can be opened on a served interface, else UDP with one warning. 'raw': throws an Error (with `code`)
+ * when that is impossible, e.g. "... needs root or CAP_NET_RAW". 'udp': the UDP transport.
+ */
+export function openTransport(kind: TransportKind | 'auto', served: readonly NetworkInterfaceV4[], opts: OpenTransportOptions): OpenedTransport {
+  const onSendError =
+    opts.onSendError ??
+    ((err: Error, dest: Destination): void =>
+      opts.log.warn({ msgId: 'SEND_FAILED', err: err.message, code: (err as NodeJS.ErrnoException).code, dest: dest.kind }, 'a reply could not be sent'));
+  const udp = (): Transport =>
+    new UdpTransport({
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.bindAddress !== undefined ? { address: opts.bindAddress } : {}),
+      onSendError,
+    });
+  if (kind === 'udp') return { transport: udp(), kind: 'udp' };
+
+  const problem = rawProblem(served, opts.port ?? 67);
+  if (problem === undefined) {
+    const transport = new RawTransport(served, {
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.rcvbufBytes !== undefined ? { rcvbufBytes: opts.rcvbufBytes } : {}),
+      onSendError,
+    });
+    return { transport, kind: 'raw' };
+  }
+  if (kind === 'raw') {
+    const error = new Error(`raw transport unavailable: ${problem.message}`, { cause: problem.cause }) as NodeJS.ErrnoException;
+    if (problem.code !== undefined) error.code = problem.code;
+    throw error;
+  }
+  const warning =
+    `raw packet sockets unavailable (${problem.message}): using the UDP transport, which cannot tell on ` +
+    'which interface a request arrived and broadcasts replies to clients that have no address yet';
+  opts.log.warn({ msgId: 'TRANSPORT_FALLBACK', requested: kind, using: 'udp', code: problem.code }, warning);
+  return { transport: udp(), kind: 'udp', warning };
+}
+
+interface RawProblem {
+  message: string;
+  code?: string;
+  cause?: unknown;
+}
+
+/**
+ * Why raw packet sockets cannot serve these interfaces, or undefined when they can: opens (and closes at
+ * once) a packet socket on each served interface until one opens. Every interface is tried so that a
+ * vanished interface is not mistaken for missing privileges; the first error explains.
+ */
+function rawProblem(served: readonly NetworkInterfaceV4[], port: number): RawProblem | undefined {
+  if (served.length === 0) return { message: 'no interface to serve directly', code: 'ENODEV' };
+  let first: RawProblem | undefined;
+  for (const info of served) {
+    try {
+      PacketSocket.open(info.name, () => undefined, { udpPort: port }).close();
+      return undefined;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const needsPrivilege = code === 'EPERM' || code === 'EACCES';
+      const base = (error as Error).message;
+      // PacketSocket's message already names the interface; make the privilege case unmistakable.
+      const message = needsPrivilege && !/CAP_NET_RAW/.test(base) ? `${base}: needs root or CAP_NET_RAW` : base;
+      first ??= { message, ...(code !== undefined ? { code } : {}), cause: error };
+      if (needsPrivilege) break; // the same for every interface
+    }
+  }
+  return first;
+}
