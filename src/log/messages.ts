@@ -31,6 +31,7 @@ export const MESSAGES = {
   DHCP_INFORM: { level: 'info', text: 'DHCPINFORM answered with configuration, no lease' },
   BOOTP_REPLY: { level: 'info', text: 'BOOTREPLY sent' },
   SEND_FAILED: { level: 'warn', text: 'a reply could not be sent' },
+  TRANSPORT_FALLBACK: { level: 'warn', text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport' },
   TRANSPORT_READY: { level: 'info', text: 'listening (transport, interfaces)' },
   STATE_DUMP: { level: 'info', text: 'diagnostic state (SIGUSR1)' },
 } as const satisfies Record<string, { level: Level; text: string }>;

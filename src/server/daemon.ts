@@ -8,8 +8,11 @@ import { formatProblem } from '../config/problems';
 import type { Config } from '../config/types';
 import { logEvent, Logger } from '../log/logger';
 import { Pinger } from '../io/ping';
+import { openTransport } from '../io/choose-transport';
+import { listIpv4Interfaces } from '../io/interfaces';
+import { RawTransport } from '../io/raw';
+import { chooseServedInterfaces, networksForServing } from '../io/served-interfaces';
 import type { Transport } from '../io/transport';
-import { UdpTransport } from '../io/udp';
 import { systemForwardLookup, systemReverseLookup } from '../naming/resolver';
 import { Store } from '../store/store';
 import { DhcpServer } from './server';
@@ -36,6 +39,7 @@ export class Daemon {
   private config!: Config;
   private store!: Store;
   private transport!: Transport;
+  private transportKind: 'raw' | 'udp' = 'udp';
   private pinger: Pinger | null = null;
   server!: DhcpServer;
   private timers: NodeJS.Timeout[] = [];
@@ -69,11 +73,14 @@ export class Daemon {
         warn: (fields: object, message: string) => logEvent(log, 'PING_UNAVAILABLE', { ...fields }, message),
       });
     }
-    this.transport = new UdpTransport({
+    const opened = openTransport(this.config.policy.transport, this.servedInterfaces(), {
       ...(this.opts.port !== undefined ? { port: this.opts.port } : {}),
-      ...(this.opts.bindAddress !== undefined ? { address: this.opts.bindAddress } : {}),
+      ...(this.opts.bindAddress !== undefined ? { bindAddress: this.opts.bindAddress } : {}),
+      log,
       onSendError: (err, dest) => logEvent(log, 'SEND_FAILED', { err: err.message, dest: dest.kind }),
     });
+    this.transport = opened.transport;
+    this.transportKind = opened.kind;
     this.server = new DhcpServer({
       config: this.config,
       store: this.store,
@@ -88,7 +95,11 @@ export class Daemon {
       this.lastPacketAt = Date.now();
       void this.server.handle(packet);
     });
-    logEvent(log, 'TRANSPORT_READY', { transport: 'udp', port: (this.transport as UdpTransport).port });
+    logEvent(log, 'TRANSPORT_READY', {
+      transport: this.transportKind,
+      port: (this.transport as { port?: number }).port,
+      interfaces: this.transport instanceof RawTransport ? this.transport.interfaces : [],
+    });
 
     this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReread(), REREAD_CHECK_MS));
@@ -117,8 +128,21 @@ export class Daemon {
     this.config = loaded.config;
     this.capMtime = loaded.config.dhcpcap.mtimeMs;
     this.server.applyConfig(loaded.config);
+    if (this.transport instanceof RawTransport) {
+      // SIGHUP re-detects interfaces and addresses.
+      void this.transport.setInterfaces(this.servedInterfaces()).then((failed) => {
+        for (const f of failed) logEvent(log, 'SEND_FAILED', { interface: f.name, err: f.error.message });
+      });
+    }
     logEvent(log, 'CONFIG_RELOADED', { why });
     return true;
+  }
+
+  /** Interfaces with an address in a network we serve, or those named with -i. */
+  private servedInterfaces(): ReturnType<typeof listIpv4Interfaces> {
+    const choice = chooseServedInterfaces(listIpv4Interfaces(), networksForServing(this.config.networks), this.opts.interfaces);
+    for (const ignored of choice.ignored) this.opts.log.debug({ msgId: 'TRANSPORT_READY', ignored: ignored.name, reason: ignored.reason }, 'interface not served');
+    return choice.served;
   }
 
   /** auto_reread: the dhcpcap file changed since it was read. */
