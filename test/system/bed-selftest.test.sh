@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # bed-selftest — proves the namespace test bed (test/system/lib) with dnsmasq standing in for joind:
 # real dhclient, udhcpc, dhcpcd and bootpc get leases on link A, a client on link B, a client through
 # ISC dhcrelay on link C; captures show how replies were addressed; then everything is torn down and
@@ -30,11 +31,12 @@ pings() { ip netns exec "$1" ping -c 1 -W 2 -q "$2" >/dev/null; }
 # all_match TEXT REGEX — TEXT has at least one line, and every line matches REGEX.
 all_match() {
   [ -n "$1" ] || { echo "#   no lines" >&2; return 1; }
-  local bad; bad=$(grep -v -e "$2" <<< "$1") || return 0
-  echo "#   not matching: $bad" >&2; return 1
+  local bad line; bad=$(grep -v -e "$2" <<< "$1") || return 0
+  while IFS= read -r line; do echo "#   not matching: $line"; done <<< "$bad" >&2
+  return 1
 }
 
-bed_require_packages || { echo "not ok - the bed's Debian packages could not be installed"; exit 1; }
+bed_require_packages dnsmasq dhcrelay dhclient udhcpc dhcpcd bootpc tcpdump ping || { echo "not ok - the bed's Debian packages could not be installed"; exit 1; }
 
 work=$(mktemp -d /tmp/bed-selftest.XXXXXX)
 bed_after_down() {  # keep the evidence when something failed (not when interrupted: RC ≥ 128)
@@ -82,11 +84,8 @@ bed_spawn "$P" "$srv" dnsmasq "$work/dnsmasq.log" -- dnsmasq --keep-in-foregroun
   --dhcp-option=option:dns-server,"$DNS" --dhcp-option=option:domain-name,"$DOMAIN" \
   --dhcp-host="$(bed_client_mac "$P" cla 3),$BOOTP_IP,$BOOTP_NAME"
 dnsmasq_pid=$BED_CMD_PID
-for (( i = 0; i < 50; i++ )); do
-  [ "$(grep -c 'DHCP, IP range' "$work/dnsmasq.log" 2>/dev/null)" = 3 ] && break
-  sleep 0.1
-done
-check "dnsmasq serving three ranges" eq "$(grep -c 'DHCP, IP range' "$work/dnsmasq.log")" 3
+ranges_up() { [ "$(grep -c 'DHCP, IP range' "$work/dnsmasq.log" 2>/dev/null)" = 3 ]; }
+check "dnsmasq serving three ranges" bed_wait_for 5 ranges_up
 check "dhcrelay started in $rly" bed_start_relay "$P"
 
 if [ -n "${BED_SELFTEST_PAUSE:-}" ]; then echo "# pausing ${BED_SELFTEST_PAUSE}s (interrupt me now)"; sleep "$BED_SELFTEST_PAUSE"; fi
@@ -155,8 +154,7 @@ check "dhclient_release" dhclient_release "$clc" c-cli "$work/dhclient-c"
 check "…hook saw RELEASE" grep -qx 'reason=RELEASE' "$work/dhclient-c/events"
 check "…the address left c-cli" eq "$(ip -n "$clc" -o -4 addr show c-cli)" ""
 check "…the running dhclient stopped" not_alive "$(bed_result "$work/dhclient-c" cmd_pid)"
-for (( i = 0; i < 30; i++ )); do grep -q " $dC " "$work/dnsmasq.leases" || break; sleep 0.1; done
-check "…the server dropped the lease" lacks " $dC " "$work/dnsmasq.leases"
+check "…the server dropped the lease" bed_wait_for 3 lacks " $dC " "$work/dnsmasq.leases"
 capture_stop "$P" "$capr"
 r_req=$(capture_dhcp "$work/r.pcap" | grep '^op=request type=\(DISCOVER\|REQUEST\)')
 check "relayed requests come from the relay with giaddr 10.77.3.1" all_match "$r_req" 'src=10.77.9.2.67 .*giaddr=10.77.3.1 '
@@ -171,7 +169,7 @@ check "bed_down $P" eq "$rc" 0
 check "no namespace with prefix $P left" eq "$(ip netns list | awk -v p="$P" 'index($1, p "-") == 1' | wc -l)" 0
 check "dnsmasq stopped" not_alive "$dnsmasq_pid"
 left=0
-while read -r wpid wstart cpid cstart name ns; do
+while read -r wpid wstart cpid cstart name _; do
   bed_proc_alive "$wpid" "$wstart" && { echo "#   left running: $wpid ($name)"; left=$((left + 1)); }
   bed_proc_alive "$cpid" "$cstart" && { echo "#   left running: $cpid ($name)"; left=$((left + 1)); }
 done < "$work/procs.snapshot"

@@ -117,20 +117,18 @@ bed_up() {
   return 0
 }
 
-# _bed_wait_carrier NS IF... — wait (≤ 3 s) until each interface reports operstate "up": a veth's
+# _bed_wait_carrier NS IF... — wait (≤ 3 s each) until each interface is "UP" (operstate): a veth's
 # carrier comes up a moment after `link set up`, and a client started before that loses its first
 # DISCOVER.
 _bed_wait_carrier() {
-  local ns=$1 ifc i
+  local ns=$1 ifc
   shift
   for ifc in "$@"; do
-    for (( i = 0; i < 30; i++ )); do
-      [[ "$(ip -n "$ns" -br link show dev "$ifc" 2>/dev/null)" =~ ^[^\ ]+\ +UP ]] && break
-      sleep 0.1
-    done
-    [ "$i" -lt 30 ] || { echo "bed_up: $ns/$ifc has no carrier" >&2; return 1; }
+    bed_wait_for 3 _bed_if_up "$ns" "$ifc" || { echo "bed_up: $ns/$ifc has no carrier" >&2; return 1; }
   done
 }
+
+_bed_if_up() { [[ "$(ip -n "$1" -br link show dev "$2" 2>/dev/null)" =~ ^[^\ ]+\ +UP ]]; }
 
 # bed_add_clients PREFIX NS_OR_ROLE N — add macvlans 1..N (skipping those that exist) on the client
 # end of that namespace's link, each with its own MAC (bed_client_mac PREFIX NS I), up, no address.
@@ -175,17 +173,13 @@ bed_namespaces() {
 # Sets BED_PID/BED_CMD_PID like bed_spawn; log in $(bed_dir PREFIX)/dhcrelay.log. Waits (≤ 5 s)
 # until it has opened its sockets.
 bed_start_relay() {
-  local p=$1 dir log i
+  local p=$1 dir log
   shift
   dir=$(bed_dir "$p")
   log=$dir/dhcrelay.log
   bed_spawn "$p" "$(bed_ns "$p" rly)" dhcrelay "$log" -- \
     dhcrelay -d -4 -pf "$dir/dhcrelay.pid" -iu r-rly -id c-rly "$@" "$BED_SRV_R" || return 1
-  for (( i = 0; i < 50; i++ )); do
-    grep -q '^Sending on' "$log" 2>/dev/null && return 0
-    bed_proc_alive "$BED_PID" || break
-    sleep 0.1
-  done
+  bed_wait_for 5 grep -q '^Sending on' "$log" && return 0
   echo "bed_start_relay: dhcrelay did not start; its log:" >&2
   cat "$log" >&2
   return 1

@@ -14,7 +14,7 @@ _BED_CAPTURE_LOADED=1
 #   Recorded like any bed process (bed_down stops it); sets BED_PID and CAPTURE_PID (the same). Waits
 #   (≤ 5 s) until tcpdump is listening, so that nothing sent after the call is missed. Log: PCAP.log.
 capture_start() {
-  local p=$1 ns=$2 ifc=$3 pcap=$4 i
+  local p=$1 ns=$2 ifc=$3 pcap=$4
   shift 4
   [ $# -gt 0 ] || set -- udp port 67 or udp port 68
   rm -f "$pcap" "$pcap.log"
@@ -23,11 +23,7 @@ capture_start() {
   # shellcheck disable=SC2034  # for the caller
   CAPTURE_PID=$BED_PID
   printf '%s %s\n' "$BED_PID" "$pcap" >> "$(bed_dir "$p")/captures"
-  for (( i = 0; i < 50; i++ )); do
-    grep -q 'listening on' "$pcap.log" 2>/dev/null && return 0
-    bed_proc_alive "$BED_PID" || break
-    sleep 0.1
-  done
+  bed_wait_for 5 grep -q 'listening on' "$pcap.log" && return 0
   echo "capture_start: tcpdump did not start; its log:" >&2
   cat "$pcap.log" >&2
   return 1

@@ -160,8 +160,9 @@ EOF
 #   Start `dhclient -d -1 -v -4` (foreground, one try) with the recording hook and its own config,
 #   pid file (OUTDIR/dhclient.pid) and lease file (OUTDIR/dhclient.leases). Waits (≤ BED_CLIENT_WAIT s)
 #   for BOUND/RENEW/REBIND/REBOOT, or FAIL/TIMEOUT, or for dhclient to exit. On success dhclient stays
-#   running (renewals, dhclient_release); result has pid (stop it with bed_stop PREFIX PID) and
-#   cmd_pid (dhclient's own PID). Sets BED_PID/BED_CMD_PID too.
+#   running (renewals, dhclient_release; rc=running); result has pid (stop it with bed_stop PREFIX PID)
+#   and cmd_pid (dhclient's own PID). Without a lease it is stopped (rc=stopped, or its exit status).
+#   Sets BED_PID/BED_CMD_PID too.
 run_dhclient() {
   local ns=$1 ifc=$2 out=$3 prefix=${1%-*} i blk rc=running
   shift 3
@@ -175,7 +176,12 @@ run_dhclient() {
     sleep 0.1
   done
   if ! bed_proc_alive "$BED_PID"; then wait "$BED_PID" 2>/dev/null; rc=$?; fi
-  case $(_bed_kv "$blk" reason) in BOUND|RENEW|REBIND|REBOOT) ;; *) blk="reason=$(_bed_kv "$blk" reason)" ;; esac
+  case $(_bed_kv "$blk" reason) in
+    BOUND|RENEW|REBIND|REBOOT) ;;
+    *) blk="reason=$(_bed_kv "$blk" reason)"
+       # no lease: don't leave it sending DISCOVERs into the rest of the test
+       if [ "$rc" = running ]; then bed_stop "$prefix" "$BED_PID"; rc=stopped; fi ;;
+  esac
   _bed_result_from_block "$out" dhclient "$ns" "$ifc" "$rc" "$blk" new_ "pid=$BED_PID
 cmd_pid=$BED_CMD_PID"
 }

@@ -35,6 +35,18 @@ _bed_stat_field() {
   printf '%s\n' "${!n}"
 }
 
+# bed_wait_for SECONDS CMD [ARGS...] — run CMD every 0.1 s until it succeeds (return 0) or SECONDS
+# (a whole number) have passed (return 1). The one bounded poll every "wait until ready" uses.
+bed_wait_for() {
+  local n=$(( $1 * 10 )) i
+  shift
+  for (( i = 0; i <= n; i++ )); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # bed_proc_start PID — print the start time of PID (clock ticks since boot), or fail if it is gone.
 bed_proc_start() { _bed_stat_field "$1" 20; }
 
