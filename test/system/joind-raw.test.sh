@@ -4,24 +4,14 @@
 # client with its broadcast flag clear gets its OFFER unicast to its MAC (seen in a capture).
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
-[ "$(id -u)" = 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-DIST=${JOIND_DIST:-$ROOT/dist}
-. test/system/lib/bed.sh
+. "$(dirname "$0")/lib/joind.sh"
 
 P=jr$$
-WORK=$(mktemp -d /tmp/joind-raw-XXXXXX)
-cleanup() { bed_down "$P" >/dev/null 2>&1; rm -rf "$WORK"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "FAIL: $*"; echo "--- joind log"; tail -n 30 "$WORK/joind.log" 2>/dev/null; exit 1; }
-
+joind_test_begin "$P"
 bed_up "$P" || fail "bed_up"
 SRV=$(bed_ns "$P" srv)
 mkdir -p "$WORK/spool"
-bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- node "$DIST/src/cli/main.js" -f -l 2 --config-dir "$ROOT/etc" --spool-dir "$WORK/spool"
-for _ in $(seq 1 100); do grep -q '"JOIND_STARTED"' "$WORK/joind.log" 2>/dev/null && break; sleep 0.1; done
+joind_start "$SRV" "$ROOT/etc" "$WORK/spool"
 grep -q '"TRANSPORT_READY".*"raw"' "$WORK/joind.log" || fail "joind is not on the raw transport"
 bed_start_relay "$P" || fail "relay did not start"
 

@@ -3,19 +3,10 @@
 # with the subnet mask, router, DNS servers, domain name and lease time of the dhcpcap entry; the lease
 # is in the SQLite store; a restart keeps it. Needs root (namespaces); exits 77 (skip) without.
 set -u
-[ "$(id -u)" = 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
-cd "$(dirname "$0")/../.."
-ROOT=$PWD
-DIST=${JOIND_DIST:-$ROOT/dist}
-. test/system/lib/bed.sh
+. "$(dirname "$0")/lib/joind.sh"
 
 P=ju$$
-WORK=$(mktemp -d /tmp/joind-udp-XXXXXX)
-cleanup() { bed_down "$P" >/dev/null 2>&1; rm -rf "$WORK"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-fail() { echo "FAIL: $*"; echo "--- joind log"; tail -n 30 "$WORK/joind.log" 2>/dev/null; exit 1; }
-
+joind_test_begin "$P"
 bed_up "$P" || fail "bed_up"
 SRV=$(bed_ns "$P" srv); CLA=$(bed_ns "$P" cla)
 
@@ -26,13 +17,7 @@ cp etc/* "$WORK/conf/"
 grep -v '^10\.77\.[23]\.0' etc/nets > "$WORK/conf/nets"
 printf '\ntransport udp\nping_timeout 200\n' >> "$WORK/conf/server.pcy"
 
-start_joind() {
-  bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- node "$DIST/src/cli/main.js" -f -l 2 \
-    --config-dir "$WORK/conf" --spool-dir "$WORK/spool"
-  JOIND=$BED_PID
-  for _ in $(seq 1 100); do grep -q '"JOIND_STARTED"' "$WORK/joind.log" 2>/dev/null && return 0; sleep 0.1; done
-  fail "joind did not start"
-}
+start_joind() { joind_start "$SRV" "$WORK/conf" "$WORK/spool"; }
 start_joind
 
 check_client() { # OUTDIR NAME

@@ -1,0 +1,30 @@
+# shellcheck shell=bash
+# joind.sh — what every joind system test starts with: root check, the bed, a work folder removed on
+# exit, a `fail` that shows joind's log, and starting joind in a bed namespace.
+# Source it from a test in test/system/ after `set -u`; it sets ROOT, DIST, WORK and loads bed.sh.
+
+[ "$(id -u)" = 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+DIST=${JOIND_DIST:-$ROOT/dist}
+cd "$ROOT" || exit 1
+# shellcheck source=bed.sh
+. "$ROOT/test/system/lib/bed.sh"
+
+# joind_test_begin PREFIX — a work folder ($WORK) and the trap that removes the bed and the folder.
+joind_test_begin() {
+  JT_PREFIX=$1
+  WORK=$(mktemp -d "/tmp/joind-$1-XXXXXX")
+  trap 'bed_down "$JT_PREFIX" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+  trap 'exit 130' INT TERM
+}
+
+fail() { echo "FAIL: $*"; echo "--- joind log"; tail -n 30 "$WORK/joind.log" 2>/dev/null; exit 1; }
+
+# joind_start NS CONFIG_DIR SPOOL_DIR — start `joind -f -l 2` in NS, logging to $WORK/joind.log; waits
+# (≤ 10 s) for JOIND_STARTED. Sets JOIND (its bed PID, for bed_stop).
+joind_start() {
+  bed_spawn "$JT_PREFIX" "$1" joind "$WORK/joind.log" -- node "$DIST/src/cli/main.js" -f -l 2 \
+    --config-dir "$2" --spool-dir "$3"
+  JOIND=$BED_PID
+  bed_wait_for 10 grep -q '"JOIND_STARTED"' "$WORK/joind.log" || fail "joind did not start"
+}
