@@ -4,6 +4,7 @@
 // route for 255.255.255.255). For relay-only or unprivileged deployments, and as the fallback.
 import dgram from 'node:dgram';
 import { ipToString, parseIp } from '../util/ipv4';
+import { KernelSourceAddresses } from './local-address';
 import type { Destination, Inbound, Transport } from './transport';
 
 export interface UdpTransportOptions {
@@ -16,8 +17,8 @@ export interface UdpTransportOptions {
 export class UdpTransport implements Transport {
   readonly directUnicast = false;
   private socket: dgram.Socket | null = null;
-  /** Our source address towards each relay, learnt from the kernel's routing (connect + address()). */
-  private readonly localTowards = new Map<number, number>();
+  /** Our source address towards each relay, learnt from the kernel's routing. */
+  private readonly kernelSources = new KernelSourceAddresses();
   private boundPort = 0;
 
   constructor(private readonly options: UdpTransportOptions = {}) {}
@@ -55,26 +56,13 @@ export class UdpTransport implements Transport {
   }
 
   localAddressFor(to: number): number | undefined {
-    const known = this.localTowards.get(to);
-    if (known !== undefined) return known;
-    this.learnLocalAddress(to);
-    return undefined;
-  }
-
-  /** Asks the kernel which source address it would use towards `to` (no packet is sent). */
-  private learnLocalAddress(to: number): void {
-    const probe = dgram.createSocket('udp4');
-    probe.on('error', () => probe.close());
-    probe.connect(67, ipToString(to), () => {
-      const local = parseIp(probe.address().address);
-      if (local !== undefined && local !== 0) this.localTowards.set(to, local);
-      probe.close();
-    });
+    return this.kernelSources.get(to);
   }
 
   close(): Promise<void> {
     const socket = this.socket;
     this.socket = null;
+    this.kernelSources.close();
     if (!socket) return Promise.resolve();
     return new Promise((resolve) => socket.close(() => resolve()));
   }
