@@ -12,8 +12,7 @@ set -u
 P=je$$
 N=20
 joind_test_begin "$P"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv) CLA=$(bed_ns "$P" cla) CLB=$(bed_ns "$P" clb)
+joind_bed_up
 mkdir -p "$WORK/spool"
 conf_load "$ROOT/etc"
 joind_start "$SRV" "$ROOT/etc" "$WORK/spool"

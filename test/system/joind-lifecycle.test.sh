@@ -14,13 +14,10 @@ set -u
 
 P=jd$$
 joind_test_begin "$P"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv) CLA=$(bed_ns "$P" cla) CLB=$(bed_ns "$P" clb) CLC=$(bed_ns "$P" clc)
+joind_bed_up
 
 # The sample configuration with short lease times on links A and B (renewal after 4 s, rebinding after 12 s).
-CONF=$WORK/conf
-mkdir -p "$CONF" "$WORK/spool"
-cp etc/* "$CONF/"
+conf_sample
 sed -i '/^link-[ab]:/,/tc=/ s/:lt=[0-9]*:t1=[0-9]*:t2=[0-9]*:/:lt=40:t1=4:t2=12:/' "$CONF/dhcpcap"
 printf '\nping_timeout 100\n' >> "$CONF/server.pcy"
 conf_load "$CONF"

@@ -217,18 +217,42 @@ esac'
 #   its variables (ip, subnet, mask, router, dns, domain, hostname, lease, serverid, …) and applies the
 #   address. Pass -B for the broadcast flag. Bounded by BED_CLIENT_WAIT.
 run_udhcpc() {
-  local ns=$1 ifc=$2 out=$3 rc blk ip status=fail
+  local ns=$1 ifc=$2 out=$3 rc
   shift 3
   _bed_client_begin "$out" && _bed_write_hook "$out" '$1' "$_BED_UDHCPC_APPLY" || return 1
   bed_run "${ns%-*}" "$ns" udhcpc "$out/log" "$BED_CLIENT_WAIT" -- env -i PATH="$BED_CLIENT_PATH" \
     udhcpc -f -q -n -i "$ifc" -s "$out/hook" -t 5 -T 2 "$@"
   rc=$?
+  _bed_udhcpc_result "$out" "$ns" "$ifc" "$rc"
+}
+
+# start_udhcpc NS IFACE OUTDIR [EXTRA_UDHCPC_ARGS...]
+#   udhcpc as run_udhcpc starts it, but kept running after its lease (no -q): it renews, and with -R it
+#   sends a RELEASE when stopped (bed_stop: SIGTERM). busybox sends no RELEASE when -q ends it (1.35: it
+#   quits before entering BOUND), so -R needs this. Waits (≤ BED_CLIENT_WAIT s) for the lease; returns
+#   0 with it, 1 without (then udhcpc is stopped). result has pid and cmd_pid; rc=running.
+start_udhcpc() {
+  local ns=$1 ifc=$2 out=$3 prefix=${1%-*} rc=running
+  shift 3
+  _bed_client_begin "$out" && _bed_write_hook "$out" '$1' "$_BED_UDHCPC_APPLY" || return 1
+  bed_spawn "$prefix" "$ns" udhcpc "$out/log" -- env -i PATH="$BED_CLIENT_PATH" \
+    udhcpc -f -n -i "$ifc" -s "$out/hook" -t 5 -T 2 "$@" || return 1
+  bed_wait_for "$BED_CLIENT_WAIT" _bed_has_event "$out/events" 'bound|renew|leasefail' || true
+  _bed_has_event "$out/events" 'bound|renew' || { bed_stop "$prefix" "$BED_PID"; rc=stopped; }
+  _bed_udhcpc_result "$out" "$ns" "$ifc" "$rc" "pid=$BED_PID
+cmd_pid=$BED_CMD_PID"
+}
+
+# _bed_udhcpc_result OUTDIR NS IFACE RC [EXTRA_LINES] — result from the last bound/renew of the hook.
+_bed_udhcpc_result() {
+  local out=$1 blk ip status=fail
   blk=$(_bed_last_event "$out/events" 'bound|renew')
   ip=$(_bed_kv "$blk" ip)
   [ -n "$ip" ] && status=ok
-  _bed_write_result "$out" "$status" udhcpc "$ns" "$ifc" "$rc" "$ip" "$(_bed_kv "$blk" subnet)" \
+  _bed_write_result "$out" "$status" udhcpc "$2" "$3" "$4" "$ip" "$(_bed_kv "$blk" subnet)" \
     "$(_bed_kv "$blk" router)" "$(_bed_kv "$blk" dns)" "$(_bed_kv "$blk" domain)" \
-    "$(_bed_kv "$blk" hostname)" "$(_bed_kv "$blk" lease)" "$(_bed_kv "$blk" serverid)" "$(_bed_kv "$blk" reason)"
+    "$(_bed_kv "$blk" hostname)" "$(_bed_kv "$blk" lease)" "$(_bed_kv "$blk" serverid)" "$(_bed_kv "$blk" reason)" \
+    "${5:-}"
   [ "$status" = ok ]
 }
 
