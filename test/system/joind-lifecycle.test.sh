@@ -6,7 +6,7 @@
 #    script sees REBIND (a broadcast REQUEST, answered).
 #  - After joind restarts, every client keeps its address: dhclient on link A and behind the relay and
 #    dhcpcd on link B come back with INIT-REBOOT (a REQUEST acknowledged, no new DISCOVER/OFFER), and
-#    udhcpc asking for its old address gets it.
+#    udhcpc asking for its old address and bootpc (a dynamic_bootp binding) get theirs again.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
 . "$(dirname "$0")/lib/joind.sh"
@@ -19,7 +19,7 @@ joind_bed_up
 # The sample configuration with short lease times on links A and B (renewal after 4 s, rebinding after 12 s).
 conf_sample
 sed -i '/^link-[ab]:/,/tc=/ s/:lt=[0-9]*:t1=[0-9]*:t2=[0-9]*:/:lt=40:t1=4:t2=12:/' "$CONF/dhcpcap"
-printf '\nping_timeout 100\n' >> "$CONF/server.pcy"
+printf '\nping_timeout 100\ndynamic_bootp on\n' >> "$CONF/server.pcy"
 conf_load "$CONF"
 T1=$(conf_tag link-a t1) T2=$(conf_tag link-a t2) LT=$(conf_tag link-a lt)
 [ "$LT" = 40 ] && [ "$T1" = 4 ] && [ "$T2" = 12 ] || fail "test configuration: link-a has lt=$LT t1=$T1 t2=$T2"
@@ -95,13 +95,19 @@ echo "ok: dhclient: with unicast lost, after T2 it broadcast its REQUEST (ciaddr
 bed_stop "$P" "$(bed_result "$D" pid)"
 
 # --- a restart keeps every client's address -------------------------------------------------------
-C=$WORK/c-dhclient B=$WORK/b-dhcpcd2 U=$WORK/b-udhcpc
+C=$WORK/c-dhclient B=$WORK/b-dhcpcd2 U=$WORK/b-udhcpc O=$WORK/b-bootpc
+# bootpc (a dynamic_bootp binding) in a namespace of its own on link B: it binds UDP port 68.
+bed_add_ns "$P" bootp && ip -n "$CLB" link add bootp0 link b-cli type macvlan mode bridge \
+  && ip -n "$CLB" link set bootp0 netns "$(bed_ns "$P" bootp)" && ip -n "$(bed_ns "$P" bootp)" link set bootp0 up \
+  || fail "a namespace for bootpc"
+run_bootpc "$(bed_ns "$P" bootp)" bootp0 "$O" || fail "bootpc on link B got nothing: $(tail -5 "$O/log")"
+[ "$(store_state "$(bed_result "$O" ip)")" = bootp ] || fail "bootpc's $(bed_result "$O" ip) is not a BOOTP binding in the store"
 run_dhclient "$CLC" c-cli "$C" || fail "dhclient behind the relay got no lease: $(tail -5 "$C/log")"
 export BED_DHCPCD_KEEP_DB=1
 IFS=' ' read -r -a bifs <<< "$(bed_add_clients "$P" "$CLB" 2 | tr '\n' ' ')"
 run_dhcpcd "$CLB" "${bifs[0]}" "$B" || fail "dhcpcd on link B got no lease: $(tail -5 "$B/log")"
 run_udhcpc "$CLB" "${bifs[1]}" "$U" || fail "udhcpc on link B got no lease: $(tail -5 "$U/log")"
-declare -A HAD=([a]=$(bed_result "$A" ip) [c]=$(bed_result "$C" ip) [b]=$(bed_result "$B" ip) [u]=$(bed_result "$U" ip))
+declare -A HAD=([a]=$(bed_result "$A" ip) [c]=$(bed_result "$C" ip) [b]=$(bed_result "$B" ip) [u]=$(bed_result "$U" ip) [o]=$(bed_result "$O" ip))
 # dhclient stopped without a RELEASE (-x), as at a reboot; dhcpcd -1 has exited already.
 dhclient_stop "$CLA" a-cli "$A"; dhclient_stop "$CLC" c-cli "$C"
 bed_wait_for 5 eval '! bed_proc_alive "$(bed_result "$A" pid)" && ! bed_proc_alive "$(bed_result "$C" pid)"' \
@@ -115,11 +121,12 @@ run_dhclient "$CLA" a-cli "$A" || fail "dhclient on link A after the restart: $(
 run_dhclient "$CLC" c-cli "$C" || fail "dhclient behind the relay after the restart: $(tail -5 "$C/log")"
 run_dhcpcd "$CLB" "${bifs[0]}" "$B" || fail "dhcpcd after the restart: $(tail -5 "$B/log")"
 run_udhcpc "$CLB" "${bifs[1]}" "$U" -r "${HAD[u]}" || fail "udhcpc after the restart: $(tail -5 "$U/log")"
-for k in a:"$A":dhclient:cla c:"$C":"dhclient behind the relay":clc b:"$B":dhcpcd:clb u:"$U":udhcpc:clb; do
-  IFS=: read -r key out who role <<< "$k"
+run_bootpc "$(bed_ns "$P" bootp)" bootp0 "$O" || fail "bootpc after the restart: $(tail -5 "$O/log")"
+for k in a:"$A":dhclient c:"$C":"dhclient behind the relay" b:"$B":dhcpcd u:"$U":udhcpc o:"$O":bootpc; do
+  IFS=: read -r key out who <<< "$k"
   now=$(bed_result "$out" ip)
   [ "$now" = "${HAD[$key]}" ] || fail "$who had ${HAD[$key]} before the restart, got $now after"
-  if [ "$key" != u ]; then
+  if [ "$key" != u ] && [ "$key" != o ]; then
     [ "$(bed_result "$out" reason)" = REBOOT ] || fail "$who: '$(bed_result "$out" reason)' after the restart, expected REBOOT (INIT-REBOOT)"
   fi
   echo "ok: $who keeps ${HAD[$key]} after the restart ($(bed_result "$out" reason))"
