@@ -87,6 +87,15 @@ export class Store {
     for (const cb of waiting) cb();
   }
 
+  /**
+   * SQLite's own check of the file (pages, indexes, the one-record-per-client index): an empty list when
+   * sound. For `joind check-db`; reads only.
+   */
+  integrityProblems(): string[] {
+    const rows = this.db.pragma('integrity_check') as Array<{ integrity_check: string }>;
+    return rows.map((r) => r.integrity_check).filter((text) => text !== 'ok');
+  }
+
   close(): void {
     if (this.closed) return;
     this.flush();
