@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Many clients at once: 20 busybox udhcpc on link A and 20 on link B (macvlans, each with its own MAC)
-# start together against joind (raw transport, the sample configuration with its ping check). Every
+# Many clients at once: 20 busybox udhcpc on link A, 20 on link B and 10 behind the relay (macvlans,
+# each with its own MAC) start together against joind (raw transport, the sample configuration with
+# its ping check). Every
 # one gets an address of its link's ranges, no two the same, and the store holds exactly those leases
 # under those MACs. Then clients that ask for an address another client holds (udhcpc -r; dhclient in
 # INIT-REBOOT with a lease file naming it, as an unknown and as a known client) never get it.
@@ -10,33 +11,36 @@ set -u
 . "$ROOT/test/system/lib/expect.sh"
 
 P=je$$
-N=20
+N=20 NC=10
 joind_test_begin "$P"
 joind_bed_up
 mkdir -p "$WORK/spool"
 conf_load "$ROOT/etc"
 joind_start "$SRV" "$ROOT/etc" "$WORK/spool"
+bed_start_relay "$P" || fail "relay did not start"
 
-declare -A NET=([a]=10.77.1.0 [b]=10.77.2.0) NS=([a]=$CLA [b]=$CLB)
-for link in a b; do
-  mapfile -t IFS_"$link" < <(bed_add_clients "$P" "${NS[$link]}" "$N")
+declare -A NET=([a]=10.77.1.0 [b]=10.77.2.0 [c]=10.77.3.0) NS=([a]=$CLA [b]=$CLB [c]=$CLC) COUNT=([a]=$N [b]=$N [c]=$NC)
+TOTAL=$(( 2 * N + NC ))
+for link in a b c; do
+  mapfile -t IFS_"$link" < <(bed_add_clients "$P" "${NS[$link]}" "${COUNT[$link]}")
 done
-[ "${#IFS_a[@]}" = "$N" ] && [ "${#IFS_b[@]}" = "$N" ] || fail "macvlans: ${#IFS_a[@]} on A, ${#IFS_b[@]} on B"
+[ "${#IFS_a[@]}" = "$N" ] && [ "${#IFS_b[@]}" = "$N" ] && [ "${#IFS_c[@]}" = "$NC" ] \
+  || fail "macvlans: ${#IFS_a[@]} on A, ${#IFS_b[@]} on B, ${#IFS_c[@]} on C"
 
-# All 40 at once, each in a background subshell (run_udhcpc is bounded by BED_CLIENT_WAIT).
+# All of them at once, each in a background subshell (run_udhcpc is bounded by BED_CLIENT_WAIT).
 started=$SECONDS
 pids=()
-for link in a b; do
+for link in a b c; do
   declare -n ifs="IFS_$link"
   for ifc in "${ifs[@]}"; do
     run_udhcpc "${NS[$link]}" "$ifc" "$WORK/$link/$ifc" & pids+=($!)
   done
 done
 wait "${pids[@]}"
-echo "ok: $(( 2 * N )) udhcpc finished in $(( SECONDS - started )) s"
+echo "ok: $TOTAL udhcpc finished in $(( SECONDS - started )) s"
 
 declare -A HOLDER=()
-for link in a b; do
+for link in a b c; do
   declare -n ifs="IFS_$link"
   for ifc in "${ifs[@]}"; do
     out=$WORK/$link/$ifc
@@ -47,19 +51,19 @@ for link in a b; do
     HOLDER[$addr]=$ifc
   done
 done
-echo "ok: $(( 2 * N )) clients, $(( ${#HOLDER[@]} )) distinct addresses, each in its link's range"
+echo "ok: $TOTAL clients, $(( ${#HOLDER[@]} )) distinct addresses, each in its link's range"
 
 # The store: one active lease per client, under the client's MAC, at the address it got.
 store_query "SELECT address, lower(hex(hwaddr)) FROM leases WHERE state = 1" > "$WORK/active"
-[ "$(wc -l < "$WORK/active")" = $(( 2 * N )) ] || fail "$(wc -l < "$WORK/active") active leases in the store, expected $(( 2 * N ))"
-for link in a b; do
-  for (( i = 1; i <= N; i++ )); do
+[ "$(wc -l < "$WORK/active")" = "$TOTAL" ] || fail "$(wc -l < "$WORK/active") active leases in the store, expected $TOTAL"
+for link in a b c; do
+  for (( i = 1; i <= COUNT[$link]; i++ )); do
     mac=$(bed_client_mac "$P" "${NS[$link]}" "$i")
     addr=$(bed_result "$WORK/$link/$(bed_client_if "${NS[$link]}" "$i")" ip)
     grep -q "^$(_bed_ip2int "$addr")	${mac//:/}$" "$WORK/active" || fail "store has no active lease of $addr for $mac"
   done
 done
-echo "ok: the store holds exactly those $(( 2 * N )) leases, each under its client's MAC"
+echo "ok: the store holds exactly those $TOTAL leases, each under its client's MAC"
 
 # A newcomer asking for an address someone holds (option 50 in its DISCOVER) gets another one.
 taken=$(bed_result "$WORK/a/${IFS_a[0]}" ip)
