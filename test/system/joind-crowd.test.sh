@@ -21,17 +21,18 @@ bed_start_relay "$P" || fail "relay did not start"
 
 declare -A NET=([a]=10.77.1.0 [b]=10.77.2.0 [c]=10.77.3.0) NS=([a]=$CLA [b]=$CLB [c]=$CLC) COUNT=([a]=$N [b]=$N [c]=$NC)
 TOTAL=$(( 2 * N + NC ))
+IFACES_a=() IFACES_b=() IFACES_c=()
 for link in a b c; do
-  mapfile -t IFS_"$link" < <(bed_add_clients "$P" "${NS[$link]}" "${COUNT[$link]}")
+  mapfile -t IFACES_"$link" < <(bed_add_clients "$P" "${NS[$link]}" "${COUNT[$link]}")
 done
-[ "${#IFS_a[@]}" = "$N" ] && [ "${#IFS_b[@]}" = "$N" ] && [ "${#IFS_c[@]}" = "$NC" ] \
-  || fail "macvlans: ${#IFS_a[@]} on A, ${#IFS_b[@]} on B, ${#IFS_c[@]} on C"
+[ "${#IFACES_a[@]}" = "$N" ] && [ "${#IFACES_b[@]}" = "$N" ] && [ "${#IFACES_c[@]}" = "$NC" ] \
+  || fail "macvlans: ${#IFACES_a[@]} on A, ${#IFACES_b[@]} on B, ${#IFACES_c[@]} on C"
 
 # All of them at once, each in a background subshell (run_udhcpc is bounded by BED_CLIENT_WAIT).
 started=$SECONDS
 pids=()
 for link in a b c; do
-  declare -n ifs="IFS_$link"
+  declare -n ifs="IFACES_$link"
   for ifc in "${ifs[@]}"; do
     run_udhcpc "${NS[$link]}" "$ifc" "$WORK/$link/$ifc" & pids+=($!)
   done
@@ -41,7 +42,7 @@ echo "ok: $TOTAL udhcpc finished in $(( SECONDS - started )) s"
 
 declare -A HOLDER=()
 for link in a b c; do
-  declare -n ifs="IFS_$link"
+  declare -n ifs="IFACES_$link"
   for ifc in "${ifs[@]}"; do
     out=$WORK/$link/$ifc
     [ "$(bed_result "$out" status)" = ok ] || fail "udhcpc on $ifc (link $link) got no address: $(tail -3 "$out/log")"
@@ -66,14 +67,14 @@ done
 echo "ok: the store holds exactly those $TOTAL leases, each under its client's MAC"
 
 # A newcomer asking for an address someone holds (option 50 in its DISCOVER) gets another one.
-taken=$(bed_result "$WORK/a/${IFS_a[0]}" ip)
+taken=$(bed_result "$WORK/a/${IFACES_a[0]}" ip)
 mapfile -t extra < <(bed_add_clients "$P" "$CLA" $(( N + 2 )) | tail -n 2)
 run_udhcpc "$CLA" "${extra[0]}" "$WORK/newcomer" -r "$taken" || fail "the newcomer got nothing: $(tail -3 "$WORK/newcomer/log")"
 got=$(bed_result "$WORK/newcomer" ip)
 [ -z "${HOLDER[$got]:-}" ] || fail "a newcomer asking for $taken got $got, held by ${HOLDER[$got]}"
 conf_in_ranges "$got" 10.77.1.0 || fail "the newcomer got $got, outside link A's ranges"
 HOLDER[$got]=${extra[0]}
-echo "ok: a newcomer asking for $taken (held by ${IFS_a[0]}) got $got instead"
+echo "ok: a newcomer asking for $taken (held by ${IFACES_a[0]}) got $got instead"
 
 # dhclient that believes it holds that address (a lease file naming it) asks for it in INIT-REBOOT.
 # forged_dhclient IFACE OUTDIR — run dhclient on IFACE with such a lease for $taken; then stop it

@@ -31,7 +31,7 @@ bed_start_relay "$P" || fail "relay did not start"
 
 # new_lease_since EVENTS N — the script was called more than N times, the last time with a lease.
 new_lease_since() {
-  [ "$(grep -c '^reason=' "$1")" -gt "$2" ] && [ -n "$(grep '^reason=' "$1" | tail -n 1 | grep -E '=(RENEW|REBIND)$')" ]
+  [ "$(grep -c '^reason=' "$1")" -gt "$2" ] && grep '^reason=' "$1" | tail -n 1 | grep -qE '=(RENEW|REBIND)$'
 }
 # events OUTDIR — the reasons dhclient's script was called with, in order, on one line.
 events() { grep '^reason=' "$1/events" | cut -d= -f2 | tr '\n' ' '; }
@@ -51,7 +51,9 @@ run_dhclient "$CLC" c-cli "$C" || fail "dhclient behind the relay got no lease: 
 IP=$(bed_result "$A" ip) DIP=$(bed_result "$D" ip)
 conf_in_ranges "$IP" 10.77.1.0 || fail "dhclient got $IP, outside link A's ranges"
 conf_in_ranges "$DIP" 10.77.2.0 || fail "dhcpcd got $DIP, outside link B's ranges"
-[ "$(events "$A")" = "PREINIT BOUND " ] || fail "dhclient script saw '$(events "$A")', expected PREINIT then BOUND"
+# (the first renewal may already be there: dhclient renews at 3/4 T1 and more, and the machine may be slow)
+case $(events "$A") in "PREINIT BOUND "|"PREINIT BOUND RENEW "*) ;;
+  *) fail "dhclient script saw '$(events "$A")', expected PREINIT then BOUND" ;; esac
 for v in "lease_time $LT" "renewal_time $T1" "rebinding_time $T2"; do
   read -r name want <<< "$v"
   for out in "$A" "$D"; do
@@ -62,8 +64,8 @@ done
 echo "ok: dhclient script saw PREINIT then BOUND with $IP; dhcpcd BOUND with $DIP; lease $LT s, T1 $T1 s, T2 $T2 s"
 
 bed_wait_for $(( T1 + 6 )) grep -q '^reason=RENEW$' "$A/events" || fail "dhclient: no RENEW within T1 + 6 s: $(events "$A")"
-bed_wait_for 4 grep -q '^reason=RENEW$' "$D/events" || fail "dhcpcd: no RENEW within T1 + 6 s: $(events "$D")"
-bed_wait_for 4 grep -q '^reason=RENEW$' "$C/events" || fail "dhclient behind the relay: no RENEW within T1 + 6 s: $(events "$C")"
+bed_wait_for $(( T1 + 6 )) grep -q '^reason=RENEW$' "$D/events" || fail "dhcpcd: no RENEW within T1 + 6 s: $(events "$D")"
+bed_wait_for $(( T1 + 6 )) grep -q '^reason=RENEW$' "$C/events" || fail "dhclient behind the relay: no RENEW within T1 + 6 s: $(events "$C")"
 [ "$(event_var "$C" RENEW new_ip_address)" = "$(bed_result "$C" ip)" ] || fail "dhclient behind the relay renewed another address"
 [ "$(event_var "$A" RENEW new_ip_address)" = "$IP" ] || fail "RENEW with $(event_var "$A" RENEW new_ip_address), had $IP"
 [ "$(event_var "$D" RENEW new_ip_address)" = "$DIP" ] || fail "dhcpcd RENEW with $(event_var "$D" RENEW new_ip_address), had $DIP"
@@ -76,11 +78,13 @@ grep -q "^op=reply type=ACK .* dst=$IP\.68 .* yiaddr=$IP " "$WORK/a.renew" \
 echo "ok: after T1 the three scripts saw RENEW (one through the relay); dhclient's REQUEST went unicast to 10.77.1.1 and the ACK came back to $IP"
 
 # The server becomes unreachable by unicast (a blackhole route to it on the client side): renewals
-# go unanswered, the broadcast REQUEST after T2 (rebinding) does not.
+# go unanswered, the broadcast REQUEST after T2 (rebinding) does not. The capture and the counts start
+# after the routes, and a renewal ACK already on its way is let in first.
+ip -n "$CLA" route add blackhole 10.77.1.1/32 && ip -n "$CLB" route add blackhole 10.77.2.1/32 || fail "blackhole routes"
+sleep 1
 capture_start "$P" "$CLA" a-cli "$WORK/rebind.pcap" || fail "capture"
 CAP=$CAPTURE_PID
 a_before=$(grep -c '^reason=' "$A/events") d_renewed=$(grep -c '^reason=RENEW$' "$D/events")
-ip -n "$CLA" route add blackhole 10.77.1.1/32 && ip -n "$CLB" route add blackhole 10.77.2.1/32 || fail "blackhole routes"
 bed_wait_for $(( T2 + 8 )) grep -q '^reason=REBIND$' "$D/events" || fail "dhcpcd: no REBIND within T2 + 8 s: $(events "$D")"
 [ "$(grep -c '^reason=RENEW$' "$D/events")" = "$d_renewed" ] || fail "dhcpcd: a renewal was answered through the blackhole: $(events "$D")"
 [ "$(event_var "$D" REBIND new_ip_address)" = "$DIP" ] || fail "dhcpcd REBIND with $(event_var "$D" REBIND new_ip_address), had $DIP"
