@@ -92,7 +92,8 @@ lease {
   expire 4 2037/12/31 00:00:00;
 }
 EOF
-  run_dhclient "$CLA" "$1" "$2" || fail "dhclient on $1 with a lease for $taken got nothing: $(tail -5 "$2/log")"
+  # INIT-REBOOT that gets no answer lasts dhclient's reboot timeout (10 s) before DISCOVER: more time.
+  BED_CLIENT_WAIT=60 run_dhclient "$CLA" "$1" "$2" || fail "dhclient on $1 with a lease for $taken got nothing: $(tail -5 "$2/log")"
   dhclient_stop "$CLA" "$1" "$2"
 }
 # A client joind has no record of: RFC 2131 4.3.2 says the server stays silent; dhclient then falls
