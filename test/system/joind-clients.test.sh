@@ -135,4 +135,5 @@ for f in "$WORK"/[abc]-{udhcpc,dhcpcd,dhclient}; do
   [ "$(store_state "$(bed_result "$f" ip)")" = active ] || fail "$(bed_result "$f" client) $(bed_result "$f" ip) is not active in the store"
 done
 echo "ok: every lease is active in the store"
+expect_all_sent
 echo "PASS"

@@ -113,4 +113,5 @@ grep -q "^DHCPNAK from" "$WORK/known/log" || fail "dhclient asking for $taken wa
 grep -q "\"DHCP_NAK\".*\"hwaddr\":\"$mac\"" "$WORK/joind.log" || fail "no DHCP_NAK for $mac in joind's log"
 [ "$(bed_result "$WORK/known" ip)" = "$own" ] || fail "after the NAK the client got $(bed_result "$WORK/known" ip), it holds $own"
 echo "ok: a client holding $own that asks for $taken in INIT-REBOOT gets a NAK, then its own $own"
+expect_all_sent
 echo "PASS"

@@ -146,4 +146,5 @@ for mac in "$(bed_client_mac "$P" cla)" "$(bed_client_mac "$P" clc)" "$(bed_clie
   ! grep -q "\"DHCP_OFFER\".*\"hwaddr\":\"$mac\"" "$WORK/joind.log" || fail "$mac went through DISCOVER/OFFER after the restart"
 done
 echo "ok: the dhclients and dhcpcd were acknowledged without an OFFER (INIT-REBOOT)"
+expect_all_sent
 echo "PASS"

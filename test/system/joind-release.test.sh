@@ -94,4 +94,5 @@ bed_wait_for 5 eval '[ "$(store_state "$Y")" = released ]' || fail "$Y is '$(sto
 run_udhcpc "$CLB" "${bifs[2]}" "$WORK/b-u3" || fail "after udhcpc -R a fourth client got nothing"
 [ "$(bed_result "$WORK/b-u3" ip)" = "$Y" ] || fail "after $Y was released a fourth client got $(bed_result "$WORK/b-u3" ip)"
 echo "ok: udhcpc -R: $Y released in the store when udhcpc stopped, then offered to a fourth client"
+expect_all_sent
 echo "PASS"

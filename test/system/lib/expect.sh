@@ -12,6 +12,7 @@
 #   conf_in_ranges IP NETWORK      true if IP lies in one of NETWORK's ranges
 #   expect_options OUTDIR WHO "LABEL…" [LEASE]   mask, router, DNS, domain (and lease time) of the
 #                                  result equal to those of the dhcpcap entries LABEL…
+#   expect_all_sent                no SEND_FAILED in joind's logs
 #   store_query SQL [ARGS…]        run SQL read-only on $STORE_DB (default $WORK/spool/joind.db) and
 #                                  print each row as tab-separated values
 #   store_state IP                 the state name of IP's record (active, released, abandoned, …)
@@ -86,6 +87,11 @@ expect_options() {
     # lists: the configuration separates by blanks or commas, the clients by blanks
     [ "${got//,/ }" = "${want//,/ }" ] || fail "$who: $key '$got', the configuration ($label:$tag) says '$want'"
   done
+}
+
+# expect_all_sent — fail if joind's logs ($WORK/joind*.log) say a reply could not be sent.
+expect_all_sent() {
+  ! grep -h '"SEND_FAILED"' "$WORK"/joind*.log || fail "joind could not send every reply (above)"
 }
 
 : "${STORE_DB:=}"
