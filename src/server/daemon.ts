@@ -169,7 +169,9 @@ export class Daemon {
       const pool = this.server.poolOf(net.address);
       if (pool) pools[String(net.address)] = { free: pool.freeListLength(), provisional: pool.provisionalCount(now), ...pool.counters };
     }
-    return { counters: this.server.counters, allocator: this.server.allocator.counters, store: this.store.stats, pools };
+    // The transport's own drops (bad frames, kernel buffer overruns) happen before the server sees a packet.
+    const transport = this.transport instanceof RawTransport ? this.transport.stats() : undefined;
+    return { counters: this.server.counters, allocator: this.server.allocator.counters, store: this.store.stats, pools, transport };
   }
 
   /** Orderly stop: no more packets, everything committed, pid file removed. */

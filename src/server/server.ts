@@ -8,7 +8,7 @@ import { resolveClientParams, staticBindings } from '../config/lookup';
 import { Allocator, PingChecker } from '../alloc/allocator';
 import { clientKeyOf } from '../alloc/client-key';
 import { NetworkPool } from '../alloc/pool';
-import type { Inbound, Transport } from '../io/transport';
+import type { Destination, Inbound, Transport } from '../io/transport';
 import { logEvent, Logger } from '../log/logger';
 import { ForwardLookup, Namer, ReverseLookup } from '../naming/namer';
 import type { Store } from '../store/store';
@@ -279,6 +279,7 @@ export class DhcpServer {
         address: ipToString(reply.packet.yiaddr),
         hwaddr: hexColons(reply.packet.chaddr.subarray(0, Math.min(16, reply.packet.hlen))),
         dest: reply.dest.kind,
+        via: viaOf(reply.dest),
         xid: reply.packet.xid,
         ...reply.detail,
       });
@@ -293,6 +294,12 @@ export class DhcpServer {
       transmit();
     });
   }
+}
+
+/** Through which link or relay a reply leaves, for the log: an admin's first question about a lease. */
+function viaOf(dest: Destination): string | undefined {
+  if (dest.kind === 'relay') return `relay ${ipToString(dest.ip)}`;
+  return dest.ifname;
 }
 
 function sameRanges(a: readonly { start: number; end: number }[], b: readonly { start: number; end: number }[]): boolean {
