@@ -2,14 +2,12 @@
 // configuration, and sending a write through the running server (or, when none runs, into the file).
 import fs from 'node:fs';
 import { Command } from 'commander';
-import type { LoadResult, NetworkLookup } from '../admin/load';
-import { inRanges } from '../alloc/ranges';
+import { LoadResult, NetworkLookup, networkLookupOf } from '../admin/load';
 import { loadConfig } from '../config/load';
-import { findNetwork } from '../config/lookup';
 import { formatProblem } from '../config/problems';
 import type { Config } from '../config/types';
 import { Store } from '../store/store';
-import { controlRequest, ControlUnavailable } from './control-client';
+import { controlRequest, ControlRefused, ControlUnavailable } from './control-client';
 
 /** A failure with a clear message and an exit status (1: refused or unsound, 2: usage). */
 export class AdminError extends Error {
@@ -54,14 +52,7 @@ export function optionalConfig(configDir: string, quiet = false): Config | null 
 }
 
 export function networkLookup(config: Config | null): NetworkLookup | null {
-  if (!config) return null;
-  return {
-    networkOf: (address) => findNetwork(config.networks, address)?.address,
-    owned: (address) => {
-      const net = findNetwork(config.networks, address);
-      return !!net && inRanges(net.ourRanges, address);
-    },
-  };
+  return config ? networkLookupOf(config) : null;
 }
 
 export function readInputs(files: string[]): string {
@@ -88,6 +79,8 @@ export async function throughServer<T>(spoolDir: string, path: string, body: unk
     return (await controlRequest<T>({ spoolDir }, 'POST', path, body));
   } catch (err) {
     if (err instanceof ControlUnavailable) return null;
+    // A refused load still carries its per-record report.
+    if (err instanceof ControlRefused && err.status === 409 && err.body) return err.body as T;
     throw err;
   }
 }

@@ -12,6 +12,7 @@ import type { Store } from '../store/store';
 import { hexColons } from '../util/ipv4';
 import { resolveDirs } from './dirs';
 import { ControlRefused } from './control-client';
+import { ctlCommand } from './ctl';
 import { exportCommand, importCommand } from './exchange';
 import {
   AdminError, DirOptions, loadDirect, networkLookup, now, openForReading, optionalConfig, readInputs, report, separatorOf,
@@ -181,7 +182,7 @@ function checkCommand(): Command {
 }
 
 export type SubcommandFactory = () => Command;
-const FACTORIES: SubcommandFactory[] = [dumpCommand, loadCommand, registerCommand, showCommand, checkCommand, exportCommand, importCommand];
+const FACTORIES: SubcommandFactory[] = [dumpCommand, loadCommand, registerCommand, showCommand, checkCommand, exportCommand, importCommand, ctlCommand];
 
 /** Other modules (export/import, ctl) add their subcommands here. */
 export function addSubcommands(...factories: SubcommandFactory[]): void {
@@ -204,6 +205,10 @@ export async function runAdmin(argv: string[], version: string): Promise<number>
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+    }
+    if (err instanceof ControlRefused) {
+      const problems = (err.body as { problems?: unknown } | undefined)?.problems;
+      if (Array.isArray(problems)) for (const p of problems) process.stderr.write(`${typeof p === 'string' ? p : JSON.stringify(p)}\n`);
     }
     if (err instanceof AdminError || err instanceof ControlRefused) {
       process.stderr.write(`joind ${argv[0]}: ${err.message}\n`);
