@@ -29,8 +29,8 @@ export const STATUS_PAGE = `<!doctype html>
 <div id="pools"></div>
 <h2>Latest leases</h2>
 <table id="leases"><thead><tr><th>address</th><th>hardware address</th><th>state</th><th>ends (UTC)</th><th>name</th></tr></thead><tbody></tbody></table>
-<h2>Packets over time</h2>
-<div><svg id="chart" width="760" height="140" role="img" aria-label="packets received and replies sent per sample"></svg></div>
+<h2>Packets over time (counts since start)</h2>
+<div><svg id="chart" width="760" height="140" role="img" aria-label="packets received, sent and dropped since start"></svg></div>
 <div id="chart-legend" class="legend"><span style="background:#2b6cb0"></span>received<span style="background:#38a169"></span>sent<span style="background:#c53030"></span>dropped</div>
 <script src="status.js"></script>
 </body>
@@ -78,26 +78,26 @@ function drawLeases(leases) {
   }
 }
 
+// The counters as they grew: one point per sample of /v1/history (every 5 s), and the present.
 function drawChart(samples) {
   const svg = $('chart');
   const W = 760, H = 140;
   const series = [['received', '#2b6cb0'], ['sent', '#38a169'], ['dropped', '#c53030']];
-  const deltas = series.map(([key]) => samples.slice(1).map((s, i) => Math.max(0, s[key] - samples[i][key])));
-  const max = Math.max(1, ...deltas.flat());
+  const t0 = samples[0].t, t1 = Math.max(samples[samples.length - 1].t, t0 + 1);
+  const max = Math.max(1, ...samples.map((s) => Math.max(s.received, s.sent, s.dropped)));
   svg.replaceChildren();
   svg.dataset.samples = String(samples.length);
-  series.forEach(([key, colour], j) => {
-    const d = deltas[j];
-    if (d.length === 0) return;
-    const pts = d.map((v, i) => ((d.length === 1 ? W : (i * W) / (d.length - 1)).toFixed(1)) + ',' + (H - 4 - (v * (H - 8)) / max).toFixed(1));
+  for (const [key, colour] of series) {
+    const pts = samples.map((s) => (((s.t - t0) * (W - 8)) / (t1 - t0) + 4).toFixed(1) + ',' + (H - 4 - (s[key] * (H - 8)) / max).toFixed(1));
     const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
     line.setAttribute('points', pts.join(' '));
     line.setAttribute('fill', 'none');
     line.setAttribute('stroke', colour);
     line.setAttribute('stroke-width', '2');
     line.dataset.series = key;
+    line.dataset.last = String(samples[samples.length - 1][key]);
     svg.append(line);
-  });
+  }
 }
 
 async function refresh() {
@@ -109,7 +109,9 @@ async function refresh() {
     $('meta').dataset.received = String(c.received || 0);
     drawPools(pools.networks);
     drawLeases(leases.leases);
-    drawChart(history.samples);
+    const sum = (o) => Object.values(o || {}).reduce((a, b) => a + b, 0);
+    const present = { t: Math.floor(Date.now() / 1000), received: c.received || 0, sent: sum(c.sent), dropped: sum(c.dropped) + sum(c.parseFailed) };
+    drawChart(history.samples.concat([present]));
     document.body.dataset.refreshed = String(Number(document.body.dataset.refreshed || 0) + 1);
   } catch (err) {
     $('meta').textContent = 'cannot reach joind: ' + err.message;
