@@ -177,6 +177,7 @@ export class Daemon {
       {
         version: VERSION,
         log: this.opts.log,
+        nowMs: Date.now,
         server: () => this.server,
         store: () => this.store,
         networks,
