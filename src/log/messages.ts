@@ -34,6 +34,9 @@ export const MESSAGES = {
   TRANSPORT_FALLBACK: { level: 'warn', text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport' },
   TRANSPORT_READY: { level: 'info', text: 'listening (transport, interfaces)' },
   STATE_DUMP: { level: 'info', text: 'diagnostic state (SIGUSR1)' },
+  OPS_LISTENING: { level: 'info', text: 'the control API or the metrics endpoint listens (where)' },
+  OPS_LISTEN_FAILED: { level: 'error', text: 'the control API or the metrics endpoint could not listen; the server serves without it' },
+  OPS_CHANGE: { level: 'info', text: 'an administrator changed the store through the control API (what, which address)' },
 } as const satisfies Record<string, { level: Level; text: string }>;
 
 export type MessageId = keyof typeof MESSAGES;

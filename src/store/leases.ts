@@ -68,6 +68,8 @@ export class LeaseRepository {
   private readonly updateState: Database.Statement<[number, number, number]>;
   private readonly everything: Database.Statement<[], LeaseRow>;
   private readonly ofClient: Database.Statement<[number, Buffer], LeaseRow>;
+  private readonly countsIn: Database.Statement<[number, number, number], { state: number; current: number; n: number }>;
+  private readonly latest: Database.Statement<[number], LeaseRow>;
 
   constructor(db: Database.Database) {
     this.byAddress = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address = ?`);
@@ -89,6 +91,9 @@ export class LeaseRepository {
     this.updateState = db.prepare('UPDATE leases SET state = ?, cltt = ? WHERE address = ?');
     this.everything = db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY address`);
     this.ofClient = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE cid_type = ? AND cid = ?`);
+    this.countsIn = db.prepare(`SELECT state, (ends IS NULL OR ends > ?) AS current, count(*) AS n FROM leases
+       WHERE address >= ? AND address <= ? GROUP BY state, current`);
+    this.latest = db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY cltt DESC, address LIMIT ?`);
   }
 
   get(address: number): LeaseRecord | undefined {
@@ -143,6 +148,16 @@ export class LeaseRepository {
   /** Marks active leases whose end has passed as expired; returns their addresses. */
   expireDue(now: number): number[] {
     return this.expire.pluck().all(now) as number[];
+  }
+
+  /** How many records of each state lie in [from, to], split by whether their end is still ahead. */
+  countStates(from: number, to: number, nowSec: number): Array<{ state: LeaseState; current: boolean; count: number }> {
+    return this.countsIn.all(nowSec, from, to).map((r) => ({ state: r.state as LeaseState, current: r.current === 1, count: r.n }));
+  }
+
+  /** The records most recently touched (granted, renewed, released), newest first. */
+  mostRecent(limit: number): LeaseRecord[] {
+    return this.latest.all(limit).map(fromRow);
   }
 
   *all(): IterableIterator<LeaseRecord> {
