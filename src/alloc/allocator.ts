@@ -249,13 +249,18 @@ export class Allocator {
       }
     }
 
+    // An address that answered this DISCOVER's ping comes back from the free list when it is the last
+    // (abandoned ones are reused when nothing else is free): meeting it again means nothing is left.
+    const tried = new Set<number>();
     for (let attempt = 0; attempt < MAX_CANDIDATES; attempt++) {
       const candidate = pool.take(this.now());
-      if (candidate === undefined) {
+      if (candidate === undefined || tried.has(candidate)) {
+        if (candidate !== undefined) pool.giveBack(candidate); // first in line for the next DISCOVER
         this.counters.offersWithoutAddress++;
         this.onEvent?.('pool-exhausted', { network: pool.network });
         return undefined;
       }
+      tried.add(candidate);
       pool.hold(candidate, key, this.now());
       if (!pingCheck || (await this.isFree(pool, candidate))) {
         pool.hold(candidate, key, this.now()); // the hold may have aged while the ping was out
