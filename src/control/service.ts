@@ -19,7 +19,6 @@ export interface HistorySample {
   received: number;
   sent: number;
   dropped: number;
-  assigned: number;
 }
 
 /** "127.0.0.1:9267", "[::1]:9267" → a TCP target. */
@@ -56,6 +55,7 @@ export async function startOperations(
   host: Omit<ControlHost, 'history'>, metrics: MetricsSource, policy: Policy, spoolDir: string,
 ): Promise<Operations> {
   const history: HistorySample[] = [];
+  // Counters only: cheap enough to run every few seconds on the packet loop (no store query).
   const sample = (): void => {
     const c = metrics.counters();
     history.push({
@@ -63,7 +63,6 @@ export async function startOperations(
       received: c.received,
       sent: Object.values(c.sent).reduce((a, b) => a + b, 0),
       dropped: Object.values(c.dropped).reduce((a, b) => a + b, 0) + Object.values(c.parseFailed).reduce((a, b) => a + b, 0),
-      assigned: metrics.networks().reduce((a, n) => a + n.assigned, 0),
     });
     if (history.length > SAMPLES_KEPT) history.shift();
   };
