@@ -204,7 +204,8 @@ export async function runAdmin(argv: string[], version: string): Promise<number>
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      // --help and --version exit 0; help shown because a command was missing is a usage error.
+      return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof ControlRefused) {
       const problems = (err.body as { problems?: unknown } | undefined)?.problems;
