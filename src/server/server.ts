@@ -82,6 +82,10 @@ export class DhcpServer {
       logEvent(opts.log, 'STORE_COMMIT_FAILED', { err: err.message });
       for (const pool of this.pools.values()) pool.reset();
     };
+    opts.store.onFaultChange = (err) => {
+      if (err) logEvent(opts.log, 'STORE_UNWRITABLE', { err: err.message, code: (err as { code?: string }).code });
+      else logEvent(opts.log, 'STORE_WRITABLE', {});
+    };
     const self = this;
     this.services = {
       store: opts.store,
@@ -192,6 +196,9 @@ export class DhcpServer {
       handler = HANDLERS[type as MessageType];
       if (!handler) return this.drop('not-a-client-message', { type });
     }
+    // While the store refuses writes nothing new can be granted: no OFFER that no ACK could follow.
+    // Silence (not NAK) lets the client keep retrying, or take another server's offer.
+    if (type === MessageType.DISCOVER && this.opts.store.fault) return this.drop('store-unwritable');
     const hwaddr = hardwareAddress(request);
     if (config.policy.registered_clients_only && !this.opts.store.registered.isRegistered(request.htype, hwaddr)) {
       return this.drop('not-registered', { hwaddr: hexColons(hwaddr) });
