@@ -38,6 +38,7 @@ export const MESSAGES = {
   SEND_FAILED: { level: 'warn', text: 'a reply could not be sent' },
   TRANSPORT_FALLBACK: { level: 'warn', text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport' },
   TRANSPORT_READY: { level: 'info', text: 'listening (transport, interfaces)' },
+  PRIVILEGES_DROPPED: { level: 'info', text: 'running as the --user now, with only the capabilities listed' },
   STATE_DUMP: { level: 'info', text: 'diagnostic state (SIGUSR1)' },
 } as const satisfies Record<string, { level: Level; text: string }>;
 

@@ -9,6 +9,7 @@ import type { Config } from '../config/types';
 import { logEvent, Logger } from '../log/logger';
 import { Pinger } from '../io/ping';
 import { openTransport } from '../io/choose-transport';
+import { dropPrivileges } from '../io/privileges';
 import { listIpv4Interfaces } from '../io/interfaces';
 import { RawTransport } from '../io/raw';
 import { chooseServedInterfaces, networksForServing } from '../io/served-interfaces';
@@ -29,6 +30,8 @@ export interface DaemonOptions {
   port?: number;
   /** Address to bind the UDP socket to (0.0.0.0). */
   bindAddress?: string;
+  /** --user: the user to become once the sockets are open. */
+  user?: string;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -110,6 +113,11 @@ export class Daemon {
       port: (this.transport as { port?: number }).port,
       interfaces: this.transport instanceof RawTransport ? this.transport.interfaces : [],
     });
+
+    if (this.opts.user !== undefined) {
+      const dropped = dropPrivileges(this.opts.user, this.opts.spoolDir);
+      logEvent(log, 'PRIVILEGES_DROPPED', { user: this.opts.user, ...dropped });
+    }
 
     this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReread(), REREAD_CHECK_MS));
