@@ -26,6 +26,10 @@
  *   socket.close()               stops watching and closes the descriptor; idempotent
  *   ifNameToIndex(name)          -> ifindex, 0 when there is no such interface
  *   ifHardwareAddress(name)      -> 6-byte Buffer (Ethernet interfaces), or null
+ *   lookupUser(name)             -> { uid, gid } from the user database, or null
+ *   dropPrivileges(uid, gid, keepMask) -> 0 or errno: become uid/gid (no supplementary groups) keeping
+ *                                only the capabilities in keepMask (bit n = capability n, n < 32) in the
+ *                                calling (main) thread; every other thread loses all of them
  *
  * Failed sends are values, not exceptions: on a busy server ENOBUFS (full neighbour table), EAGAIN and
  * EHOSTUNREACH are ordinary events that the caller counts and survives.
@@ -49,6 +53,12 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include <grp.h>
+#include <pwd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/if_ether.h>
@@ -685,6 +695,68 @@ static napi_value if_hardware_address(napi_env env, napi_callback_info info) {
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
+/* Privilege drop (joind --user): after the sockets are open, joind needs root no more. */
+
+static napi_value lookup_user(napi_env env, napi_callback_info info) {
+  size_t argc = 1, length = 0;
+  napi_value argv[1], result, value;
+  char name[256];
+  struct passwd *pw;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_string_utf8(env, argv[0], name, sizeof name, &length) != napi_ok || length == 0 ||
+      length >= sizeof name - 1 || (pw = getpwnam(name)) == NULL) {
+    NAPI_CHECK(env, napi_get_null(env, &result));
+    return result;
+  }
+  NAPI_CHECK(env, napi_create_object(env, &result));
+  NAPI_CHECK(env, napi_create_uint32(env, pw->pw_uid, &value));
+  NAPI_CHECK(env, napi_set_named_property(env, result, "uid", value));
+  NAPI_CHECK(env, napi_create_uint32(env, pw->pw_gid, &value));
+  NAPI_CHECK(env, napi_set_named_property(env, result, "gid", value));
+  return result;
+}
+
+/*
+ * Capabilities are per thread in Linux, and only the calling thread's can be set. glibc applies
+ * setgroups/setgid/setuid to every thread of the process; a thread without PR_SET_KEEPCAPS loses all its
+ * capabilities when its uid leaves 0. So: KEEPCAPS on this thread only, change ids (all threads), then cut
+ * this thread's permitted and effective sets down to keepMask. Threads started later inherit this thread's.
+ */
+static int drop_to(uid_t uid, gid_t gid, uint32_t keep) {
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct data[2];
+  int cap;
+  /* The bounding set first (needs CAP_SETPCAP, still ours): nothing outside keepMask can ever come back. */
+  for (cap = 0; cap < 64; cap++) {
+    if (cap < 32 && (keep & (1u << cap))) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno == EINVAL) break; /* past the last capability */
+  }
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return errno;
+  if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(uid) != 0) return errno;
+  memset(data, 0, sizeof data);
+  data[0].effective = keep;
+  data[0].permitted = keep;
+  if (syscall(SYS_capset, &header, data) != 0) return errno;
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) return errno;
+  /* No exec can ever gain privileges again (setuid binaries, file capabilities). */
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+  return 0;
+}
+
+static napi_value drop_privileges(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], result;
+  uint32_t uid = 0, gid = 0, keep = 0;
+  int error = EINVAL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc == 3 &&
+      napi_get_value_uint32(env, argv[0], &uid) == napi_ok && napi_get_value_uint32(env, argv[1], &gid) == napi_ok &&
+      napi_get_value_uint32(env, argv[2], &keep) == napi_ok)
+    error = drop_to((uid_t)uid, (gid_t)gid, keep);
+  NAPI_CHECK(env, napi_create_int32(env, error, &result));
+  return result;
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
@@ -696,6 +768,8 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"ifNameToIndex", NULL, if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ifHardwareAddress", NULL, if_hardware_address, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lookupUser", NULL, lookup_user, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dropPrivileges", NULL, drop_privileges, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value socket_class;
   NAPI_CHECK(env, napi_define_class(env, "Socket", NAPI_AUTO_LENGTH, socket_new, NULL,

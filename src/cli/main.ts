@@ -31,6 +31,7 @@ interface MainOptions {
   check?: boolean;
   port?: number;
   bind?: string;
+  user?: string;
 }
 
 export { resolveDirs };
@@ -50,6 +51,7 @@ function buildProgram(): Command {
     .option('--config-dir <dir>', 'configuration directory (overrides $JOINCONFIG, default /etc/join)')
     .option('--spool-dir <dir>', 'spool directory for the lease database (overrides $JOINSPOOL, default /var/join)')
     .option('-i, --interface <name>', 'serve only this interface (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--user <name>', 'after opening the sockets, run as this user with only CAP_NET_RAW and CAP_NET_BIND_SERVICE')
     .option('--check', 'load and validate the configuration, print it as JSON, exit 0 if valid and 1 if not')
     .addOption(new Option('--port <n>', 'UDP port to listen on (testing)').argParser(nonNegativeInt).hideHelp())
     .addOption(new Option('--bind <address>', 'address to bind the UDP socket to (testing)').hideHelp())
@@ -115,6 +117,7 @@ async function main(argv: string[]): Promise<number> {
     idleExitMinutes: opts.timeout ?? 0,
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.bind !== undefined ? { bindAddress: opts.bind } : {}),
+    ...(opts.user !== undefined ? { user: opts.user } : {}),
   });
   try {
     await daemon.start();

@@ -64,6 +64,10 @@ export interface NativeAddon {
   ifNameToIndex(name: string): number;
   /** 6-byte Ethernet address of an interface, or null (no such interface, or not Ethernet). */
   ifHardwareAddress(name: string): Buffer | null;
+  /** uid and primary gid of a user name, or null. (Optional: addons built before --user lack it.) */
+  lookupUser?(name: string): { uid: number; gid: number } | null;
+  /** Becomes uid/gid keeping only the capabilities of keepMask (bit n = capability n). 0 or an errno. */
+  dropPrivileges?(uid: number, gid: number, keepMask: number): number;
 }
 
 /** Relative location of the compiled addon under the package root. */
