@@ -8,6 +8,7 @@ function source(counters: ServerCounters): MetricsSource {
     counters: () => counters,
     allocator: () => ({ pingChecks: 7, pingConflicts: 2, abandoned: 3, declined: 1, offersWithoutAddress: 0 }),
     store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0 }),
+    storeWritable: () => true,
     transport: () => undefined,
     networks: () => [{
       network: '10.1.0.0', prefixLength: 24, ranges: ['10.1.0.10-10.1.0.59'], total: 50, assigned: 4, offered: 1, abandoned: 2,
@@ -34,6 +35,7 @@ test('metrics: Kea-named series mirror the server\'s own counters at each scrape
   assert.equal(value('joind_pkt4_parse_failed_total{kind="truncated"}'), 2);
   assert.equal(value('joind_pkt4_receive_drop_total{reason="not-registered"}'), 1);
   assert.equal(value('joind_ping_conflicts_total'), 2);
+  assert.equal(value('joind_store_writable'), 1);
   assert.equal(value('joind_subnet_total_addresses{subnet="10.1.0.0/24"}'), 50);
   assert.equal(value('joind_subnet_assigned_addresses{subnet="10.1.0.0/24"}'), 4);
   assert.equal(value('joind_subnet_declined_addresses{subnet="10.1.0.0/24"}'), 2);
