@@ -33,6 +33,8 @@ export const MESSAGES = {
   SEND_FAILED: { level: 'warn', text: 'a reply could not be sent' },
   TRANSPORT_FALLBACK: { level: 'warn', text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport' },
   TRANSPORT_READY: { level: 'info', text: 'listening (transport, interfaces)' },
+  PRIVILEGES_DROPPED: { level: 'info', text: 'now running as the --user account, keeping only the capabilities listed' },
+  PRIVILEGES_CONFIG_UNREADABLE: { level: 'warn', text: 'the --user account cannot read these configuration files: SIGHUP will be rejected until it can' },
   STATE_DUMP: { level: 'info', text: 'diagnostic state (SIGUSR1)' },
 } as const satisfies Record<string, { level: Level; text: string }>;
 

@@ -15,6 +15,8 @@ import { chooseServedInterfaces, networksForServing } from '../io/served-interfa
 import type { Transport } from '../io/transport';
 import { systemForwardLookup, systemReverseLookup } from '../naming/resolver';
 import { Store } from '../store/store';
+import type { RunAs } from '../io/privileges';
+import { dropAfterStart, prepareSpoolFor } from './privileges';
 import { DhcpServer } from './server';
 
 export interface DaemonOptions {
@@ -29,6 +31,8 @@ export interface DaemonOptions {
   port?: number;
   /** Address to bind the UDP socket to (0.0.0.0). */
   bindAddress?: string;
+  /** --user: once everything is open, become this account (see ./privileges.ts). */
+  runAs?: RunAs;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -64,6 +68,7 @@ export class Daemon {
     this.capMtime = loaded.config.dhcpcap.mtimeMs;
     logEvent(log, 'CONFIG_LOADED', { dir: this.opts.configDir, networks: this.config.networks.length });
 
+    if (this.opts.runAs) prepareSpoolFor(this.opts.spoolDir, this.opts.runAs);
     this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs });
     logEvent(log, 'STORE_OPENED', { file: this.store.file, durable: this.config.policy.auto_sync_dbs });
     this.writePidFile();
@@ -100,6 +105,16 @@ export class Daemon {
       port: (this.transport as { port?: number }).port,
       interfaces: this.transport instanceof RawTransport ? this.transport.interfaces : [],
     });
+    if (this.opts.runAs) {
+      dropAfterStart({
+        runAs: this.opts.runAs,
+        spoolDir: this.opts.spoolDir,
+        configDir: this.opts.configDir,
+        transport: this.transportKind,
+        port: this.opts.port ?? 67,
+        log,
+      });
+    }
 
     this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReread(), REREAD_CHECK_MS));

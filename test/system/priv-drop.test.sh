@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Least privilege: joind started as root with --user opens its sockets, store and pid file, then runs as
+# a throwaway system user keeping exactly CAP_NET_RAW and CAP_NET_BIND_SERVICE (raw transport, port 67).
+# Checks, on the live process: all four uids and gids are the user's; CapEff = CapPrm = CapBnd = the kept
+# pair, no ambient, no_new_privs; no other thread is root or holds more. Then, as the user: a real
+# client gets a lease with the ping check on (an address in use answers the ping and is skipped);
+# SIGHUP after an address appears on a second link opens a packet socket and binds UDP 67 there (the two
+# kept capabilities at work) and a client on that link is served; the leases are in a store file owned
+# by the user; TERM removes the pid file. Before all that: a spool the user cannot write is refused with
+# a clear message and nothing is created in it.
+# Needs root (namespaces, useradd); exits 77 (skip) without.
+set -u
+. "$(dirname "$0")/lib/joind.sh"
+
+P=pv$$
+RUN_USER=joind-pvtest
+KEPT=0000000000002400 # bits 10 (CAP_NET_BIND_SERVICE) and 13 (CAP_NET_RAW)
+
+joind_test_begin "$P"
+# A user of our own, so that its uid and gid are known to be nobody else's; removed again on exit.
+trap 'bed_down "$JT_PREFIX" >/dev/null 2>&1; rm -rf "$WORK"; userdel "$RUN_USER" >/dev/null 2>&1' EXIT
+userdel "$RUN_USER" >/dev/null 2>&1 # a leftover of a run that was SIGKILLed
+useradd --system --user-group --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$RUN_USER" ||
+  fail "useradd $RUN_USER"
+RUN_UID=$(id -u "$RUN_USER")
+RUN_GID=$(id -g "$RUN_USER")
+chmod 755 "$WORK" # mktemp made it 0700: the user must reach the spool inside
+
+# The sample configuration with the ping check on and the raw transport required.
+cp -r "$ROOT/etc" "$WORK/etc"
+sed -i '/^ping_timeout/d; /^transport/d' "$WORK/etc/server.pcy"
+printf 'ping_timeout 300\ntransport raw\n' >> "$WORK/etc/server.pcy"
+
+bed_up "$P" || fail "bed_up"
+SRV=$(bed_ns "$P" srv)
+# Link B has no address at start, so only SIGHUP can bring it in (after the drop).
+ip -n "$SRV" addr flush dev b-srv
+
+# 1. A spool the user cannot write: refused before anything is opened.
+mkdir -m 755 "$WORK/rootspool"
+bed_run "$P" "$SRV" refused "$WORK/refused.log" 20 -- node "$DIST/src/cli/main.js" -f -l 2 \
+  --config-dir "$WORK/etc" --spool-dir "$WORK/rootspool" --user "$RUN_USER"
+rc=$?
+[ "$rc" = 1 ] || fail "root-owned spool: exit $rc, expected 1: $(tail -3 "$WORK/refused.log")"
+grep -q "not writable by $RUN_USER" "$WORK/refused.log" || fail "no clear refusal: $(tail -3 "$WORK/refused.log")"
+[ -z "$(ls -A "$WORK/rootspool")" ] || fail "the refused start created files: $(ls -A "$WORK/rootspool")"
+echo "ok: a spool $RUN_USER cannot write is refused: $(grep -o 'spool directory[^"]*' "$WORK/refused.log" | head -1)"
+
+# 2. Start as root with --user; the spool does not exist yet: joind creates it for the user.
+SPOOL=$WORK/spool
+bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- node "$DIST/src/cli/main.js" -f -l 2 \
+  --config-dir "$WORK/etc" --spool-dir "$SPOOL" --user "$RUN_USER"
+JOIND=$BED_PID
+PID=$BED_CMD_PID
+bed_wait_for 10 grep -q '"JOIND_STARTED"' "$WORK/joind.log" || fail "joind did not start"
+grep -q '"TRANSPORT_READY".*"raw"' "$WORK/joind.log" || fail "joind is not on the raw transport"
+grep -q '"PRIVILEGES_DROPPED"' "$WORK/joind.log" || fail "no PRIVILEGES_DROPPED"
+[ "$(stat -c %U "$SPOOL")" = "$RUN_USER" ] || fail "spool created for $(stat -c %U "$SPOOL")"
+
+# status_field KEY FILE — the values of a /proc/PID/status line, separated by single spaces.
+status_field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$2"; }
+S=/proc/$PID/status
+[ "$(status_field Uid "$S")" = "$RUN_UID $RUN_UID $RUN_UID $RUN_UID" ] ||
+  fail "Uid: $(status_field Uid "$S"), expected $RUN_UID four times"
+[ "$(status_field Gid "$S")" = "$RUN_GID $RUN_GID $RUN_GID $RUN_GID" ] ||
+  fail "Gid: $(status_field Gid "$S"), expected $RUN_GID four times"
+[ "$(status_field Groups "$S" | tr -d ' ')" = "$RUN_GID" ] || fail "Groups: '$(status_field Groups "$S")', expected $RUN_GID"
+for set in CapEff CapPrm CapBnd; do
+  [ "$(status_field $set "$S")" = $KEPT ] || fail "$set: $(status_field $set "$S"), expected $KEPT"
+done
+[ "$(status_field CapAmb "$S")" = 0000000000000000 ] || fail "CapAmb: $(status_field CapAmb "$S")"
+[ "$(status_field CapInh "$S")" = 0000000000000000 ] || fail "CapInh: $(status_field CapInh "$S")"
+[ "$(status_field NoNewPrivs "$S")" = 1 ] || fail "NoNewPrivs: $(status_field NoNewPrivs "$S")"
+threads=0
+for T in /proc/"$PID"/task/*/status; do
+  threads=$((threads + 1))
+  [ "$(status_field Uid "$T" | tr ' ' '\n' | sort -u)" = "$RUN_UID" ] || fail "thread $T: Uid $(status_field Uid "$T")"
+  eff=$((16#$(status_field CapEff "$T")))
+  [ $((eff & ~16#$KEPT)) = 0 ] || fail "thread $T: CapEff $(status_field CapEff "$T") beyond $KEPT"
+done
+echo "ok: running as $RUN_USER ($RUN_UID:$RUN_GID, all four ids, $threads threads), CapEff=CapPrm=CapBnd=$KEPT, no ambient, no_new_privs"
+
+# 3. A client on link A, with the ping check working as the user: the first address of the range
+# (10.77.1.100) is already taken by a host on link A that answers pings, so joind must see the echo
+# reply, log PING_CONFLICT and offer another address.
+CLA=$(bed_ns "$P" cla)
+SQUATTER=$(bed_add_clients "$P" cla 1) || fail "bed_add_clients"
+ip -n "$CLA" addr add 10.77.1.100/24 dev "$SQUATTER"
+run_udhcpc "$CLA" a-cli "$WORK/a" || fail "udhcpc on link A: $(tail -3 "$WORK/a/log")"
+A_IP=$(bed_result "$WORK/a" ip)
+case $A_IP in 10.77.1.1[0-9][0-9]) [ "$A_IP" != 10.77.1.100 ] || fail "offered 10.77.1.100, which answers pings" ;;
+  *) fail "link A client got '$A_IP'" ;; esac
+grep -q '"PING_CONFLICT".*"10.77.1.100"' "$WORK/joind.log" || fail "no PING_CONFLICT for 10.77.1.100: the ping check did not work"
+! grep -q '"PING_UNAVAILABLE"' "$WORK/joind.log" || fail "PING_UNAVAILABLE logged"
+echo "ok: as $RUN_USER the ping check found 10.77.1.100 in use (PING_CONFLICT); the link A client got $A_IP"
+
+# 4. SIGHUP after the drop: an address appears on link B; joind must open a packet socket there (CAP_NET_RAW)
+# and bind UDP 67 on 10.77.2.1 (CAP_NET_BIND_SERVICE), then serve link B.
+ip -n "$SRV" addr add "$BED_SRV_B/24" dev b-srv
+kill -HUP "$PID"
+bed_wait_for 10 grep -q '"CONFIG_RELOADED"' "$WORK/joind.log" || fail "no CONFIG_RELOADED after SIGHUP"
+udp_on_b() { ss -N "$SRV" -H -uln "src $BED_SRV_B:67" | grep -q .; }
+bed_wait_for 10 udp_on_b || fail "no UDP socket on $BED_SRV_B:67 after SIGHUP"
+run_udhcpc "$(bed_ns "$P" clb)" b-cli "$WORK/b" || fail "udhcpc on link B after SIGHUP: $(tail -3 "$WORK/b/log")"
+B_IP=$(bed_result "$WORK/b" ip)
+case $B_IP in 10.77.2.*) ;; *) fail "link B client got '$B_IP'" ;; esac
+! grep -q '"SEND_FAILED"' "$WORK/joind.log" || fail "SEND_FAILED: $(grep '"SEND_FAILED"' "$WORK/joind.log" | head -2)"
+echo "ok: after SIGHUP link B is served as $RUN_USER (packet socket and UDP $BED_SRV_B:67 opened after the drop); client got $B_IP"
+
+# 5. The leases are on disk, in files owned by the user; TERM as the user removes the pid file.
+for f in joind.db joind.db-wal joind.pid; do
+  [ "$(stat -c %U:%G "$SPOOL/$f")" = "$RUN_USER:$RUN_USER" ] || fail "$f owned by $(stat -c %U:%G "$SPOOL/$f")"
+done
+bed_stop "$P" "$JOIND"
+grep -q '"JOIND_STOPPED"' "$WORK/joind.log" || fail "no JOIND_STOPPED"
+[ ! -e "$SPOOL/joind.pid" ] || fail "pid file left behind (the user could not remove it)"
+dump=$(node "$DIST/src/cli/main.js" dump -c --config-dir "$WORK/etc" --spool-dir "$SPOOL")
+for ip in "$A_IP" "$B_IP"; do
+  echo "$dump" | grep -q "$ip" || fail "no lease for $ip in the store: $dump"
+done
+[ "$(stat -c %U "$SPOOL/joind.db")" = "$RUN_USER" ] || fail "joind.db owned by $(stat -c %U "$SPOOL/joind.db") after the dump"
+echo "ok: both leases in $SPOOL/joind.db (owned by $RUN_USER); pid file removed at stop"
+echo "PASS"
