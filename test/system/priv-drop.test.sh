@@ -46,10 +46,15 @@ grep -q "not writable by $RUN_USER" "$WORK/refused.log" || fail "no clear refusa
 [ -z "$(ls -A "$WORK/rootspool")" ] || fail "the refused start created files: $(ls -A "$WORK/rootspool")"
 echo "ok: a spool $RUN_USER cannot write is refused: $(grep -o 'spool directory[^"]*' "$WORK/refused.log" | head -1)"
 
-# 2. Start as root with --user; the spool does not exist yet: joind creates it for the user.
+# 2. Start as root with --user, within what etc/joind.service allows: its CapabilityBoundingSet= and
+# NoNewPrivileges= (setpriv does what systemd would), so a capability the start-up needs and the unit
+# lacks fails here. The spool does not exist yet: joind creates it for the user.
+UNIT_CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/etc/joind.service")
+[ -n "$UNIT_CAPS" ] || fail "no CapabilityBoundingSet= in etc/joind.service"
+BOUNDING=-all$(for c in $UNIT_CAPS; do c=${c#CAP_}; printf ',+%s' "${c,,}"; done)
 SPOOL=$WORK/spool
-bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- node "$DIST/src/cli/main.js" -f -l 2 \
-  --config-dir "$WORK/etc" --spool-dir "$SPOOL" --user "$RUN_USER"
+bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- setpriv --bounding-set "$BOUNDING" --inh-caps -all --no-new-privs \
+  node "$DIST/src/cli/main.js" -f -l 2 --config-dir "$WORK/etc" --spool-dir "$SPOOL" --user "$RUN_USER"
 JOIND=$BED_PID
 PID=$BED_CMD_PID
 bed_wait_for 10 grep -q '"JOIND_STARTED"' "$WORK/joind.log" || fail "joind did not start"
@@ -119,5 +124,19 @@ for ip in "$A_IP" "$B_IP"; do
   echo "$dump" | grep -q "$ip" || fail "no lease for $ip in the store: $dump"
 done
 [ "$(stat -c %U "$SPOOL/joind.db")" = "$RUN_USER" ] || fail "joind.db owned by $(stat -c %U "$SPOOL/joind.db") after the dump"
+echo "ok: started within the unit's bounding set ($UNIT_CAPS) and no_new_privs"
 echo "ok: both leases in $SPOOL/joind.db (owned by $RUN_USER); pid file removed at stop"
+
+# 6. The unit itself: systemd-analyze verify (with ExecStart pointing at this build) and its exposure score.
+if command -v systemd-analyze >/dev/null; then
+  sed "s|^ExecStart=/usr/local/bin/joind |ExecStart=$DIST/src/cli/main.js |" "$ROOT/etc/joind.service" > "$WORK/joind.service"
+  grep -q "^ExecStart=$DIST/src/cli/main.js -f --user joind" "$WORK/joind.service" || fail "ExecStart of etc/joind.service not as expected"
+  systemd-analyze verify "$WORK/joind.service" > "$WORK/verify.log" 2>&1 || fail "systemd-analyze verify: $(cat "$WORK/verify.log")"
+  exposure=$(systemd-analyze security --offline=true "$WORK/joind.service" 2>/dev/null | sed -n 's/.*Overall exposure level for joind.service: \([0-9.]*\).*/\1/p')
+  [ -n "$exposure" ] || fail "no exposure level from systemd-analyze security"
+  awk -v e="$exposure" 'BEGIN { exit !(e <= 3.5) }' || fail "exposure level $exposure > 3.5: the sandbox was weakened"
+  echo "ok: etc/joind.service verifies; systemd-analyze security exposure $exposure"
+else
+  echo "note: no systemd-analyze, the unit was not verified"
+fi
 echo "PASS"
