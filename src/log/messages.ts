@@ -36,6 +36,9 @@ export const MESSAGES = {
   PRIVILEGES_DROPPED: { level: 'info', text: 'now running as the --user account, keeping only the capabilities listed' },
   PRIVILEGES_CONFIG_UNREADABLE: { level: 'warn', text: 'the --user account cannot read these configuration files: SIGHUP will be rejected until it can' },
   STATE_DUMP: { level: 'info', text: 'diagnostic state (SIGUSR1)' },
+  OPS_LISTENING: { level: 'info', text: 'the control API or the metrics endpoint listens (where)' },
+  OPS_LISTEN_FAILED: { level: 'error', text: 'the control API or the metrics endpoint could not listen; the server serves without it' },
+  OPS_CHANGE: { level: 'info', text: 'an administrator changed the store through the control API (what, which address)' },
 } as const satisfies Record<string, { level: Level; text: string }>;
 
 export type MessageId = keyof typeof MESSAGES;

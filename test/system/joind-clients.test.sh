@@ -13,13 +13,10 @@ set -u
 
 P=jc$$
 joind_test_begin "$P"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv)
+joind_bed_up
 
 # The sample configuration, with BOOTP clients served from the pool too.
-CONF=$WORK/conf
-mkdir -p "$CONF" "$WORK/spool"
-cp etc/* "$CONF/"
+conf_sample
 printf '\ndynamic_bootp on\n' >> "$CONF/server.pcy"
 conf_load "$CONF"
 
@@ -77,7 +74,6 @@ check_name() {
 }
 
 # The BOOTP host of dhcpcap: its static address, boot file and name, on link A (its MAC on a macvlan).
-CLA=$(bed_ns "$P" cla)
 ip -n "$CLA" link add bootp0 link a-cli address "$(conf_tag demo-bootp ha)" type macvlan mode bridge \
   && ip -n "$CLA" link set bootp0 up || fail "macvlan for demo-bootp"
 run_bootpc "$CLA" bootp0 "$WORK/static" || fail "bootpc (demo-bootp) got nothing: $(tail -3 "$WORK/static/log")"

@@ -3,6 +3,8 @@
 # and the checks that compare a client's result (clients.sh) against it. Also a read-only look into
 # joind's SQLite store. Source it after joind.sh (it uses ROOT, DIST, WORK and fail).
 #
+#   joind_bed_up                   bed_up for joind_test_begin's prefix; SRV CLA CLB CLC RLY name its namespaces
+#   conf_sample                    CONF=$WORK/conf, a copy of etc/ to change; $WORK/spool
 #   conf_load CONFDIR              `joind --check` of CONFDIR, kept as JSON in $WORK/conf.json
 #   conf_tag "LABEL…" TAG          a dhcpcap entry's tag, with its tc= inclusions resolved by joind; with
 #                                  several labels (most specific first), the first that has TAG
@@ -16,6 +18,20 @@
 
 [ -n "${_EXPECT_LOADED:-}" ] && return 0
 _EXPECT_LOADED=1
+
+# joind_bed_up — the bed of joind_test_begin's prefix, and SRV, CLA, CLB, CLC, RLY: its namespaces.
+joind_bed_up() {
+  bed_up "$JT_PREFIX" || fail "bed_up"
+  SRV=$(bed_ns "$JT_PREFIX" srv) CLA=$(bed_ns "$JT_PREFIX" cla) CLB=$(bed_ns "$JT_PREFIX" clb)
+  CLC=$(bed_ns "$JT_PREFIX" clc) RLY=$(bed_ns "$JT_PREFIX" rly)
+}
+
+# conf_sample — CONF=$WORK/conf, a copy of the sample configuration (etc/) for the test to change, and
+# an empty spool folder $WORK/spool.
+conf_sample() {
+  CONF=$WORK/conf
+  mkdir -p "$CONF" "$WORK/spool" && cp "$ROOT"/etc/* "$CONF/" || fail "copying the sample configuration"
+}
 
 # conf_load CONFDIR — what joind itself makes of the configuration, so the checks follow the files.
 conf_load() {
