@@ -113,16 +113,6 @@ export class Daemon {
       port: (this.transport as { port?: number }).port,
       interfaces: this.transport instanceof RawTransport ? this.transport.interfaces : [],
     });
-    if (this.opts.runAs) {
-      dropAfterStart({
-        runAs: this.opts.runAs,
-        spoolDir: this.opts.spoolDir,
-        configDir: this.opts.configDir,
-        transport: this.transportKind,
-        port: this.opts.port ?? 67,
-        log,
-      });
-    }
 
     this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReread(), REREAD_CHECK_MS));
@@ -134,6 +124,17 @@ export class Daemon {
     }
     for (const t of this.timers) t.unref();
     await this.startOperations();
+    // --user: last, once every listener (DHCP, ping, control, metrics) is open and the token file read.
+    if (this.opts.runAs) {
+      dropAfterStart({
+        runAs: this.opts.runAs,
+        spoolDir: this.opts.spoolDir,
+        configDir: this.opts.configDir,
+        transport: this.transportKind,
+        port: this.opts.port ?? 67,
+        log,
+      });
+    }
     logEvent(log, 'JOIND_STARTED', { pid: process.pid, configDir: this.opts.configDir, spoolDir: this.opts.spoolDir });
   }
 

@@ -77,24 +77,18 @@ export function prepareSpoolFor(spoolDir: string, runAs: RunAs): void {
 }
 
 /**
- * Gives joind's own files in the spool to the user, so that the store stays writable after the drop
- * and at the next start (as root or as the user). Through a descriptor opened without following links,
- * so that a link planted since prepareSpoolFor changes nothing else.
+ * Gives joind's own files in the spool (and its control socket) to the user, so that the store stays
+ * writable after the drop and at the next start (as root or as the user). lchown never follows a link,
+ * and a regular file with other hard links is refused: either could otherwise hand over a file that is
+ * not joind's (the spool is the user's to write in).
  */
 export function handSpoolTo(spoolDir: string, runAs: RunAs): void {
   for (const name of fs.readdirSync(spoolDir).filter(isJoindFile)) {
     const file = path.join(spoolDir, name);
-    let fd: number;
-    try {
-      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
-    } catch (err) {
-      throw new Error(`cannot hand ${file} to ${runAs.user}: ${(err as Error).message}`);
-    }
-    try {
-      if (fs.fstatSync(fd).isFile()) fs.fchownSync(fd, runAs.uid, runAs.gid);
-    } finally {
-      fs.closeSync(fd);
-    }
+    const stat = fs.lstatSync(file);
+    if (stat.isDirectory() || stat.isSymbolicLink()) continue;
+    if (stat.isFile() && stat.nlink > 1) throw new Error(`cannot hand ${file} to ${runAs.user}: it has ${stat.nlink} hard links`);
+    fs.lchownSync(file, runAs.uid, runAs.gid);
   }
 }
 

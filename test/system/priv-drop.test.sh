@@ -112,20 +112,27 @@ case $B_IP in 10.77.2.*) ;; *) fail "link B client got '$B_IP'" ;; esac
 ! grep -q '"SEND_FAILED"' "$WORK/joind.log" || fail "SEND_FAILED: $(grep '"SEND_FAILED"' "$WORK/joind.log" | head -2)"
 echo "ok: after SIGHUP link B is served as $RUN_USER (packet socket and UDP $BED_SRV_B:67 opened after the drop); client got $B_IP"
 
+# The listeners opened before the drop serve after it: metrics over TCP, the control API on its socket.
+ip netns exec "$SRV" curl -fsS --max-time 5 http://127.0.0.1:9267/metrics | grep -q '^joind_' || fail "no metrics after the drop"
+curl -fsS --max-time 5 --unix-socket "$SPOOL/joind.sock" http://joind/v1/version | grep -q '"version"' ||
+  fail "control socket does not answer after the drop"
+echo "ok: metrics and control socket (opened before the drop) answer"
+
 # 5. The leases are on disk, in files owned by the user; TERM as the user removes the pid file.
-for f in joind.db joind.db-wal joind.pid; do
+for f in joind.db joind.db-wal joind.pid joind.sock; do
   [ "$(stat -c %U:%G "$SPOOL/$f")" = "$RUN_USER:$RUN_USER" ] || fail "$f owned by $(stat -c %U:%G "$SPOOL/$f")"
 done
 bed_stop "$P" "$JOIND"
 grep -q '"JOIND_STOPPED"' "$WORK/joind.log" || fail "no JOIND_STOPPED"
 [ ! -e "$SPOOL/joind.pid" ] || fail "pid file left behind (the user could not remove it)"
+[ ! -e "$SPOOL/joind.sock" ] || fail "control socket left behind (the user could not remove it)"
 dump=$(node "$DIST/src/cli/main.js" dump -c --config-dir "$WORK/etc" --spool-dir "$SPOOL")
 for ip in "$A_IP" "$B_IP"; do
   echo "$dump" | grep -q "$ip" || fail "no lease for $ip in the store: $dump"
 done
 [ "$(stat -c %U "$SPOOL/joind.db")" = "$RUN_USER" ] || fail "joind.db owned by $(stat -c %U "$SPOOL/joind.db") after the dump"
 echo "ok: started within the unit's bounding set ($UNIT_CAPS) and no_new_privs"
-echo "ok: both leases in $SPOOL/joind.db (owned by $RUN_USER); pid file removed at stop"
+echo "ok: both leases in $SPOOL/joind.db (owned by $RUN_USER); pid file and control socket removed at stop"
 
 # 6. The unit itself: systemd-analyze verify (with ExecStart pointing at this build) and its exposure score.
 if command -v systemd-analyze >/dev/null; then

@@ -120,9 +120,15 @@ test('prepareSpoolFor refuses a symbolic link among joind files', { skip: !isRoo
   prepareSpoolFor(spool, NOBODY);
   fs.symlinkSync('/etc/passwd', path.join(spool, 'joind.pid'));
   assert.throws(() => prepareSpoolFor(spool, NOBODY), /joind.pid is a symbolic link/);
-  // One planted after the check is not followed either.
-  assert.throws(() => handSpoolTo(spool, NOBODY), /cannot hand .*joind.pid/);
+  // One planted after the check is not followed either, nor is a hard link to another file taken.
+  handSpoolTo(spool, NOBODY);
   assert.equal(fs.statSync('/etc/passwd').uid, 0);
+  fs.unlinkSync(path.join(spool, 'joind.pid'));
+  const outside = path.join(dir, 'not-joind');
+  fs.writeFileSync(outside, '');
+  fs.linkSync(outside, path.join(spool, 'joind.log'));
+  assert.throws(() => handSpoolTo(spool, NOBODY), /joind.log to nobody: it has 2 hard links/);
+  assert.equal(fs.statSync(outside).uid, 0);
 });
 
 test('prepareSpoolFor creates a missing spool for the user; handSpoolTo gives only joind files', { skip: !isRoot && 'needs root (chown)' }, (t) => {
