@@ -6,8 +6,11 @@
 # client gets a lease with the ping check on (an address in use answers the ping and is skipped);
 # SIGHUP after an address appears on a second link opens a packet socket and binds UDP 67 there (the two
 # kept capabilities at work) and a client on that link is served; the leases are in a store file owned
-# by the user; TERM removes the pid file. Before all that: a spool the user cannot write is refused with
-# a clear message and nothing is created in it.
+# by the user; TERM removes the pid file; metrics and the control socket answer after the drop. A second
+# start on the user's spool with the udp transport keeps no capability at all and serves a relayed
+# client. Before all that: a spool the user cannot write is refused with a clear message and nothing is
+# created in it. joind is started within etc/joind.service's CapabilityBoundingSet= and no_new_privs,
+# and the unit is checked with systemd-analyze (verify; security exposure at most 3.0).
 # Needs root (namespaces, useradd); exits 77 (skip) without.
 set -u
 . "$(dirname "$0")/lib/joind.sh"
@@ -134,7 +137,26 @@ done
 echo "ok: started within the unit's bounding set ($UNIT_CAPS) and no_new_privs"
 echo "ok: both leases in $SPOOL/joind.db (owned by $RUN_USER); pid file and control socket removed at stop"
 
-# 6. The unit itself: systemd-analyze verify (with ExecStart pointing at this build) and its exposure score.
+# 6. A second start on the spool the user now owns, with the udp transport: its one socket and the ping
+# socket are opened before the drop, so nothing at all is kept, and a client is still served.
+sed -i 's/^transport raw$/transport udp/' "$WORK/etc/server.pcy"
+bed_spawn "$P" "$SRV" joind "$WORK/joind-udp.log" -- node "$DIST/src/cli/main.js" -f -l 2 \
+  --config-dir "$WORK/etc" --spool-dir "$SPOOL" --user "$RUN_USER"
+JOIND=$BED_PID
+PID=$BED_CMD_PID
+bed_wait_for 10 grep -q '"JOIND_STARTED"' "$WORK/joind-udp.log" || fail "second start (udp): $(tail -3 "$WORK/joind-udp.log")"
+grep -q '"TRANSPORT_READY".*"udp"' "$WORK/joind-udp.log" || fail "second start is not on the udp transport"
+S=/proc/$PID/status
+for set in CapEff CapPrm CapBnd; do
+  [ "$(status_field $set "$S")" = 0000000000000000 ] || fail "udp transport: $set $(status_field $set "$S"), expected none"
+done
+[ "$(status_field Uid "$S")" = "$RUN_UID $RUN_UID $RUN_UID $RUN_UID" ] || fail "udp transport: Uid $(status_field Uid "$S")"
+bed_start_relay "$P" || fail "relay did not start"
+run_udhcpc "$(bed_ns "$P" clc)" c-cli "$WORK/c" || fail "udhcpc behind the relay (udp transport, no capability): $(tail -3 "$WORK/c/log")"
+bed_stop "$P" "$JOIND"
+echo "ok: second start on the user's spool with transport udp keeps no capability at all; relayed client got $(bed_result "$WORK/c" ip)"
+
+# 7. The unit itself: systemd-analyze verify (with ExecStart pointing at this build) and its exposure score.
 if command -v systemd-analyze >/dev/null; then
   sed "s|^ExecStart=/usr/local/bin/joind |ExecStart=$DIST/src/cli/main.js |" "$ROOT/etc/joind.service" > "$WORK/joind.service"
   grep -q "^ExecStart=$DIST/src/cli/main.js -f --user joind" "$WORK/joind.service" || fail "ExecStart of etc/joind.service not as expected"
