@@ -6,6 +6,9 @@
  *  - A Linux packet socket (AF_PACKET, SOCK_RAW) per served interface, the same way ISC dhcpd (LPF) and
  *    Kea (PktFilterLPF) work: a dgram socket bound to 0.0.0.0:67 cannot tell on which interface a broadcast
  *    arrived, and cannot send to a client that has no address yet except by broadcast.
+ *  - The few calls --user needs that Node lacks: user and group lookups without becoming the user, and a
+ *    change of user that keeps chosen capabilities (prctl, capset). See src/io/privileges.ts. They run
+ *    once, at start, before any packet is served (an NSS lookup may block on a directory server).
  *
  * The addon stays deliberately generic and small: it opens the socket, filters in the kernel, watches the
  * descriptor with the Node event loop (uv_poll_t, never a thread, never a blocking call), hands each
