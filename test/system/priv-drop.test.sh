@@ -50,13 +50,19 @@ grep -q "not writable by $RUN_USER" "$WORK/refused.log" || fail "no clear refusa
 echo "ok: a spool $RUN_USER cannot write is refused: $(grep -o 'spool directory[^"]*' "$WORK/refused.log" | head -1)"
 
 # 2. Start as root with --user, within what etc/joind.service allows: its CapabilityBoundingSet= and
-# NoNewPrivileges= (setpriv does what systemd would), so a capability the start-up needs and the unit
-# lacks fails here. The spool does not exist yet: joind creates it for the user.
+# NoNewPrivileges= (setpriv does what systemd would), and, like ProtectSystem=strict with one
+# ReadWritePaths=, every mount read-only but the work folder (a private mount namespace). A capability
+# the start-up needs and the unit lacks, or a write outside the spool, fails here. The spool does not
+# exist yet: joind creates it for the user.
 UNIT_CAPS=$(sed -n 's/^CapabilityBoundingSet=//p' "$ROOT/etc/joind.service")
 [ -n "$UNIT_CAPS" ] || fail "no CapabilityBoundingSet= in etc/joind.service"
 BOUNDING=-all$(for c in $UNIT_CAPS; do c=${c#CAP_}; printf ',+%s' "${c,,}"; done)
+# shellcheck disable=SC2016 # expanded by the inner shell
+READ_ONLY_BUT_1='for m in $(awk "{print \$2}" /proc/self/mounts | sort -u); do mount -o remount,bind,ro "$m" 2>/dev/null; done
+  mount --bind "$1" "$1" && mount -o remount,bind,rw "$1" && shift && exec "$@"'
 SPOOL=$WORK/spool
-bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- setpriv --bounding-set "$BOUNDING" --inh-caps -all --no-new-privs \
+bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- unshare --mount --propagation private -- sh -c "$READ_ONLY_BUT_1" sandbox "$WORK" \
+  setpriv --bounding-set "$BOUNDING" --inh-caps -all --no-new-privs \
   node "$DIST/src/cli/main.js" -f -l 2 --config-dir "$WORK/etc" --spool-dir "$SPOOL" --user "$RUN_USER"
 JOIND=$BED_PID
 PID=$BED_CMD_PID
@@ -64,6 +70,8 @@ bed_wait_for 10 grep -q '"JOIND_STARTED"' "$WORK/joind.log" || fail "joind did n
 grep -q '"TRANSPORT_READY".*"raw"' "$WORK/joind.log" || fail "joind is not on the raw transport"
 grep -q '"PRIVILEGES_DROPPED"' "$WORK/joind.log" || fail "no PRIVILEGES_DROPPED"
 [ "$(stat -c %U "$SPOOL")" = "$RUN_USER" ] || fail "spool created for $(stat -c %U "$SPOOL")"
+root_mount=$(awk '$5 == "/" { print $6 }' "/proc/$PID/mountinfo")
+case $root_mount in ro,* | ro) ;; *) fail "the read-only sandbox did not take: / is '$root_mount' for joind" ;; esac
 
 # status_field KEY FILE — the values of a /proc/PID/status line, separated by single spaces.
 status_field() { awk -v k="$1:" '$1 == k { $1 = ""; sub(/^ /, ""); print }' "$2"; }
@@ -134,7 +142,7 @@ for ip in "$A_IP" "$B_IP"; do
   echo "$dump" | grep -q "$ip" || fail "no lease for $ip in the store: $dump"
 done
 [ "$(stat -c %U "$SPOOL/joind.db")" = "$RUN_USER" ] || fail "joind.db owned by $(stat -c %U "$SPOOL/joind.db") after the dump"
-echo "ok: started within the unit's bounding set ($UNIT_CAPS) and no_new_privs"
+echo "ok: started within the unit's bounding set ($UNIT_CAPS), no_new_privs, everything read-only but the work folder"
 echo "ok: both leases in $SPOOL/joind.db (owned by $RUN_USER); pid file and control socket removed at stop"
 
 # 6. A second start on the spool the user now owns, with the udp transport: its one socket and the ping
