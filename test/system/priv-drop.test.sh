@@ -10,7 +10,8 @@
 # start on the user's spool with the udp transport keeps no capability at all and serves a relayed
 # client. Before all that: a spool the user cannot write is refused with a clear message and nothing is
 # created in it. joind is started within etc/joind.service's CapabilityBoundingSet= and no_new_privs,
-# and the unit is checked with systemd-analyze (verify; security exposure at most 3.0).
+# with every mount read-only but the work folder, under strace: every system call it made must pass the
+# unit's SystemCallFilter=; and the unit is checked with systemd-analyze (verify; exposure at most 3.0).
 # Needs root (namespaces, useradd); exits 77 (skip) without.
 set -u
 . "$(dirname "$0")/lib/joind.sh"
@@ -63,10 +64,11 @@ READ_ONLY_BUT_1='for m in $(awk "{print \$2}" /proc/self/mounts | sort -u); do m
 SPOOL=$WORK/spool
 bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- unshare --mount --propagation private -- sh -c "$READ_ONLY_BUT_1" sandbox "$WORK" \
   setpriv --bounding-set "$BOUNDING" --inh-caps -all --no-new-privs \
+  strace -f -qq -o "$WORK/syscalls.trace" -- \
   node "$DIST/src/cli/main.js" -f -l 2 --config-dir "$WORK/etc" --spool-dir "$SPOOL" --user "$RUN_USER"
 JOIND=$BED_PID
-PID=$BED_CMD_PID
-bed_wait_for 10 grep -q '"JOIND_STARTED"' "$WORK/joind.log" || fail "joind did not start"
+bed_wait_for 20 grep -q '"JOIND_STARTED"' "$WORK/joind.log" || fail "joind did not start"
+PID=$(cat "$SPOOL/joind.pid") # under strace, the command bed_spawn saw is strace
 grep -q '"TRANSPORT_READY".*"raw"' "$WORK/joind.log" || fail "joind is not on the raw transport"
 grep -q '"PRIVILEGES_DROPPED"' "$WORK/joind.log" || fail "no PRIVILEGES_DROPPED"
 [ "$(stat -c %U "$SPOOL")" = "$RUN_USER" ] || fail "spool created for $(stat -c %U "$SPOOL")"
@@ -173,6 +175,24 @@ if command -v systemd-analyze >/dev/null; then
   [ -n "$exposure" ] || fail "no exposure level from systemd-analyze security"
   awk -v e="$exposure" 'BEGIN { exit !(e <= 3.0) }' || fail "exposure level $exposure > 3.0: the sandbox was weakened"
   echo "ok: etc/joind.service verifies; systemd-analyze security exposure $exposure"
+  # Every system call joind made above (strace, all threads) must pass the unit's SystemCallFilter=.
+  expand_syscalls() { # names and @groups → syscall names, groups expanded recursively
+    local s
+    for s in "$@"; do
+      case $s in
+        @*) expand_syscalls $(systemd-analyze syscall-filter "$s" | awk 'NR > 1 && NF && $1 !~ /^#/ { print $1 }') ;;
+        *) echo "$s" ;;
+      esac
+    done
+  }
+  expand_syscalls $(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$ROOT/etc/joind.service") | sort -u > "$WORK/allow"
+  expand_syscalls $(sed -n 's/^SystemCallFilter=~//p' "$ROOT/etc/joind.service") | sort -u > "$WORK/deny"
+  comm -23 "$WORK/allow" "$WORK/deny" > "$WORK/allowed"
+  sed -nE 's/^[0-9]+ +([a-z_0-9]+)\(.*/\1/p' "$WORK/syscalls.trace" | sort -u > "$WORK/used"
+  [ "$(wc -l < "$WORK/used")" -gt 30 ] || fail "too few system calls traced: $(wc -l < "$WORK/used")"
+  refused=$(comm -23 "$WORK/used" "$WORK/allowed" | tr '\n' ' ')
+  [ -z "$refused" ] || fail "system calls joind made that etc/joind.service's SystemCallFilter= refuses: $refused"
+  echo "ok: all $(wc -l < "$WORK/used") system calls joind made pass the unit's filter ($(wc -l < "$WORK/allowed") allowed)"
 else
   echo "note: no systemd-analyze, the unit was not verified"
 fi
