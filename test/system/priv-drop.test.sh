@@ -11,7 +11,8 @@
 # client. Before all that: a spool the user cannot write is refused with a clear message and nothing is
 # created in it. joind is started within etc/joind.service's CapabilityBoundingSet= and no_new_privs,
 # with every mount read-only but the work folder, under strace: every system call it made must pass the
-# unit's SystemCallFilter=; and the unit is checked with systemd-analyze (verify; exposure at most 3.0).
+# unit's SystemCallFilter=, every socket family RestrictAddressFamilies=, every device PrivateDevices=;
+# and the unit is checked with systemd-analyze (verify; exposure at most 3.0).
 # Needs root (namespaces, useradd); exits 77 (skip) without.
 set -u
 . "$(dirname "$0")/lib/joind.sh"
@@ -193,6 +194,19 @@ if command -v systemd-analyze >/dev/null; then
   refused=$(comm -23 "$WORK/used" "$WORK/allowed" | tr '\n' ' ')
   [ -z "$refused" ] || fail "system calls joind made that etc/joind.service's SystemCallFilter= refuses: $refused"
   echo "ok: all $(wc -l < "$WORK/used") system calls joind made pass the unit's filter ($(wc -l < "$WORK/allowed") allowed)"
+  # The socket families it opened must be in RestrictAddressFamilies=, the devices it opened in what
+  # PrivateDevices= leaves (null, zero, full, random, urandom, tty, ptmx, pts, shm).
+  families=$(grep -oE 'socket\(AF_[A-Z0-9]+' "$WORK/syscalls.trace" | sed 's/socket(//' | sort -u)
+  allowed_families=" $(sed -n 's/^RestrictAddressFamilies=//p' "$ROOT/etc/joind.service") "
+  for f in $families; do
+    case $allowed_families in *" $f "*) ;; *) fail "joind opened an $f socket, which RestrictAddressFamilies= refuses" ;; esac
+  done
+  devices=$(grep -oE 'open(at2?)?\([^"]*"/dev/[^"]*"' "$WORK/syscalls.trace" | grep -oE '/dev/[^"]*' | sort -u)
+  for d in $devices; do
+    case $d in /dev/null | /dev/zero | /dev/full | /dev/random | /dev/urandom | /dev/tty | /dev/ptmx | /dev/pts* | /dev/shm*) ;;
+      *) fail "joind opened $d, which PrivateDevices= hides" ;; esac
+  done
+  echo "ok: socket families used: $(echo $families); devices opened: $(echo $devices) (all within the unit)"
 else
   echo "note: no systemd-analyze, the unit was not verified"
 fi
