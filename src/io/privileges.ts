@@ -55,7 +55,11 @@ export function resolveRunAs(user: string, group: string | undefined, context: R
   if (context.euid !== 0) {
     throw new RunAsError(`--user ${user}: joind must start as root to open its sockets and then drop to ${user} (it runs as uid ${context.euid})`);
   }
-  const account = context.lookup.lookupUser(user);
+  // A number that names no user is taken as a uid (containers often have none in /etc/passwd); its
+  // group is the same number unless --group says otherwise.
+  const numeric = /^\d+$/.test(user) ? Number(user) : undefined;
+  const found = context.lookup.lookupUser(user);
+  const account = found ?? (numeric !== undefined ? { name: user, uid: numeric, gid: numeric } : null);
   if (account === null) throw new RunAsError(`--user ${user}: no such user`);
   if (account.uid === 0) throw new RunAsError(`--user ${user}: that is root (uid 0); name an unprivileged user`);
   let gid = account.gid;
@@ -65,7 +69,7 @@ export function resolveRunAs(user: string, group: string | undefined, context: R
     gid = found;
   }
   if (gid === 0) throw new RunAsError(`--user ${user}: group ${group ?? 'of the user'} is root's (gid 0); name an unprivileged group`);
-  const groups = context.lookup.userGroups(account.name, gid);
+  const groups = found ? context.lookup.userGroups(found.name, gid) : [gid];
   return { user: account.name, uid: account.uid, group: group ?? String(gid), gid, groups: [gid, ...groups.filter((g) => g !== gid)] };
 }
 

@@ -42,6 +42,10 @@ export interface DaemonOptions {
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** While the store refuses writes, how often a probe commit checks whether it takes them again. */
+const STORE_PROBE_MS = 2_000;
+/** A backup copy of the lease database at start, at every clean stop and this often in between. */
+const BACKUP_INTERVAL_MS = 3_600_000;
 const REREAD_CHECK_MS = 1_000;
 export const PID_FILE_NAME = 'joind.pid';
 
@@ -56,6 +60,7 @@ export class Daemon {
   private lastPacketAt = Date.now();
   private capMtime: number | null = null;
   private stopping: Promise<void> | null = null;
+  private backingUp: Promise<void> | null = null;
   private readonly pidFile: string;
   private ops: Operations | null = null;
   private readonly startedAt = Date.now();
@@ -77,7 +82,12 @@ export class Daemon {
     logEvent(log, 'CONFIG_LOADED', { dir: this.opts.configDir, networks: this.config.networks.length });
 
     if (this.opts.runAs) prepareSpoolFor(this.opts.spoolDir, this.opts.runAs);
-    this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs });
+    try {
+      this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'CORRUPT') logEvent(log, 'STORE_INTEGRITY_FAILED', { err: (err as Error).message });
+      throw err;
+    }
     logEvent(log, 'STORE_OPENED', { file: this.store.file, durable: this.config.policy.auto_sync_dbs });
     this.writePidFile();
 
@@ -116,6 +126,8 @@ export class Daemon {
 
     this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReread(), REREAD_CHECK_MS));
+    this.timers.push(setInterval(() => this.store.probe(), STORE_PROBE_MS));
+    this.timers.push(setInterval(() => void this.backup(), BACKUP_INTERVAL_MS));
     if (this.opts.idleExitMinutes > 0) {
       const limit = this.opts.idleExitMinutes * 60_000;
       this.timers.push(setInterval(() => {
@@ -136,6 +148,20 @@ export class Daemon {
       });
     }
     logEvent(log, 'JOIND_STARTED', { pid: process.pid, configDir: this.opts.configDir, spoolDir: this.opts.spoolDir });
+    void this.backup();
+  }
+
+  /** A backup copy of the committed leases (one at a time; a failure leaves the earlier copies). */
+  backup(): Promise<void> {
+    if (this.backingUp) return this.backingUp;
+    const started = Date.now();
+    this.backingUp = this.store.backup().then(
+      (file) => logEvent(this.opts.log, 'STORE_BACKUP', { file, ms: Date.now() - started }),
+      (err: Error) => logEvent(this.opts.log, 'STORE_BACKUP_FAILED', { err: err.message }),
+    ).finally(() => {
+      this.backingUp = null;
+    });
+    return this.backingUp;
   }
 
   /**
@@ -241,7 +267,11 @@ export class Daemon {
       await this.ops?.close();
       await this.transport?.close();
       this.pinger?.close();
-      this.store?.close();
+      if (this.store) {
+        this.store.flush();
+        await this.backup();
+        this.store.close();
+      }
       try {
         fs.unlinkSync(this.pidFile);
       } catch {

@@ -25,6 +25,11 @@ function isJoindFile(name: string): boolean {
   return name === 'joind' || name.startsWith('joind.') || name.startsWith('joind-');
 }
 
+/** A spool joind may hand over: only joind's files in it, and not a shared (sticky) directory. */
+function isJoindsOwn(dir: string, stat: fs.Stats): boolean {
+  return (stat.mode & 0o1000) === 0 && fs.readdirSync(dir).every(isJoindFile);
+}
+
 type Access = 'x' | 'wx';
 
 /** Whether runAs may do `want` on a file with this owner and mode, by the kernel's owner/group/other rule. */
@@ -38,11 +43,12 @@ export function userMay(stat: Pick<fs.Stats, 'uid' | 'gid' | 'mode'>, runAs: Pic
 /**
  * Before anything is opened: the spool must be a directory the user can write (after the drop joind
  * creates and removes files there: SQLite's -wal and -shm, the pid file, backups), reached through
- * directories the user can search. A missing spool is created and given to the user. An existing one
- * is never chowned: it may be a directory joind does not own (--spool-dir /var/lib), and handing such a
- * directory to a service account would be a surprise and a hole; the admin is told the command instead.
- * A symbolic link among joind's files is refused: root would follow it when opening them.
- * Throws an Error with the reason and the fix.
+ * directories the user can search. A missing spool is created and given to the user, and so is an
+ * existing one that holds nothing but joind's own files (a spool a root joind used before, or an empty
+ * one made for it). Any other directory is never chowned: it may be one joind does not own
+ * (--spool-dir /var/lib), and handing it to a service account would be a surprise and a hole; the admin
+ * is told the command instead. A symbolic link among joind's files is refused: root would follow it
+ * when opening them. Throws an Error with the reason and the fix.
  */
 export function prepareSpoolFor(spoolDir: string, runAs: RunAs): void {
   const dir = path.resolve(spoolDir);
@@ -54,12 +60,16 @@ export function prepareSpoolFor(spoolDir: string, runAs: RunAs): void {
       if (d === first) break;
     }
   }
-  const stat = fs.statSync(dir);
+  let stat = fs.statSync(dir);
   if (!stat.isDirectory()) throw new Error(`spool ${dir} is not a directory`);
+  if (!userMay(stat, runAs, 'wx') && isJoindsOwn(dir, stat)) {
+    fs.chownSync(dir, runAs.uid, runAs.gid);
+    stat = fs.statSync(dir);
+  }
   if (!userMay(stat, runAs, 'wx')) {
     throw new Error(
       `spool directory ${dir} is not writable by ${runAs.user} (owner ${stat.uid}:${stat.gid}, mode ${(stat.mode & 0o7777).toString(8)}); ` +
-        `run \`chown ${runAs.user}: ${dir}\` (joind changes the owner only of a spool it creates)`,
+        `run \`chown ${runAs.user}: ${dir}\` (joind hands over only a spool that holds nothing but its own files)`,
     );
   }
   for (let d = path.dirname(dir); ; d = path.dirname(d)) {

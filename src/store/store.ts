@@ -15,6 +15,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { backupDatabase } from './backup';
 import { openDatabase, OpenOptions, StoreError } from './db';
 import { LeaseRepository } from './leases';
 import { NameRepository } from './names';
@@ -30,12 +31,26 @@ export interface StoreOptions extends OpenOptions {
   fsync?: FsyncFunction;
 }
 
+/**
+ * SQLite result codes that mean the storage itself refuses writes (full, read-only, I/O error), as
+ * opposed to a bad statement: while one holds, nothing new can be granted.
+ */
+const STORAGE_FAULT = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB)/;
+
+export function isStorageFault(err: Error): boolean {
+  return STORAGE_FAULT.test((err as { code?: unknown }).code as string ?? '');
+}
+
 export class Store {
   readonly leases: LeaseRepository;
   readonly names: NameRepository;
   readonly registered: RegisteredRepository;
   /** Called after a batch was rolled back: in-memory caches derived from the store must be rebuilt. */
   onRollback: ((err: Error) => void) | null = null;
+  /** Called when the storage starts refusing writes (err set) and when a commit succeeds again (null). */
+  onFaultChange: ((err: Error | null) => void) | null = null;
+  /** The storage fault of the last failed commit, until a commit succeeds again. */
+  fault: Error | null = null;
 
   private inTransaction = false;
   private waiting: DurableCallback[] = [];
@@ -122,6 +137,35 @@ export class Store {
     return rows.map((r) => r.integrity_check).filter((text) => text !== 'ok');
   }
 
+  /**
+   * Tries a real commit (rewriting the header's user_version) to learn whether the storage takes writes
+   * again. Only while a fault holds and no batch is open. Returns whether the store is writable now.
+   */
+  probe(): boolean {
+    if (this.fault === null) return true;
+    if (this.inTransaction || this.closed) return false;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      this.db.pragma(`user_version = ${version}`);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // already rolled back by SQLite
+      }
+      return false;
+    }
+    this.setFault(null);
+    return true;
+  }
+
+  /** Writes a backup copy of what is committed (see backup.ts). Resolves with its path. */
+  backup(): Promise<string> {
+    return backupDatabase(this.file);
+  }
+
   close(): void {
     if (this.closed) return;
     // Synchronously: whatever is committed or in flight is synced before anyone is told it is durable.
@@ -152,6 +196,7 @@ export class Store {
       this.stats.commits++;
       this.stats.committedWrites += this.writesInBatch;
       this.writesInBatch = 0;
+      this.setFault(null);
       return true;
     } catch (err) {
       this.rollback(err as Error);
@@ -176,8 +221,12 @@ export class Store {
       if (released === null) return; // close() synced and released them already
       this.syncing = null;
       // A failed fsync leaves the committed batch in an unknown state on disk: its replies are not sent.
-      if (err) this.stats.syncFailures++;
       const failure = err ? new StoreError(`fsync of the lease database failed: ${err.message}`, 'SYNC') : undefined;
+      if (failure) {
+        this.stats.syncFailures++;
+        // The disk refused to sync (EIO, ENOSPC…): a storage fault like a failed commit, probed until it heals.
+        this.setFault(failure);
+      }
       for (const cb of released) cb(failure);
       if (this.inTransaction || this.waiting.length > 0) this.flush();
     });
@@ -205,6 +254,12 @@ export class Store {
     return this.walFd;
   }
 
+  private setFault(err: Error | null): void {
+    if ((err === null) === (this.fault === null)) return;
+    this.fault = err;
+    this.onFaultChange?.(err);
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -222,6 +277,7 @@ export class Store {
     }
     this.writesInBatch = 0;
     this.stats.rollbacks++;
+    if (isStorageFault(err)) this.setFault(err);
     const waiting = this.waiting;
     this.waiting = [];
     for (const cb of waiting) cb(err);

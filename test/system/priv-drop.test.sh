@@ -8,8 +8,8 @@
 # kept capabilities at work) and a client on that link is served; the leases are in a store file owned
 # by the user; TERM removes the pid file; metrics and the control socket answer after the drop. A second
 # start on the user's spool with the udp transport keeps no capability at all and serves a relayed
-# client. Before all that: a spool the user cannot write is refused with a clear message and nothing is
-# created in it. joind is started within etc/joind.service's CapabilityBoundingSet= and no_new_privs,
+# client. Before all that: a spool the user cannot write and that holds a file not joind's is refused
+# with a clear message, and nothing is created in it. joind is started within etc/joind.service's CapabilityBoundingSet= and no_new_privs,
 # with every mount read-only but the work folder, under strace: every system call it made must pass the
 # unit's SystemCallFilter=, every socket family RestrictAddressFamilies=, every device PrivateDevices=;
 # and the unit is checked with systemd-analyze (verify; exposure at most 3.0).
@@ -41,14 +41,17 @@ SRV=$(bed_ns "$P" srv)
 # Link B has no address at start, so only SIGHUP can bring it in (after the drop).
 ip -n "$SRV" addr flush dev b-srv
 
-# 1. A spool the user cannot write: refused before anything is opened.
+# 1. A spool the user cannot write, holding a file that is not joind's (so it is not handed over):
+# refused before anything is opened.
 mkdir -m 755 "$WORK/rootspool"
+touch "$WORK/rootspool/notes.txt"
 bed_run "$P" "$SRV" refused "$WORK/refused.log" 20 -- node "$DIST/src/cli/main.js" -f -l 2 \
   --config-dir "$WORK/etc" --spool-dir "$WORK/rootspool" --user "$RUN_USER"
 rc=$?
 [ "$rc" = 1 ] || fail "root-owned spool: exit $rc, expected 1: $(tail -3 "$WORK/refused.log")"
 grep -q "not writable by $RUN_USER" "$WORK/refused.log" || fail "no clear refusal: $(tail -3 "$WORK/refused.log")"
-[ -z "$(ls -A "$WORK/rootspool")" ] || fail "the refused start created files: $(ls -A "$WORK/rootspool")"
+[ "$(ls -A "$WORK/rootspool")" = notes.txt ] || fail "the refused start created files: $(ls -A "$WORK/rootspool")"
+[ "$(stat -c %U "$WORK/rootspool")" = root ] || fail "the refused spool was chowned"
 echo "ok: a spool $RUN_USER cannot write is refused: $(grep -o 'spool directory[^"]*' "$WORK/refused.log" | head -1)"
 
 # 2. Start as root with --user, within what etc/joind.service allows: its CapabilityBoundingSet= and

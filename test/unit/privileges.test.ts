@@ -38,6 +38,9 @@ function fakeContext(euid = 0): RunAsContext {
 test('resolveRunAs: the user, its primary group, and its groups with the chosen gid first', () => {
   assert.deepEqual(resolveRunAs('svc', undefined, fakeContext()), { user: 'svc', uid: 1001, group: '1001', gid: 1001, groups: [1001, 2000] });
   assert.deepEqual(resolveRunAs('svc', 'staff', fakeContext()), { user: 'svc', uid: 1001, group: 'staff', gid: 50, groups: [50, 2000] });
+  // A number that names no user is a uid, with the same number as its group.
+  assert.deepEqual(resolveRunAs('4242', undefined, fakeContext()), { user: '4242', uid: 4242, group: '4242', gid: 4242, groups: [4242] });
+  assert.deepEqual(resolveRunAs('4242', 'staff', fakeContext()), { user: '4242', uid: 4242, group: 'staff', gid: 50, groups: [50] });
 });
 
 test('resolveRunAs refuses, each with a reason that names the problem', () => {
@@ -50,6 +53,7 @@ test('resolveRunAs refuses, each with a reason that names the problem', () => {
   refuses('svc', 'root', /gid 0/);
   refuses('rootgrp', undefined, /gid 0/);
   refuses('', undefined, /needs a user name/);
+  refuses('0', undefined, /that is root/);
   refuses('svc', '', /needs a group name/);
 });
 
@@ -97,14 +101,18 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 
 const NOBODY: RunAs = { user: 'nobody', uid: 65534, group: 'nogroup', gid: 65534, groups: [65534] };
 
-test('prepareSpoolFor refuses a spool the user cannot write, and changes nothing', (t) => {
+test('prepareSpoolFor refuses a spool the user cannot write that is not only joind\'s, and changes nothing', (t) => {
   const dir = tempDir(t);
   fs.chmodSync(dir, 0o755);
   const spool = path.join(dir, 'spool');
   fs.mkdirSync(spool, { mode: 0o755 });
+  fs.writeFileSync(path.join(spool, 'notes.txt'), '');
+  const owner = fs.statSync(spool).uid;
   const user = { ...NOBODY, uid: 4242, groups: [4242] };
   assert.throws(() => prepareSpoolFor(spool, user), /not writable by nobody.*chown nobody: /);
-  assert.deepEqual(fs.readdirSync(spool), []);
+  assert.deepEqual(fs.readdirSync(spool), ['notes.txt']);
+  assert.equal(fs.statSync(spool).uid, owner);
+  fs.unlinkSync(path.join(spool, 'notes.txt'));
   // Writable, but inside a directory the user cannot search.
   fs.chmodSync(spool, 0o777);
   fs.chmodSync(dir, 0o700);
@@ -129,6 +137,22 @@ test('prepareSpoolFor refuses a symbolic link among joind files', { skip: !isRoo
   fs.linkSync(outside, path.join(spool, 'joind.log'));
   assert.throws(() => handSpoolTo(spool, NOBODY), /joind.log to nobody: it has 2 hard links/);
   assert.equal(fs.statSync(outside).uid, 0);
+});
+
+test('prepareSpoolFor hands over an existing spool that holds only joind files, not a sticky one', { skip: !isRoot && 'needs root (chown)' }, (t) => {
+  const dir = tempDir(t);
+  fs.chmodSync(dir, 0o755);
+  const spool = path.join(dir, 'spool');
+  fs.mkdirSync(spool, { mode: 0o750 });
+  fs.writeFileSync(path.join(spool, 'joind.db'), '');
+  fs.writeFileSync(path.join(spool, 'joind.db.bak'), '');
+  prepareSpoolFor(spool, NOBODY);
+  assert.equal(fs.statSync(spool).uid, NOBODY.uid);
+  const shared = path.join(dir, 'shared');
+  fs.mkdirSync(shared);
+  fs.chmodSync(shared, 0o1755);
+  assert.throws(() => prepareSpoolFor(shared, NOBODY), /not writable by nobody/);
+  assert.equal(fs.statSync(shared).uid, 0);
 });
 
 test('prepareSpoolFor creates a missing spool for the user; handSpoolTo gives only joind files', { skip: !isRoot && 'needs root (chown)' }, (t) => {
