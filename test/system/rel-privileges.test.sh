@@ -9,7 +9,7 @@ set -u
 . "$(dirname "$0")/lib/joind.sh"
 
 ADDON=${JOIND_NATIVE_ADDON:-$ROOT/build/Release/joind_net.node}
-node -e 'process.exit(typeof require(process.argv[1]).dropPrivileges === "function" ? 0 : 1)' "$ADDON" 2>/dev/null \
+node -e 'process.exit(typeof require(process.argv[1]).userGroups === "function" ? 0 : 1)' "$ADDON" 2>/dev/null \
   || { echo "skip: the native addon $ADDON predates --user: rebuild it (npx node-gyp rebuild)"; exit 77; }
 export JOIND_NATIVE_ADDON=$ADDON
 P=ro$$
