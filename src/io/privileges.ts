@@ -57,16 +57,16 @@ export function resolveRunAs(user: string, group: string | undefined, context: R
   }
   // A number that names no user is taken as a uid (containers often have none in /etc/passwd); its
   // group is the same number unless --group says otherwise.
-  const numeric = /^\d+$/.test(user) ? Number(user) : undefined;
+  const numeric = /^\d{1,10}$/.test(user) && Number(user) < 0xffffffff ? Number(user) : undefined; // (uid_t)-1 is no uid
   const found = context.lookup.lookupUser(user);
   const account = found ?? (numeric !== undefined ? { name: user, uid: numeric, gid: numeric } : null);
   if (account === null) throw new RunAsError(`--user ${user}: no such user`);
   if (account.uid === 0) throw new RunAsError(`--user ${user}: that is root (uid 0); name an unprivileged user`);
   let gid = account.gid;
   if (group !== undefined) {
-    const found = context.lookup.lookupGroup(group);
-    if (found === null) throw new RunAsError(`--group ${group}: no such group`);
-    gid = found;
+    const groupId = context.lookup.lookupGroup(group);
+    if (groupId === null) throw new RunAsError(`--group ${group}: no such group`);
+    gid = groupId;
   }
   if (gid === 0) throw new RunAsError(`--user ${user}: group ${group ?? 'of the user'} is root's (gid 0); name an unprivileged group`);
   const groups = found ? context.lookup.userGroups(found.name, gid) : [gid];
