@@ -1,55 +1,129 @@
-// joind --user NAME: once its sockets are open, joind gives up root. It keeps only what serving still
-// needs, in the main thread (the one that opens sockets):
-//  - CAP_NET_RAW: packet sockets for interfaces that appear at a SIGHUP, and the ICMP socket if reopened;
-//  - CAP_NET_BIND_SERVICE: UDP sockets on port 67 for addresses that appear later.
-// Everything else goes, from the bounding set too, and no exec can gain privileges back (no_new_privs).
-// The spool directory and the database files are handed to the user first, so that commits, backups and
-// the pid file keep working.
+// --user/--group: looking the account up and dropping to it, keeping named capabilities. Node can change
+// its uid but cannot look a user up without becoming it, nor keep a capability across the change; the
+// addon (native/joind_net.c) does those few system calls and this module gives them names and checks.
 import fs from 'node:fs';
-import path from 'node:path';
-import { errnoName, tryLoadNative } from './native';
+import { loadNative, type NativePrivileges } from './native';
 
-export const CAP_NET_BIND_SERVICE = 10;
-export const CAP_NET_RAW = 13;
-const KEPT = [CAP_NET_BIND_SERVICE, CAP_NET_RAW];
-const KEPT_NAMES = ['cap_net_bind_service', 'cap_net_raw'];
+/** The capabilities joind may keep (numbers from linux/capability.h). */
+export const CAPABILITY_NUMBERS = {
+  CAP_NET_BIND_SERVICE: 10,
+  CAP_NET_RAW: 13,
+} as const;
+export type CapabilityName = keyof typeof CAPABILITY_NUMBERS;
 
-export interface Dropped {
+/** The account joind runs as after the drop. */
+export interface RunAs {
+  user: string;
   uid: number;
+  group: string;
   gid: number;
-  /** Capabilities kept (names, as capsh prints them). */
-  capabilities: string[];
+  /** Supplementary groups (gid first), as initgroups(3) would set them. */
+  groups: number[];
 }
 
-/** uid and gid of a user name or number (from the user database, through the addon). */
-function resolveUser(user: string, lookup: ((name: string) => { uid: number; gid: number } | null) | undefined): { uid: number; gid: number } {
-  const found = lookup?.(user);
-  if (found) return found;
-  if (/^\d+$/.test(user)) return { uid: Number(user), gid: Number(user) };
-  throw new Error(`--user ${user}: no such user`);
+/** A refusal the command line reports as a wrong argument. */
+export class RunAsError extends Error {}
+
+/** What resolveRunAs needs to know about the process (the real values unless a test says otherwise). */
+export interface RunAsContext {
+  euid: number;
+  lookup: Pick<NativePrivileges, 'lookupUser' | 'lookupGroup' | 'userGroups'>;
 }
 
-/** Hands the spool directory and what joind keeps in it (joind.db*, joind.pid, joind.log) to uid/gid. */
-function chownSpool(spoolDir: string, uid: number, gid: number): void {
-  fs.chownSync(spoolDir, uid, gid);
-  for (const name of fs.readdirSync(spoolDir)) {
-    if (name.startsWith('joind.')) fs.chownSync(path.join(spoolDir, name), uid, gid);
+/** The privilege functions of the addon, or a clear error when the addon predates them. */
+function privilegeFunctions(): NativePrivileges {
+  const addon = loadNative();
+  const { lookupUser, lookupGroup, userGroups, dropPrivileges } = addon;
+  if (!lookupUser || !lookupGroup || !userGroups || !dropPrivileges) {
+    throw new RunAsError('the native addon has no privilege functions (built before --user): rebuild it with `npx node-gyp rebuild`');
   }
+  return { lookupUser, lookupGroup, userGroups, dropPrivileges };
 }
 
-/** Drops to `user`. Throws with a reason when that cannot be done completely. */
-export function dropPrivileges(user: string, spoolDir: string): Dropped {
-  if (process.getuid?.() !== 0) throw new Error(`--user ${user}: joind is not running as root`);
-  const addon = tryLoadNative();
-  if (!addon?.dropPrivileges) {
-    throw new Error(`--user ${user}: the native addon has no dropPrivileges (rebuild it: npx node-gyp rebuild)`);
+function defaultContext(): RunAsContext {
+  return { euid: process.geteuid?.() ?? -1, lookup: privilegeFunctions() };
+}
+
+/**
+ * Resolves --user NAME [--group NAME] before anything is opened, so that every refusal comes first and
+ * changes nothing: joind must start as root; the user and group must exist; neither may be root (that
+ * would keep every privilege, which is what --user is for not doing).
+ */
+export function resolveRunAs(user: string, group: string | undefined, context: RunAsContext = defaultContext()): RunAs {
+  if (user === '') throw new RunAsError('--user needs a user name');
+  if (group === '') throw new RunAsError('--group needs a group name');
+  if (context.euid !== 0) {
+    throw new RunAsError(`--user ${user}: joind must start as root to open its sockets and then drop to ${user} (it runs as uid ${context.euid})`);
   }
-  const { uid, gid } = resolveUser(user, addon.lookupUser?.bind(addon));
-  if (uid === 0) throw new Error(`--user ${user}: that is root`);
-  chownSpool(spoolDir, uid, gid);
-  const mask = KEPT.reduce((m, cap) => m | (1 << cap), 0);
-  const error = addon.dropPrivileges(uid, gid, mask);
-  if (error !== 0) throw new Error(`--user ${user}: cannot drop privileges: ${errnoName(error)}`);
-  if (process.getuid() !== uid || process.getgid?.() !== gid) throw new Error(`--user ${user}: the ids did not change`);
-  return { uid, gid, capabilities: KEPT_NAMES };
+  // A number that names no user is taken as a uid (containers often have none in /etc/passwd); its
+  // group is the same number unless --group says otherwise.
+  const numeric = /^\d{1,10}$/.test(user) && Number(user) < 0xffffffff ? Number(user) : undefined; // (uid_t)-1 is no uid
+  const found = context.lookup.lookupUser(user);
+  const account = found ?? (numeric !== undefined ? { name: user, uid: numeric, gid: numeric } : null);
+  if (account === null) throw new RunAsError(`--user ${user}: no such user`);
+  if (account.uid === 0) throw new RunAsError(`--user ${user}: that is root (uid 0); name an unprivileged user`);
+  let gid = account.gid;
+  if (group !== undefined) {
+    const groupId = context.lookup.lookupGroup(group);
+    if (groupId === null) throw new RunAsError(`--group ${group}: no such group`);
+    gid = groupId;
+  }
+  if (gid === 0) throw new RunAsError(`--user ${user}: group ${group ?? 'of the user'} is root's (gid 0); name an unprivileged group`);
+  const groups = found ? context.lookup.userGroups(found.name, gid) : [gid];
+  return { user: account.name, uid: account.uid, group: group ?? String(gid), gid, groups: [gid, ...groups.filter((g) => g !== gid)] };
+}
+
+/**
+ * Becomes runAs, keeping only `keep` (permitted = effective = bounding set; no ambient, no inheritable,
+ * no_new_privs). Irreversible. Throws when any step fails: the caller must then stop, since the process
+ * may be half-way.
+ */
+export function dropPrivileges(runAs: RunAs, keep: readonly CapabilityName[]): void {
+  const numbers = keep.map((name) => CAPABILITY_NUMBERS[name]);
+  privilegeFunctions().dropPrivileges(runAs.uid, runAs.gid, runAs.groups, numbers);
+}
+
+/** The mask of these capabilities, as /proc/PID/status prints sets (CapEff: …) in hex. */
+export function capabilityMask(names: readonly CapabilityName[]): bigint {
+  let mask = 0n;
+  for (const name of names) mask |= 1n << BigInt(CAPABILITY_NUMBERS[name]);
+  return mask;
+}
+
+/** Credentials of a process as /proc/PID/status shows them (real, effective, saved, filesystem). */
+export interface ProcessCredentials {
+  uid: number[];
+  gid: number[];
+  groups: number[];
+  capEff: bigint;
+  capPrm: bigint;
+  capBnd: bigint;
+  capAmb: bigint;
+  noNewPrivs: boolean;
+}
+
+/** Parses the text of /proc/PID/status. */
+export function parseProcStatus(text: string): ProcessCredentials {
+  const field = (name: string): string => {
+    const match = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text);
+    if (!match) throw new Error(`no ${name} line in /proc status`);
+    return match[1]!.trim();
+  };
+  const numbers = (value: string): number[] => (value === '' ? [] : value.split(/\s+/).map(Number));
+  const hex = (name: string): bigint => BigInt(`0x${field(name)}`);
+  return {
+    uid: numbers(field('Uid')),
+    gid: numbers(field('Gid')),
+    groups: numbers(field('Groups')),
+    capEff: hex('CapEff'),
+    capPrm: hex('CapPrm'),
+    capBnd: hex('CapBnd'),
+    capAmb: hex('CapAmb'),
+    noNewPrivs: field('NoNewPrivs') === '1',
+  };
+}
+
+/** This process's credentials now (for the log line that proves the drop). */
+export function currentCredentials(): ProcessCredentials {
+  return parseProcStatus(fs.readFileSync('/proc/self/status', 'utf8'));
 }

@@ -9,13 +9,14 @@ import type { Config } from '../config/types';
 import { logEvent, Logger } from '../log/logger';
 import { Pinger } from '../io/ping';
 import { openTransport } from '../io/choose-transport';
-import { dropPrivileges } from '../io/privileges';
 import { listIpv4Interfaces } from '../io/interfaces';
 import { RawTransport } from '../io/raw';
 import { chooseServedInterfaces, networksForServing } from '../io/served-interfaces';
 import type { Transport } from '../io/transport';
 import { systemForwardLookup, systemReverseLookup } from '../naming/resolver';
 import { Store } from '../store/store';
+import type { RunAs } from '../io/privileges';
+import { dropAfterStart, prepareSpoolFor } from './privileges';
 import { DhcpServer } from './server';
 import { networkLookupOf } from '../admin/load';
 import { Operations, startOperations } from '../control/service';
@@ -36,8 +37,8 @@ export interface DaemonOptions {
   port?: number;
   /** Address to bind the UDP socket to (0.0.0.0). */
   bindAddress?: string;
-  /** --user: the user to become once the sockets are open. */
-  user?: string;
+  /** --user: once everything is open, become this account (see ./privileges.ts). */
+  runAs?: RunAs;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
@@ -80,6 +81,7 @@ export class Daemon {
     this.capMtime = loaded.config.dhcpcap.mtimeMs;
     logEvent(log, 'CONFIG_LOADED', { dir: this.opts.configDir, networks: this.config.networks.length });
 
+    if (this.opts.runAs) prepareSpoolFor(this.opts.spoolDir, this.opts.runAs);
     try {
       this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs });
     } catch (err) {
@@ -122,11 +124,6 @@ export class Daemon {
       interfaces: this.transport instanceof RawTransport ? this.transport.interfaces : [],
     });
 
-    if (this.opts.user !== undefined) {
-      const dropped = dropPrivileges(this.opts.user, this.opts.spoolDir);
-      logEvent(log, 'PRIVILEGES_DROPPED', { user: this.opts.user, ...dropped });
-    }
-
     this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReread(), REREAD_CHECK_MS));
     this.timers.push(setInterval(() => this.store.probe(), STORE_PROBE_MS));
@@ -139,6 +136,17 @@ export class Daemon {
     }
     for (const t of this.timers) t.unref();
     await this.startOperations();
+    // --user: last, once every listener (DHCP, ping, control, metrics) is open and the token file read.
+    if (this.opts.runAs) {
+      dropAfterStart({
+        runAs: this.opts.runAs,
+        spoolDir: this.opts.spoolDir,
+        configDir: this.opts.configDir,
+        transport: this.transportKind,
+        port: this.opts.port ?? 67,
+        log,
+      });
+    }
     logEvent(log, 'JOIND_STARTED', { pid: process.pid, configDir: this.opts.configDir, spoolDir: this.opts.spoolDir });
     void this.backup();
   }

@@ -9,15 +9,15 @@ set -u
 . "$(dirname "$0")/lib/joind.sh"
 
 ADDON=${JOIND_NATIVE_ADDON:-$ROOT/build/Release/joind_net.node}
-node -e 'process.exit(typeof require(process.argv[1]).dropPrivileges === "function" ? 0 : 1)' "$ADDON" 2>/dev/null \
+node -e 'process.exit(typeof require(process.argv[1]).userGroups === "function" ? 0 : 1)' "$ADDON" 2>/dev/null \
   || { echo "skip: the native addon $ADDON predates --user: rebuild it (npx node-gyp rebuild)"; exit 77; }
 export JOIND_NATIVE_ADDON=$ADDON
 P=ro$$
 joind_test_begin "$P"
 chmod 755 "$WORK"
 if command -v systemd-analyze >/dev/null; then
-  # The unit names /usr/bin/joind; verify checks that it exists, so point a copy at this checkout.
-  sed "s|/usr/bin/joind|$DIST/src/cli/main.js|" "$ROOT/etc/joind.service" >"$WORK/joind.service"
+  # verify checks that ExecStart's program exists, so point a copy at this checkout.
+  sed "s|^ExecStart=[^ ]*joind |ExecStart=$DIST/src/cli/main.js |" "$ROOT/etc/joind.service" >"$WORK/joind.service"
   out=$(systemd-analyze verify "$WORK/joind.service" 2>&1) || fail "systemd-analyze verify: $out"
   [ -z "$out" ] || fail "systemd-analyze verify complains: $out"
   echo "ok: systemd-analyze verify etc/joind.service"
@@ -25,7 +25,7 @@ if command -v systemd-analyze >/dev/null; then
 fi
 
 out=$(timeout 20 node "$DIST/src/cli/main.js" -f --user no-such-user-here --config-dir "$ROOT/etc" --spool-dir "$WORK/spool0" 2>&1); rc=$?
-[ "$rc" = 1 ] && grep -q "joind: --user no-such-user-here: no such user" <<<"$out" || fail "unknown user: rc $rc: $out"
+[ "$rc" = 2 ] && grep -q "joind: --user no-such-user-here: no such user" <<<"$out" || fail "unknown user: rc $rc: $out"
 echo "ok: an unknown --user is a clear start error"
 
 bed_up "$P" || fail "bed_up"
@@ -41,7 +41,8 @@ PID=$(cat "$WORK/spool/joind.pid")
 NOBODY=$(id -u nobody)
 status=/proc/$PID/status
 awk '/^Uid:/ {print $2, $3, $4, $5}' "$status" | grep -qx "$NOBODY $NOBODY $NOBODY $NOBODY" || fail "uids: $(grep ^Uid: "$status")"
-[ "$(awk '/^Groups:/ {print $2}' "$status")" = "" ] || fail "supplementary groups kept: $(grep ^Groups: "$status")"
+[ "$(awk '/^Groups:/ {$1 = ""; print}' "$status" | xargs -n1 | sort -n | xargs)" = "$(id -G nobody | xargs -n1 | sort -n | xargs)" ] ||
+  fail "supplementary groups are not nobody's own: $(grep ^Groups: "$status")"
 KEEP=0000000000002400 # bits 10 (net_bind_service) and 13 (net_raw)
 for field in CapEff CapPrm CapBnd; do
   [ "$(awk -v f="$field:" '$1 == f {print $2}' "$status")" = "$KEEP" ] || fail "$field: $(grep "^$field" "$status")"
