@@ -16,7 +16,8 @@
  *   new Socket(kind, ifindex, udpPort, rcvbufBytes, onMessage)
  *       kind 0 = ICMP raw socket (ifindex, udpPort ignored); onMessage(buffer, sourceIpv4, 0, 0)
  *       kind 1 = packet socket on ifindex, kernel filter for IPv4/UDP to udpPort, no fragments, no
- *                outgoing copies; onMessage(buffer, arrivalIfindex, packetType, flags)
+ *                outgoing copies, no frames to our MAC unless to 255.255.255.255 (unicast is the UDP
+ *                sockets' job); onMessage(buffer, arrivalIfindex, packetType, flags)
  *                flags bit 0: the frame's transport checksum is partial (sender on this host offloaded it)
  *       throws an Error with .code ('EPERM', 'ENODEV', ...) and .errno when the socket cannot be opened.
  *   socket.sendTo(bytes, ipv4)   ICMP: send an ICMP message to ipv4 (uint32, host order) -> 0 or errno
@@ -175,22 +176,28 @@ static int open_icmp(int rcvbuf) {
 static int open_packet(int ifindex, int udp_port, int rcvbuf) {
   /* Classic BPF over the Ethernet frame: keep IPv4/UDP to udp_port, not a fragment (the UDP header is
    * only in the first fragment and DHCP never needs reassembly), and not our own outgoing frames (a packet
-   * socket also sees what the host sends on the interface). Jumps count from the next instruction; 12 is
-   * the drop at the end. */
+   * socket also sees what the host sends on the interface). A frame to our own MAC (PACKET_HOST) is kept
+   * only when it is addressed to 255.255.255.255: any other is a unicast the kernel's UDP stack delivers
+   * to our per-address sockets (relays, perfdhcp, renewing clients), and copying it here too would cost a
+   * wake-up and a copy into JavaScript for each, only to be dropped there. Jumps count from the next
+   * instruction; 15 is the drop at the end. */
   struct sock_filter code[] = {
       /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
-      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 10, 0),
-      /* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),               /* EtherType */
-      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 8),
-      /* 4 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),           /* IP protocol */
-      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),
-      /* 6 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 14 + 6),           /* flags + fragment offset */
-      /* 7 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 4, 0),   /* MF or offset: a fragment */
-      /* 8 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),              /* X = IP header length */
-      /* 9 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14 + 2),           /* UDP destination port */
-      /* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)udp_port, 0, 1),
-      /* 11 */ BPF_STMT(BPF_RET | BPF_K, 0x40000),                  /* accept the whole frame */
-      /* 12 */ BPF_STMT(BPF_RET | BPF_K, 0),                        /* drop */
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 13, 0),
+      /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_HOST, 0, 2),
+      /* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 14 + 16),          /* IP destination */
+      /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 10),
+      /* 5 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),               /* EtherType */
+      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 8),
+      /* 7 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),           /* IP protocol */
+      /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),
+      /* 9 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 14 + 6),           /* flags + fragment offset */
+      /* 10 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 4, 0),  /* MF or offset: a fragment */
+      /* 11 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),             /* X = IP header length */
+      /* 12 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14 + 2),          /* UDP destination port */
+      /* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)udp_port, 0, 1),
+      /* 14 */ BPF_STMT(BPF_RET | BPF_K, 0x40000),                  /* accept the whole frame */
+      /* 15 */ BPF_STMT(BPF_RET | BPF_K, 0),                        /* drop */
   };
   struct sock_fprog program = {(unsigned short)(sizeof code / sizeof code[0]), code};
   struct sockaddr_ll local;

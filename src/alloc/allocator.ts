@@ -129,6 +129,10 @@ export class Allocator {
   grant(ctx: ClientContext, grant: LeaseGrant): LeaseRecord {
     const nowMs = this.now();
     const nowSec = Math.floor(nowMs / 1000);
+    // A binding an administrator loaded (joind load, joind ctl bind) stays a binding when its client
+    // takes it: renewing must not turn it into a lease that can end and be given to someone else.
+    const existing = this.store.leases.get(grant.address);
+    const binding = existing?.state === LeaseState.STATIC && sameClient(existing.client, ctx.key);
     const record: LeaseRecord = {
       address: grant.address,
       network: ctx.pool.network,
@@ -137,9 +141,9 @@ export class Allocator {
       hwaddr: ctx.hwaddr,
       clientId: ctx.clientId,
       starts: nowSec,
-      ends: grant.leaseSeconds === null ? null : nowSec + grant.leaseSeconds,
+      ends: binding || grant.leaseSeconds === null ? null : nowSec + grant.leaseSeconds,
       cltt: nowSec,
-      state: grant.state,
+      state: binding ? LeaseState.STATIC : grant.state,
       clientHostname: grant.clientHostname,
       hostname: grant.hostname,
     };
@@ -245,13 +249,18 @@ export class Allocator {
       }
     }
 
+    // An address that answered this DISCOVER's ping comes back from the free list when it is the last
+    // (abandoned ones are reused when nothing else is free): meeting it again means nothing is left.
+    const tried = new Set<number>();
     for (let attempt = 0; attempt < MAX_CANDIDATES; attempt++) {
       const candidate = pool.take(this.now());
-      if (candidate === undefined) {
+      if (candidate === undefined || tried.has(candidate)) {
+        if (candidate !== undefined) pool.giveBack(candidate); // first in line for the next DISCOVER
         this.counters.offersWithoutAddress++;
         this.onEvent?.('pool-exhausted', { network: pool.network });
         return undefined;
       }
+      tried.add(candidate);
       pool.hold(candidate, key, this.now());
       if (!pingCheck || (await this.isFree(pool, candidate))) {
         pool.hold(candidate, key, this.now()); // the hold may have aged while the ping was out

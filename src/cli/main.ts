@@ -9,6 +9,8 @@ import { loadConfig, describeConfig } from '../config/load';
 import { formatProblem } from '../config/problems';
 import { createLogger, levelFor, logEvent } from '../log/logger';
 import { Daemon } from '../server/daemon';
+import { ADMIN_COMMANDS, runAdmin } from './admin';
+import { resolveDirs } from './dirs';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const VERSION: string = require('../../../package.json').version;
@@ -32,13 +34,7 @@ interface MainOptions {
   user?: string;
 }
 
-/** $JOINCONFIG / $JOINSPOOL and their defaults, overridden by --config-dir / --spool-dir. */
-export function resolveDirs(opts: { configDir?: string; spoolDir?: string }, env = process.env): { configDir: string; spoolDir: string } {
-  return {
-    configDir: path.resolve(opts.configDir ?? env.JOINCONFIG ?? '/etc/join'),
-    spoolDir: path.resolve(opts.spoolDir ?? env.JOINSPOOL ?? '/var/join'),
-  };
-}
+export { resolveDirs };
 
 function buildProgram(): Command {
   const program = new Command('joind');
@@ -89,6 +85,8 @@ function daemonize(argv: string[], spoolDir: string): number {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `joind dump|load|…`: the admin subcommands. Without one, joind is the server, exactly as before.
+  if (argv[0] !== undefined && ADMIN_COMMANDS.has(argv[0])) return runAdmin(argv, VERSION);
   const program = buildProgram();
   try {
     program.parse(argv, { from: 'user' });

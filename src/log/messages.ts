@@ -40,6 +40,9 @@ export const MESSAGES = {
   TRANSPORT_READY: { level: 'info', text: 'listening (transport, interfaces)' },
   PRIVILEGES_DROPPED: { level: 'info', text: 'running as the --user now, with only the capabilities listed' },
   STATE_DUMP: { level: 'info', text: 'diagnostic state (SIGUSR1)' },
+  OPS_LISTENING: { level: 'info', text: 'the control API or the metrics endpoint listens (where)' },
+  OPS_LISTEN_FAILED: { level: 'error', text: 'the control API or the metrics endpoint could not listen; the server serves without it' },
+  OPS_CHANGE: { level: 'info', text: 'an administrator changed the store through the control API (what, which address)' },
 } as const satisfies Record<string, { level: Level; text: string }>;
 
 export type MessageId = keyof typeof MESSAGES;

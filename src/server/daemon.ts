@@ -17,6 +17,12 @@ import type { Transport } from '../io/transport';
 import { systemForwardLookup, systemReverseLookup } from '../naming/resolver';
 import { Store } from '../store/store';
 import { DhcpServer } from './server';
+import { networkLookupOf } from '../admin/load';
+import { Operations, startOperations } from '../control/service';
+import { networkUse } from './status';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const VERSION: string = require('../../../package.json').version;
 
 export interface DaemonOptions {
   configDir: string;
@@ -55,6 +61,8 @@ export class Daemon {
   private stopping: Promise<void> | null = null;
   private backingUp: Promise<void> | null = null;
   private readonly pidFile: string;
+  private ops: Operations | null = null;
+  private readonly startedAt = Date.now();
 
   constructor(private readonly opts: DaemonOptions) {
     this.pidFile = path.join(opts.spoolDir, PID_FILE_NAME);
@@ -130,6 +138,7 @@ export class Daemon {
       }, Math.min(limit, 10_000)));
     }
     for (const t of this.timers) t.unref();
+    await this.startOperations();
     logEvent(log, 'JOIND_STARTED', { pid: process.pid, configDir: this.opts.configDir, spoolDir: this.opts.spoolDir });
     void this.backup();
   }
@@ -195,6 +204,39 @@ export class Daemon {
     }
   }
 
+  /** The control API, metrics and status page (src/control), reading the running server's state. */
+  private async startOperations(): Promise<void> {
+    const networks = () => networkUse(this.config.networks, this.server, this.store, Date.now());
+    this.ops = await startOperations(
+      {
+        version: VERSION,
+        log: this.opts.log,
+        server: () => this.server,
+        store: () => this.store,
+        networks,
+        networkLookup: () => networkLookupOf(this.config),
+        status: () => ({
+          pid: process.pid, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000), configDir: this.opts.configDir,
+          spoolDir: this.opts.spoolDir, transportKind: this.transportKind, ...this.describeState(),
+        }),
+        reload: () => {
+          const loaded = loadConfig(this.opts.configDir);
+          if (!loaded.ok) return { ok: false, problems: loaded.problems };
+          return this.reload('api') ? { ok: true } : { ok: false, problems: [] };
+        },
+      },
+      {
+        counters: () => this.server.counters,
+        allocator: () => this.server.allocator.counters,
+        store: () => this.store.stats,
+        transport: () => (this.transport instanceof RawTransport ? { ...this.transport.stats() } : undefined),
+        networks,
+      },
+      this.config.policy,
+      this.opts.spoolDir,
+    );
+  }
+
   /** The state, for SIGUSR1. */
   describeState(): Record<string, unknown> {
     const now = Date.now();
@@ -214,6 +256,7 @@ export class Daemon {
     this.stopping = (async () => {
       logEvent(this.opts.log, 'JOIND_STOPPING', {});
       for (const t of this.timers) clearInterval(t);
+      await this.ops?.close();
       await this.transport?.close();
       this.pinger?.close();
       if (this.store) {

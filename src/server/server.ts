@@ -8,8 +8,8 @@ import { findBindingsByHardware, resolveClientParams, staticBindings } from '../
 import { Allocator, PingChecker } from '../alloc/allocator';
 import { clientKeyOf } from '../alloc/client-key';
 import { NetworkPool } from '../alloc/pool';
-import type { Inbound, Transport } from '../io/transport';
-import { logEvent, Logger } from '../log/logger';
+import type { Destination, Inbound, Transport } from '../io/transport';
+import { eventEnabled, logEvent, Logger } from '../log/logger';
 import { ForwardLookup, Namer, ReverseLookup } from '../naming/namer';
 import type { Store } from '../store/store';
 import { inNetwork, ipToString, hexColons } from '../util/ipv4';
@@ -267,9 +267,12 @@ export class DhcpServer {
       serverId: this.serverIdFor(params, inbound, request.giaddr, network.address, network.mask),
       relayed: choice.relayed,
     };
-    logEvent(this.opts.log, type === MessageType.DISCOVER ? 'DHCP_DISCOVER' : 'DHCP_REQUEST', {
-      type: typeName, hwaddr: hexColons(hwaddr), network: ipToString(network.address), xid: request.xid,
-    });
+    const received = type === MessageType.DISCOVER ? 'DHCP_DISCOVER' : 'DHCP_REQUEST';
+    if (eventEnabled(this.opts.log, received)) {
+      logEvent(this.opts.log, received, {
+        type: typeName, hwaddr: hexColons(hwaddr), network: ipToString(network.address), xid: request.xid,
+      });
+    }
     return handler(ctx, this.services);
   }
 
@@ -309,10 +312,12 @@ export class DhcpServer {
       this.opts.transport.send(data, reply.dest, serverId);
       const name = reply.event;
       this.counters.sent[name] = (this.counters.sent[name] ?? 0) + 1;
+      if (!eventEnabled(this.opts.log, name)) return;
       logEvent(this.opts.log, name, {
         address: ipToString(reply.packet.yiaddr),
         hwaddr: hexColons(reply.packet.chaddr.subarray(0, Math.min(16, reply.packet.hlen))),
         dest: reply.dest.kind,
+        via: viaOf(reply.dest),
         xid: reply.packet.xid,
         ...reply.detail,
       });
@@ -327,6 +332,12 @@ export class DhcpServer {
       transmit();
     });
   }
+}
+
+/** Through which link or relay a reply leaves, for the log: an admin's first question about a lease. */
+function viaOf(dest: Destination): string | undefined {
+  if (dest.kind === 'relay') return `relay ${ipToString(dest.ip)}`;
+  return dest.ifname;
 }
 
 function sameRanges(a: readonly { start: number; end: number }[], b: readonly { start: number; end: number }[]): boolean {

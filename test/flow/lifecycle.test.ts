@@ -46,6 +46,24 @@ test('a client that asks for an abandoned address by name gets it at once, witho
   bed.close();
 });
 
+test('when every address answers the ping, one DISCOVER pings each once and gets no offer', async () => {
+  // Seen with real clients: an address left on a released client's interface answered, was abandoned,
+  // and, being the only one, was taken and pinged again up to MAX_CANDIDATES times in one DISCOVER.
+  const bed = makeBed({ 'server.pcy': 'ping_timeout 200\n', nets: SMALL_NETS });
+  for (const a of ['10.77.1.100', '10.77.1.101', '10.77.1.102', '10.77.1.103']) bed.pinger.alive.add(ip(a));
+  const a = FakeClient.withMac(bed, 1);
+  assert.equal(await a.discover(), undefined, 'no offer: every address is in use');
+  assert.deepEqual(bed.pinger.checked.map(ipToString).sort(), ['10.77.1.100', '10.77.1.101', '10.77.1.102', '10.77.1.103']);
+  assert.equal(bed.server.allocator.counters.pingConflicts, 4);
+  // A later DISCOVER tries again (the hosts may have gone): one ping per address, oldest abandoned first.
+  bed.pinger.checked.length = 0;
+  bed.pinger.alive.delete(ip('10.77.1.100'));
+  const again = await a.discover();
+  assert.equal(ipToString(again!.yiaddr), '10.77.1.100');
+  assert.deepEqual(bed.pinger.checked.map(ipToString), ['10.77.1.100']);
+  bed.close();
+});
+
 test('RELEASE keeps the record: new clients get never-used addresses, the returning client its old one', async () => {
   const bed = makeBed({ nets: SMALL_NETS });
   const a = FakeClient.withMac(bed, 1);

@@ -26,14 +26,16 @@ export const handleBootp: Handler = async (ctx, svc) => {
       );
       return null;
     }
+    const hostName = ctx.params.tags.get('hn') === true ? (ctx.params.hostEntry?.label ?? null) : null;
     return buildReply(ctx, svc, {
       type: undefined,
       yiaddr: bound,
       includeConfigured: true,
-      hostName: ctx.params.tags.get('hn') === true ? (ctx.params.hostEntry?.label ?? null) : null,
+      hostName,
       durable: false,
       event: 'BOOTP_REPLY',
-      detail: { binding: 'static' },
+      // Permanent bindings live in dhcpcap, not in the store: the log is where an admin sees them served.
+      detail: { binding: 'static', host: ctx.params.hostEntry?.label ?? null },
     });
   }
   if (!policy.dynamic_bootp) return null;

@@ -195,6 +195,16 @@ dhclient_release() {
     -cf "$out/dhclient.conf" -pf "$out/dhclient.pid" -lf "$out/dhclient.leases" "$ifc"
 }
 
+# dhclient_stop NS IFACE OUTDIR — `dhclient -x` with the same files: the documented way to stop the
+# running dhclient without a RELEASE, keeping its lease file, so that the next run_dhclient with
+# OUTDIR does INIT-REBOOT (as after a reboot). Returns dhclient's exit status (bounded by
+# BED_CLIENT_WAIT).
+dhclient_stop() {
+  local ns=$1 ifc=$2 out=$3
+  bed_run "${ns%-*}" "$ns" dhclient-x "$out/log" "$BED_CLIENT_WAIT" -- dhclient -x -v -4 -sf "$out/hook" \
+    -cf "$out/dhclient.conf" -pf "$out/dhclient.pid" -lf "$out/dhclient.leases" "$ifc"
+}
+
 # --- busybox udhcpc ------------------------------------------------------------------------------
 
 # shellcheck disable=SC2016
@@ -207,18 +217,42 @@ esac'
 #   its variables (ip, subnet, mask, router, dns, domain, hostname, lease, serverid, …) and applies the
 #   address. Pass -B for the broadcast flag. Bounded by BED_CLIENT_WAIT.
 run_udhcpc() {
-  local ns=$1 ifc=$2 out=$3 rc blk ip status=fail
+  local ns=$1 ifc=$2 out=$3 rc
   shift 3
   _bed_client_begin "$out" && _bed_write_hook "$out" '$1' "$_BED_UDHCPC_APPLY" || return 1
   bed_run "${ns%-*}" "$ns" udhcpc "$out/log" "$BED_CLIENT_WAIT" -- env -i PATH="$BED_CLIENT_PATH" \
     udhcpc -f -q -n -i "$ifc" -s "$out/hook" -t 5 -T 2 "$@"
   rc=$?
+  _bed_udhcpc_result "$out" "$ns" "$ifc" "$rc"
+}
+
+# start_udhcpc NS IFACE OUTDIR [EXTRA_UDHCPC_ARGS...]
+#   udhcpc as run_udhcpc starts it, but kept running after its lease (no -q): it renews, and with -R it
+#   sends a RELEASE when stopped (bed_stop: SIGTERM). busybox sends no RELEASE when -q ends it (1.35: it
+#   quits before entering BOUND), so -R needs this. Waits (≤ BED_CLIENT_WAIT s) for the lease; returns
+#   0 with it, 1 without (then udhcpc is stopped). result has pid and cmd_pid; rc=running.
+start_udhcpc() {
+  local ns=$1 ifc=$2 out=$3 prefix=${1%-*} rc=running
+  shift 3
+  _bed_client_begin "$out" && _bed_write_hook "$out" '$1' "$_BED_UDHCPC_APPLY" || return 1
+  bed_spawn "$prefix" "$ns" udhcpc "$out/log" -- env -i PATH="$BED_CLIENT_PATH" \
+    udhcpc -f -n -i "$ifc" -s "$out/hook" -t 5 -T 2 "$@" || return 1
+  bed_wait_for "$BED_CLIENT_WAIT" _bed_has_event "$out/events" 'bound|renew|leasefail' || true
+  _bed_has_event "$out/events" 'bound|renew' || { bed_stop "$prefix" "$BED_PID"; rc=stopped; }
+  _bed_udhcpc_result "$out" "$ns" "$ifc" "$rc" "pid=$BED_PID
+cmd_pid=$BED_CMD_PID"
+}
+
+# _bed_udhcpc_result OUTDIR NS IFACE RC [EXTRA_LINES] — result from the last bound/renew of the hook.
+_bed_udhcpc_result() {
+  local out=$1 blk ip status=fail
   blk=$(_bed_last_event "$out/events" 'bound|renew')
   ip=$(_bed_kv "$blk" ip)
   [ -n "$ip" ] && status=ok
-  _bed_write_result "$out" "$status" udhcpc "$ns" "$ifc" "$rc" "$ip" "$(_bed_kv "$blk" subnet)" \
+  _bed_write_result "$out" "$status" udhcpc "$2" "$3" "$4" "$ip" "$(_bed_kv "$blk" subnet)" \
     "$(_bed_kv "$blk" router)" "$(_bed_kv "$blk" dns)" "$(_bed_kv "$blk" domain)" \
-    "$(_bed_kv "$blk" hostname)" "$(_bed_kv "$blk" lease)" "$(_bed_kv "$blk" serverid)" "$(_bed_kv "$blk" reason)"
+    "$(_bed_kv "$blk" hostname)" "$(_bed_kv "$blk" lease)" "$(_bed_kv "$blk" serverid)" "$(_bed_kv "$blk" reason)" \
+    "${5:-}"
   [ "$status" = ok ]
 }
 
@@ -230,11 +264,48 @@ run_udhcpc() {
 #   makes one) fresh OUTDIR/dhcpcd-db and OUTDIR/dhcpcd-run are bind-mounted over /var/lib/dhcpcd and
 #   /run/dhcpcd: no lease, DUID or pid file is shared with another run or another bed. dhcpcd applies
 #   the address itself; it exits once bound (-1). Bounded by BED_CLIENT_WAIT.
+#   With BED_DHCPCD_KEEP_DB=1, an OUTDIR/dhcpcd-db left by an earlier run is kept (its lease and DUID):
+#   dhcpcd then starts with INIT-REBOOT (reason REBOOT) for the address it had.
 run_dhcpcd() {
   local ns=$1 ifc=$2 out=$3 rc blk
   shift 3
+  _bed_dhcpcd_files "$out" || return 1
+  bed_run "${ns%-*}" "$ns" dhcpcd "$out/log" "$BED_CLIENT_WAIT" -- "${_BED_DHCPCD_CMD[@]}" \
+    -1 -t $(( BED_CLIENT_WAIT > 5 ? BED_CLIENT_WAIT - 5 : BED_CLIENT_WAIT )) "$@" "$ifc"
+  rc=$?
+  blk=$(_bed_last_event "$out/events" 'BOUND|RENEW|REBIND|REBOOT|STATIC')
+  _bed_result_from_block "$out" dhcpcd "$ns" "$ifc" "$rc" "$blk" new_
+}
+
+# start_dhcpcd NS IFACE OUTDIR [EXTRA_DHCPCD_ARGS...]
+#   dhcpcd as run_dhcpcd starts it, but kept running (no -1): it renews at T1 and rebinds at T2, and
+#   its hook records RENEW/REBIND. Waits (≤ BED_CLIENT_WAIT s) for the first lease; returns 0 with
+#   it, 1 without (then dhcpcd is stopped). result has pid (for bed_stop PREFIX PID) and cmd_pid;
+#   rc=running. Sets BED_PID/BED_CMD_PID too.
+start_dhcpcd() {
+  local ns=$1 ifc=$2 out=$3 prefix=${1%-*} rc=running blk
+  shift 3
+  _bed_dhcpcd_files "$out" || return 1
+  bed_spawn "$prefix" "$ns" dhcpcd "$out/log" -- "${_BED_DHCPCD_CMD[@]}" "$@" "$ifc" || return 1
+  bed_wait_for "$BED_CLIENT_WAIT" _bed_has_event "$out/events" 'BOUND|REBOOT|STATIC|FAIL|NOCARRIER|EXPIRE'
+  blk=$(_bed_last_event "$out/events" 'BOUND|REBOOT|STATIC')
+  if [ -z "$blk" ]; then bed_stop "$prefix" "$BED_PID"; rc=stopped; fi
+  _bed_result_from_block "$out" dhcpcd "$ns" "$ifc" "$rc" "$blk" new_ "pid=$BED_PID
+cmd_pid=$BED_CMD_PID"
+}
+
+# _bed_has_event EVENTS REGEX — true once EVENTS has a block whose reason matches ^(REGEX)$.
+_bed_has_event() { [ -n "$(_bed_last_event "$1" "$2")" ]; }
+
+# _bed_dhcpcd_files OUTDIR — the hook, the database and run folders, dhcpcd.conf unless the test put
+# its own there; and in _BED_DHCPCD_CMD the words that run dhcpcd (foreground, IPv4, debug log, that
+# config and hook) under env -i with those folders bind-mounted. The caller appends its options and
+# the interface.
+_bed_dhcpcd_files() {
+  local out=$1
   _bed_client_begin "$out" && _bed_write_hook "$out" '${reason:-}' '' || return 1
-  rm -rf "$out/dhcpcd-db" "$out/dhcpcd-run"
+  [ "${BED_DHCPCD_KEEP_DB:-0}" = 1 ] || rm -rf "$out/dhcpcd-db"
+  rm -rf "$out/dhcpcd-run"
   mkdir -p "$out/dhcpcd-db" "$out/dhcpcd-run" || return 1
   # The mount point must exist in the shared file system (dhcpcd itself would create it).
   [ -d /run/dhcpcd ] || mkdir -p /run/dhcpcd
@@ -246,14 +317,9 @@ noarp
 option domain_name_servers, domain_name, host_name
 EOF
   # shellcheck disable=SC2016
-  bed_run "${ns%-*}" "$ns" dhcpcd "$out/log" "$BED_CLIENT_WAIT" -- env -i PATH="$BED_CLIENT_PATH" \
-    sh -c 'mount --bind "$1" /var/lib/dhcpcd && mount --bind "$2" /run/dhcpcd && shift 2 && exec dhcpcd "$@"' \
-    sh "$out/dhcpcd-db" "$out/dhcpcd-run" \
-    -B -1 -4 -d -t $(( BED_CLIENT_WAIT > 5 ? BED_CLIENT_WAIT - 5 : BED_CLIENT_WAIT )) \
-    -f "$out/dhcpcd.conf" -c "$out/hook" "$@" "$ifc"
-  rc=$?
-  blk=$(_bed_last_event "$out/events" 'BOUND|RENEW|REBIND|REBOOT|STATIC')
-  _bed_result_from_block "$out" dhcpcd "$ns" "$ifc" "$rc" "$blk" new_
+  _BED_DHCPCD_CMD=(env -i PATH="$BED_CLIENT_PATH"
+    sh -c 'mount --bind "$1" /var/lib/dhcpcd && mount --bind "$2" /run/dhcpcd && shift 2 && exec dhcpcd "$@"'
+    sh "$out/dhcpcd-db" "$out/dhcpcd-run" -B -4 -d -f "$out/dhcpcd.conf" -c "$out/hook")
 }
 
 # --- bootpc --------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ cd "$ROOT" || exit 1
 joind_test_begin() {
   JT_PREFIX=$1
   WORK=$(mktemp -d "/tmp/joind-$1-XXXXXX")
-  trap 'bed_down "$JT_PREFIX" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+  trap 'bed_down "$JT_PREFIX" >/dev/null 2>&1; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
   trap 'exit 130' INT TERM
 }
 

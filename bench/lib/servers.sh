@@ -1,0 +1,84 @@
+# shellcheck shell=bash
+# bench/lib/servers.sh — joind and its peers with equivalent configurations: one pool over a /16
+# (10.80.0.10–10.80.255.250 of 10.80.0.0/16, unless SRV_NET/SRV_MASK/SRV_FIRST/SRV_LAST say otherwise),
+# 3600 s leases, leases on disk, no ping check, logging only warnings. Each server_start_NAME WORKDIR
+# writes its configuration into WORKDIR, starts the server pinned to CPU 0 in the bed's server
+# namespace and sets SRV_PID (the server process, for CPU and RSS) and SRV_WRAP (what bed_stop stops).
+# Readiness is measured from outside, by the probe, the same way for every server.
+
+: "${SRV_NET:=10.80.0.0}" "${SRV_MASK:=255.255.0.0}" "${SRV_PREFIXLEN:=16}"
+: "${SRV_FIRST:=10.80.0.10}" "${SRV_LAST:=10.80.255.250}"
+: "${SRV_CPU:=0}"
+: "${BENCH_PING_TIMEOUT:=0}"
+
+_srv_spawn() { # NAME WORKDIR CMD...
+  local name=$1 work=$2
+  shift 2
+  bed_spawn "$BENCH_P" "$(bed_ns "$BENCH_P" srv)" "$name" "$work/$name.log" -- taskset -c "$SRV_CPU" "$@"
+  SRV_WRAP=$BED_PID SRV_PID=$BED_CMD_PID
+}
+
+server_start_joind() {
+  local w=$1
+  mkdir -p "$w/etc" "$w/spool"
+  printf '%s %s %s-%s\n' "$SRV_NET" "$BENCH_SRV_ADDR" "$SRV_FIRST" "$SRV_LAST" > "$w/etc/nets"
+  printf '%s %s\n' "$SRV_NET" "$SRV_MASK" > "$w/etc/netmasks"
+  cat > "$w/etc/server.pcy" <<PCY
+default_ttl                 3600
+ping_timeout                $BENCH_PING_TIMEOUT
+reply_to_relay_on_local_net
+PCY
+  printf 'bench:nw=%s:sm=%s:lt=3600:\n' "$SRV_NET" "$SRV_MASK" > "$w/etc/dhcpcap"
+  _srv_spawn joind "$w" node ${JOIND_NODE_ARGS:-} "$BENCH_DIST/src/cli/main.js" -f \
+    --config-dir "$w/etc" --spool-dir "$w/spool"
+}
+
+server_start_kea() {
+  local w=$1
+  mkdir -p "$w/run"
+  cat > "$w/kea.json" <<JSON
+{ "Dhcp4": {
+    "interfaces-config": { "interfaces": [ "s0" ] },
+    "lease-database": { "type": "memfile", "persist": true, "name": "$w/kea-leases4.csv", "lfc-interval": 0 },
+    "valid-lifetime": 3600, "renew-timer": 1800, "rebind-timer": 3150,
+    "subnet4": [ { "id": 1, "subnet": "$SRV_NET/$SRV_PREFIXLEN", "pools": [ { "pool": "$SRV_FIRST - $SRV_LAST" } ] } ],
+    "loggers": [ { "name": "kea-dhcp4", "severity": "WARN", "output_options": [ { "output": "stdout" } ] } ]
+} }
+JSON
+  KEA_PIDFILE_DIR=$w/run KEA_LOCKFILE_DIR=$w/run _srv_spawn kea "$w" \
+    env KEA_PIDFILE_DIR="$w/run" KEA_LOCKFILE_DIR="$w/run" kea-dhcp4 -c "$w/kea.json"
+}
+
+server_start_dhcpd() {
+  local w=$1
+  [ -e "$w/dhcpd.leases" ] || : > "$w/dhcpd.leases"
+  cat > "$w/dhcpd.conf" <<CONF
+authoritative;
+ping-check false;
+default-lease-time 3600;
+max-lease-time 3600;
+subnet $SRV_NET netmask $SRV_MASK { range $SRV_FIRST $SRV_LAST; }
+CONF
+  _srv_spawn dhcpd "$w" dhcpd -f -4 -q -cf "$w/dhcpd.conf" -lf "$w/dhcpd.leases" -pf "$w/dhcpd.pid" s0
+}
+
+server_start_dnsmasq() {
+  local w=$1
+  _srv_spawn dnsmasq "$w" dnsmasq -k --conf-file=/dev/null --port=0 --user=root --interface=s0 \
+    --bind-interfaces --dhcp-authoritative --no-ping --quiet-dhcp --dhcp-lease-max=20000000 \
+    --dhcp-range="$SRV_FIRST,$SRV_LAST,$SRV_MASK,3600" --dhcp-leasefile="$w/dnsmasq.leases" \
+    --pid-file="$w/dnsmasq.pid"
+}
+
+# perfdhcp's ceiling: the stateless C mirror (bench/responder.c), compiled by run.sh.
+server_start_mirror() {
+  _srv_spawn mirror "$1" "$BENCH_OUT/responder" "$BENCH_SRV_ADDR"
+}
+
+server_stop() { bed_stop "$BENCH_P" "$SRV_WRAP"; }
+
+# server_cpu_ticks — user+system clock ticks of the server process so far (all its threads).
+server_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat"; }
+# server_rss_kb / server_hwm_kb — resident set now / peak.
+server_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$SRV_PID/status"; }
+server_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$SRV_PID/status"; }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# bench/run.sh — joind against Kea, ISC dhcpd and dnsmasq, side by side, with perfdhcp as a relay.
+#
+#   bash bench/run.sh [quick|full] [--servers LIST] [--sections LIST]
+#
+# quick (default): 5 s runs, one run per rate (about 10 minutes). full: 10 s runs, median of 3 per rate.
+# LIST is comma-separated. Servers: joind kea dhcpd dnsmasq (the mirror, perfdhcp's own ceiling, is
+# always measured with the rate section). Sections: rate latency cpu scale ping (default: all but
+# scale and ping in quick mode, all in full mode).
+# Needs root (network namespaces). Results: bench/out/DATE/results.txt and table.md; the table is printed.
+# Namespace prefix: bn (bench/lib/bed.sh). Server on CPU 0, generator on CPU 1.
+set -u
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+BENCH_DIST=${JOIND_DIST:-$ROOT/dist}
+[ "$(id -u)" = 0 ] || { echo "bench: needs root for network namespaces" >&2; exit 77; }
+
+MODE=quick SERVERS="joind kea dhcpd dnsmasq" SECTIONS=""
+while [ $# -gt 0 ]; do
+  case $1 in
+    quick|full) MODE=$1 ;;
+    --servers) SERVERS=${2//,/ }; shift ;;
+    --sections) SECTIONS=${2//,/ }; shift ;;
+    *) echo "usage: bench/run.sh [quick|full] [--servers joind,kea,dhcpd,dnsmasq] [--sections rate,latency,cpu,scale,ping]" >&2; exit 2 ;;
+  esac
+  shift
+done
+if [ "$MODE" = full ]; then BENCH_SECS=10 BENCH_REPS=3; else BENCH_SECS=5 BENCH_REPS=1; fi
+[ -n "$SECTIONS" ] || { if [ "$MODE" = full ]; then SECTIONS="rate latency cpu scale ping"; else SECTIONS="rate latency cpu"; fi; }
+has() { case " $2 " in *" $1 "*) return 0 ;; esac; return 1; }
+
+for cmd in perfdhcp kea-dhcp4 dhcpd dnsmasq tcpdump taskset gcc python3; do
+  command -v "$cmd" >/dev/null || { echo "bench: $cmd missing (see test/system/debian-packages.txt)" >&2; exit 1; }
+done
+[ -f "$BENCH_DIST/src/cli/main.js" ] || { echo "bench: build first (npm run build)" >&2; exit 1; }
+
+. "$ROOT/test/system/lib/bed.sh"
+. "$BENCH_DIR/lib/bed.sh"
+. "$BENCH_DIR/lib/servers.sh"
+. "$BENCH_DIR/lib/measure.sh"
+. "$BENCH_DIR/lib/scale.sh"
+
+BENCH_P=bn
+BENCH_OUT=$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)
+mkdir -p "$BENCH_OUT/logs" "$BENCH_OUT/work"
+export BED_LIFETIME=600   # no server or capture outlives ten minutes, whatever happens to this script
+bed_trap "$BENCH_P"
+bed_after_down() { rm -rf "$BENCH_OUT/work"; }
+bench_bed_up "$BENCH_P" || { echo "bench: bed failed" >&2; exit 1; }
+# The server namespace's own resolver files: joind's naming looks addresses up, and nothing may leave.
+mkdir -p "/etc/netns/$(bed_ns "$BENCH_P" srv)"
+printf 'nameserver 127.0.0.1\n' > "/etc/netns/$(bed_ns "$BENCH_P" srv)/resolv.conf"
+printf '127.0.0.1 localhost\n' > "/etc/netns/$(bed_ns "$BENCH_P" srv)/hosts"
+gcc -O2 -o "$BENCH_OUT/responder" "$BENCH_DIR/responder.c" || exit 1
+
+{
+  echo "date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "mode $MODE"
+  echo "command bash bench/run.sh $MODE --servers ${SERVERS// /,} --sections ${SECTIONS// /,}"
+  echo "load_before $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "version.joind $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
+  echo "version.node $(node --version)"
+  echo "version.kea $(kea-dhcp4 -v 2>&1 | head -n1)"
+  echo "version.dhcpd $(dpkg-query -W -f '${Version}' isc-dhcp-server)"
+  echo "version.dnsmasq $(dpkg-query -W -f '${Version}' dnsmasq-base)"
+  echo "version.perfdhcp $(dpkg-query -W -f '${Version}' kea-admin)"
+  echo "cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//') x $(nproc)"
+} > "$BENCH_OUT/results.txt"
+
+if has rate "$SECTIONS"; then
+  sweep mirror 8000; record mirror.rate "$SWEEP_RATE"
+  for s in $SERVERS; do
+    case $s in dhcpd|dnsmasq) start=400 ;; *) start=2000 ;; esac
+    sweep "$s" "$start"; record "$s.rate" "$SWEEP_RATE"
+  done
+fi
+if has latency "$SECTIONS"; then for s in $SERVERS; do latency "$s" 1000; done; fi
+if has cpu "$SECTIONS"; then for s in $SERVERS; do cpu_per_exchange "$s" 3000; done; fi
+if has scale "$SECTIONS"; then scale_runs; fi
+if has ping "$SECTIONS"; then ping_run; fi
+echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_OUT/results.txt"
+
+python3 "$BENCH_DIR/report.py" "$BENCH_OUT/results.txt" | tee "$BENCH_OUT/table.md"

@@ -1,0 +1,186 @@
+// `joind load` (jdbmod): checks parsed records against the store and applies them. Both the command
+// (server not running: its own short transaction) and the control API (server running: inside the
+// server's own batch, on its event loop) call applyLoad, so the rules are one.
+//
+// The rule for a store changed while the server runs (see docs/joind-load.md): writes go through the
+// server when it runs, so its in-memory lists learn of them at once. A record added behind its back is
+// still never given twice, because the server re-reads the store before it offers or grants an address;
+// an address deleted behind its back is simply not offered again until the pools are rebuilt (restart).
+import { sameClient } from '../alloc/client-key';
+import { holdsAddress } from '../alloc/pool';
+import { inRanges } from '../alloc/ranges';
+import { findNetwork } from '../config/lookup';
+import type { Config } from '../config/types';
+import type { Store } from '../store/store';
+import { LeaseRecord, NameBinding } from '../store/types';
+import { ipToString } from '../util/ipv4';
+import type { ParsedRecord, RecordProblem } from './records';
+
+export interface LoadOptions {
+  /** -d: delete the keyed records instead of loading them. */
+  delete: boolean;
+  /** -e: also load leases that have already ended. */
+  expired: boolean;
+  /** -i: allow taking an address that another client still holds. */
+  takeBound: boolean;
+  /** -l / -n: leases only, names only (default both). */
+  leases: boolean;
+  names: boolean;
+  /** -o: only records in ranges this server owns (needs the networks). */
+  ownedOnly: boolean;
+  /** -w: overwrite a record the client already has. */
+  overwrite: boolean;
+}
+
+/** What the networks of the configuration tell the load: a record's network, and whether we own it. */
+export interface NetworkLookup {
+  networkOf(address: number): number | undefined;
+  owned(address: number): boolean;
+}
+
+/** The lookup over a configuration's networks. */
+export function networkLookupOf(config: Config): NetworkLookup {
+  return {
+    networkOf: (address) => findNetwork(config.networks, address)?.address,
+    owned: (address) => {
+      const net = findNetwork(config.networks, address);
+      return !!net && inRanges(net.ourRanges, address);
+    },
+  };
+}
+
+export interface LoadResult {
+  ok: boolean;
+  problems: RecordProblem[];
+  loaded: number;
+  deleted: number;
+  skipped: Array<{ line: number; why: string }>;
+  /** Addresses that lost their record (deleted, or freed because the client moved): the pools must look again. */
+  forgotten: number[];
+}
+
+/**
+ * Checks every record, and applies them only when none has a problem (a bad file loses nothing). Must
+ * run inside one store transaction, so that what is checked is what is changed.
+ */
+export function applyLoad(store: Store, records: ParsedRecord[], opts: LoadOptions, nets: NetworkLookup | null, nowSec: number): LoadResult {
+  const result: LoadResult = { ok: true, problems: [], loaded: 0, deleted: 0, skipped: [], forgotten: [] };
+  const actions: Array<() => void> = [];
+  for (const rec of records) {
+    if (rec.kind === 'name') {
+      if (!opts.names) continue;
+      planName(store, rec.line, rec.name, opts, result, actions);
+    } else {
+      if (!opts.leases) continue;
+      planLease(store, rec.line, rec.lease, opts, nets, nowSec, result, actions);
+    }
+  }
+  if (result.problems.length > 0) {
+    result.ok = false;
+    result.loaded = 0;
+    result.deleted = 0;
+    result.forgotten = [];
+    return result;
+  }
+  for (const act of actions) act();
+  return result;
+}
+
+function planLease(
+  store: Store, line: number, lease: LeaseRecord, opts: LoadOptions, nets: NetworkLookup | null, nowSec: number,
+  result: LoadResult, actions: Array<() => void>,
+): void {
+  const where = ipToString(lease.address);
+  if (opts.ownedOnly && nets && !nets.owned(lease.address)) {
+    result.skipped.push({ line, why: `${where} is not in a range this server owns` });
+    return;
+  }
+  if (opts.delete) {
+    if (!store.leases.get(lease.address)) {
+      result.skipped.push({ line, why: `${where} has no record` });
+      return;
+    }
+    actions.push(() => {
+      if (store.leases.delete(lease.address)) {
+        result.deleted++;
+        result.forgotten.push(lease.address);
+      }
+    });
+    return;
+  }
+  if (!opts.expired && lease.ends !== null && lease.ends <= nowSec) {
+    result.skipped.push({ line, why: `${where}: the lease has ended (load it anyway with -e)` });
+    return;
+  }
+  let network = lease.network;
+  if (nets) {
+    const found = nets.networkOf(lease.address);
+    if (found === undefined) {
+      result.problems.push({ line, message: `${where} is in no network of nets` });
+      return;
+    }
+    if (network !== 0 && network !== found) {
+      result.problems.push({ line, message: `${where} is on network ${ipToString(found)}, the record says ${ipToString(network)}` });
+      return;
+    }
+    network = found;
+  } else if (network === 0) {
+    result.problems.push({ line, message: `${where}: the record names no network and no configuration was read to find it` });
+    return;
+  }
+  const record: LeaseRecord = { ...lease, network };
+  const existing = store.leases.get(record.address);
+  if (existing) {
+    const same = record.client === null ? existing.client === null : sameClient(existing.client, record.client);
+    if (same && !opts.overwrite) {
+      result.problems.push({ line, message: `${where} already has a record for this client (overwrite it with -w)` });
+      return;
+    }
+    if (!same && holdsAddress(existing, nowSec) && !opts.takeBound) {
+      result.problems.push({ line, message: `${where} is bound to another client (take it anyway with -i)` });
+      return;
+    }
+  }
+  if (record.client) {
+    const elsewhere = store.leases.findByClient(network, record.client);
+    if (elsewhere && elsewhere.address !== record.address && !opts.overwrite) {
+      result.problems.push({
+        line,
+        message: `this client already has ${ipToString(elsewhere.address)} on network ${ipToString(network)} (replace it with -w)`,
+      });
+      return;
+    }
+  }
+  actions.push(() => {
+    result.forgotten.push(...store.leases.put(record));
+    result.loaded++;
+  });
+}
+
+function planName(
+  store: Store, line: number, name: NameBinding, opts: LoadOptions, result: LoadResult, actions: Array<() => void>,
+): void {
+  const existing = store.names.get(name.domain, name.name);
+  if (opts.delete) {
+    if (!existing) {
+      result.skipped.push({ line, why: `${name.name}.${name.domain} has no record` });
+      return;
+    }
+    actions.push(() => {
+      if (store.names.delete(name.domain, name.name)) result.deleted++;
+    });
+    return;
+  }
+  if (existing && !opts.overwrite) {
+    const sameOwner = name.owner === null ? existing.owner === null : sameClient(existing.owner, name.owner);
+    result.problems.push({
+      line,
+      message: `${name.name}.${name.domain} is already bound${sameOwner ? '' : ' to another client'} (overwrite it with -w)`,
+    });
+    return;
+  }
+  actions.push(() => {
+    store.names.bind(name);
+    result.loaded++;
+  });
+}
