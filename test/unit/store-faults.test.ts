@@ -18,7 +18,8 @@ function lease(n: number): LeaseRecord {
     clientHostname: 'x'.repeat(200), hostname: null,
   };
 }
-const flushTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** Resolves with 'ok' or 'failed' once everything written so far is durable or rolled back. */
+const durable = (store: Store) => new Promise<string>((resolve) => store.whenDurable((err) => resolve(err ? 'failed' : 'ok')));
 
 test('store faults: SQLITE_FULL sets the fault once, fails the waiters, and a probe clears it when space returns', async () => {
   const store = Store.open({ spoolDir: tempDir(), durable: true });
@@ -30,12 +31,12 @@ test('store faults: SQLITE_FULL sets the fault once, fails the waiters, and a pr
   for (let round = 0; round < 3; round++) {
     try {
       for (let i = 0; i < 50; i++) store.write(() => store.leases.put(lease(round * 50 + i + 1)));
-      store.whenDurable((err) => results.push(err ? 'failed' : 'ok'));
-      await flushTurn();
+      results.push(await durable(store));
     } catch (err) {
       results.push(`threw ${(err as { code?: string }).code}`);
     }
   }
+  assert.equal(results.length, 3);
   assert.ok(results.every((r) => r !== 'ok'), `nothing is acknowledged while full: ${results.join(',')}`);
   assert.deepEqual(changes, ['SQLITE_FULL'], 'the fault is reported once, not per batch');
   // (max_page_count stops growth only: the probe, which rewrites page 1, would pass here. On a real full
@@ -44,10 +45,7 @@ test('store faults: SQLITE_FULL sets the fault once, fails the waiters, and a pr
   assert.equal(store.probe(), true);
   assert.deepEqual(changes, ['SQLITE_FULL', null]);
   store.write(() => store.leases.put(lease(7)));
-  let ok = false;
-  store.whenDurable((err) => (ok = !err));
-  await flushTurn();
-  assert.ok(ok, 'writes succeed again');
+  assert.equal(await durable(store), 'ok', 'writes succeed again');
   store.close();
 });
 
