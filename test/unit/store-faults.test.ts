@@ -106,3 +106,19 @@ test('store faults: backups hold the committed leases, rotate, and restore by co
   assert.equal(back.leases.get(ip('10.1.0.2'))?.state, LeaseState.ACTIVE);
   back.close();
 });
+
+test('store faults: leftovers of a backup killed half-way are not replayed into the next copy', async () => {
+  const dir = tempDir();
+  const store = Store.open({ spoolDir: dir, durable: true });
+  store.write(() => store.leases.put(lease(3)));
+  await durable(store);
+  const latest = path.join(dir, `${DB_FILE_NAME}.bak`);
+  fs.writeFileSync(`${latest}.tmp`, Buffer.alloc(5000, 0x33));
+  fs.writeFileSync(`${latest}.tmp-journal`, Buffer.alloc(5000, 0x44));
+  assert.equal(await store.backup(), latest);
+  for (const suffix of ['', '-journal', '-wal', '-shm']) assert.ok(!fs.existsSync(`${latest}.tmp${suffix}`), suffix);
+  const copy = new Database(latest, { readonly: true });
+  assert.equal((copy.prepare('SELECT count(*) AS n FROM leases').get() as { n: number }).n, 1);
+  copy.close();
+  store.close();
+});
