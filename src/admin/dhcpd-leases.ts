@@ -157,7 +157,8 @@ export function parseLeaseFile(text: string, nowSec: number): { leases: Imported
   while (p < tokens.length) {
     const t = peek()!;
     if (t.kind === 'word' && t.text === 'lease' && tokens[p + 2]?.text === '{') {
-      const address = parseIp(tokens[p + 1]!.text);
+      const addressText = tokens[p + 1]!.text;
+      const address = parseIp(addressText);
       const line = t.line;
       p += 3;
       const words: Token[][] = [];
@@ -188,7 +189,7 @@ export function parseLeaseFile(text: string, nowSec: number): { leases: Imported
         break;
       }
       if (address === undefined) {
-        problems.push({ line, message: `lease ${tokens[p]?.text ?? ''}: not an IPv4 address` });
+        problems.push({ line, message: `lease ${addressText}: not an IPv4 address` });
         continue;
       }
       const lease = leaseFrom(address, words, nowSec, line, problems);

@@ -56,8 +56,9 @@ function dumpCommand(): Command {
           return;
         }
         const fmt = { separator, humanDates: !!o.a };
-        for (const l of leases) process.stdout.write(`${formatLease(l, fmt)}\n`);
-        for (const n of names) process.stdout.write(`${formatName(n, fmt)}\n`);
+        // One write: a line per write costs more than formatting the records.
+        const lines = [...leases.map((l) => formatLease(l, fmt)), ...names.map((n) => formatName(n, fmt))];
+        if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
         store.close();
       }
@@ -204,7 +205,8 @@ export async function runAdmin(argv: string[], version: string): Promise<number>
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      // --help and --version exit 0; help shown because a command was missing is a usage error.
+      return err.exitCode === 0 ? 0 : 2;
     }
     if (err instanceof ControlRefused) {
       const problems = (err.body as { problems?: unknown } | undefined)?.problems;

@@ -38,7 +38,8 @@ export async function controlRequest<T>(ep: ControlEndpoint, method: string, url
       ep.token ? { authorization: `Bearer ${ep.token}` } : {});
   } catch (err) {
     if (err instanceof HttpUnreachable) throw new ControlUnavailable(err.message);
-    throw err;
+    // EACCES: the socket is 0660, for the server's user and group; anything else is worth saying too.
+    throw new ControlRefused(`cannot talk to joind's control API: ${(err as Error).message}`, 0);
   }
   let parsed: unknown;
   try {

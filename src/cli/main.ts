@@ -55,6 +55,7 @@ function buildProgram(): Command {
     .option('--check', 'load and validate the configuration, print it as JSON, exit 0 if valid and 1 if not')
     .addOption(new Option('--port <n>', 'UDP port to listen on (testing)').argParser(nonNegativeInt).hideHelp())
     .addOption(new Option('--bind <address>', 'address to bind the UDP socket to (testing)').hideHelp())
+    .addHelpText('after', `\nAdmin subcommands (see docs/joind.md): joind ${[...ADMIN_COMMANDS].join('|')} --help`)
     .showSuggestionAfterError(false)
     .exitOverride()
     .configureOutput({

@@ -19,6 +19,8 @@ import { STATUS_PAGE, STATUS_SCRIPT } from './page';
 export interface ControlHost {
   version: string;
   log: Logger;
+  /** The server's clock (milliseconds): leases are judged by the time the server judges them by. */
+  nowMs(): number;
   server(): DhcpServer;
   store(): Store;
   networks(): NetworkUse[];
@@ -58,10 +60,12 @@ function addressOf(text: string | undefined): number {
   return address;
 }
 
-const nowSec = (): number => Math.floor(Date.now() / 1000);
-
 export class ControlApi {
   constructor(private readonly host: ControlHost) {}
+
+  private nowSec(): number {
+    return Math.floor(this.host.nowMs() / 1000);
+  }
 
   async handle(req: ApiRequest): Promise<HttpReply> {
     try {
@@ -125,7 +129,7 @@ export class ControlApi {
     if (q.get('state') === 'expired') sel.expired = true;
     const search = q.get('search');
     if (search) sel.search = search;
-    const t = nowSec();
+    const t = this.nowSec();
     const leases: LeaseRecord[] = [];
     for (const lease of store.leases.all()) {
       if (!selects(lease, sel, t)) continue;
@@ -154,7 +158,7 @@ export class ControlApi {
     const lease = this.host.store().leases.get(address);
     if (!lease) return fail(404, `${ipToString(address)} has no lease record`);
     if (lease.state !== LeaseState.ACTIVE) return fail(409, `${ipToString(address)} is ${LeaseState[lease.state].toLowerCase()}, not an active lease`);
-    const t = nowSec();
+    const t = this.nowSec();
     const released = { ...lease, state: LeaseState.RELEASED, ends: t, cltt: t };
     await this.commit((store) => store.leases.put(released));
     logEvent(this.host.log, 'OPS_CHANGE', { what: 'release', address: ipToString(address) });
@@ -177,7 +181,7 @@ export class ControlApi {
     if (!hwaddr) throw new BadRequest('hwaddr: expected hex bytes like 08:00:2b:12:34:56');
     const htype = typeof body.htype === 'number' ? body.htype : 1;
     const hostname = typeof body.hostname === 'string' ? body.hostname : null;
-    const t = nowSec();
+    const t = this.nowSec();
     const record: LeaseRecord = {
       address, network: 0, client: { type: htype, id: hwaddr }, htype, hwaddr, clientId: null, starts: t, ends: null, cltt: t,
       state: LeaseState.STATIC, clientHostname: null, hostname,
@@ -192,7 +196,7 @@ export class ControlApi {
   }
 
   private async applyRecords(records: Parameters<typeof applyLoad>[1], options: LoadOptions): Promise<LoadResult> {
-    const result = await this.commit((store) => applyLoad(store, records, options, this.host.networkLookup(), nowSec()));
+    const result = await this.commit((store) => applyLoad(store, records, options, this.host.networkLookup(), this.nowSec()));
     this.forget(result.forgotten);
     return result;
   }
@@ -205,7 +209,7 @@ export class ControlApi {
       delete: o.delete === true, expired: o.expired === true, takeBound: o.takeBound === true, leases: o.leases !== false,
       names: o.names !== false, ownedOnly: o.ownedOnly === true, overwrite: o.overwrite === true,
     };
-    const parsed = parseRecords(body.text, separator, nowSec());
+    const parsed = parseRecords(body.text, separator, this.nowSec());
     if (parsed.problems.length > 0) {
       return json(409, { ok: false, problems: parsed.problems, loaded: 0, deleted: 0, skipped: [], forgotten: [] } satisfies LoadResult);
     }

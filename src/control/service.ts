@@ -5,7 +5,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Policy } from '../config/types';
-import { HttpReply, HttpTarget, listenHttp } from '../io/http';
+import { HttpHandler, HttpReply, HttpTarget, listenHttp } from '../io/http';
 import { logEvent } from '../log/logger';
 import { createMetrics, MetricsSource } from '../metrics/metrics';
 import { ControlApi, ControlHost } from './api';
@@ -19,7 +19,6 @@ export interface HistorySample {
   received: number;
   sent: number;
   dropped: number;
-  assigned: number;
 }
 
 /** "127.0.0.1:9267", "[::1]:9267" → a TCP target. */
@@ -40,10 +39,35 @@ function readToken(file: string | null): string | undefined {
   }
 }
 
-function tokenMatches(header: string | undefined, token: string): boolean {
-  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1]?.trim() ?? '');
-  const wanted = Buffer.from(token);
-  return given.length === wanted.length && crypto.timingSafeEqual(given, wanted);
+function sameToken(given: string | undefined, token: string): boolean {
+  const a = Buffer.from(given ?? '');
+  const b = Buffer.from(token);
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+const TOKEN_COOKIE = 'joind_token';
+
+/**
+ * Whether a TCP request may use the API: `Authorization: Bearer TOKEN` (joind ctl, scripts), or the
+ * cookie a browser got by opening the status page once as /?token=TOKEN (a browser cannot send the header).
+ */
+function authorised(req: { headers: Record<string, string | string[] | undefined> }, token: string): boolean {
+  const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1]?.trim();
+  if (sameToken(bearer, token)) return true;
+  const cookie = String(req.headers.cookie ?? '').split(';').map((c) => c.trim().split('='))
+    .find(([name]) => name === TOKEN_COOKIE)?.[1];
+  return sameToken(cookie === undefined ? undefined : decodeURIComponent(cookie), token);
+}
+
+async function guarded(api: ControlApi, token: string, req: Parameters<HttpHandler>[0]): Promise<HttpReply> {
+  const offered = req.url.searchParams.get('token');
+  if (req.method === 'GET' && offered !== null && sameToken(offered, token)) {
+    const reply = await api.handle(req);
+    // The token leaves the address bar for a cookie that only this server sees and scripts cannot read.
+    return { ...reply, headers: { ...reply.headers, 'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` } };
+  }
+  if (authorised(req, token)) return api.handle(req);
+  return { status: 401, body: '{"error":"a valid bearer token is required"}\n', contentType: 'application/json' };
 }
 
 export interface Operations {
@@ -56,6 +80,7 @@ export async function startOperations(
   host: Omit<ControlHost, 'history'>, metrics: MetricsSource, policy: Policy, spoolDir: string,
 ): Promise<Operations> {
   const history: HistorySample[] = [];
+  // Counters only: cheap enough to run every few seconds on the packet loop (no store query).
   const sample = (): void => {
     const c = metrics.counters();
     history.push({
@@ -63,7 +88,6 @@ export async function startOperations(
       received: c.received,
       sent: Object.values(c.sent).reduce((a, b) => a + b, 0),
       dropped: Object.values(c.dropped).reduce((a, b) => a + b, 0) + Object.values(c.parseFailed).reduce((a, b) => a + b, 0),
-      assigned: metrics.networks().reduce((a, n) => a + n.assigned, 0),
     });
     if (history.length > SAMPLES_KEPT) history.shift();
   };
@@ -94,10 +118,7 @@ export async function startOperations(
     if (!token) {
       logEvent(host.log, 'OPS_LISTEN_FAILED', { what: 'control-tcp', where: policy.control_listen, err: 'control_listen needs a token in control_token_file' });
     } else {
-      await start('control-tcp', listenTarget(policy.control_listen), (req): Promise<HttpReply> | HttpReply =>
-        tokenMatches(req.headers.authorization, token)
-          ? api.handle(req)
-          : { status: 401, body: '{"error":"a valid bearer token is required"}\n', contentType: 'application/json' });
+      await start('control-tcp', listenTarget(policy.control_listen), (req) => guarded(api, token, req));
     }
   }
   if (policy.metrics_listen !== 'off') {

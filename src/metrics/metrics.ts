@@ -12,6 +12,8 @@ export interface MetricsSource {
   counters(): ServerCounters;
   allocator(): AllocatorCounters;
   store(): { commits: number; committedWrites: number; rollbacks: number };
+  /** false while the storage refuses writes (disk full, read-only, I/O error): no new leases then. */
+  storeWritable(): boolean;
   /** The raw transport's counters (frames, kernel drops), when it is the transport in use. */
   transport(): Record<string, number> | undefined;
   networks(): NetworkUse[];
@@ -90,6 +92,8 @@ export function createMetrics(source: MetricsSource): Registry {
 
   mirroredCounter(registry, 'joind_store_commits_total', 'group commits of the lease store (each fsynced with auto_sync_dbs)', [], () => [[{}, source.store().commits]]);
   mirroredCounter(registry, 'joind_store_committed_writes_total', 'writes committed by group commits', [], () => [[{}, source.store().committedWrites]]);
+  mirroredGauge(registry, 'joind_store_writable', '1 while the lease store takes writes, 0 while the storage refuses them (no new leases)', [], () =>
+    [[{}, source.storeWritable() ? 1 : 0]]);
   mirroredCounter(registry, 'joind_store_rollbacks_total', 'group commits that failed and were rolled back', [], () => [[{}, source.store().rollbacks]]);
   mirroredCounter(registry, 'joind_transport_events_total', 'raw transport: frames received, sent, left to the kernel, bad, dropped by the kernel', ['event'], () =>
     byLabel('event', source.transport() ?? {}));

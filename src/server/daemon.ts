@@ -211,6 +211,7 @@ export class Daemon {
       {
         version: VERSION,
         log: this.opts.log,
+        nowMs: Date.now,
         server: () => this.server,
         store: () => this.store,
         networks,
@@ -229,6 +230,7 @@ export class Daemon {
         counters: () => this.server.counters,
         allocator: () => this.server.allocator.counters,
         store: () => this.store.stats,
+        storeWritable: () => this.store.fault === null,
         transport: () => (this.transport instanceof RawTransport ? { ...this.transport.stats() } : undefined),
         networks,
       },

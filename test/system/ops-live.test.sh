@@ -106,6 +106,15 @@ cp "$WORK/nets.good" "$WORK/conf/nets"
 J ctl reload --spool-dir "$WORK/spool" | grep -q '"reloaded": true' || fail "ctl reload"
 echo "ok: ctl reload refuses a broken nets with nets:1:…, accepts the fixed one"
 
+# export while running, and import through the server (with -w: every record is already there).
+J ctl bind 10.77.1.170 02:aa:bb:cc:dd:01 --spool-dir "$WORK/spool" > /dev/null || fail "ctl bind .170"
+J export "${A[@]}" -o "$WORK/live.leases" || fail "export while running"
+grep -q '^lease 10.77.1.170 {' "$WORK/live.leases" || fail "export lacks the binding"
+n_before=$(grep -c '"what":"load"' "$WORK/joind.log")
+J import -w "${A[@]}" "$WORK/live.leases" | grep -q "$(grep -c '^lease ' "$WORK/live.leases") record(s) loaded" || fail "import -w through the server"
+[ "$(grep -c '"what":"load"' "$WORK/joind.log")" -gt "$n_before" ] || fail "the import did not go through the server"
+echo "ok: export while running, import -w through the server"
+
 J check-db "${A[@]}" > /dev/null || fail "check-db after all the changes"
 bed_stop "$P" "$JOIND" || fail "joind did not stop"
 [ ! -e "$WORK/spool/joind.sock" ] || fail "socket left behind"

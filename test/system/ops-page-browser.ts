@@ -27,9 +27,12 @@ function check(ok: boolean, what: string): void {
 async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'], timeout: 30_000 });
   try {
-    const context = await browser.newContext({ extraHTTPHeaders: { authorization: `Bearer ${token}` }, viewport: { width: 900, height: 800 } });
+    // As a person would: the page opened once with ?token=, after which the browser holds a cookie.
+    const context = await browser.newContext({ viewport: { width: 900, height: 800 } });
     const page = await context.newPage();
-    await page.goto(url, { timeout: 15_000 });
+    const refused = await page.goto(url, { timeout: 15_000 });
+    check(refused?.status() === 401, `without the token the page is refused (${refused?.status()})`);
+    await page.goto(`${url}?token=${encodeURIComponent(token)}`, { timeout: 15_000 });
     await page.waitForSelector('body[data-refreshed]', { timeout: 10_000 });
     const pools = await getJson('v1/pools');
     const net = pools.networks[0]!;
