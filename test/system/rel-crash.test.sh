@@ -2,10 +2,9 @@
 # Crash safety (issue 6, item 1). perfdhcp, acting as a relay on link R, keeps joind busy while the test
 # SIGKILLs joind at random moments (CRASH_KILLS, default 22; about one in five while it starts up) and
 # starts it again each time. tcpdump in perfdhcp's namespace records every DHCPACK that left the server.
-# Afterwards rel-crash-verify checks the
-# capture against the store joind left: the last ACK of every address is there for the same client,
-# active, ending no earlier than the ACK said; no address was ever ACKed to two clients whose leases
-# overlapped. Leases are 3 s and clients outnumber addresses, so addresses change hands all the time.
+# Afterwards rel-crash-verify checks the capture against the store joind left: the last ACK of every
+# address is there for the same client, active, ending no earlier than the ACK said; no address was ever
+# ACKed to two clients whose leases overlapped. Leases are 3 s and clients outnumber addresses, so addresses change hands all the time.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
 . "$(dirname "$0")/lib/joind.sh"
