@@ -4,7 +4,8 @@
 # starts it again each time. tcpdump in perfdhcp's namespace records every DHCPACK that left the server.
 # Afterwards rel-crash-verify checks the capture against the store joind left: the last ACK of every
 # address is there for the same client, active, ending no earlier than the ACK said; no address was ever
-# ACKed to two clients whose leases overlapped. Leases are 3 s and clients outnumber addresses, so addresses change hands all the time.
+# ACKed to two clients whose leases overlapped. Leases are 3 s and clients outnumber addresses, so
+# addresses change hands all the time.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
 . "$(dirname "$0")/lib/joind.sh"
