@@ -238,7 +238,8 @@ int main(int argc, char **argv) {
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = htons(67)};
-    if (bind(fd, (struct sockaddr *)&from, sizeof from) < 0) { perror("bind :67"); return 1; }
+    /* From port 67 as a relay does; from any port if a relay on this host holds 67. */
+    if (bind(fd, (struct sockaddr *)&from, sizeof from) < 0 && errno != EADDRINUSE) { perror("bind :67"); return 1; }
     to.sin_family = AF_INET;
     to.sin_port = htons(67);
     if (inet_pton(AF_INET, argv[2], &to.sin_addr) != 1) { fprintf(stderr, "bad address %s\n", argv[2]); return 1; }

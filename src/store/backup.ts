@@ -36,12 +36,16 @@ export function quickCheck(db: Database.Database): string {
 export async function backupDatabase(dbFile: string): Promise<string> {
   const [latest, previous] = backupFiles(dbFile) as [string, string];
   const temporary = `${latest}.tmp`;
-  fs.rmSync(temporary, { force: true });
+  // What a backup killed half-way left behind: a stale journal must never be replayed into a new copy.
+  const removeTemporary = (): void => {
+    for (const suffix of ['', '-journal', '-wal', '-shm']) fs.rmSync(`${temporary}${suffix}`, { force: true });
+  };
+  removeTemporary();
   const source = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
     await source.backup(temporary);
   } catch (err) {
-    fs.rmSync(temporary, { force: true });
+    removeTemporary();
     throw err;
   } finally {
     source.close();
@@ -62,7 +66,7 @@ export async function backupDatabase(dbFile: string): Promise<string> {
     fs.renameSync(temporary, latest);
     fsyncPath(path.dirname(dbFile));
   } catch (err) {
-    fs.rmSync(temporary, { force: true });
+    removeTemporary();
     throw err;
   }
   return latest;

@@ -46,27 +46,53 @@ def dhcp(hexdata):
         if code == 53: return (data[i + 2], xid)
         i += 2 + data[i + 1]
     return None
-events = []  # (kind, xid or path)
-for line in open(sys.argv[1]):
-    m = re.match(r'\d+ +(fsync|fdatasync|sendto|sendmsg|recvfrom|recvmsg)\((\d+)<([^>]*)>(.*)', line)
-    if not m:
-        continue
-    call, path, rest = m.group(1), m.group(3), m.group(4)
-    if call in ('fsync', 'fdatasync'):
-        # -xx writes paths in hex too. The commit's sync is the WAL's (the database file's at checkpoints).
-        if re.search(r'/joind\.db(-wal)?$', unhex(path).decode('latin1')):
-            events.append(('sync', path))
-        continue
-    if not re.search(r'= \d+$', line.strip()):
-        continue  # failed or unfinished
+events = []  # (kind, xid or path), in the order things happened
+# strace -f splits a call that another thread interrupts into "<unfinished ...>" and "<... resumed>". The
+# strict reading: an fsync counts where it completed, a send where it started, a receive where it completed.
+pending = {}
+CALL = re.compile(r'(\d+) +(fsync|fdatasync|sendto|sendmsg|recvfrom|recvmsg)\((\d+)<([^>]*)>(.*)')
+def sync_event(path):
+    # -xx writes paths in hex too. The commit's sync is the WAL's (the database file's at checkpoints).
+    if re.search(r'/joind\.db(-wal)?$', unhex(path).decode('latin1')):
+        events.append(('sync', path))
+def packet_event(call, rest):
     found = dhcp(rest)
     if found is None:
-        continue
+        return
     mtype, xid = found
     if call.startswith('recv') and mtype == 3:
         events.append(('request', xid))
     elif call.startswith('send') and mtype == 5:
         events.append(('ack', xid))
+for line in open(sys.argv[1]):
+    line = line.rstrip('\n')
+    resumed = re.match(r'(\d+) +<\.\.\. (\w+) resumed>(.*)', line)
+    if resumed:
+        pid, call, rest = resumed.groups()
+        if pid not in pending or not re.search(r'= \d+$', rest):
+            pending.pop(pid, None)
+            continue
+        start_call, fd_path, start_rest = pending.pop(pid)
+        if start_call in ('fsync', 'fdatasync'):
+            sync_event(fd_path)
+        elif start_call.startswith('recv'):
+            packet_event(start_call, rest)
+        continue
+    m = CALL.match(line)
+    if not m:
+        continue
+    pid, call, path, rest = m.group(1), m.group(2), m.group(4), m.group(5)
+    if rest.endswith('<unfinished ...>'):
+        pending[pid] = (call, path, rest)
+        if call.startswith('send'):
+            packet_event(call, rest)  # a send counts from its start
+        continue
+    if not re.search(r'= \d+$', line):
+        continue  # failed
+    if call in ('fsync', 'fdatasync'):
+        sync_event(path)
+    else:
+        packet_event(call, rest)
 acks = [i for i, e in enumerate(events) if e[0] == 'ack']
 syncs = sum(1 for e in events if e[0] == 'sync')
 bad = []

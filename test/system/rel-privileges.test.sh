@@ -32,6 +32,9 @@ bed_up "$P" || fail "bed_up"
 SRV=$(bed_ns "$P" srv)
 cp -r "$ROOT/etc" "$WORK/conf"
 mkdir -p "$WORK/spool"
+# Link B gets its address only after the drop: serving it then needs a new packet socket (CAP_NET_RAW)
+# and a UDP socket on port 67 (CAP_NET_BIND_SERVICE), opened as nobody at SIGHUP.
+ip netns exec "$SRV" ip addr del "$BED_SRV_B/24" dev b-srv || fail "cannot remove link B's address"
 bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- node "$DIST/src/cli/main.js" -f -l 2 --user nobody \
   --config-dir "$WORK/conf" --spool-dir "$WORK/spool"
 JOIND=$BED_PID
@@ -64,9 +67,12 @@ echo "ok: all $threads threads run as $NOBODY with no capability beyond those tw
 run_udhcpc "$(bed_ns "$P" cla)" a-cli "$WORK/a" || fail "no lease from joind as nobody: $(tail -3 "$WORK/a/log")"
 echo "ok: as nobody joind granted $(bed_result "$WORK/a" ip) (ping check and commit)"
 [ "$(stat -c %u "$WORK/spool/joind.db")" = "$NOBODY" ] || fail "joind.db not handed to nobody"
+ip netns exec "$SRV" ip addr add "$BED_SRV_B/24" dev b-srv || fail "cannot give link B its address"
 kill -HUP "$PID"
 bed_wait_for 10 grep -q '"CONFIG_RELOADED"' "$WORK/joind.log" || fail "SIGHUP as nobody did not reload"
-echo "ok: SIGHUP re-read the configuration as nobody"
+if grep '"SEND_FAILED".*"interface"' "$WORK/joind.log"; then fail "a socket for the new interface failed"; fi
+run_udhcpc "$(bed_ns "$P" clb)" b-cli "$WORK/b" || fail "link B, added after the drop, is not served: $(tail -3 "$WORK/b/log")"
+echo "ok: SIGHUP as nobody re-read the configuration and served link B, given its address after the drop ($(bed_result "$WORK/b" ip))"
 bed_stop "$P" "$JOIND" || fail "joind did not stop"
 grep -q '"JOIND_STOPPED"' "$WORK/joind.log" || fail "no orderly stop"
 [ "$(grep -c '"STORE_BACKUP"' "$WORK/joind.log")" -ge 2 ] || fail "no backup at the clean stop as nobody"

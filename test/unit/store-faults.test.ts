@@ -18,7 +18,8 @@ function lease(n: number): LeaseRecord {
     clientHostname: 'x'.repeat(200), hostname: null,
   };
 }
-const flushTurn = () => new Promise((resolve) => setImmediate(resolve));
+/** Resolves with 'ok' or 'failed' once everything written so far is durable or rolled back. */
+const durable = (store: Store) => new Promise<string>((resolve) => store.whenDurable((err) => resolve(err ? 'failed' : 'ok')));
 
 test('store faults: SQLITE_FULL sets the fault once, fails the waiters, and a probe clears it when space returns', async () => {
   const store = Store.open({ spoolDir: tempDir(), durable: true });
@@ -30,12 +31,12 @@ test('store faults: SQLITE_FULL sets the fault once, fails the waiters, and a pr
   for (let round = 0; round < 3; round++) {
     try {
       for (let i = 0; i < 50; i++) store.write(() => store.leases.put(lease(round * 50 + i + 1)));
-      store.whenDurable((err) => results.push(err ? 'failed' : 'ok'));
-      await flushTurn();
+      results.push(await durable(store));
     } catch (err) {
       results.push(`threw ${(err as { code?: string }).code}`);
     }
   }
+  assert.equal(results.length, 3);
   assert.ok(results.every((r) => r !== 'ok'), `nothing is acknowledged while full: ${results.join(',')}`);
   assert.deepEqual(changes, ['SQLITE_FULL'], 'the fault is reported once, not per batch');
   // (max_page_count stops growth only: the probe, which rewrites page 1, would pass here. On a real full
@@ -44,9 +45,7 @@ test('store faults: SQLITE_FULL sets the fault once, fails the waiters, and a pr
   assert.equal(store.probe(), true);
   assert.deepEqual(changes, ['SQLITE_FULL', null]);
   store.write(() => store.leases.put(lease(7)));
-  // The fsync that makes the batch durable runs on the thread pool: wait for the verdict itself.
-  const ok = await new Promise<boolean>((resolve) => store.whenDurable((err) => resolve(!err)));
-  assert.ok(ok, 'writes succeed again');
+  assert.equal(await durable(store), 'ok', 'writes succeed again');
   store.close();
 });
 
@@ -106,4 +105,20 @@ test('store faults: backups hold the committed leases, rotate, and restore by co
   const back = Store.open({ spoolDir: restored, durable: true });
   assert.equal(back.leases.get(ip('10.1.0.2'))?.state, LeaseState.ACTIVE);
   back.close();
+});
+
+test('store faults: leftovers of a backup killed half-way are not replayed into the next copy', async () => {
+  const dir = tempDir();
+  const store = Store.open({ spoolDir: dir, durable: true });
+  store.write(() => store.leases.put(lease(3)));
+  await durable(store);
+  const latest = path.join(dir, `${DB_FILE_NAME}.bak`);
+  fs.writeFileSync(`${latest}.tmp`, Buffer.alloc(5000, 0x33));
+  fs.writeFileSync(`${latest}.tmp-journal`, Buffer.alloc(5000, 0x44));
+  assert.equal(await store.backup(), latest);
+  for (const suffix of ['', '-journal', '-wal', '-shm']) assert.ok(!fs.existsSync(`${latest}.tmp${suffix}`), suffix);
+  const copy = new Database(latest, { readonly: true });
+  assert.equal((copy.prepare('SELECT count(*) AS n FROM leases').get() as { n: number }).n, 1);
+  copy.close();
+  store.close();
 });
