@@ -284,9 +284,11 @@ export class Allocator {
   private async isFree(pool: NetworkPool, address: number): Promise<boolean> {
     if (!this.pinger || this.pingTimeoutMs <= 0) return true;
     this.counters.pingChecks++;
+    pool.counters.pingChecks++;
     const inUse = await this.pinger.check(address, this.pingTimeoutMs);
     if (!inUse) return true;
     this.counters.pingConflicts++;
+    pool.counters.pingConflicts++;
     this.onEvent?.('ping-conflict', { network: pool.network, address });
     this.abandon(pool, address);
     return false;

@@ -106,6 +106,8 @@ export function createMetrics(source: MetricsSource): Registry {
   mirroredGauge(registry, 'joind_subnet_offered_addresses', 'addresses on the provisional list (offered, awaiting REQUEST)', ['subnet'], perNet((n) => n.offered));
   mirroredGauge(registry, 'joind_subnet_free_list_addresses', 'addresses ready on the in-memory free list', ['subnet'], perNet((n) => n.freeList));
   mirroredCounter(registry, 'joind_subnet_free_list_refills_total', 'refills of the free list from the store', ['subnet'], perNet((n) => n.refills));
+  mirroredCounter(registry, 'joind_subnet_ping_checks_total', 'ping checks of candidate addresses before an offer, per network', ['subnet'], perNet((n) => n.pingChecks));
+  mirroredCounter(registry, 'joind_subnet_ping_conflicts_total', 'candidate addresses that answered the ping check (then abandoned), per network', ['subnet'], perNet((n) => n.pingConflicts));
   mirroredCounter(registry, 'joind_subnet_exhausted_total', 'times the network had no free address for a client', ['subnet'], perNet((n) => n.exhausted));
   return registry;
 }

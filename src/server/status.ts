@@ -25,6 +25,9 @@ export interface NetworkUse {
   freeList: number;
   refills: number;
   exhausted: number;
+  /** Ping checks of offered candidates in this network, and the addresses that answered. */
+  pingChecks: number;
+  pingConflicts: number;
 }
 
 function holding(state: LeaseState, current: boolean): boolean {
@@ -61,6 +64,8 @@ export function networkUse(networks: readonly NetworkConfig[], server: DhcpServe
       freeList: pool.freeListLength(),
       refills: pool.counters.refills,
       exhausted: pool.counters.exhausted,
+      pingChecks: pool.counters.pingChecks,
+      pingConflicts: pool.counters.pingConflicts,
     });
   }
   return out;

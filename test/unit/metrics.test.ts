@@ -12,7 +12,7 @@ function source(counters: ServerCounters): MetricsSource {
     transport: () => undefined,
     networks: () => [{
       network: '10.1.0.0', prefixLength: 24, ranges: ['10.1.0.10-10.1.0.59'], total: 50, assigned: 4, offered: 1, abandoned: 2,
-      free: 43, freeList: 8, refills: 3, exhausted: 0,
+      free: 43, freeList: 8, refills: 3, exhausted: 0, pingChecks: 12, pingConflicts: 2,
     }],
   };
 }
@@ -40,6 +40,8 @@ test('metrics: Kea-named series mirror the server\'s own counters at each scrape
   assert.equal(value('joind_subnet_assigned_addresses{subnet="10.1.0.0/24"}'), 4);
   assert.equal(value('joind_subnet_declined_addresses{subnet="10.1.0.0/24"}'), 2);
   assert.equal(value('joind_subnet_free_list_refills_total{subnet="10.1.0.0/24"}'), 3);
+  assert.equal(value('joind_subnet_ping_checks_total{subnet="10.1.0.0/24"}'), 12);
+  assert.equal(value('joind_subnet_ping_conflicts_total{subnet="10.1.0.0/24"}'), 2);
   assert.match(text, /# TYPE joind_pkt4_received_total counter/);
   assert.match(text, /# TYPE joind_subnet_assigned_addresses gauge/);
 
