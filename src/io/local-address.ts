@@ -79,6 +79,15 @@ export class KernelSourceAddresses {
     return new Promise((resolve) => this.probe(to, resolve));
   }
 
+  /**
+   * What get() would answer, waiting for the first probe when `to` is new. A known answer, even "no
+   * route", comes at once: a flood from an unreachable giaddr costs no probe per packet (get() refreshes).
+   */
+  answer(to: number): Promise<number | undefined> {
+    const known = this.learnt.get(to);
+    return known !== undefined ? Promise.resolve(this.get(to)) : this.learn(to);
+  }
+
   /** Stops learning; answers already learnt stay readable. */
   close(): void {
     this.closed = true;

@@ -250,6 +250,10 @@ export class RawTransport implements Transport {
     return addressOnSubnetOf(to, this.hostAddresses) ?? this.kernelSources.get(to);
   }
 
+  learnLocalAddressFor(to: number): Promise<number | undefined> {
+    return this.kernelSources.answer(to);
+  }
+
   /**
    * Follows a change of the served interfaces (SIGHUP re-detection): opens packet sockets for new ones,
    * closes those of removed ones, reopens an interface whose index or MAC changed, takes the new addresses

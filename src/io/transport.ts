@@ -28,5 +28,10 @@ export interface Transport {
   send(data: Buffer, dest: Destination, serverIp: number): void;
   /** Our address as seen from a relay or client at `to` (the server identifier to use). */
   localAddressFor(to: number, inbound: Inbound): number | undefined;
+  /**
+   * The same when localAddressFor does not know it yet: waits for the kernel's source address towards
+   * `to` (Node learns it asynchronously), undefined when there is no route.
+   */
+  learnLocalAddressFor?(to: number): Promise<number | undefined>;
   close(): Promise<void>;
 }

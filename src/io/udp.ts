@@ -59,6 +59,10 @@ export class UdpTransport implements Transport {
     return this.kernelSources.get(to);
   }
 
+  learnLocalAddressFor(to: number): Promise<number | undefined> {
+    return this.kernelSources.answer(to);
+  }
+
   close(): Promise<void> {
     const socket = this.socket;
     this.socket = null;

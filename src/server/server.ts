@@ -254,6 +254,7 @@ export class DhcpServer {
       ...(requested !== undefined ? { requested } : {}),
       ...(typeof bound === 'number' && inNetwork(bound, network.address, network.mask) ? { staticAddress: bound } : {}),
     };
+    const serverId = this.serverIdFor(params, inbound, request.giaddr, network.address, network.mask);
     const ctx: RequestContext = {
       request,
       inbound,
@@ -264,7 +265,7 @@ export class DhcpServer {
       pool,
       client,
       params,
-      serverId: this.serverIdFor(params, inbound, request.giaddr, network.address, network.mask),
+      serverId: serverId ?? 0,
       relayed: choice.relayed,
     };
     const received = type === MessageType.DISCOVER ? 'DHCP_DISCOVER' : 'DHCP_REQUEST';
@@ -273,7 +274,13 @@ export class DhcpServer {
         type: typeName, hwaddr: hexColons(hwaddr), network: ipToString(network.address), xid: request.xid,
       });
     }
-    return handler(ctx, this.services);
+    if (serverId !== undefined) return handler(ctx, this.services);
+    // Our address towards a new relay (or a routed network) is learnt asynchronously: wait for it once,
+    // rather than name a server the relay cannot reach (the host's first address may be loopback).
+    const towards = request.giaddr !== 0 ? request.giaddr : network.address;
+    return (this.opts.transport.learnLocalAddressFor?.(towards) ?? Promise.resolve(undefined)).then((learnt) =>
+      handler({ ...ctx, serverId: learnt ?? config.self.addresses[0] ?? 0 }, this.services),
+    );
   }
 
   /** A dhcpcap host entry or a registered address: its hardware address as a key, else null. */
@@ -285,14 +292,15 @@ export class DhcpServer {
     return known ? `${request.htype}/${hwaddr.toString('hex')}` : null;
   }
 
-  private serverIdFor(params: ClientParams, inbound: Inbound, giaddr: number, network: number, mask: number): number {
+  /** Our address as the client should see it; undefined while the transport is still learning it. */
+  private serverIdFor(params: ClientParams, inbound: Inbound, giaddr: number, network: number, mask: number): number | undefined {
     const sv = params.tags.get('sv');
     if (typeof sv === 'number') return sv;
     for (const a of inbound.interfaceAddresses ?? []) if (inNetwork(a.address, network, mask)) return a.address;
     if (giaddr === 0) {
       for (const own of this.config.self.addresses) if (inNetwork(own, network, mask)) return own;
     }
-    return this.opts.transport.localAddressFor(giaddr !== 0 ? giaddr : network, inbound) ?? this.config.self.addresses[0] ?? 0;
+    return this.opts.transport.localAddressFor(giaddr !== 0 ? giaddr : network, inbound);
   }
 
   private send(reply: Reply): void {

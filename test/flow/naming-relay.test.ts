@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageType } from '../../src/codec/types';
 import { ip, ipToString } from '../../src/util/ipv4';
-import { BASE_FILES, FakeClient, makeBed, msgType } from './harness';
+import { BASE_FILES, FakeClient, RELAY_SIDE, makeBed, msgType, optU32 } from './harness';
 
 const HN = BASE_FILES.dhcpcap.replace('neta:nw=10.77.1.0:', 'neta:nw=10.77.1.0:hn:');
 const POOL = 'lab.example 10.77.1.1 labpc\n\tamber basalt\n';
@@ -60,6 +60,29 @@ test('relay: network chosen by giaddr, reply to the relay on port 67, option 82 
   assert.equal([...r[0]!.packet.options.keys()].at(-1), 82, 'option 82 comes last');
   const ack = await c.select(r[0]!.packet);
   assert.equal(msgType(ack), MessageType.ACK);
+  bed.close();
+});
+
+test('the first packet from a new relay waits for our address towards it, never answers with a guess', async () => {
+  // Seen with real clients behind ISC dhcrelay: the transport learns the kernel's source address towards
+  // a relay asynchronously, the first answer fell back to the first address of the host (loopback on a
+  // real machine), and the OFFER could not be sent (EINVAL) or would have named an unreachable server.
+  const bed = makeBed();
+  const learnt: number[] = [];
+  Object.assign(bed.transport, {
+    localAddressFor: (): number | undefined => undefined,
+    learnLocalAddressFor: async (to: number): Promise<number | undefined> => {
+      learnt.push(to);
+      await new Promise((resolve) => setImmediate(resolve));
+      return RELAY_SIDE;
+    },
+  });
+  const c = FakeClient.withMac(bed, 1);
+  c.giaddr = ip('10.77.3.1');
+  const r = await c.send(c.packet(MessageType.DISCOVER));
+  assert.equal(msgType(r[0]?.packet), MessageType.OFFER);
+  assert.equal(ipToString(optU32(r[0]!.packet, 54)!), ipToString(RELAY_SIDE), 'server identifier: our address towards the relay');
+  assert.deepEqual(learnt.map(ipToString), ['10.77.3.1']);
   bed.close();
 });
 

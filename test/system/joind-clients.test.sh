@@ -112,6 +112,24 @@ for spec in "a 10.77.1.0 link-a" "b 10.77.2.0 link-b" "c 10.77.3.0 relayed"; do
   done
 done
 
+# A client that sets the broadcast flag (udhcpc -B) gets its OFFER and ACK broadcast: to
+# ff:ff:ff:ff:ff:ff and 255.255.255.255 (RFC 2131 4.1). (joind-raw.test.sh checks the unicast to the
+# client's MAC when the flag is clear.)
+mapfile -t bifs < <(bed_add_clients "$P" "$CLA" 4 | tail -n 1)
+capture_start "$P" "$CLA" "${bifs[0]}" "$WORK/bcast.pcap" || fail "capture"
+CAP=$CAPTURE_PID
+run_udhcpc "$CLA" "${bifs[0]}" "$WORK/a-bcast" -B || fail "udhcpc -B got nothing: $(tail -3 "$WORK/a-bcast/log")"
+capture_stop "$P" "$CAP" >/dev/null 2>&1
+mac=$(bed_client_mac "$P" "$CLA" 4) addr=$(bed_result "$WORK/a-bcast" ip)
+capture_dhcp "$WORK/bcast.pcap" | grep "chaddr=$mac" > "$WORK/bcast.txt"
+for type in OFFER ACK; do
+  grep -q "^op=reply type=$type .*dst_mac=ff:ff:ff:ff:ff:ff src=10\.77\.1\.1\.67 dst=255\.255\.255\.255\.68 bcast=1 .*yiaddr=$addr " "$WORK/bcast.txt" \
+    || fail "no broadcast $type for udhcpc -B: $(cat "$WORK/bcast.txt")"
+done
+grep -q "^op=request type=DISCOVER .* bcast=1 " "$WORK/bcast.txt" || fail "udhcpc -B did not set the broadcast flag"
+! grep "^op=reply " "$WORK/bcast.txt" | grep -v -q "dst_mac=ff:ff:ff:ff:ff:ff" || fail "a reply to udhcpc -B was not broadcast"
+echo "ok: udhcpc -B (broadcast flag set) got its OFFER and ACK broadcast ($addr)"
+
 # Every DHCP lease is on disk, active, under the address the client got.
 for f in "$WORK"/[abc]-{udhcpc,dhcpcd,dhclient}; do
   [ "$(store_state "$(bed_result "$f" ip)")" = active ] || fail "$(bed_result "$f" client) $(bed_result "$f" ip) is not active in the store"

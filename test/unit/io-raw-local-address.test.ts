@@ -36,6 +36,17 @@ test('KernelSourceAddresses learns the kernel\'s source address in the backgroun
   assert.equal(await sources.learn(ip('127.0.0.10')), undefined, 'closed: nothing more is learnt');
 });
 
+test('KernelSourceAddresses.answer waits for a new destination only, and probes a known one no more', async () => {
+  const sources = new KernelSourceAddresses();
+  const internal = sources as unknown as { probing: Map<number, unknown> };
+  const to = ip('127.0.0.14');
+  assert.equal(await sources.answer(to), ip('127.0.0.1'), 'a new destination: waits for the probe');
+  const again = sources.answer(to);
+  assert.equal(internal.probing.size, 0, 'a known destination: no new probe');
+  assert.equal(await again, ip('127.0.0.1'));
+  sources.close();
+});
+
 test('KernelSourceAddresses forgets everything rather than grow past its bound', async () => {
   const sources = new KernelSourceAddresses({ maxEntries: 2 });
   await sources.learn(ip('127.0.0.11'));

@@ -20,6 +20,7 @@
 _EXPECT_LOADED=1
 
 # joind_bed_up — the bed of joind_test_begin's prefix, and SRV, CLA, CLB, CLC, RLY: its namespaces.
+# shellcheck disable=SC2034  # the namespaces are for the caller
 joind_bed_up() {
   bed_up "$JT_PREFIX" || fail "bed_up"
   SRV=$(bed_ns "$JT_PREFIX" srv) CLA=$(bed_ns "$JT_PREFIX" cla) CLB=$(bed_ns "$JT_PREFIX" clb)
