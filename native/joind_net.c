@@ -6,6 +6,9 @@
  *  - A Linux packet socket (AF_PACKET, SOCK_RAW) per served interface, the same way ISC dhcpd (LPF) and
  *    Kea (PktFilterLPF) work: a dgram socket bound to 0.0.0.0:67 cannot tell on which interface a broadcast
  *    arrived, and cannot send to a client that has no address yet except by broadcast.
+ *  - The few calls --user needs that Node lacks: user and group lookups without becoming the user, and a
+ *    change of user that keeps chosen capabilities (prctl, capset). See src/io/privileges.ts. They run
+ *    once, at start, before any packet is served (an NSS lookup may block on a directory server).
  *
  * The addon stays deliberately generic and small: it opens the socket, filters in the kernel, watches the
  * descriptor with the Node event loop (uv_poll_t, never a thread, never a blocking call), hands each
@@ -16,7 +19,8 @@
  *   new Socket(kind, ifindex, udpPort, rcvbufBytes, onMessage)
  *       kind 0 = ICMP raw socket (ifindex, udpPort ignored); onMessage(buffer, sourceIpv4, 0, 0)
  *       kind 1 = packet socket on ifindex, kernel filter for IPv4/UDP to udpPort, no fragments, no
- *                outgoing copies; onMessage(buffer, arrivalIfindex, packetType, flags)
+ *                outgoing copies, no frames to our MAC unless to 255.255.255.255 (unicast is the UDP
+ *                sockets' job); onMessage(buffer, arrivalIfindex, packetType, flags)
  *                flags bit 0: the frame's transport checksum is partial (sender on this host offloaded it)
  *       throws an Error with .code ('EPERM', 'ENODEV', ...) and .errno when the socket cannot be opened.
  *   socket.sendTo(bytes, ipv4)   ICMP: send an ICMP message to ipv4 (uint32, host order) -> 0 or errno
@@ -25,16 +29,28 @@
  *   socket.close()               stops watching and closes the descriptor; idempotent
  *   ifNameToIndex(name)          -> ifindex, 0 when there is no such interface
  *   ifHardwareAddress(name)      -> 6-byte Buffer (Ethernet interfaces), or null
+ *   lookupUser(name)             -> { name, uid, gid } from the user database (NSS), or null
+ *   lookupGroup(name)            -> gid from the group database, or null
+ *   userGroups(name, gid)        -> the user's group ids (getgrouplist: gid first, then memberships)
+ *   dropPrivileges(uid, gid, groups, keep)
+ *                                root only: become uid/gid with these supplementary groups, keeping the
+ *                                capabilities numbered in `keep` (permitted = effective = bounding = keep);
+ *                                throws an Error with .code/.errno naming the step that failed.
  *
  * Failed sends are values, not exceptions: on a busy server ENOBUFS (full neighbour table), EAGAIN and
  * EHOSTUNREACH are ordinary events that the caller counts and survives.
  */
 
 #define NAPI_VERSION 8
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* setresuid, getresuid and friends */
+#endif
 #include <node_api.h>
 #include <uv.h>
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +62,11 @@
 #include <net/if_arp.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/if_ether.h>
@@ -165,22 +184,28 @@ static int open_icmp(int rcvbuf) {
 static int open_packet(int ifindex, int udp_port, int rcvbuf) {
   /* Classic BPF over the Ethernet frame: keep IPv4/UDP to udp_port, not a fragment (the UDP header is
    * only in the first fragment and DHCP never needs reassembly), and not our own outgoing frames (a packet
-   * socket also sees what the host sends on the interface). Jumps count from the next instruction; 12 is
-   * the drop at the end. */
+   * socket also sees what the host sends on the interface). A frame to our own MAC (PACKET_HOST) is kept
+   * only when it is addressed to 255.255.255.255: any other is a unicast the kernel's UDP stack delivers
+   * to our per-address sockets (relays, perfdhcp, renewing clients), and copying it here too would cost a
+   * wake-up and a copy into JavaScript for each, only to be dropped there. Jumps count from the next
+   * instruction; 15 is the drop at the end. */
   struct sock_filter code[] = {
       /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_PKTTYPE),
-      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 10, 0),
-      /* 2 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),               /* EtherType */
-      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 8),
-      /* 4 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),           /* IP protocol */
-      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),
-      /* 6 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 14 + 6),           /* flags + fragment offset */
-      /* 7 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 4, 0),   /* MF or offset: a fragment */
-      /* 8 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),              /* X = IP header length */
-      /* 9 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14 + 2),           /* UDP destination port */
-      /* 10 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)udp_port, 0, 1),
-      /* 11 */ BPF_STMT(BPF_RET | BPF_K, 0x40000),                  /* accept the whole frame */
-      /* 12 */ BPF_STMT(BPF_RET | BPF_K, 0),                        /* drop */
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OUTGOING, 13, 0),
+      /* 2 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_HOST, 0, 2),
+      /* 3 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 14 + 16),          /* IP destination */
+      /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffu, 0, 10),
+      /* 5 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 12),               /* EtherType */
+      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ETH_P_IP, 0, 8),
+      /* 7 */ BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 14 + 9),           /* IP protocol */
+      /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, IPPROTO_UDP, 0, 6),
+      /* 9 */ BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 14 + 6),           /* flags + fragment offset */
+      /* 10 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x3fff, 4, 0),  /* MF or offset: a fragment */
+      /* 11 */ BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 14),             /* X = IP header length */
+      /* 12 */ BPF_STMT(BPF_LD | BPF_H | BPF_IND, 14 + 2),          /* UDP destination port */
+      /* 13 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)udp_port, 0, 1),
+      /* 14 */ BPF_STMT(BPF_RET | BPF_K, 0x40000),                  /* accept the whole frame */
+      /* 15 */ BPF_STMT(BPF_RET | BPF_K, 0),                        /* drop */
   };
   struct sock_fprog program = {(unsigned short)(sizeof code / sizeof code[0]), code};
   struct sockaddr_ll local;
@@ -678,6 +703,242 @@ static napi_value if_hardware_address(napi_env env, napi_callback_info info) {
 }
 
 /* ---------------------------------------------------------------------------------------------------- */
+/* Users and privileges (--user): Node can setuid, but not look a user up without becoming it, and it    */
+/* cannot keep capabilities across the change of uid (prctl and capset are not exposed).                 */
+
+/* Reads a string argument into out (NUL-terminated); -1 when it is not a string or does not fit. */
+static int get_name(napi_env env, napi_value value, char *out, size_t size) {
+  size_t length = 0;
+  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return -1;
+  if (length == 0 || length >= size) return -1;
+  if (napi_get_value_string_utf8(env, value, out, size, &length) != napi_ok) return -1;
+  return 0;
+}
+
+/* Scratch size for the *_r lookups: start with what sysconf suggests, grow on ERANGE up to 1 MiB. */
+#define JN_NSS_MAX (1 << 20)
+
+static napi_value lookup_user(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result, value;
+  char name[256];
+  struct passwd entry, *found = NULL;
+  size_t size = 16384;
+  char *buffer = NULL;
+  int err;
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_name(env, argv[0], name, sizeof name) != 0) {
+    throw_type(env, "lookupUser(name): name must be a non-empty string");
+    return NULL;
+  }
+  for (;;) {
+    buffer = malloc(size);
+    if (buffer == NULL) { throw_errno(env, ENOMEM, "cannot look up user"); return NULL; }
+    err = getpwnam_r(name, &entry, buffer, size, &found);
+    if (err != ERANGE || size >= JN_NSS_MAX) break;
+    free(buffer);
+    size *= 2;
+  }
+  if (err != 0 && err != ENOENT && err != ESRCH && err != EBADF && err != EPERM) {
+    free(buffer);
+    throw_errno(env, err, "cannot look up user");
+    return NULL;
+  }
+  if (found == NULL) {
+    free(buffer);
+    NAPI_CHECK(env, napi_get_null(env, &result));
+    return result;
+  }
+  if (napi_create_object(env, &result) != napi_ok ||
+      napi_create_string_utf8(env, entry.pw_name, NAPI_AUTO_LENGTH, &value) != napi_ok ||
+      napi_set_named_property(env, result, "name", value) != napi_ok ||
+      napi_create_uint32(env, entry.pw_uid, &value) != napi_ok ||
+      napi_set_named_property(env, result, "uid", value) != napi_ok ||
+      napi_create_uint32(env, entry.pw_gid, &value) != napi_ok ||
+      napi_set_named_property(env, result, "gid", value) != napi_ok) {
+    free(buffer);
+    throw_plain(env, "joind_net: cannot build the user record");
+    return NULL;
+  }
+  free(buffer);
+  return result;
+}
+
+static napi_value lookup_group(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], result;
+  char name[256];
+  struct group entry, *found = NULL;
+  size_t size = 16384;
+  char *buffer = NULL;
+  int err;
+  gid_t gid = 0;
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || get_name(env, argv[0], name, sizeof name) != 0) {
+    throw_type(env, "lookupGroup(name): name must be a non-empty string");
+    return NULL;
+  }
+  for (;;) {
+    buffer = malloc(size);
+    if (buffer == NULL) { throw_errno(env, ENOMEM, "cannot look up group"); return NULL; }
+    err = getgrnam_r(name, &entry, buffer, size, &found);
+    if (err != ERANGE || size >= JN_NSS_MAX) break;
+    free(buffer);
+    size *= 2;
+  }
+  if (found != NULL) gid = entry.gr_gid;
+  free(buffer);
+  if (err != 0 && err != ENOENT && err != ESRCH && err != EBADF && err != EPERM) {
+    throw_errno(env, err, "cannot look up group");
+    return NULL;
+  }
+  if (found == NULL) NAPI_CHECK(env, napi_get_null(env, &result));
+  else NAPI_CHECK(env, napi_create_uint32(env, gid, &result));
+  return result;
+}
+
+/* The groups a process of this user should carry, as initgroups(3) would set them. */
+static napi_value user_groups(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result, value;
+  char name[256];
+  uint32_t gid;
+  int count = 64, i;
+  gid_t *groups = NULL;
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2 || get_name(env, argv[0], name, sizeof name) != 0 || napi_get_value_uint32(env, argv[1], &gid) != napi_ok) {
+    throw_type(env, "userGroups(name, gid): expected a user name and a group id");
+    return NULL;
+  }
+  for (;;) {
+    int wanted = count;
+    groups = malloc(sizeof *groups * (size_t)count);
+    if (groups == NULL) { throw_errno(env, ENOMEM, "cannot list the user's groups"); return NULL; }
+    if (getgrouplist(name, (gid_t)gid, groups, &wanted) >= 0) { count = wanted; break; }
+    free(groups);
+    if (wanted <= count || wanted > 65536) { throw_errno(env, EINVAL, "cannot list the user's groups"); return NULL; }
+    count = wanted;
+  }
+  if (napi_create_array_with_length(env, (size_t)count, &result) != napi_ok) { free(groups); throw_plain(env, "joind_net: cannot build the group list"); return NULL; }
+  for (i = 0; i < count; i++) {
+    if (napi_create_uint32(env, groups[i], &value) != napi_ok || napi_set_element(env, result, (uint32_t)i, value) != napi_ok) {
+      free(groups);
+      throw_plain(env, "joind_net: cannot build the group list");
+      return NULL;
+    }
+  }
+  free(groups);
+  return result;
+}
+
+/* Reads an array of uint32 into out (at most max); the count, or -1 when it is not such an array. */
+static int get_uint_array(napi_env env, napi_value array, uint32_t *out, uint32_t max) {
+  bool is_array = false;
+  uint32_t length = 0, i;
+  napi_value element;
+  if (napi_is_array(env, array, &is_array) != napi_ok || !is_array) return -1;
+  if (napi_get_array_length(env, array, &length) != napi_ok || length > max) return -1;
+  for (i = 0; i < length; i++) {
+    if (napi_get_element(env, array, i, &element) != napi_ok || napi_get_value_uint32(env, element, &out[i]) != napi_ok) return -1;
+  }
+  return (int)length;
+}
+
+#define JN_MAX_GROUPS 65536
+#define JN_CAP_WORDS 2 /* _LINUX_CAPABILITY_U32S_3: capabilities 0..63 */
+
+/*
+ * The order matters and each step is checked:
+ *  1. bounding set = keep (needs CAP_SETPCAP, so while still root): nothing exec'd later can regain more;
+ *  2. ambient set cleared, so no capability is passed to a child by exec;
+ *  3. PR_SET_KEEPCAPS, so the permitted set survives the change of uid (it is per thread: this thread, the
+ *     one that runs JavaScript, keeps it; other threads of the process lose every capability);
+ *  4. groups, then gid, then uid (gid first: after setuid we could no longer change it); glibc applies
+ *     these to every thread of the process;
+ *  5. capset: permitted = effective = keep, inheritable empty (setuid cleared the effective set);
+ *  6. keepcaps off again and no_new_privs on (no setuid binary or file capability can raise us);
+ *  7. proof: real, effective and saved ids are the new ones, and setuid(0) fails.
+ */
+static napi_value drop_privileges(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], result;
+  uint32_t uid, gid, keep_list[64];
+  uint32_t *group_list = NULL;
+  gid_t *groups = NULL;
+  int group_count, keep_count, i, cap;
+  uint64_t keep = 0;
+  struct __user_cap_header_struct header;
+  struct __user_cap_data_struct data[JN_CAP_WORDS];
+  uid_t ruid, euid, suid;
+  gid_t rgid, egid, sgid;
+  const char *step = NULL;
+  int err = 0;
+
+  NAPI_CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4 || napi_get_value_uint32(env, argv[0], &uid) != napi_ok || napi_get_value_uint32(env, argv[1], &gid) != napi_ok) {
+    throw_type(env, "dropPrivileges(uid, gid, groups, keep): expected numbers and two arrays");
+    return NULL;
+  }
+  group_list = malloc(sizeof *group_list * JN_MAX_GROUPS);
+  if (group_list == NULL) { throw_errno(env, ENOMEM, "cannot drop privileges"); return NULL; }
+  group_count = get_uint_array(env, argv[2], group_list, JN_MAX_GROUPS);
+  keep_count = get_uint_array(env, argv[3], keep_list, 64);
+  if (group_count < 0 || keep_count < 0) {
+    free(group_list);
+    throw_type(env, "dropPrivileges: groups must be an array of gids, keep an array of capability numbers (0..63)");
+    return NULL;
+  }
+  for (i = 0; i < keep_count; i++) {
+    if (keep_list[i] > 63) { free(group_list); throw_type(env, "dropPrivileges: capability number out of range"); return NULL; }
+    keep |= (uint64_t)1 << keep_list[i];
+  }
+  groups = malloc(sizeof *groups * (size_t)(group_count > 0 ? group_count : 1));
+  if (groups == NULL) { free(group_list); throw_errno(env, ENOMEM, "cannot drop privileges"); return NULL; }
+  for (i = 0; i < group_count; i++) groups[i] = (gid_t)group_list[i];
+  free(group_list);
+
+  if (geteuid() != 0) { err = EPERM; step = "cannot drop privileges: not running as root"; goto done; }
+
+  for (cap = 0; cap < 64; cap++) {
+    int present = prctl(PR_CAPBSET_READ, cap, 0, 0, 0);
+    if (present < 0) break; /* EINVAL: past the last capability this kernel knows */
+    if (present == 0 || (keep & ((uint64_t)1 << cap))) continue;
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) { err = errno; step = "cannot shrink the capability bounding set (needs CAP_SETPCAP)"; goto done; }
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) { err = errno; step = "cannot clear the ambient capabilities"; goto done; }
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) { err = errno; step = "cannot keep capabilities across the change of user (PR_SET_KEEPCAPS)"; goto done; }
+  if (setgroups((size_t)group_count, groups) < 0) { err = errno; step = "cannot set the supplementary groups"; goto done; }
+  if (setresgid(gid, gid, gid) < 0) { err = errno; step = "cannot change group"; goto done; }
+  if (setresuid(uid, uid, uid) < 0) { err = errno; step = "cannot change user"; goto done; }
+
+  memset(&header, 0, sizeof header);
+  memset(data, 0, sizeof data);
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  header.pid = 0;
+  for (i = 0; i < JN_CAP_WORDS; i++) {
+    data[i].permitted = data[i].effective = (uint32_t)(keep >> (32 * i));
+  }
+  if (syscall(SYS_capset, &header, data) < 0) { err = errno; step = "cannot set the kept capabilities (capset)"; goto done; }
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) { err = errno; step = "cannot clear PR_SET_KEEPCAPS"; goto done; }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) { err = errno; step = "cannot set no_new_privs"; goto done; }
+
+  if (getresuid(&ruid, &euid, &suid) < 0 || getresgid(&rgid, &egid, &sgid) < 0 || ruid != uid || euid != uid ||
+      suid != uid || rgid != gid || egid != gid || sgid != gid) {
+    err = EPERM; step = "user or group ids are not the requested ones after the change"; goto done;
+  }
+  if (uid != 0 && setuid(0) == 0) { err = EPERM; step = "root could be regained after the change"; goto done; }
+
+done:
+  free(groups);
+  if (step != NULL) {
+    throw_errno(env, err, step);
+    return NULL;
+  }
+  NAPI_CHECK(env, napi_get_undefined(env, &result));
+  return result;
+}
+
+/* ---------------------------------------------------------------------------------------------------- */
 
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
@@ -689,6 +950,10 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor functions[] = {
       {"ifNameToIndex", NULL, if_name_to_index, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ifHardwareAddress", NULL, if_hardware_address, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lookupUser", NULL, lookup_user, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"lookupGroup", NULL, lookup_group, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"userGroups", NULL, user_groups, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"dropPrivileges", NULL, drop_privileges, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_value socket_class;
   NAPI_CHECK(env, napi_define_class(env, "Socket", NAPI_AUTO_LENGTH, socket_new, NULL,

@@ -6,6 +6,7 @@
  *   dhcp-hostile raw IFACE COUNT SEED PPS     Ethernet frames to ff:ff:ff:ff:ff:ff (IPv4/UDP 68→67),
  *                                             with frame-level damage now and then
  *   dhcp-hostile udp SERVER_IP COUNT SEED PPS UDP datagrams from port 67 (as a relay) to SERVER_IP:67
+ *   dhcp-hostile flood IFACE COUNT SEED PPS   well-formed broadcast DISCOVERs, each from a new random MAC
  *
  * PPS 0 = as fast as the socket takes them. Stops after COUNT packets or 300 s, whichever comes first.
  * Prints one line per kind: "kind NAME COUNT", then "sent N seconds S".
@@ -168,7 +169,7 @@ static uint16_t csum(const uint8_t *p, size_t n, uint32_t sum) {
 }
 
 /* Wraps the payload in Ethernet/IPv4/UDP; now and then damages the frame itself. Returns the frame size. */
-static size_t frame(uint8_t *f, const uint8_t *payload, size_t n, int *damaged) {
+static size_t frame(uint8_t *f, const uint8_t *payload, size_t n, int *damaged, int may_damage) {
   memset(f, 0xff, 6);
   fill_random(f + 6, 6);
   f[6] = (uint8_t)((f[6] & 0xfc) | 0x02);
@@ -185,7 +186,7 @@ static size_t frame(uint8_t *f, const uint8_t *payload, size_t n, int *damaged) 
   udp[6] = 0; udp[7] = 0; /* no UDP checksum: allowed in IPv4 */
   memcpy(udp + 8, payload, n);
   *damaged = 0;
-  if (below(8) == 0) {
+  if (may_damage && below(8) == 0) {
     *damaged = 1;
     switch (below(6)) {
     case 0: ip[2] = (uint8_t)rnd(); ip[3] = (uint8_t)rnd(); break;    /* IP total length */
@@ -210,11 +211,12 @@ static double now_s(void) {
 }
 
 int main(int argc, char **argv) {
-  if (argc != 6 || (strcmp(argv[1], "raw") != 0 && strcmp(argv[1], "udp") != 0)) {
-    fprintf(stderr, "usage: dhcp-hostile raw IFACE|udp SERVER_IP COUNT SEED PPS\n");
+  if (argc != 6 || (strcmp(argv[1], "raw") != 0 && strcmp(argv[1], "udp") != 0 && strcmp(argv[1], "flood") != 0)) {
+    fprintf(stderr, "usage: dhcp-hostile raw IFACE|flood IFACE|udp SERVER_IP COUNT SEED PPS\n");
     return 2;
   }
-  int raw = strcmp(argv[1], "raw") == 0;
+  int flood = strcmp(argv[1], "flood") == 0;
+  int raw = flood || strcmp(argv[1], "raw") == 0;
   unsigned long count = strtoul(argv[3], NULL, 10);
   rng_state = strtoull(argv[4], NULL, 10) * 2654435761u + 88172645463325252ull;
   double pps = strtod(argv[5], NULL);
@@ -236,7 +238,8 @@ int main(int argc, char **argv) {
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in from = {.sin_family = AF_INET, .sin_port = htons(67)};
-    if (bind(fd, (struct sockaddr *)&from, sizeof from) < 0) { perror("bind :67"); return 1; }
+    /* From port 67 as a relay does; from any port if a relay on this host holds 67. */
+    if (bind(fd, (struct sockaddr *)&from, sizeof from) < 0 && errno != EADDRINUSE) { perror("bind :67"); return 1; }
     to.sin_family = AF_INET;
     to.sin_port = htons(67);
     if (inet_pton(AF_INET, argv[2], &to.sin_addr) != 1) { fprintf(stderr, "bad address %s\n", argv[2]); return 1; }
@@ -261,13 +264,18 @@ int main(int argc, char **argv) {
       }
     }
     /* One in 64 is a sane request: the server must keep serving through the noise. */
-    enum kind k = below(64) == 0 ? K_SANE : (enum kind)below(K_SANE);
+    enum kind k = flood || below(64) == 0 ? K_SANE : (enum kind)below(K_SANE);
     size_t n = hostile(payload, k, relay_ip);
+    if (flood) {
+      payload[24] = payload[25] = payload[26] = payload[27] = 0; /* no giaddr */
+      payload[3] = 0;
+      payload[OPTIONS_AT + 2] = 1; /* DISCOVER */
+    }
     per_kind[k]++;
     ssize_t r;
     if (raw) {
       int damaged;
-      size_t size = frame(buf, payload, n, &damaged);
+      size_t size = frame(buf, payload, n, &damaged, !flood);
       damaged_frames += (unsigned long)damaged;
       r = sendto(fd, buf, size, 0, (struct sockaddr *)&ll, sizeof ll);
     } else {

@@ -8,6 +8,9 @@
 // an address deleted behind its back is simply not offered again until the pools are rebuilt (restart).
 import { sameClient } from '../alloc/client-key';
 import { holdsAddress } from '../alloc/pool';
+import { inRanges } from '../alloc/ranges';
+import { findNetwork } from '../config/lookup';
+import type { Config } from '../config/types';
 import type { Store } from '../store/store';
 import { LeaseRecord, NameBinding } from '../store/types';
 import { ipToString } from '../util/ipv4';
@@ -33,6 +36,17 @@ export interface LoadOptions {
 export interface NetworkLookup {
   networkOf(address: number): number | undefined;
   owned(address: number): boolean;
+}
+
+/** The lookup over a configuration's networks. */
+export function networkLookupOf(config: Config): NetworkLookup {
+  return {
+    networkOf: (address) => findNetwork(config.networks, address)?.address,
+    owned: (address) => {
+      const net = findNetwork(config.networks, address);
+      return !!net && inRanges(net.ourRanges, address);
+    },
+  };
 }
 
 export interface LoadResult {

@@ -129,6 +129,10 @@ export class Allocator {
   grant(ctx: ClientContext, grant: LeaseGrant): LeaseRecord {
     const nowMs = this.now();
     const nowSec = Math.floor(nowMs / 1000);
+    // A binding an administrator loaded (joind load, joind ctl bind) stays a binding when its client
+    // takes it: renewing must not turn it into a lease that can end and be given to someone else.
+    const existing = this.store.leases.get(grant.address);
+    const binding = existing?.state === LeaseState.STATIC && sameClient(existing.client, ctx.key);
     const record: LeaseRecord = {
       address: grant.address,
       network: ctx.pool.network,
@@ -137,9 +141,9 @@ export class Allocator {
       hwaddr: ctx.hwaddr,
       clientId: ctx.clientId,
       starts: nowSec,
-      ends: grant.leaseSeconds === null ? null : nowSec + grant.leaseSeconds,
+      ends: binding || grant.leaseSeconds === null ? null : nowSec + grant.leaseSeconds,
       cltt: nowSec,
-      state: grant.state,
+      state: binding ? LeaseState.STATIC : grant.state,
       clientHostname: grant.clientHostname,
       hostname: grant.hostname,
     };
@@ -280,9 +284,11 @@ export class Allocator {
   private async isFree(pool: NetworkPool, address: number): Promise<boolean> {
     if (!this.pinger || this.pingTimeoutMs <= 0) return true;
     this.counters.pingChecks++;
+    pool.counters.pingChecks++;
     const inUse = await this.pinger.check(address, this.pingTimeoutMs);
     if (!inUse) return true;
     this.counters.pingConflicts++;
+    pool.counters.pingConflicts++;
     this.onEvent?.('ping-conflict', { network: pool.network, address });
     this.abandon(pool, address);
     return false;

@@ -45,6 +45,9 @@ export interface PoolCounters {
   abandonedLoaded: number;
   provisionalReclaimed: number;
   exhausted: number;
+  /** Ping checks of this network's candidates, and those that answered (then abandoned). */
+  pingChecks: number;
+  pingConflicts: number;
 }
 
 export class NetworkPool {
@@ -60,6 +63,8 @@ export class NetworkPool {
     abandonedLoaded: 0,
     provisionalReclaimed: 0,
     exhausted: 0,
+    pingChecks: 0,
+    pingConflicts: 0,
   };
 
   constructor(

@@ -2,95 +2,24 @@
 // show (showdbs), check-db (checkdba). Unlike the originals they work while the server runs: reads go
 // straight to the SQLite file (WAL lets them), writes go through the running server's control socket
 // when there is one, else into the file under one short transaction.
-import fs from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { checkStore } from '../admin/check';
 import { parseDate } from '../admin/dates';
-import { applyLoad, LoadOptions, LoadResult, NetworkLookup } from '../admin/load';
+import { applyLoad, LoadOptions, LoadResult } from '../admin/load';
 import { formatLease, formatName, leaseToJson, nameToJson, parseRecords, parseRegistration } from '../admin/records';
 import { badKey, formatTable, Selection, selects } from '../admin/select';
-import { inRanges } from '../alloc/ranges';
-import { loadConfig } from '../config/load';
-import { findNetwork } from '../config/lookup';
-import { formatProblem } from '../config/problems';
-import type { Config } from '../config/types';
-import { Store } from '../store/store';
+import type { Store } from '../store/store';
 import { hexColons } from '../util/ipv4';
 import { resolveDirs } from './dirs';
-import { controlRequest, ControlRefused, ControlUnavailable } from './control-client';
+import { ControlRefused } from './control-client';
+import { ctlCommand } from './ctl';
+import { exportCommand, importCommand } from './exchange';
+import {
+  AdminError, DirOptions, loadDirect, networkLookup, now, openForReading, optionalConfig, readInputs, report, separatorOf,
+  throughServer, withDirs,
+} from './admin-common';
 
 export const ADMIN_COMMANDS = new Set(['dump', 'load', 'register', 'show', 'check-db', 'export', 'import', 'ctl']);
-
-/** A failure with a clear message and an exit status (1: refused or unsound, 2: usage). */
-export class AdminError extends Error {
-  constructor(message: string, readonly status = 1) {
-    super(message);
-  }
-}
-
-interface DirOptions {
-  configDir?: string;
-  spoolDir?: string;
-}
-
-const now = (): number => Math.floor(Date.now() / 1000);
-
-function withDirs(cmd: Command): Command {
-  return cmd
-    .option('--config-dir <dir>', 'configuration directory (overrides $JOINCONFIG, default /etc/join)')
-    .option('--spool-dir <dir>', 'spool directory holding joind.db (overrides $JOINSPOOL, default /var/join)');
-}
-
-function separatorOf(value: string | undefined): string {
-  if (value === undefined) return '|';
-  if (value.length !== 1) throw new AdminError(`-f ${value}: the field separator is one character`, 2);
-  return value;
-}
-
-export function openForReading(spoolDir: string): Store {
-  return Store.open({ spoolDir, durable: true, readonly: true });
-}
-
-/** The configuration when it loads; warnings about it go to stderr and the command goes on without. */
-export function optionalConfig(configDir: string, quiet = false): Config | null {
-  if (!fs.existsSync(configDir)) return null;
-  const loaded = loadConfig(configDir);
-  if (loaded.ok) return loaded.config;
-  if (!quiet) {
-    process.stderr.write(`joind: the configuration in ${configDir} has errors; going on without it:\n`);
-    for (const p of loaded.problems) process.stderr.write(`  ${formatProblem(p)}\n`);
-  }
-  return null;
-}
-
-export function networkLookup(config: Config | null): NetworkLookup | null {
-  if (!config) return null;
-  return {
-    networkOf: (address) => findNetwork(config.networks, address)?.address,
-    owned: (address) => {
-      const net = findNetwork(config.networks, address);
-      return !!net && inRanges(net.ourRanges, address);
-    },
-  };
-}
-
-function readInputs(files: string[]): string {
-  if (files.length === 0 || (files.length === 1 && files[0] === '-')) return fs.readFileSync(0, 'utf8');
-  return files.map((f) => {
-    try {
-      return fs.readFileSync(f, 'utf8');
-    } catch (err) {
-      throw new AdminError(`cannot read ${f}: ${(err as Error).message}`);
-    }
-  }).join('\n');
-}
-
-function report(result: LoadResult, what: string): void {
-  for (const s of result.skipped) process.stderr.write(`line ${s.line}: skipped: ${s.why}\n`);
-  for (const p of result.problems) process.stderr.write(`line ${p.line}: ${p.message}\n`);
-  if (!result.ok) throw new AdminError(`nothing ${what}: ${result.problems.length} record(s) refused`);
-  process.stdout.write(`${result.loaded} record(s) loaded, ${result.deleted} deleted, ${result.skipped.length} skipped\n`);
-}
 
 function dumpCommand(): Command {
   return withDirs(new Command('dump'))
@@ -127,22 +56,13 @@ function dumpCommand(): Command {
           return;
         }
         const fmt = { separator, humanDates: !!o.a };
-        for (const l of leases) process.stdout.write(`${formatLease(l, fmt)}\n`);
-        for (const n of names) process.stdout.write(`${formatName(n, fmt)}\n`);
+        // One write: a line per write costs more than formatting the records.
+        const lines = [...leases.map((l) => formatLease(l, fmt)), ...names.map((n) => formatName(n, fmt))];
+        if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
       } finally {
         store.close();
       }
     });
-}
-
-/** Sends a write to the running server; null when no server answers on the control socket. */
-async function throughServer<T>(spoolDir: string, path: string, body: unknown): Promise<T | null> {
-  try {
-    return (await controlRequest<T>({ spoolDir }, 'POST', path, body));
-  } catch (err) {
-    if (err instanceof ControlUnavailable) return null;
-    throw err;
-  }
 }
 
 function loadCommand(): Command {
@@ -176,18 +96,6 @@ function loadCommand(): Command {
       if (opts.ownedOnly && !nets) throw new AdminError('-o needs the configuration (nets) to know which ranges are ours');
       report(loadDirect(spoolDir, (store) => applyLoad(store, parsed.records, opts, nets, now())), o.d ? 'deleted' : 'loaded');
     });
-}
-
-/** Runs a change in one transaction of its own, committed (and fsynced) before returning. */
-export function loadDirect<T>(spoolDir: string, change: (store: Store) => T): T {
-  const store = Store.open({ spoolDir, durable: true });
-  try {
-    const result = store.write(() => change(store));
-    store.flush();
-    return result;
-  } finally {
-    store.close();
-  }
 }
 
 function registerCommand(): Command {
@@ -275,7 +183,7 @@ function checkCommand(): Command {
 }
 
 export type SubcommandFactory = () => Command;
-const FACTORIES: SubcommandFactory[] = [dumpCommand, loadCommand, registerCommand, showCommand, checkCommand];
+const FACTORIES: SubcommandFactory[] = [dumpCommand, loadCommand, registerCommand, showCommand, checkCommand, exportCommand, importCommand, ctlCommand];
 
 /** Other modules (export/import, ctl) add their subcommands here. */
 export function addSubcommands(...factories: SubcommandFactory[]): void {
@@ -297,7 +205,12 @@ export async function runAdmin(argv: string[], version: string): Promise<number>
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) {
-      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+      // --help and --version exit 0; help shown because a command was missing is a usage error.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ControlRefused) {
+      const problems = (err.body as { problems?: unknown } | undefined)?.problems;
+      if (Array.isArray(problems)) for (const p of problems) process.stderr.write(`${typeof p === 'string' ? p : JSON.stringify(p)}\n`);
     }
     if (err instanceof AdminError || err instanceof ControlRefused) {
       process.stderr.write(`joind ${argv[0]}: ${err.message}\n`);

@@ -3,13 +3,13 @@
 import path from 'node:path';
 import { httpRequest, HttpTarget, HttpUnreachable } from '../io/http';
 
-export const CONTROL_SOCKET_NAME = 'joind.sock';
+import { CONTROL_SOCKET_NAME } from '../control/socket-name';
 
 /** No server answers: it does not run, or runs without its control socket. */
 export class ControlUnavailable extends Error {}
 
 export class ControlRefused extends Error {
-  constructor(message: string, readonly status: number) {
+  constructor(message: string, readonly status: number, readonly body?: unknown) {
     super(message);
   }
 }
@@ -38,7 +38,8 @@ export async function controlRequest<T>(ep: ControlEndpoint, method: string, url
       ep.token ? { authorization: `Bearer ${ep.token}` } : {});
   } catch (err) {
     if (err instanceof HttpUnreachable) throw new ControlUnavailable(err.message);
-    throw err;
+    // EACCES: the socket is 0660, for the server's user and group; anything else is worth saying too.
+    throw new ControlRefused(`cannot talk to joind's control API: ${(err as Error).message}`, 0);
   }
   let parsed: unknown;
   try {
@@ -48,9 +49,7 @@ export async function controlRequest<T>(ep: ControlEndpoint, method: string, url
   }
   if (reply.status >= 400) {
     const message = (parsed as { error?: string }).error ?? `status ${reply.status}`;
-    // A refused load still carries its per-record report.
-    if (reply.status === 409 && (parsed as { problems?: unknown }).problems) return parsed as T;
-    throw new ControlRefused(message, reply.status);
+    throw new ControlRefused(message, reply.status, parsed);
   }
   return parsed as T;
 }

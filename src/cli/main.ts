@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// joind [-f] [-d N] [-l N] [-t MIN] [--config-dir DIR] [--spool-dir DIR] [-i IFACE]… [--check]
+// joind [-f] [-d N] [-l N] [-t MIN] [--config-dir DIR] [--spool-dir DIR] [-i IFACE]… [--user NAME [--group NAME]] [--check]
 // As joind(8) has it, plus the long options of joind-TS. Wrong arguments: one line on stderr, exit 2.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -9,6 +9,8 @@ import { loadConfig, describeConfig } from '../config/load';
 import { formatProblem } from '../config/problems';
 import { createLogger, levelFor, logEvent } from '../log/logger';
 import { Daemon } from '../server/daemon';
+import { resolveRunAs, RunAsError, type RunAs } from '../io/privileges';
+import { prepareSpoolFor } from '../server/privileges';
 import { ADMIN_COMMANDS, runAdmin } from './admin';
 import { resolveDirs } from './dirs';
 
@@ -29,6 +31,8 @@ interface MainOptions {
   spoolDir?: string;
   interface: string[];
   check?: boolean;
+  user?: string;
+  group?: string;
   port?: number;
   bind?: string;
 }
@@ -50,9 +54,12 @@ function buildProgram(): Command {
     .option('--config-dir <dir>', 'configuration directory (overrides $JOINCONFIG, default /etc/join)')
     .option('--spool-dir <dir>', 'spool directory for the lease database (overrides $JOINSPOOL, default /var/join)')
     .option('-i, --interface <name>', 'serve only this interface (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--user <name>', 'after opening sockets, store and pid file, run as this user, keeping only the capabilities still needed')
+    .option('--group <name>', 'with --user: run with this group (default: the user\'s primary group)')
     .option('--check', 'load and validate the configuration, print it as JSON, exit 0 if valid and 1 if not')
     .addOption(new Option('--port <n>', 'UDP port to listen on (testing)').argParser(nonNegativeInt).hideHelp())
     .addOption(new Option('--bind <address>', 'address to bind the UDP socket to (testing)').hideHelp())
+    .addHelpText('after', `\nAdmin subcommands (see docs/joind.md): joind ${[...ADMIN_COMMANDS].join('|')} --help`)
     .showSuggestionAfterError(false)
     .exitOverride()
     .configureOutput({
@@ -73,9 +80,32 @@ function check(configDir: string): number {
   return 0;
 }
 
+/** --user/--group, checked before anything is opened (and before detaching, so that the refusal is seen). */
+function runAsOption(opts: MainOptions): RunAs | undefined | 'refused' {
+  if (opts.user === undefined) {
+    if (opts.group === undefined) return undefined;
+    process.stderr.write('joind: --group needs --user\n');
+    return 'refused';
+  }
+  try {
+    return resolveRunAs(opts.user, opts.group);
+  } catch (err) {
+    if (!(err instanceof RunAsError)) throw err;
+    process.stderr.write(`joind: ${err.message}\n`);
+    return 'refused';
+  }
+}
+
 /** Without -f: start a detached copy of ourselves in the foreground, logging to the spool directory. */
-function daemonize(argv: string[], spoolDir: string): number {
-  fs.mkdirSync(spoolDir, { recursive: true });
+function daemonize(argv: string[], spoolDir: string, runAs: RunAs | undefined): number {
+  // With --user the spool is created for the user (or refused) here already: the child checks it again.
+  try {
+    if (runAs) prepareSpoolFor(spoolDir, runAs);
+    else fs.mkdirSync(spoolDir, { recursive: true });
+  } catch (err) {
+    process.stderr.write(`joind: ${(err as Error).message}\n`);
+    return 1;
+  }
   const logFd = fs.openSync(path.join(spoolDir, 'joind.log'), 'a');
   const child = spawn(process.execPath, [process.argv[1]!, ...argv, '-f'], { detached: true, stdio: ['ignore', logFd, logFd] });
   child.unref();
@@ -102,7 +132,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const { configDir, spoolDir } = resolveDirs(opts);
   if (opts.check) return check(configDir);
-  if (!opts.foreground) return daemonize(argv, spoolDir);
+  const runAs = runAsOption(opts);
+  if (runAs === 'refused') return 2;
+  if (!opts.foreground) return daemonize(argv, spoolDir, runAs);
 
   const logLevel = opts.logLevel === undefined ? 1 : opts.logLevel === true ? 1 : opts.logLevel;
   const log = createLogger(levelFor(logLevel, opts.debug ?? 0));
@@ -114,6 +146,7 @@ async function main(argv: string[]): Promise<number> {
     idleExitMinutes: opts.timeout ?? 0,
     ...(opts.port !== undefined ? { port: opts.port } : {}),
     ...(opts.bind !== undefined ? { bindAddress: opts.bind } : {}),
+    ...(runAs !== undefined ? { runAs } : {}),
   });
   try {
     await daemon.start();

@@ -13,7 +13,8 @@ type KeywordKind =
   | { kind: 'uint'; min: number; max: number; unit: string }
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'name' } // a host name (canonical_name)
-  | { kind: 'listen' }; // host:port or off (metrics_listen)
+  | { kind: 'listen' } // host:port or off (metrics_listen)
+  | { kind: 'path' }; // an absolute file name (control_token_file)
 
 interface KeywordSpec {
   key: keyof Policy;
@@ -64,6 +65,9 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   metrics_listen: '127.0.0.1:9267',
   rate_limit_per_interface: 0,
   rate_limit_per_relay: 0,
+  control_socket: true,
+  control_listen: 'off',
+  control_token_file: null,
 } satisfies Policy);
 
 /** Every spelling the file may use, keyword → the Policy field it sets (aliases included). */
@@ -104,6 +108,9 @@ export const POLICY_KEYWORDS: ReadonlyMap<string, KeywordSpec> = new Map<string,
   ['metrics_listen', { key: 'metrics_listen', type: { kind: 'listen' } }],
   ['rate_limit_per_interface', { key: 'rate_limit_per_interface', type: uint(0, 1_000_000_000, 'packets per second') }],
   ['rate_limit_per_relay', { key: 'rate_limit_per_relay', type: uint(0, 1_000_000_000, 'packets per second') }],
+  ['control_socket', { key: 'control_socket', type: BOOL }],
+  ['control_listen', { key: 'control_listen', type: { kind: 'listen' } }],
+  ['control_token_file', { key: 'control_token_file', type: { kind: 'path' } }],
 ]);
 
 const TRUE_WORDS = new Set(['on', 'yes', 'true', '1']);
@@ -133,6 +140,8 @@ function expectation(word: string, type: KeywordKind): string {
       return 'a host name';
     case 'listen':
       return 'host:port (for example 127.0.0.1:9267 or [::1]:9267), or off';
+    case 'path':
+      return 'an absolute file name';
   }
 }
 
@@ -164,6 +173,8 @@ function parseValue(text: string, type: KeywordKind): Policy[keyof Policy] | und
       const match = LISTEN.exec(text);
       return match && Number(match[1]) <= 65535 ? text : undefined;
     }
+    case 'path':
+      return /^\/\S*$/.test(text) ? text : undefined;
   }
 }
 

@@ -55,6 +55,9 @@ export interface Policy {
   metrics_listen: string; // "host:port" of the metrics HTTP listener, or "off"; default "127.0.0.1:9267"
   rate_limit_per_interface: number; // packets per second accepted per interface; 0 = no limit (default)
   rate_limit_per_relay: number; // packets per second accepted per relay (giaddr); 0 = no limit (default)
+  control_socket: boolean; // the control API on $JOINSPOOL/joind.sock (mode 0660); default ON
+  control_listen: string; // "host:port" of the control API over TCP (needs control_token_file), or "off" (default)
+  control_token_file: string | null; // file holding the bearer token for control_listen; default none
 }
 
 /** An inclusive address range [start, end]. */

@@ -9,6 +9,7 @@ export interface HttpReply {
   status: number;
   body: string | Buffer;
   contentType: string;
+  headers?: Record<string, string>;
 }
 
 export type HttpHandler = (req: { method: string; url: URL; headers: http.IncomingHttpHeaders; body: string }) => Promise<HttpReply> | HttpReply;
@@ -35,7 +36,7 @@ function serve(handler: HttpHandler): http.Server {
       Promise.resolve()
         .then(() => handler({ method: req.method ?? 'GET', url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }))
         .then(
-          (reply) => res.writeHead(reply.status, { 'content-type': reply.contentType, 'cache-control': 'no-store' }).end(reply.body),
+          (reply) => res.writeHead(reply.status, { ...reply.headers, 'content-type': reply.contentType, 'cache-control': 'no-store' }).end(reply.body),
           (err: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })),
         );
     });

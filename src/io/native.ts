@@ -58,7 +58,35 @@ export interface NativeSocketConstructor {
   new (kind: number, ifindex: number, udpPort: number, rcvbufBytes: number, onMessage: NativeMessageHandler): NativeSocket;
 }
 
-export interface NativeAddon {
+/** A user as the user database (NSS) has it. */
+export interface NativeUser {
+  name: string;
+  uid: number;
+  /** Primary group. */
+  gid: number;
+}
+
+/**
+ * The privilege functions (native/joind_net.c). An addon built before --user existed lacks them, hence
+ * optional: src/io/privileges.ts says to rebuild it.
+ */
+export interface NativePrivileges {
+  /** getpwnam_r: the user, or null when there is none. Throws on a lookup failure (NSS unreachable…). */
+  lookupUser(name: string): NativeUser | null;
+  /** getgrnam_r: the group id, or null when there is none. */
+  lookupGroup(name: string): number | null;
+  /** getgrouplist: gid first, then every group that lists the user as a member. */
+  userGroups(name: string, gid: number): number[];
+  /**
+   * Root only: sets the bounding set to `keep`, clears the ambient set, then (keeping capabilities across
+   * the change) becomes gid/uid with `groups`, sets permitted = effective = `keep` (capability numbers),
+   * turns on no_new_privs, and checks that root cannot be regained. Throws an Error with `code`/`errno`
+   * naming the step that failed; the process must not go on serving after a throw.
+   */
+  dropPrivileges(uid: number, gid: number, groups: readonly number[], keep: readonly number[]): void;
+}
+
+export interface NativeAddon extends Partial<NativePrivileges> {
   Socket: NativeSocketConstructor;
   /** Interface index of a name, 0 when there is no such interface. */
   ifNameToIndex(name: string): number;

@@ -5,12 +5,13 @@
 //
 // Who delivers what (each datagram must reach the server exactly once):
 //
-//  - A packet socket sees every frame for port 67 on its interface, broadcast or unicast. It delivers only
-//    those whose destination IP is a broadcast (255.255.255.255, or the directed broadcast of one of the
-//    interface's subnets), with the interface's name and addresses. Frames unicast to one of our
-//    addresses are left alone: the kernel's UDP stack demultiplexes them to a socket at no cost to us, so
-//    relayed traffic (and perfdhcp, which poses as a relay) never pays for frame parsing in JavaScript
-//    and needs no served interface at all. The test is on the IP destination, not the link-layer packet
+//  - A packet socket sees the frames for port 67 on its interface. Its kernel filter already keeps out
+//    frames to our own MAC unless they go to 255.255.255.255 (native/joind_net.c), and of the rest it
+//    delivers only those whose destination IP is a broadcast (255.255.255.255, or the directed broadcast
+//    of one of the interface's subnets), with the interface's name and addresses. Frames unicast to one of
+//    our addresses are left alone: the kernel's UDP stack demultiplexes them to a socket at no cost to us,
+//    so relayed traffic (and perfdhcp, which poses as a relay) is never copied into JavaScript twice and
+//    needs no served interface at all. The test is on the IP destination, not the link-layer packet
 //    type, because that is what the kernel's IP stack decides on: a broadcast-MAC frame to our unicast
 //    address goes to the UDP socket, and a unicast-MAC frame to 255.255.255.255 does not.
 //  - One UDP socket per IPv4 address of the host (loopback included), bound to address:port. Linux

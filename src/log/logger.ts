@@ -17,6 +17,14 @@ export function createLogger(level: pino.LevelWithSilent, destination?: pino.Des
   return pino({ level, base: { name: 'joind' }, timestamp: pino.stdTimeFunctions.isoTime }, destination ?? pino.destination(2));
 }
 
+/**
+ * Whether an event would be logged: the packet path asks first, so that the fields of an event nobody
+ * will see (addresses and MACs formatted as text, twice per exchange) are never built.
+ */
+export function eventEnabled(log: Logger, id: MessageId): boolean {
+  return log.isLevelEnabled(MESSAGES[id].level);
+}
+
 /** Logs a catalogued event at its catalogued level. */
 export function logEvent(log: Logger, id: MessageId, fields: Record<string, unknown> = {}, text?: string): void {
   const message = MESSAGES[id];

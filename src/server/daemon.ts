@@ -15,7 +15,15 @@ import { chooseServedInterfaces, networksForServing } from '../io/served-interfa
 import type { Transport } from '../io/transport';
 import { systemForwardLookup, systemReverseLookup } from '../naming/resolver';
 import { Store } from '../store/store';
+import type { RunAs } from '../io/privileges';
+import { dropAfterStart, prepareSpoolFor } from './privileges';
 import { DhcpServer } from './server';
+import { networkLookupOf } from '../admin/load';
+import { Operations, startOperations } from '../control/service';
+import { networkUse } from './status';
+
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const VERSION: string = require('../../../package.json').version;
 
 export interface DaemonOptions {
   configDir: string;
@@ -29,9 +37,15 @@ export interface DaemonOptions {
   port?: number;
   /** Address to bind the UDP socket to (0.0.0.0). */
   bindAddress?: string;
+  /** --user: once everything is open, become this account (see ./privileges.ts). */
+  runAs?: RunAs;
 }
 
 const SWEEP_INTERVAL_MS = 60_000;
+/** While the store refuses writes, how often a probe commit checks whether it takes them again. */
+const STORE_PROBE_MS = 2_000;
+/** A backup copy of the lease database at start, at every clean stop and this often in between. */
+const BACKUP_INTERVAL_MS = 3_600_000;
 const REREAD_CHECK_MS = 1_000;
 export const PID_FILE_NAME = 'joind.pid';
 
@@ -46,7 +60,10 @@ export class Daemon {
   private lastPacketAt = Date.now();
   private capMtime: number | null = null;
   private stopping: Promise<void> | null = null;
+  private backingUp: Promise<void> | null = null;
   private readonly pidFile: string;
+  private ops: Operations | null = null;
+  private readonly startedAt = Date.now();
 
   constructor(private readonly opts: DaemonOptions) {
     this.pidFile = path.join(opts.spoolDir, PID_FILE_NAME);
@@ -64,7 +81,13 @@ export class Daemon {
     this.capMtime = loaded.config.dhcpcap.mtimeMs;
     logEvent(log, 'CONFIG_LOADED', { dir: this.opts.configDir, networks: this.config.networks.length });
 
-    this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs });
+    if (this.opts.runAs) prepareSpoolFor(this.opts.spoolDir, this.opts.runAs);
+    try {
+      this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'CORRUPT') logEvent(log, 'STORE_INTEGRITY_FAILED', { err: (err as Error).message });
+      throw err;
+    }
     logEvent(log, 'STORE_OPENED', { file: this.store.file, durable: this.config.policy.auto_sync_dbs });
     this.writePidFile();
 
@@ -103,6 +126,8 @@ export class Daemon {
 
     this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReread(), REREAD_CHECK_MS));
+    this.timers.push(setInterval(() => this.store.probe(), STORE_PROBE_MS));
+    this.timers.push(setInterval(() => void this.backup(), BACKUP_INTERVAL_MS));
     if (this.opts.idleExitMinutes > 0) {
       const limit = this.opts.idleExitMinutes * 60_000;
       this.timers.push(setInterval(() => {
@@ -110,7 +135,33 @@ export class Daemon {
       }, Math.min(limit, 10_000)));
     }
     for (const t of this.timers) t.unref();
+    await this.startOperations();
+    // --user: last, once every listener (DHCP, ping, control, metrics) is open and the token file read.
+    if (this.opts.runAs) {
+      dropAfterStart({
+        runAs: this.opts.runAs,
+        spoolDir: this.opts.spoolDir,
+        configDir: this.opts.configDir,
+        transport: this.transportKind,
+        port: this.opts.port ?? 67,
+        log,
+      });
+    }
     logEvent(log, 'JOIND_STARTED', { pid: process.pid, configDir: this.opts.configDir, spoolDir: this.opts.spoolDir });
+    void this.backup();
+  }
+
+  /** A backup copy of the committed leases (one at a time; a failure leaves the earlier copies). */
+  backup(): Promise<void> {
+    if (this.backingUp) return this.backingUp;
+    const started = Date.now();
+    this.backingUp = this.store.backup().then(
+      (file) => logEvent(this.opts.log, 'STORE_BACKUP', { file, ms: Date.now() - started }),
+      (err: Error) => logEvent(this.opts.log, 'STORE_BACKUP_FAILED', { err: err.message }),
+    ).finally(() => {
+      this.backingUp = null;
+    });
+    return this.backingUp;
   }
 
   /**
@@ -161,6 +212,41 @@ export class Daemon {
     }
   }
 
+  /** The control API, metrics and status page (src/control), reading the running server's state. */
+  private async startOperations(): Promise<void> {
+    const networks = () => networkUse(this.config.networks, this.server, this.store, Date.now());
+    this.ops = await startOperations(
+      {
+        version: VERSION,
+        log: this.opts.log,
+        nowMs: Date.now,
+        server: () => this.server,
+        store: () => this.store,
+        networks,
+        networkLookup: () => networkLookupOf(this.config),
+        status: () => ({
+          pid: process.pid, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000), configDir: this.opts.configDir,
+          spoolDir: this.opts.spoolDir, transportKind: this.transportKind, ...this.describeState(),
+        }),
+        reload: () => {
+          const loaded = loadConfig(this.opts.configDir);
+          if (!loaded.ok) return { ok: false, problems: loaded.problems };
+          return this.reload('api') ? { ok: true } : { ok: false, problems: [] };
+        },
+      },
+      {
+        counters: () => this.server.counters,
+        allocator: () => this.server.allocator.counters,
+        store: () => this.store.stats,
+        storeWritable: () => this.store.fault === null,
+        transport: () => (this.transport instanceof RawTransport ? { ...this.transport.stats() } : undefined),
+        networks,
+      },
+      this.config.policy,
+      this.opts.spoolDir,
+    );
+  }
+
   /** The state, for SIGUSR1. */
   describeState(): Record<string, unknown> {
     const now = Date.now();
@@ -180,9 +266,14 @@ export class Daemon {
     this.stopping = (async () => {
       logEvent(this.opts.log, 'JOIND_STOPPING', {});
       for (const t of this.timers) clearInterval(t);
+      await this.ops?.close();
       await this.transport?.close();
       this.pinger?.close();
-      this.store?.close();
+      if (this.store) {
+        this.store.flush();
+        await this.backup();
+        this.store.close();
+      }
       try {
         fs.unlinkSync(this.pidFile);
       } catch {

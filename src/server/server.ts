@@ -2,14 +2,14 @@
 // parameters, runs the handler of the message type, and sends the reply once what it depends on is on
 // disk. One handler per message type (src/server/handlers); no policy here beyond the dispatch.
 import { clientIdentifier, decode, encode, hardwareAddress, messageType, requestedAddress, vendorClass } from '../codec';
-import { BOOTREQUEST, MessageType } from '../codec/types';
+import { BOOTREQUEST, DhcpPacket, MessageType } from '../codec/types';
 import type { Config } from '../config/types';
-import { resolveClientParams, staticBindings } from '../config/lookup';
+import { findBindingsByHardware, resolveClientParams, staticBindings } from '../config/lookup';
 import { Allocator, PingChecker } from '../alloc/allocator';
 import { clientKeyOf } from '../alloc/client-key';
 import { NetworkPool } from '../alloc/pool';
 import type { Destination, Inbound, Transport } from '../io/transport';
-import { logEvent, Logger } from '../log/logger';
+import { eventEnabled, logEvent, Logger } from '../log/logger';
 import { ForwardLookup, Namer, ReverseLookup } from '../naming/namer';
 import type { Store } from '../store/store';
 import { inNetwork, ipToString, hexColons } from '../util/ipv4';
@@ -21,6 +21,7 @@ import { handleInform } from './handlers/inform';
 import { handleRelease } from './handlers/release';
 import { handleRequest } from './handlers/request';
 import { configuredOptions } from './options';
+import { RateLimiter } from './rate-limit';
 import { selectNetwork } from './subnet';
 
 const HANDLERS: Partial<Record<MessageType, Handler>> = {
@@ -69,18 +70,34 @@ export class DhcpServer {
   private ourServerIds = new Set<number>();
   private readonly clock: () => number;
   private readonly services: Services;
+  private readonly limiter = new RateLimiter(0, 0);
+  /** Per network: when POOL_EXHAUSTED was last logged and how many since (a flood must not flood the log). */
+  private readonly exhaustedLog = new Map<number, { at: number; suppressed: number }>();
 
   constructor(private readonly opts: ServerOptions) {
     this.clock = opts.clock ?? Date.now;
     this.allocator = new Allocator(opts.store, opts.pinger, opts.config.policy.ping_timeout, this.clock, () => this.config.policy.auto_release);
     this.allocator.onEvent = (event, detail) => {
       const fields = { network: ipToString(detail.network), ...(detail.address !== undefined ? { address: ipToString(detail.address) } : {}) };
-      logEvent(opts.log, event === 'ping-conflict' ? 'PING_CONFLICT' : 'POOL_EXHAUSTED', fields);
+      if (event === 'ping-conflict') return logEvent(opts.log, 'PING_CONFLICT', fields);
+      // At most one line per network every 10 s, with the number of clients turned away meanwhile.
+      const now = this.clock();
+      const last = this.exhaustedLog.get(detail.network);
+      if (last && now - last.at < 10_000) {
+        last.suppressed++;
+        return;
+      }
+      logEvent(opts.log, 'POOL_EXHAUSTED', { ...fields, alsoSince: last?.suppressed ?? 0 });
+      this.exhaustedLog.set(detail.network, { at: now, suppressed: 0 });
     };
     this.namer = new Namer(opts.store, opts.reverseLookup, opts.forwardLookup);
     opts.store.onRollback = (err) => {
       logEvent(opts.log, 'STORE_COMMIT_FAILED', { err: err.message });
       for (const pool of this.pools.values()) pool.reset();
+    };
+    opts.store.onFaultChange = (err) => {
+      if (err) logEvent(opts.log, 'STORE_UNWRITABLE', { err: err.message, code: (err as { code?: string }).code });
+      else logEvent(opts.log, 'STORE_WRITABLE', {});
     };
     const self = this;
     this.services = {
@@ -141,6 +158,7 @@ export class DhcpServer {
     this.ourServerIds = serverIds;
     this.config = config;
     this.allocator.setPing(this.opts.pinger, config.policy.ping_timeout);
+    this.limiter.setLimits(config.policy.rate_limit_per_interface, config.policy.rate_limit_per_relay);
   }
 
   /** Marks ended leases expired. Called periodically by the daemon. */
@@ -179,6 +197,10 @@ export class DhcpServer {
     const request = decoded.packet;
     if (request.op !== BOOTREQUEST) return this.drop('not-a-request');
     const config = this.config;
+    if (this.limiter.active) {
+      const verdict = this.limiter.admit(inbound.ifname, request.giaddr, this.clock(), () => this.knownClientKey(request));
+      if (verdict !== 'ok') return this.drop(verdict);
+    }
     const type = messageType(request);
     const typeName = type === undefined ? 'bootp' : TYPE_NAMES[type] ?? `type-${type}`;
     this.counters.receivedByType[typeName] = (this.counters.receivedByType[typeName] ?? 0) + 1;
@@ -192,6 +214,9 @@ export class DhcpServer {
       handler = HANDLERS[type as MessageType];
       if (!handler) return this.drop('not-a-client-message', { type });
     }
+    // While the store refuses writes nothing new can be granted: no OFFER that no ACK could follow.
+    // Silence (not NAK) lets the client keep retrying, or take another server's offer.
+    if (type === MessageType.DISCOVER && this.opts.store.fault) return this.drop('store-unwritable');
     const hwaddr = hardwareAddress(request);
     if (config.policy.registered_clients_only && !this.opts.store.registered.isRegistered(request.htype, hwaddr)) {
       return this.drop('not-registered', { hwaddr: hexColons(hwaddr) });
@@ -243,9 +268,12 @@ export class DhcpServer {
       serverId: serverId ?? 0,
       relayed: choice.relayed,
     };
-    logEvent(this.opts.log, type === MessageType.DISCOVER ? 'DHCP_DISCOVER' : 'DHCP_REQUEST', {
-      type: typeName, hwaddr: hexColons(hwaddr), network: ipToString(network.address), xid: request.xid,
-    });
+    const received = type === MessageType.DISCOVER ? 'DHCP_DISCOVER' : 'DHCP_REQUEST';
+    if (eventEnabled(this.opts.log, received)) {
+      logEvent(this.opts.log, received, {
+        type: typeName, hwaddr: hexColons(hwaddr), network: ipToString(network.address), xid: request.xid,
+      });
+    }
     if (serverId !== undefined) return handler(ctx, this.services);
     // Our address towards a new relay (or a routed network) is learnt asynchronously: wait for it once,
     // rather than name a server the relay cannot reach (the host's first address may be loopback).
@@ -253,6 +281,15 @@ export class DhcpServer {
     return (this.opts.transport.learnLocalAddressFor?.(towards) ?? Promise.resolve(undefined)).then((learnt) =>
       handler({ ...ctx, serverId: learnt ?? config.self.addresses[0] ?? 0 }, this.services),
     );
+  }
+
+  /** A dhcpcap host entry or a registered address: its hardware address as a key, else null. */
+  private knownClientKey(request: DhcpPacket): string | null {
+    const hwaddr = hardwareAddress(request);
+    const known =
+      findBindingsByHardware(this.config.dhcpcap, request.htype, hwaddr, this.config.policy.ignore_hardware_type).length > 0 ||
+      this.opts.store.registered.isRegistered(request.htype, hwaddr);
+    return known ? `${request.htype}/${hwaddr.toString('hex')}` : null;
   }
 
   /** Our address as the client should see it; undefined while the transport is still learning it. */
@@ -283,6 +320,7 @@ export class DhcpServer {
       this.opts.transport.send(data, reply.dest, serverId);
       const name = reply.event;
       this.counters.sent[name] = (this.counters.sent[name] ?? 0) + 1;
+      if (!eventEnabled(this.opts.log, name)) return;
       logEvent(this.opts.log, name, {
         address: ipToString(reply.packet.yiaddr),
         hwaddr: hexColons(reply.packet.chaddr.subarray(0, Math.min(16, reply.packet.hlen))),

@@ -60,7 +60,7 @@ export class LeaseRepository {
   private readonly byAddress: Database.Statement<[number], LeaseRow>;
   private readonly byClient: Database.Statement<[number, number, Buffer], LeaseRow>;
   private readonly upsert: Database.Statement<LeaseRow>;
-  private readonly removeClientElsewhere: Database.Statement<[number, number, Buffer, number], { address: number }>;
+  private readonly clientElsewhere: Database.Statement<[number, number, Buffer, number], { address: number }>;
   private readonly removeAddress: Database.Statement<[number]>;
   private readonly usedFrom: Database.Statement<[number, number]>;
   private readonly reusable: Database.Statement<[number, number, number, number]>;
@@ -68,6 +68,8 @@ export class LeaseRepository {
   private readonly updateState: Database.Statement<[number, number, number]>;
   private readonly everything: Database.Statement<[], LeaseRow>;
   private readonly ofClient: Database.Statement<[number, Buffer], LeaseRow>;
+  private readonly countsIn: Database.Statement<[number, number, number], { state: number; current: number; n: number }>;
+  private readonly latest: Database.Statement<[number], LeaseRow>;
 
   constructor(db: Database.Database) {
     this.byAddress = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address = ?`);
@@ -76,8 +78,12 @@ export class LeaseRepository {
       `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (@address, @network, @cid_type, @cid, @htype, @hwaddr,
        @client_id, @starts, @ends, @cltt, @state, @client_hostname, @hostname)`,
     );
-    this.removeClientElsewhere = db.prepare(
-      'DELETE FROM leases WHERE network = ? AND cid_type = ? AND cid = ? AND address != ? RETURNING address',
+    // A SELECT then a DELETE by address, not one DELETE … RETURNING: RETURNING stages its rows in a
+    // temporary b-tree that SQLite builds and tears down on every run (a page cache malloc'd and freed,
+    // three brk() calls per lease written), while here the usual answer, "no other record", is one
+    // lookup in leases_by_client.
+    this.clientElsewhere = db.prepare(
+      'SELECT address FROM leases WHERE network = ? AND cid_type = ? AND cid = ? AND address != ?',
     );
     this.removeAddress = db.prepare('DELETE FROM leases WHERE address = ?');
     this.usedFrom = db.prepare('SELECT address FROM leases WHERE address >= ? AND address <= ? ORDER BY address');
@@ -89,6 +95,9 @@ export class LeaseRepository {
     this.updateState = db.prepare('UPDATE leases SET state = ?, cltt = ? WHERE address = ?');
     this.everything = db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY address`);
     this.ofClient = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE cid_type = ? AND cid = ?`);
+    this.countsIn = db.prepare(`SELECT state, (ends IS NULL OR ends > ?) AS current, count(*) AS n FROM leases
+       WHERE address >= ? AND address <= ? GROUP BY state, current`);
+    this.latest = db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY cltt DESC, address LIMIT ?`);
   }
 
   get(address: number): LeaseRecord | undefined {
@@ -114,9 +123,8 @@ export class LeaseRepository {
   put(lease: LeaseRecord): number[] {
     let freed: number[] = [];
     if (lease.client) {
-      freed = this.removeClientElsewhere
-        .all(lease.network, lease.client.type, lease.client.id, lease.address)
-        .map((r) => r.address);
+      freed = this.clientElsewhere.all(lease.network, lease.client.type, lease.client.id, lease.address).map((r) => r.address);
+      for (const address of freed) this.removeAddress.run(address);
     }
     this.upsert.run(toParams(lease));
     return freed;
@@ -143,6 +151,16 @@ export class LeaseRepository {
   /** Marks active leases whose end has passed as expired; returns their addresses. */
   expireDue(now: number): number[] {
     return this.expire.pluck().all(now) as number[];
+  }
+
+  /** How many records of each state lie in [from, to], split by whether their end is still ahead. */
+  countStates(from: number, to: number, nowSec: number): Array<{ state: LeaseState; current: boolean; count: number }> {
+    return this.countsIn.all(nowSec, from, to).map((r) => ({ state: r.state as LeaseState, current: r.current === 1, count: r.n }));
+  }
+
+  /** The records most recently touched (granted, renewed, released), newest first. */
+  mostRecent(limit: number): LeaseRecord[] {
+    return this.latest.all(limit).map(fromRow);
   }
 
   *all(): IterableIterator<LeaseRecord> {

@@ -2,9 +2,20 @@
 //
 // Every write made while handling packets goes into one open transaction; the transaction is committed
 // once per turn of the event loop (setImmediate), and only then are the replies that depend on it
-// released. With synchronous=FULL the commit fsyncs the WAL, so "a lease is on disk before its ACK
-// leaves" costs one fsync per batch, not per ACK (dhcpd's delayed-ack, without the delay).
+// released. When durable, a commit is followed by an fsync of the WAL, and the replies wait for that
+// fsync too: "a lease is on disk before its ACK leaves" costs one fsync per batch, not per ACK (dhcpd's
+// delayed-ack, without the delay).
+//
+// The fsync runs on libuv's thread pool, not on the event loop: SQLite commits with synchronous=NORMAL
+// (the WAL frames are written, not synced) and the store then fsyncs the WAL file itself. While that
+// fsync is in flight the event loop keeps serving, and the writes it makes gather in the next open
+// transaction, which is committed (and synced) as soon as the fsync in flight is done. So batches grow
+// with the load instead of the event loop stalling once per batch. What is durable is exactly what
+// synchronous=FULL makes durable: every committed frame of the WAL, before any reply that depends on it.
+import fs from 'node:fs';
+import path from 'node:path';
 import type Database from 'better-sqlite3';
+import { backupDatabase } from './backup';
 import { openDatabase, OpenOptions, StoreError } from './db';
 import { LeaseRepository } from './leases';
 import { NameRepository } from './names';
@@ -13,30 +24,61 @@ import { RegisteredRepository } from './registered';
 /** Called once a batch is durable (err undefined) or has been rolled back (err set). */
 export type DurableCallback = (err?: Error) => void;
 
+/** fs.fsync's shape; tests give their own to hold or fail a sync. */
+export type FsyncFunction = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
+
+export interface StoreOptions extends OpenOptions {
+  fsync?: FsyncFunction;
+}
+
+/**
+ * SQLite result codes that mean the storage itself refuses writes (full, read-only, I/O error), as
+ * opposed to a bad statement: while one holds, nothing new can be granted.
+ */
+const STORAGE_FAULT = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB)/;
+
+export function isStorageFault(err: Error): boolean {
+  return STORAGE_FAULT.test((err as { code?: unknown }).code as string ?? '');
+}
+
 export class Store {
   readonly leases: LeaseRepository;
   readonly names: NameRepository;
   readonly registered: RegisteredRepository;
   /** Called after a batch was rolled back: in-memory caches derived from the store must be rebuilt. */
   onRollback: ((err: Error) => void) | null = null;
+  /** Called when the storage starts refusing writes (err set) and when a commit succeeds again (null). */
+  onFaultChange: ((err: Error | null) => void) | null = null;
+  /** The storage fault of the last failed commit, until a commit succeeds again. */
+  fault: Error | null = null;
 
   private inTransaction = false;
   private waiting: DurableCallback[] = [];
   private flushScheduled = false;
   private closed = false;
   /** Counters for metrics and tests. */
-  readonly stats = { commits: 0, committedWrites: 0, rollbacks: 0 };
+  readonly stats = { commits: 0, committedWrites: 0, rollbacks: 0, syncs: 0, syncFailures: 0 };
   private writesInBatch = 0;
+  /** Replies waiting on the fsync in flight (null: none in flight). */
+  private syncing: DurableCallback[] | null = null;
+  /** Our own descriptor of the WAL file, for the fsync (durable stores only). */
+  private walFd: number | null = null;
+  private walIno = 0;
 
-  private constructor(readonly db: Database.Database, readonly file: string) {
+  private constructor(
+    readonly db: Database.Database,
+    readonly file: string,
+    private readonly durable: boolean,
+    private readonly fsync: FsyncFunction,
+  ) {
     this.leases = new LeaseRepository(db);
     this.names = new NameRepository(db);
     this.registered = new RegisteredRepository(db);
   }
 
-  static open(options: OpenOptions): Store {
+  static open(options: StoreOptions): Store {
     const db = openDatabase(options);
-    return new Store(db, db.name);
+    return new Store(db, db.name, options.durable && !options.readonly, options.fsync ?? fs.fsync);
   }
 
   /**
@@ -67,24 +109,23 @@ export class Store {
     this.scheduleFlush();
   }
 
-  /** Commits the open batch now and releases whatever waits on it. */
+  /**
+   * Commits the open batch and releases whatever waits on it: at once when the store is not durable,
+   * after the fsync of the WAL otherwise. While an fsync is in flight nothing is committed: the batch
+   * keeps growing and is committed when that fsync completes.
+   */
   flush(): void {
     this.flushScheduled = false;
-    if (this.inTransaction) {
-      try {
-        this.db.exec('COMMIT');
-        this.inTransaction = false;
-        this.stats.commits++;
-        this.stats.committedWrites += this.writesInBatch;
-        this.writesInBatch = 0;
-      } catch (err) {
-        this.rollback(err as Error);
-        return;
-      }
-    }
+    if (this.closed || this.syncing !== null) return;
+    const committed = this.inTransaction;
+    if (!this.commit()) return;
     const waiting = this.waiting;
     this.waiting = [];
-    for (const cb of waiting) cb();
+    if (!committed || !this.durable) {
+      for (const cb of waiting) cb();
+      return;
+    }
+    this.startSync(waiting);
   }
 
   /**
@@ -96,11 +137,127 @@ export class Store {
     return rows.map((r) => r.integrity_check).filter((text) => text !== 'ok');
   }
 
+  /**
+   * Tries a real commit (rewriting the header's user_version) to learn whether the storage takes writes
+   * again. Only while a fault holds and no batch is open. Returns whether the store is writable now.
+   */
+  probe(): boolean {
+    if (this.fault === null) return true;
+    if (this.inTransaction || this.closed) return false;
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      this.db.pragma(`user_version = ${version}`);
+      this.db.exec('COMMIT');
+    } catch (err) {
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      } catch {
+        // already rolled back by SQLite
+      }
+      return false;
+    }
+    this.setFault(null);
+    return true;
+  }
+
+  /** Writes a backup copy of what is committed (see backup.ts). Resolves with its path. */
+  backup(): Promise<string> {
+    return backupDatabase(this.file);
+  }
+
   close(): void {
     if (this.closed) return;
-    this.flush();
+    // Synchronously: whatever is committed or in flight is synced before anyone is told it is durable.
+    const pending = [...(this.syncing ?? []), ...this.waiting];
+    this.syncing = null;
+    this.waiting = [];
+    let failure: Error | undefined;
+    if (this.commit() && this.durable && this.walFd !== null) {
+      try {
+        fs.fsyncSync(this.walFd);
+      } catch (err) {
+        failure = err as Error;
+      }
+    }
     this.closed = true;
+    if (this.walFd !== null) fs.closeSync(this.walFd);
+    this.walFd = null;
     this.db.close();
+    for (const cb of pending) cb(failure);
+  }
+
+  /** COMMITs the open transaction, if any; false when it failed (the batch was rolled back). */
+  private commit(): boolean {
+    if (!this.inTransaction) return true;
+    try {
+      this.db.exec('COMMIT');
+      this.inTransaction = false;
+      this.stats.commits++;
+      this.stats.committedWrites += this.writesInBatch;
+      this.writesInBatch = 0;
+      this.setFault(null);
+      return true;
+    } catch (err) {
+      this.rollback(err as Error);
+      return false;
+    }
+  }
+
+  /** fsyncs the WAL on the thread pool, then releases `waiting` and commits whatever gathered meanwhile. */
+  private startSync(waiting: DurableCallback[]): void {
+    let fd: number;
+    try {
+      fd = this.walDescriptor();
+    } catch (err) {
+      this.stats.syncFailures++;
+      for (const cb of waiting) cb(new StoreError(`cannot open the WAL to sync it: ${(err as Error).message}`, 'SYNC'));
+      return;
+    }
+    this.syncing = waiting;
+    this.stats.syncs++;
+    this.fsync(fd, (err) => {
+      const released = this.syncing;
+      if (released === null) return; // close() synced and released them already
+      this.syncing = null;
+      // A failed fsync leaves the committed batch in an unknown state on disk: its replies are not sent.
+      const failure = err ? new StoreError(`fsync of the lease database failed: ${err.message}`, 'SYNC') : undefined;
+      if (failure) {
+        this.stats.syncFailures++;
+        // The disk refused to sync (EIO, ENOSPC…): a storage fault like a failed commit, probed until it heals.
+        this.setFault(failure);
+      }
+      for (const cb of released) cb(failure);
+      if (this.inTransaction || this.waiting.length > 0) this.flush();
+    });
+  }
+
+  /**
+   * The WAL file's descriptor, opened once and again only if the file was replaced (SQLite deletes the
+   * WAL when the last connection closes; ours stays open, but a check costs one stat per batch).
+   */
+  private walDescriptor(): number {
+    const walPath = `${this.file}-wal`;
+    const ino = fs.statSync(walPath).ino;
+    if (this.walFd === null || ino !== this.walIno) {
+      if (this.walFd !== null) fs.closeSync(this.walFd);
+      this.walFd = fs.openSync(walPath, 'r');
+      this.walIno = ino;
+      // A new WAL's directory entry must be on disk too (SQLite syncs the directory of a new WAL).
+      const dirFd = fs.openSync(path.dirname(walPath), 'r');
+      try {
+        fs.fsyncSync(dirFd);
+      } finally {
+        fs.closeSync(dirFd);
+      }
+    }
+    return this.walFd;
+  }
+
+  private setFault(err: Error | null): void {
+    if ((err === null) === (this.fault === null)) return;
+    this.fault = err;
+    this.onFaultChange?.(err);
   }
 
   private scheduleFlush(): void {
@@ -120,6 +277,7 @@ export class Store {
     }
     this.writesInBatch = 0;
     this.stats.rollbacks++;
+    if (isStorageFault(err)) this.setFault(err);
     const waiting = this.waiting;
     this.waiting = [];
     for (const cb of waiting) cb(err);

@@ -7,7 +7,8 @@
 #       absent addresses in flight together finish in about one timeout while a setInterval keeps ticking;
 #       a failed send (no route) is false at once; without CAP_NET_RAW, Pinger.open is null with a warning.
 #   (b) PacketSocket: receives udhcpc's DISCOVER broadcast with the right ifindex and packet type, and a
-#       unicast to port 67; the kernel filter keeps out other ports and our own outgoing frames; frames sent
+#       frame to its MAC but to 255.255.255.255:67; the kernel filter keeps out other ports, unicast to
+#       our address (the UDP sockets' job) and our own outgoing frames; frames sent
 #       with sendUdp reach the client side with correct checksums (tcpdump -vv: "udp sum ok").
 #
 # Needs root (exit 77 otherwise), the built addon (build/Release/joind_net.node) and the compiled sources
@@ -176,7 +177,7 @@ setTimeout(() => {
 const socket = PacketSocket.open('jnat-s', (frame, ifindex, packetType) => {
   seen.push({ frame, ifindex, packetType });
   const text = frame.payload.toString('latin1');
-  if (text === 'go\n') finish(); // the client's last unicast: everything before it has been delivered
+  if (text === 'go\n') finish(); // the client's last frame: everything before it has been delivered
 }, { verifyUdpChecksum: true, onBadFrame: (error) => bad.push(error) });
 assert.equal(socket.ifindex, expectedIfindex);
 assert.equal(socket.mac.toString('hex'), process.env.S_MAC.replace(/:/g, ''));
@@ -194,12 +195,14 @@ function finish() {
     // Option 53 (message type) = 1 (DISCOVER) right after the cookie, as udhcpc writes it.
     assert.deepEqual([...d.frame.payload.subarray(240, 243)], [53, 1, 1]);
   }
-  const unicast = seen.filter((s) => s.frame.payload.toString('latin1') === 'go\n');
-  assert.equal(unicast.length, 1);
-  assert.equal(unicast[0].packetType, PACKET_HOST);
-  assert.equal(unicast[0].frame.dstIp, ip('10.77.0.1'));
-  assert.equal(seen.length, discovers.length + 1, 'nothing else passed the filter (port 5000 datagram)');
-  console.log(`received ${discovers.length} DISCOVER broadcast(s) and 1 unicast on ifindex ${expectedIfindex}`);
+  const toOurMac = seen.filter((s) => s.frame.payload.toString('latin1') === 'go\n');
+  assert.equal(toOurMac.length, 1);
+  assert.equal(toOurMac[0].packetType, PACKET_HOST, 'a frame to our MAC');
+  assert.equal(toOurMac[0].frame.dstIp, 0xffffffff, 'but to the limited broadcast: kept');
+  assert.equal(seen.filter((s) => s.frame.payload.toString('latin1') === 'uni\n').length, 0,
+    'a unicast to our address on port 67 is left to the UDP sockets');
+  assert.equal(seen.length, discovers.length + 1, 'nothing else passed the filter (port 5000 datagram, unicast)');
+  console.log(`received ${discovers.length} DISCOVER broadcast(s) and 1 frame to our MAC and 255.255.255.255 on ifindex ${expectedIfindex}`);
 
   // Frames to the client's MAC: a "reply" to port 68, and one to port 67 that our own socket must not see.
   const payload = Buffer.from('joind packet socket test payload, odd length!');
@@ -237,8 +240,27 @@ for _ in $(seq 1 100); do grep -q "listening on" "$work/tcpdump.err" 2>/dev/null
 # A real client's DISCOVER (one try, one second, no lease expected: nobody answers it).
 timeout 10 ip netns exec "$C" env -i "$udhcpc" -i jnat-c -n -q -t 1 -T 1 -s /bin/true >"$work/udhcpc.out" 2>&1
 grep -q "broadcasting discover" "$work/udhcpc.out" || { cat "$work/udhcpc.out"; fail "udhcpc sent no DISCOVER"; }
-# Traffic the filter must drop (port 5000), then the unicast to port 67 that tells the script to go on.
-ip netns exec "$C" bash -c 'echo nope > /dev/udp/10.77.0.1/5000; sleep 0.2; echo go > /dev/udp/10.77.0.1/67'
+# Traffic the filter must drop (port 5000; a unicast to our address on port 67), then the frame that
+# tells the script to go on: to the server's MAC but to 255.255.255.255:67 (built whole, on a packet
+# socket: an IP socket would send it to the broadcast MAC).
+ip netns exec "$C" bash -c 'echo nope > /dev/udp/10.77.0.1/5000; echo uni > /dev/udp/10.77.0.1/67; sleep 0.2'
+ip netns exec "$C" python3 - "$S_MAC" "$C_MAC" <<'PY' || fail "could not send the frame to our MAC and 255.255.255.255"
+import socket, struct, sys
+def csum(data):
+    if len(data) % 2: data += b'\0'
+    s = sum(struct.unpack('!%dH' % (len(data) // 2), data))
+    while s >> 16: s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+dst_mac, src_mac = (bytes.fromhex(m.replace(':', '')) for m in sys.argv[1:3])
+src, dst, payload = socket.inet_aton('10.77.0.2'), socket.inet_aton('255.255.255.255'), b'go\n'
+udp = struct.pack('!HHHH', 68, 67, 8 + len(payload), 0) + payload
+udp = udp[:6] + struct.pack('!H', csum(src + dst + struct.pack('!BBH', 0, 17, len(udp)) + udp)) + udp[8:]
+ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, src, dst)
+ip = ip[:10] + struct.pack('!H', csum(ip)) + ip[12:]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+s.bind(('jnat-c', 0))
+s.send(dst_mac + src_mac + b'\x08\x00' + ip + udp)
+PY
 
 wait "$node_pid"; rc=$?
 cat "$work/packet.out"

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
+import fs from 'node:fs';
 import path from 'node:path';
 import { Store, LeaseState, LeaseRecord, DB_FILE_NAME } from '../../src/store';
 import { ip } from '../../src/util/ipv4';
@@ -17,11 +18,16 @@ function lease(address: string, mac: number, extra: Partial<LeaseRecord> = {}): 
 
 const flushTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 test('store: schema is created, records round-trip, one record per client and network', () => {
   const dir = tempDir();
   const store = Store.open({ spoolDir: path.join(dir, 'spool'), durable: true });
   assert.equal(store.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(store.db.pragma('synchronous', { simple: true }), 2); // FULL
+  // NORMAL: the store fsyncs the WAL itself after each commit, off the event loop (see the tests below).
+  assert.equal(store.db.pragma('synchronous', { simple: true }), 1);
   store.write(() => store.leases.put(lease('10.1.0.10', 1)));
   const freed = store.write(() => store.leases.put(lease('10.1.0.11', 1)));
   assert.deepEqual(freed, [ip('10.1.0.10')], 'the client moved: its other record on the network goes');
@@ -45,10 +51,87 @@ test('store: a batch is invisible to other connections until the group commit, t
   assert.equal(count(), 0, 'nothing visible before the commit');
   assert.deepEqual(events, []);
   await flushTurn();
+  await waitFor(() => events.length > 0);
   assert.deepEqual(events, ['durable:2'], 'callbacks run after the commit, which another reader already sees');
   assert.equal(store.stats.commits, 1, 'two writes, one commit');
+  assert.equal(store.stats.syncs, 1, 'and one fsync');
   reader.close();
   store.close();
+});
+
+/** A fake fsync that holds each sync until the test releases it (with or without an error). */
+function heldFsync() {
+  const held: Array<{ fd: number; done: (err: NodeJS.ErrnoException | null) => void }> = [];
+  const fsync = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => held.push({ fd, done });
+  return { held, fsync };
+}
+
+test('store: durable replies wait for the fsync of the WAL; writes made meanwhile gather in the next batch', async () => {
+  const dir = tempDir();
+  const { held, fsync } = heldFsync();
+  const store = Store.open({ spoolDir: dir, durable: true, fsync });
+  const events: string[] = [];
+  store.write(() => store.leases.put(lease('10.1.0.60', 10)));
+  store.whenDurable((err) => events.push(err ? 'failed' : 'first'));
+  await flushTurn();
+  assert.equal(store.stats.commits, 1, 'the first batch is committed');
+  assert.equal(held.length, 1, 'and its fsync started');
+  assert.ok(fs.fstatSync(held[0]!.fd).ino === fs.statSync(path.join(dir, `${DB_FILE_NAME}-wal`)).ino, 'on the WAL file');
+  assert.equal(events.length, 0, 'no reply before the fsync has completed');
+
+  store.write(() => store.leases.put(lease('10.1.0.61', 11)));
+  store.whenDurable((err) => events.push(err ? 'failed' : 'second'));
+  store.write(() => store.leases.put(lease('10.1.0.62', 12)));
+  await flushTurn();
+  await flushTurn();
+  assert.equal(store.stats.commits, 1, 'nothing is committed while an fsync is in flight');
+  assert.equal(held.length, 1);
+
+  held[0]!.done(null);
+  assert.deepEqual(events, ['first'], 'the first batch is released once synced, the second not yet');
+  assert.equal(store.stats.commits, 2, 'what gathered meanwhile is committed at once, as one batch');
+  assert.equal(held.length, 2, 'and synced');
+  held[1]!.done(null);
+  assert.deepEqual(events, ['first', 'second']);
+  store.close();
+});
+
+test('store: a failed fsync fails its waiters (no ACK for a batch that may not be on disk)', async () => {
+  const { held, fsync } = heldFsync();
+  const store = Store.open({ spoolDir: tempDir(), durable: true, fsync });
+  const events: string[] = [];
+  store.write(() => store.leases.put(lease('10.1.0.70', 13)));
+  store.whenDurable((err) => events.push(err ? `failed:${(err as { code?: string }).code}` : 'ok'));
+  await flushTurn();
+  held[0]!.done(Object.assign(new Error('EIO'), { code: 'EIO' }));
+  assert.deepEqual(events, ['failed:SYNC']);
+  assert.equal(store.stats.syncFailures, 1);
+  store.close();
+});
+
+test('store: close() syncs and releases what waits on an fsync in flight; a non-durable store never syncs', async () => {
+  const { held, fsync } = heldFsync();
+  const store = Store.open({ spoolDir: tempDir(), durable: true, fsync });
+  const events: string[] = [];
+  store.write(() => store.leases.put(lease('10.1.0.80', 14)));
+  store.whenDurable((err) => events.push(err ? 'failed' : 'a'));
+  await flushTurn();
+  store.write(() => store.leases.put(lease('10.1.0.81', 15)));
+  store.whenDurable((err) => events.push(err ? 'failed' : 'b'));
+  store.close();
+  assert.deepEqual(events, ['a', 'b']);
+  held[0]!.done(null); // the late completion of the sync in flight changes nothing
+  assert.deepEqual(events, ['a', 'b']);
+
+  const loose = heldFsync();
+  const fast = Store.open({ spoolDir: tempDir(), durable: false, fsync: loose.fsync });
+  const done: string[] = [];
+  fast.write(() => fast.leases.put(lease('10.1.0.90', 16)));
+  fast.whenDurable(() => done.push('ok'));
+  await flushTurn();
+  assert.deepEqual(done, ['ok']);
+  assert.equal(loose.held.length, 0);
+  fast.close();
 });
 
 test('store: a failed write rolls back the whole batch and fails its waiters', async () => {

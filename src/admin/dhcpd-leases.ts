@@ -1,0 +1,305 @@
+// The ISC lease file, dhcpd.leases(5): what `joind export --format dhcpd-leases` writes and `joind
+// import` reads, so that a dhcpd user can move to joind (and tools built on the file keep working).
+// Pure: text in, records out.
+//
+// joind's states map onto binding states: active, expired (dhcpd's "free"), released, abandoned. A
+// lease with no end (`ends never`) is a binding (static) unless `dynamic-bootp;` marks a dynamic BOOTP
+// allocation. Two `set` variables of ours keep what the format has no word for: the network the lease
+// belongs to, and the client key when it is neither the uid nor the hardware address.
+import { LeaseRecord, LeaseState } from '../store/types';
+import { hexColons, ipToString, parseIp } from '../util/ipv4';
+import { formatDhcpdDate, parseDhcpdDate } from './dates';
+import { parseHex } from './records';
+
+const HARDWARE_NAMES: Record<number, string> = { 1: 'ethernet', 6: 'token-ring', 8: 'fddi' };
+const HARDWARE_TYPES = new Map(Object.entries(HARDWARE_NAMES).map(([t, n]) => [n, Number(t)]));
+
+const BINDING_STATE: Record<LeaseState, string> = {
+  [LeaseState.ACTIVE]: 'active',
+  [LeaseState.EXPIRED]: 'free',
+  [LeaseState.RELEASED]: 'released',
+  [LeaseState.ABANDONED]: 'abandoned',
+  [LeaseState.STATIC]: 'active',
+  [LeaseState.BOOTP]: 'active',
+};
+
+/** A dhcpd string: printable ASCII as is, the rest, `"` and `\` as octal escapes (as dhcpd writes them). */
+function quote(text: string): string {
+  let out = '"';
+  for (const b of Buffer.from(text, 'utf8')) {
+    const c = String.fromCharCode(b);
+    out += b < 0x20 || b > 0x7e || c === '"' || c === '\\' ? `\\${b.toString(8).padStart(3, '0')}` : c;
+  }
+  return `${out}"`;
+}
+
+function sameBytes(a: Buffer | null | undefined, b: Buffer | null | undefined): boolean {
+  return !!a && !!b && a.equals(b);
+}
+
+export function formatLeaseBlock(lease: LeaseRecord): string {
+  const lines = [`lease ${ipToString(lease.address)} {`];
+  lines.push(`  starts ${formatDhcpdDate(lease.starts)};`);
+  lines.push(`  ends ${lease.ends === null ? 'never' : formatDhcpdDate(lease.ends)};`);
+  lines.push(`  cltt ${formatDhcpdDate(lease.cltt)};`);
+  lines.push(`  binding state ${BINDING_STATE[lease.state]};`);
+  if (lease.state === LeaseState.ACTIVE && lease.ends !== null) lines.push('  next binding state free;');
+  if (lease.hwaddr) lines.push(`  hardware ${HARDWARE_NAMES[lease.htype] ?? 'ethernet'} ${hexColons(lease.hwaddr)};`);
+  if (lease.clientId) lines.push(`  uid ${hexColons(lease.clientId)};`);
+  if (lease.state === LeaseState.ABANDONED) lines.push('  abandoned;');
+  if (lease.state === LeaseState.BOOTP) lines.push('  dynamic-bootp;');
+  if (lease.clientHostname !== null) lines.push(`  client-hostname ${quote(lease.clientHostname)};`);
+  if (lease.hostname !== null) lines.push(`  hostname ${quote(lease.hostname)};`);
+  lines.push(`  set joind-network = "${ipToString(lease.network)}";`);
+  const key = lease.client;
+  const keyIsUsual = key === null
+    || (key.type === 0 && sameBytes(key.id, lease.clientId))
+    || (!lease.clientId && key.type === lease.htype && sameBytes(key.id, lease.hwaddr));
+  if (!keyIsUsual) lines.push(`  set joind-key = "${key.type}/${hexColons(key.id)}";`);
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+export function formatLeaseFile(leases: Iterable<LeaseRecord>, nowSec: number): string {
+  let out = `# The format of dhcpd.leases(5), written by joind export at ${formatDhcpdDate(nowSec)} (UTC).\n`;
+  for (const lease of leases) out += formatLeaseBlock(lease);
+  return out;
+}
+
+// ---- reading ----
+
+type Token = { kind: 'word' | 'string' | 'punct'; text: string; bytes?: Buffer; line: number };
+
+export interface LeaseFileProblem {
+  line: number;
+  message: string;
+}
+
+function tokenize(text: string): { tokens: Token[]; problems: LeaseFileProblem[] } {
+  const tokens: Token[] = [];
+  const problems: LeaseFileProblem[] = [];
+  let line = 1;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (c === '\n') {
+      line++;
+      i++;
+    } else if (c === ' ' || c === '\t' || c === '\r') {
+      i++;
+    } else if (c === '#') {
+      while (i < text.length && text[i] !== '\n') i++;
+    } else if (c === '{' || c === '}' || c === ';' || c === '=') {
+      tokens.push({ kind: 'punct', text: c, line });
+      i++;
+    } else if (c === '"') {
+      const start = line;
+      const bytes: number[] = [];
+      i++;
+      while (i < text.length && text[i] !== '"') {
+        if (text[i] === '\\') {
+          const oct = /^[0-7]{3}/.exec(text.slice(i + 1, i + 4));
+          if (oct) {
+            bytes.push(parseInt(oct[0], 8));
+            i += 4;
+            continue;
+          }
+          const e = text[i + 1] ?? '';
+          bytes.push(...Buffer.from(e === 'n' ? '\n' : e === 't' ? '\t' : e, 'utf8'));
+          i += 2;
+          continue;
+        }
+        if (text[i] === '\n') line++;
+        bytes.push(...Buffer.from(text[i]!, 'utf8'));
+        i++;
+      }
+      if (i >= text.length) problems.push({ line: start, message: 'a string is not closed' });
+      i++;
+      const b = Buffer.from(bytes);
+      tokens.push({ kind: 'string', text: b.toString('utf8'), bytes: b, line: start });
+    } else {
+      let j = i;
+      while (j < text.length && !/[\s{};="#]/.test(text[j]!)) j++;
+      tokens.push({ kind: 'word', text: text.slice(i, j), line });
+      i = j;
+    }
+  }
+  return { tokens, problems };
+}
+
+export interface ImportedLease {
+  line: number;
+  lease: LeaseRecord;
+}
+
+/**
+ * Reads a lease file. Declarations other than `lease` (server-duid, host, failover, IPv6 blocks) are
+ * skipped; statements we do not know inside a lease are skipped too. The last declaration of an address
+ * wins, as dhcpd.leases(5) says. Network 0 when the file does not say (the caller finds it in nets).
+ */
+export function parseLeaseFile(text: string, nowSec: number): { leases: ImportedLease[]; problems: LeaseFileProblem[] } {
+  const { tokens, problems } = tokenize(text);
+  const byAddress = new Map<number, ImportedLease>();
+  let p = 0;
+  const peek = (): Token | undefined => tokens[p];
+  /** Skips one statement: to its `;`, or over its braced block. */
+  const skipStatement = (): void => {
+    let depth = 0;
+    while (p < tokens.length) {
+      const t = tokens[p++]!;
+      if (t.kind === 'punct' && t.text === '{') depth++;
+      else if (t.kind === 'punct' && t.text === '}') {
+        depth--;
+        if (depth <= 0) return;
+      } else if (t.kind === 'punct' && t.text === ';' && depth === 0) return;
+    }
+  };
+  while (p < tokens.length) {
+    const t = peek()!;
+    if (t.kind === 'word' && t.text === 'lease' && tokens[p + 2]?.text === '{') {
+      const addressText = tokens[p + 1]!.text;
+      const address = parseIp(addressText);
+      const line = t.line;
+      p += 3;
+      const words: Token[][] = [];
+      let statement: Token[] = [];
+      let closed = false;
+      while (p < tokens.length) {
+        const s = tokens[p++]!;
+        if (s.kind === 'punct' && s.text === '}') {
+          closed = true;
+          break;
+        }
+        if (s.kind === 'punct' && s.text === '{') {
+          // `on commit { … }` and the like: not ours to keep.
+          p--;
+          skipStatement();
+          statement = [];
+          continue;
+        }
+        if (s.kind === 'punct' && s.text === ';') {
+          words.push(statement);
+          statement = [];
+          continue;
+        }
+        statement.push(s);
+      }
+      if (!closed) {
+        problems.push({ line, message: 'a lease block is not closed with }' });
+        break;
+      }
+      if (address === undefined) {
+        problems.push({ line, message: `lease ${addressText}: not an IPv4 address` });
+        continue;
+      }
+      const lease = leaseFrom(address, words, nowSec, line, problems);
+      if (lease) byAddress.set(address, { line, lease });
+    } else {
+      skipStatement();
+    }
+  }
+  return { leases: [...byAddress.values()].sort((a, b) => a.lease.address - b.lease.address), problems };
+}
+
+function leaseFrom(address: number, statements: Token[][], nowSec: number, line: number, problems: LeaseFileProblem[]): LeaseRecord | null {
+  let starts: number | undefined;
+  let ends: number | null | undefined;
+  let cltt: number | undefined;
+  let binding = 'free';
+  let abandoned = false;
+  let bootp = false;
+  let htype = 0;
+  let hwaddr: Buffer | null = null;
+  let uid: Buffer | null = null;
+  let clientHostname: string | null = null;
+  let hostname: string | null = null;
+  let network = 0;
+  let key: { type: number; id: Buffer } | null | undefined;
+  const bad = (s: Token[], what: string): void => {
+    problems.push({ line: s[0]?.line ?? line, message: `${s.map((t) => t.text).join(' ')}: ${what}` });
+  };
+  for (const s of statements) {
+    const word = s[0]?.text;
+    const rest = s.slice(1).map((t) => t.text).join(' ');
+    switch (word) {
+      case 'starts':
+      case 'ends':
+      case 'cltt': {
+        const value = rest === 'never' ? null : parseDhcpdDate(rest);
+        if (value === undefined || (value === null && word !== 'ends')) {
+          bad(s, 'expected a date like "1 2026/11/23 20:15:00"');
+          return null;
+        }
+        if (word === 'starts') starts = value!;
+        else if (word === 'ends') ends = value;
+        else cltt = value!;
+        break;
+      }
+      case 'binding':
+        if (s[1]?.text === 'state' && s[2]) binding = s[2].text;
+        break;
+      case 'abandoned':
+        abandoned = true;
+        break;
+      case 'dynamic-bootp':
+        bootp = true;
+        break;
+      case 'hardware': {
+        const type = HARDWARE_TYPES.get(s[1]?.text ?? '');
+        const bytes = parseHex(s[2]?.text ?? '');
+        if (type === undefined || !bytes) {
+          bad(s, 'expected "hardware ethernet 08:00:2b:12:34:56"');
+          return null;
+        }
+        htype = type;
+        hwaddr = bytes;
+        break;
+      }
+      case 'uid': {
+        const bytes = s[1]?.kind === 'string' ? s[1].bytes! : parseHex(s[1]?.text ?? '');
+        if (!bytes) {
+          bad(s, 'expected a quoted string or colon-separated hex');
+          return null;
+        }
+        uid = bytes;
+        break;
+      }
+      case 'client-hostname':
+        clientHostname = s[1]?.kind === 'string' ? s[1].text : null;
+        break;
+      case 'hostname':
+        hostname = s[1]?.kind === 'string' ? s[1].text : null;
+        break;
+      case 'set': {
+        const name = s[1]?.text;
+        const value = s[3]?.kind === 'string' ? s[3].text : undefined;
+        if (name === 'joind-network' && value !== undefined) network = parseIp(value) ?? 0;
+        if (name === 'joind-key' && value !== undefined) {
+          const m = /^(\d+)\/(.*)$/.exec(value);
+          const id = m ? parseHex(m[2]!) : undefined;
+          if (m && id) key = { type: Number(m[1]), id };
+        }
+        break;
+      }
+      default:
+        break; // tstp, tsfp, atsfp, next binding state, option …: nothing joind keeps
+    }
+  }
+  if (binding === 'backup') return null; // a failover peer's free address: not a lease
+  let state: LeaseState;
+  if (abandoned || binding === 'abandoned') state = LeaseState.ABANDONED;
+  else if (binding === 'active') state = bootp ? LeaseState.BOOTP : ends === null ? LeaseState.STATIC : LeaseState.ACTIVE;
+  else if (binding === 'released') state = LeaseState.RELEASED;
+  else state = LeaseState.EXPIRED;
+  const begins = starts ?? cltt ?? nowSec;
+  const client = key !== undefined ? key
+    : state === LeaseState.ABANDONED && !hwaddr && !uid ? null
+    : uid ? { type: 0, id: uid }
+    : hwaddr ? { type: htype, id: hwaddr }
+    : null;
+  if (!client && state !== LeaseState.ABANDONED) return null; // a free address with nobody behind it: nothing to keep
+  return {
+    address, network, client, htype, hwaddr, clientId: uid,
+    starts: begins, ends: ends === undefined ? null : ends, cltt: cltt ?? begins, state, clientHostname, hostname,
+  };
+}

@@ -1,0 +1,81 @@
+// `joind export` and `joind import`: the ISC formats (dhcpd.leases(5), dhcpd.conf(5)), for dhcpd users
+// moving to joind and for the tools built on those files.
+import fs from 'node:fs';
+import { Command, Option } from 'commander';
+import { formatDhcpdConf } from '../admin/dhcpd-conf';
+import { formatLeaseFile, parseLeaseFile } from '../admin/dhcpd-leases';
+import { applyLoad, LoadOptions, LoadResult } from '../admin/load';
+import { formatLease, parseRecords } from '../admin/records';
+import { loadConfig } from '../config/load';
+import { formatProblem } from '../config/problems';
+import {
+  AdminError, DirOptions, loadDirect, networkLookup, now, openForReading, optionalConfig, report, throughServer, withDirs,
+} from './admin-common';
+import { resolveDirs } from './dirs';
+
+export function exportCommand(): Command {
+  return withDirs(new Command('export'))
+    .description('write the leases as dhcpd.leases(5), or the pools as dhcpd.conf(5)')
+    .addOption(new Option('--format <format>', 'what to write').choices(['dhcpd-leases', 'dhcpd-conf']).default('dhcpd-leases'))
+    .option('-o, --output <file>', 'write to the file instead of standard output')
+    .action((o: DirOptions & { format: string; output?: string }) => {
+      const { configDir, spoolDir } = resolveDirs(o);
+      let text: string;
+      if (o.format === 'dhcpd-conf') {
+        const loaded = loadConfig(configDir);
+        if (!loaded.ok) throw new AdminError(`the configuration has errors:\n${loaded.problems.map(formatProblem).join('\n')}`);
+        text = formatDhcpdConf(loaded.config);
+      } else {
+        const store = openForReading(spoolDir);
+        try {
+          text = formatLeaseFile(store.leases.all(), now());
+        } finally {
+          store.close();
+        }
+      }
+      if (o.output) fs.writeFileSync(o.output, text);
+      else process.stdout.write(text);
+    });
+}
+
+
+export function importCommand(): Command {
+  return withDirs(new Command('import'))
+    .description('load the leases of a dhcpd.leases(5) file (the last declaration of an address wins)')
+    .argument('<file>', 'the lease file')
+    .option('--active-only', 'leave out leases that have ended')
+    .option('-i', 'take an address even when another client holds it in joind')
+    .option('-o', 'only addresses in ranges this server owns')
+    .option('-w', 'overwrite the records joind already has for these clients')
+    .action(async (file: string, o: DirOptions & { activeOnly?: boolean; i?: boolean; o?: boolean; w?: boolean }) => {
+      const { configDir, spoolDir } = resolveDirs(o);
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new AdminError(`cannot read ${file}: ${(err as Error).message}`);
+      }
+      const parsed = parseLeaseFile(text, now());
+      if (parsed.problems.length > 0) {
+        for (const p of parsed.problems) process.stderr.write(`${file}:${p.line}: ${p.message}\n`);
+        throw new AdminError(`nothing imported: ${parsed.problems.length} problem(s) in ${file}`);
+      }
+      // The import is a load of the same records in joind's own text form: one path, one set of rules.
+      const separator = '|';
+      const records = parsed.leases.map((l) => formatLease(l.lease, { separator, humanDates: false })).join('\n');
+      const opts: LoadOptions = {
+        delete: false, expired: !o.activeOnly, takeBound: !!o.i, leases: true, names: false, ownedOnly: !!o.o, overwrite: !!o.w,
+      };
+      const lineOf = parsed.leases.map((l) => l.line);
+      const toFileLines = (r: LoadResult): LoadResult => ({
+        ...r,
+        problems: r.problems.map((p) => ({ ...p, line: lineOf[p.line - 1] ?? p.line })),
+        skipped: r.skipped.map((s) => ({ ...s, line: lineOf[s.line - 1] ?? s.line })),
+      });
+      const viaServer = await throughServer<LoadResult>(spoolDir, '/v1/load', { text: records, separator, options: opts });
+      if (viaServer) return report(toFileLines(viaServer), 'imported');
+      const nets = networkLookup(optionalConfig(configDir));
+      const recs = parseRecords(records, separator, now()).records;
+      report(toFileLines(loadDirect(spoolDir, (store) => applyLoad(store, recs, opts, nets, now()))), 'imported');
+    });
+}

@@ -1,0 +1,235 @@
+// The control API: HTTP/JSON routes over what the running server holds. Writes run on the server's own
+// event loop inside its store batch, and answer only once committed, so an admin change is as durable
+// as a lease and the in-memory pools learn of it at once (see src/admin/load.ts for the rule).
+import { applyLoad, LoadOptions, LoadResult, NetworkLookup } from '../admin/load';
+import { leaseToJson, parseHex, parseRecords } from '../admin/records';
+import { selects, Selection } from '../admin/select';
+import type { Problem } from '../config/types';
+import { formatProblem } from '../config/problems';
+import type { HttpReply } from '../io/http';
+import { logEvent, Logger } from '../log/logger';
+import type { DhcpServer } from '../server/server';
+import type { NetworkUse } from '../server/status';
+import type { Store } from '../store/store';
+import { LeaseRecord, LeaseState } from '../store/types';
+import { ipToString, parseIp } from '../util/ipv4';
+import { STATUS_PAGE, STATUS_SCRIPT } from './page';
+
+/** What the API needs of the running daemon. */
+export interface ControlHost {
+  version: string;
+  log: Logger;
+  /** The server's clock (milliseconds): leases are judged by the time the server judges them by. */
+  nowMs(): number;
+  server(): DhcpServer;
+  store(): Store;
+  networks(): NetworkUse[];
+  networkLookup(): NetworkLookup;
+  status(): Record<string, unknown>;
+  /** Validates the configuration directory and puts it in force; the problems when it was refused. */
+  reload(): { ok: true } | { ok: false; problems: Problem[] };
+  history(): unknown[];
+}
+
+export interface ApiRequest {
+  method: string;
+  url: URL;
+  body: string;
+}
+
+const json = (status: number, value: unknown): HttpReply => ({ status, body: `${JSON.stringify(value)}\n`, contentType: 'application/json' });
+const fail = (status: number, error: string): HttpReply => json(status, { error });
+
+class BadRequest extends Error {}
+
+function parseBody(body: string): Record<string, unknown> {
+  if (body.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new BadRequest('the body is not JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequest('the body must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function addressOf(text: string | undefined): number {
+  const address = text === undefined ? undefined : parseIp(decodeURIComponent(text));
+  if (address === undefined) throw new BadRequest(`"${text ?? ''}" is not an IPv4 address`);
+  return address;
+}
+
+export class ControlApi {
+  constructor(private readonly host: ControlHost) {}
+
+  private nowSec(): number {
+    return Math.floor(this.host.nowMs() / 1000);
+  }
+
+  async handle(req: ApiRequest): Promise<HttpReply> {
+    try {
+      return await this.route(req);
+    } catch (err) {
+      if (err instanceof BadRequest) return fail(400, err.message);
+      throw err;
+    }
+  }
+
+  private async route(req: ApiRequest): Promise<HttpReply> {
+    const parts = req.url.pathname.split('/').filter((p) => p !== '');
+    const route = `${req.method} /${parts.map((p, i) => (i >= 2 && /^[\d.]+$/.test(p) ? ':ip' : p)).join('/')}`;
+    switch (route) {
+      case 'GET /':
+      case 'GET /status':
+        return { status: 200, body: STATUS_PAGE, contentType: 'text/html; charset=utf-8' };
+      case 'GET /status.js':
+        return { status: 200, body: STATUS_SCRIPT, contentType: 'text/javascript; charset=utf-8' };
+      case 'GET /v1/version':
+        return json(200, { version: this.host.version });
+      case 'GET /v1/status':
+        return json(200, { version: this.host.version, ...this.host.status() });
+      case 'GET /v1/pools':
+        return json(200, { networks: this.host.networks() });
+      case 'GET /v1/history':
+        return json(200, { samples: this.host.history() });
+      case 'GET /v1/leases':
+        return this.listLeases(req.url.searchParams);
+      case 'GET /v1/leases/:ip': {
+        const lease = this.host.store().leases.get(addressOf(parts[2]));
+        return lease ? json(200, leaseToJson(lease)) : fail(404, `${parts[2]} has no lease record`);
+      }
+      case 'POST /v1/leases/:ip/release':
+        return this.release(addressOf(parts[2]));
+      case 'DELETE /v1/leases/:ip':
+        return this.remove(addressOf(parts[2]), false);
+      case 'POST /v1/bindings':
+        return this.addBinding(parseBody(req.body));
+      case 'DELETE /v1/bindings/:ip':
+        return this.remove(addressOf(parts[2]), true);
+      case 'POST /v1/reload': {
+        const result = this.host.reload();
+        return result.ok ? json(200, { reloaded: true }) : json(409, { error: 'the configuration has errors; the running one stays in force', problems: result.problems.map(formatProblem) });
+      }
+      case 'POST /v1/load':
+        return this.load(parseBody(req.body));
+      case 'POST /v1/register':
+        return this.register(parseBody(req.body));
+      default:
+        return fail(404, `no such route: ${req.method} ${req.url.pathname}`);
+    }
+  }
+
+  private listLeases(q: URLSearchParams): HttpReply {
+    const limit = Math.min(Number(q.get('limit') ?? 1000) || 1000, 100_000);
+    const store = this.host.store();
+    if (q.get('recent') !== null) return json(200, { leases: store.leases.mostRecent(limit).map(leaseToJson) });
+    const sel: Selection = {};
+    if (q.get('state') === 'active') sel.active = true;
+    if (q.get('state') === 'expired') sel.expired = true;
+    const search = q.get('search');
+    if (search) sel.search = search;
+    const t = this.nowSec();
+    const leases: LeaseRecord[] = [];
+    for (const lease of store.leases.all()) {
+      if (!selects(lease, sel, t)) continue;
+      leases.push(lease);
+      if (leases.length >= limit) break;
+    }
+    return json(200, { leases: leases.map(leaseToJson) });
+  }
+
+  /** Runs a change in the server's current batch; resolves once it is committed. */
+  private commit<T>(change: (store: Store) => T): Promise<T> {
+    const store = this.host.store();
+    const result = store.write(() => change(store));
+    return new Promise((resolve, reject) => store.whenDurable((err) => (err ? reject(err) : resolve(result))));
+  }
+
+  private forget(addresses: number[]): void {
+    const server = this.host.server();
+    for (const address of addresses) {
+      const network = this.host.networkLookup().networkOf(address);
+      if (network !== undefined) server.poolOf(network)?.forgetRecord(address);
+    }
+  }
+
+  private async release(address: number): Promise<HttpReply> {
+    const lease = this.host.store().leases.get(address);
+    if (!lease) return fail(404, `${ipToString(address)} has no lease record`);
+    if (lease.state !== LeaseState.ACTIVE) return fail(409, `${ipToString(address)} is ${LeaseState[lease.state].toLowerCase()}, not an active lease`);
+    const t = this.nowSec();
+    const released = { ...lease, state: LeaseState.RELEASED, ends: t, cltt: t };
+    await this.commit((store) => store.leases.put(released));
+    logEvent(this.host.log, 'OPS_CHANGE', { what: 'release', address: ipToString(address) });
+    return json(200, leaseToJson(released));
+  }
+
+  private async remove(address: number, bindingOnly: boolean): Promise<HttpReply> {
+    const lease = this.host.store().leases.get(address);
+    if (!lease) return fail(404, `${ipToString(address)} has no ${bindingOnly ? 'binding' : 'lease record'}`);
+    if (bindingOnly && lease.state !== LeaseState.STATIC) return fail(409, `${ipToString(address)} is not a static binding`);
+    await this.commit((store) => store.leases.delete(address));
+    this.forget([address]);
+    logEvent(this.host.log, 'OPS_CHANGE', { what: bindingOnly ? 'remove-binding' : 'delete', address: ipToString(address) });
+    return json(200, { deleted: ipToString(address) });
+  }
+
+  private async addBinding(body: Record<string, unknown>): Promise<HttpReply> {
+    const address = addressOf(typeof body.address === 'string' ? body.address : undefined);
+    const hwaddr = typeof body.hwaddr === 'string' ? parseHex(body.hwaddr) : undefined;
+    if (!hwaddr) throw new BadRequest('hwaddr: expected hex bytes like 08:00:2b:12:34:56');
+    const htype = typeof body.htype === 'number' ? body.htype : 1;
+    const hostname = typeof body.hostname === 'string' ? body.hostname : null;
+    const t = this.nowSec();
+    const record: LeaseRecord = {
+      address, network: 0, client: { type: htype, id: hwaddr }, htype, hwaddr, clientId: null, starts: t, ends: null, cltt: t,
+      state: LeaseState.STATIC, clientHostname: null, hostname,
+    };
+    const options: LoadOptions = {
+      delete: false, expired: true, takeBound: body.force === true, leases: true, names: false, ownedOnly: false, overwrite: true,
+    };
+    const result = await this.applyRecords([{ kind: 'lease', line: 1, lease: record }], options);
+    if (!result.ok) return json(409, { error: result.problems[0]?.message ?? 'refused', problems: result.problems });
+    logEvent(this.host.log, 'OPS_CHANGE', { what: 'add-binding', address: ipToString(address) });
+    return json(201, leaseToJson(this.host.store().leases.get(address)!));
+  }
+
+  private async applyRecords(records: Parameters<typeof applyLoad>[1], options: LoadOptions): Promise<LoadResult> {
+    const result = await this.commit((store) => applyLoad(store, records, options, this.host.networkLookup(), this.nowSec()));
+    this.forget(result.forgotten);
+    return result;
+  }
+
+  private async load(body: Record<string, unknown>): Promise<HttpReply> {
+    const separator = typeof body.separator === 'string' && body.separator.length === 1 ? body.separator : '|';
+    if (typeof body.text !== 'string') throw new BadRequest('text: the records to load');
+    const o = (body.options ?? {}) as Partial<Record<keyof LoadOptions, unknown>>;
+    const options: LoadOptions = {
+      delete: o.delete === true, expired: o.expired === true, takeBound: o.takeBound === true, leases: o.leases !== false,
+      names: o.names !== false, ownedOnly: o.ownedOnly === true, overwrite: o.overwrite === true,
+    };
+    const parsed = parseRecords(body.text, separator, this.nowSec());
+    if (parsed.problems.length > 0) {
+      return json(409, { ok: false, problems: parsed.problems, loaded: 0, deleted: 0, skipped: [], forgotten: [] } satisfies LoadResult);
+    }
+    const result = await this.applyRecords(parsed.records, options);
+    if (result.ok) logEvent(this.host.log, 'OPS_CHANGE', { what: options.delete ? 'load-delete' : 'load', loaded: result.loaded, deleted: result.deleted });
+    return json(result.ok ? 200 : 409, result);
+  }
+
+  private async register(body: Record<string, unknown>): Promise<HttpReply> {
+    if (!Array.isArray(body.entries)) throw new BadRequest('entries: a list of { htype, hwaddr }');
+    const entries = body.entries.map((e: unknown) => {
+      const entry = e as { htype?: unknown; hwaddr?: unknown };
+      if (typeof entry.htype !== 'number' || typeof entry.hwaddr !== 'string' || !/^([0-9a-f]{2})+$/.test(entry.hwaddr)) {
+        throw new BadRequest('each entry is { htype: number, hwaddr: "hex" }');
+      }
+      return { htype: entry.htype, hwaddr: Buffer.from(entry.hwaddr, 'hex') };
+    });
+    const remove = body.remove === true;
+    const changed = await this.commit((store) => entries.filter((e) => (remove ? store.registered.unregister(e.htype, e.hwaddr) : store.registered.register(e.htype, e.hwaddr))).length);
+    logEvent(this.host.log, 'OPS_CHANGE', { what: remove ? 'unregister' : 'register', changed });
+    return json(200, { changed });
+  }
+}

@@ -1,0 +1,108 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { formatLeaseFile, parseLeaseFile } from '../../src/admin/dhcpd-leases';
+import { LeaseRecord, LeaseState } from '../../src/store';
+import { ip } from '../../src/util/ipv4';
+
+// What ISC dhcpd 4.4 writes, with the parts joind does not keep (server-duid, failover state, events,
+// agent options, a backup lease) and an address declared twice.
+const DHCPD_FILE = `# The format of this file is documented in the dhcpd.leases(5) manual page.
+# This lease file was written by isc-dhcp-4.4.3-P1
+
+# authoring-byte-order entry is generated, DO NOT DELETE
+authoring-byte-order little-endian;
+
+server-duid "\\000\\001\\000\\001+\\231\\034\\210\\002\\000\\000\\000\\000\\001";
+
+failover peer "pair" state {
+  my state normal at 1 2026/11/23 10:00:00;
+  partner state normal at 1 2026/11/23 10:00:00;
+}
+lease 10.1.0.50 {
+  starts 1 2026/11/23 10:00:00;
+  ends 1 2026/11/23 12:00:00;
+  tstp 1 2026/11/23 12:00:00;
+  cltt 1 2026/11/23 10:00:00;
+  binding state active;
+  next binding state free;
+  rewind binding state free;
+  hardware ethernet 52:54:00:aa:bb:01;
+  uid "\\001RT\\000\\252\\273\\001";
+  option agent.circuit-id "eth0";
+  set vendor-class-identifier = "MSFT 5.0";
+  client-hostname "desk \\"one\\"";
+  on expiry { set ClientIP = "x"; }
+}
+lease 10.1.0.51 {
+  starts 1 2026/11/23 09:00:00;
+  ends 1 2026/11/23 09:30:00;
+  binding state free;
+  hardware ethernet 52:54:00:aa:bb:02;
+}
+lease 10.1.0.52 {
+  starts 1 2026/11/23 09:00:00;
+  ends 1 2026/11/23 09:30:00;
+  binding state backup;
+}
+lease 10.1.0.53 {
+  starts 1 2026/11/23 08:00:00;
+  ends 1 2026/11/23 09:00:00;
+  binding state abandoned;
+  abandoned;
+}
+lease 10.1.0.51 {
+  starts 1 2026/11/23 11:00:00;
+  ends epoch 1795435200; # Mon Nov 23 13:20:00 2026
+  cltt 1 2026/11/23 11:00:00;
+  binding state active;
+  hardware ethernet 52:54:00:aa:bb:03;
+}
+`;
+
+test('dhcpd.leases: a file as dhcpd writes it imports; the last declaration of an address wins', () => {
+  const { leases, problems } = parseLeaseFile(DHCPD_FILE, 0);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(leases.map((l) => l.lease.address), [ip('10.1.0.50'), ip('10.1.0.51'), ip('10.1.0.53')], 'backup lease left out');
+  const [a, b, c] = leases.map((l) => l.lease) as [LeaseRecord, LeaseRecord, LeaseRecord];
+  assert.equal(a.state, LeaseState.ACTIVE);
+  assert.equal(a.starts, Date.UTC(2026, 10, 23, 10) / 1000);
+  assert.equal(a.ends, Date.UTC(2026, 10, 23, 12) / 1000);
+  assert.deepEqual(a.hwaddr, Buffer.from('525400aabb01', 'hex'));
+  assert.deepEqual(a.clientId, Buffer.from('01525400aabb01', 'hex'), 'octal escapes of a uid string');
+  assert.deepEqual(a.client, { type: 0, id: a.clientId }, 'a uid is the client key, as option 61 is');
+  assert.equal(a.clientHostname, 'desk "one"');
+  assert.equal(a.network, 0, 'nets will tell the network');
+  assert.deepEqual(b.hwaddr, Buffer.from('525400aabb03', 'hex'), 'the later block of 10.1.0.51 wins');
+  assert.equal(b.ends, 1795435200);
+  assert.deepEqual(b.client, { type: 1, id: b.hwaddr });
+  assert.equal(c.state, LeaseState.ABANDONED);
+  assert.equal(c.client, null);
+});
+
+test('dhcpd.leases: our export reads back to the same records, every state', () => {
+  const hw = (n: number) => Buffer.from([2, 0, 0, 0, 0, n]);
+  const base = { network: ip('10.1.0.0'), htype: 1, clientId: null, starts: 1700000000, cltt: 1700000100, clientHostname: null, hostname: null };
+  const records: LeaseRecord[] = [
+    { ...base, address: ip('10.1.0.1'), client: { type: 1, id: hw(1) }, hwaddr: hw(1), ends: 1700003600, state: LeaseState.ACTIVE, hostname: 'a\\b', clientHostname: 'é"' },
+    { ...base, address: ip('10.1.0.2'), client: { type: 0, id: Buffer.from([1, 2, 3]) }, clientId: Buffer.from([1, 2, 3]), hwaddr: hw(2), ends: 1700003600, state: LeaseState.EXPIRED },
+    { ...base, address: ip('10.1.0.3'), client: { type: 1, id: hw(3) }, hwaddr: hw(3), ends: 1700000100, state: LeaseState.RELEASED },
+    { ...base, address: ip('10.1.0.4'), client: null, hwaddr: null, htype: 0, ends: null, state: LeaseState.ABANDONED },
+    { ...base, address: ip('10.1.0.5'), client: { type: 1, id: hw(5) }, hwaddr: hw(5), ends: null, state: LeaseState.STATIC },
+    { ...base, address: ip('10.1.0.6'), client: { type: 1, id: hw(6) }, hwaddr: hw(6), ends: null, state: LeaseState.BOOTP },
+    { ...base, address: ip('10.1.0.7'), client: { type: 0, id: hw(7) }, hwaddr: hw(7), ends: 1700003600, state: LeaseState.ACTIVE },
+  ];
+  const text = formatLeaseFile(records, 0);
+  const { leases, problems } = parseLeaseFile(text, 0);
+  assert.deepEqual(problems, []);
+  assert.deepEqual(leases.map((l) => l.lease), records);
+});
+
+test('dhcpd.leases: broken files are reported with their line', () => {
+  let r = parseLeaseFile('lease 10.1.0.1 {\n  starts 1 2026/13/01 00:00:00;\n}\n', 0);
+  assert.equal(r.problems[0]?.line, 2);
+  assert.match(r.problems[0]!.message, /expected a date/);
+  r = parseLeaseFile('lease 10.1.0.1 {\n  starts 1 2026/11/01 00:00:00;\n', 0);
+  assert.match(r.problems[0]!.message, /not closed/);
+  r = parseLeaseFile('lease 10.1.0.1 {\n  hardware ethernet zz;\n}\n', 0);
+  assert.match(r.problems[0]!.message, /hardware ethernet/);
+});

@@ -1,0 +1,25 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ADMIN_COMMANDS } from '../../src/cli/admin';
+import { POLICY_KEYWORDS } from '../../src/config/pcy';
+import { CAP_TAGS } from '../../src/config/tags';
+
+// dist/test/unit → the repository root.
+const DOCS = path.join(__dirname, '..', '..', '..', 'docs');
+const read = (name: string): string => fs.readFileSync(path.join(DOCS, name), 'utf8');
+
+test('docs: a page per subcommand and per configuration file', () => {
+  for (const name of ADMIN_COMMANDS) assert.ok(fs.existsSync(path.join(DOCS, `joind-${name}.md`)), `docs/joind-${name}.md`);
+  for (const file of ['joind.md', 'server.pcy.md', 'nets.md', 'netmasks.md', 'dhcpcap.md', 'namepool.md', 'joind-metrics.md']) {
+    assert.ok(fs.existsSync(path.join(DOCS, file)), `docs/${file}`);
+  }
+});
+
+test('docs: every server.pcy keyword and every dhcpcap tag is documented', () => {
+  const pcy = read('server.pcy.md');
+  for (const word of POLICY_KEYWORDS.keys()) assert.ok(pcy.includes(`\`${word}\``), `server.pcy.md lacks ${word}`);
+  const cap = read('dhcpcap.md');
+  for (const tag of CAP_TAGS.keys()) assert.ok(cap.includes(`| \`${tag}\` |`), `dhcpcap.md lacks tag ${tag}`);
+});
