@@ -5,7 +5,8 @@
 # mask, routers, DNS servers, domain name, lease time and host name the configuration gives; the
 # expected values are read from the configuration itself (joind --check), not written here.
 # Host names: links A and B are named by address through the server's /etc/hosts (assign_name_by_ipaddr),
-# link C has no such names, so its clients are named from the namepool.
+# link C has no such names, so its clients are named from the namepool. Also: a client of dhcpcap's
+# vendor class gets that class's lease time and NTP server; udhcpc -B gets broadcast replies.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
 . "$(dirname "$0")/lib/joind.sh"
@@ -111,6 +112,17 @@ for spec in "a 10.77.1.0 link-a" "b 10.77.2.0 link-b" "c 10.77.3.0 relayed"; do
     echo "ok: $c $where got $(bed_result "$WORK/$link-$c" ip) ($(bed_result "$WORK/$link-$c" hostname)) with the options of $label"
   done
 done
+
+# A client of the vendor class of dhcpcap's demo-class (option 60) gets that entry's lease time and
+# NTP server on top of its network's options (a class entry is more specific than a network entry).
+mapfile -t vifs < <(bed_add_clients "$P" "$CLB" 4 | tail -n 1)
+class=$(conf_tag demo-class ct)
+run_udhcpc "$CLB" "${vifs[0]}" "$WORK/b-class" -V "$class" -O ntpsrv || fail "udhcpc -V $class got nothing"
+check_lease "$WORK/b-class" "udhcpc of class $class" 10.77.2.0 "demo-class link-b"
+ntp=$(_bed_kv "$(_bed_last_event "$WORK/b-class/events" bound)" ntpsrv)
+[ "$ntp" = "$(conf_tag demo-class nt)" ] || fail "udhcpc of class $class: NTP server '$ntp', demo-class says $(conf_tag demo-class nt)"
+[ "$(bed_result "$WORK/b-class" lease)" != "$(conf_tag link-b lt)" ] || fail "the class's lease time is the network's: the test proves nothing"
+echo "ok: udhcpc of vendor class $class got lease time $(bed_result "$WORK/b-class" lease) and NTP server $ntp of demo-class"
 
 # A client that sets the broadcast flag (udhcpc -B) gets its OFFER and ACK broadcast: to
 # ff:ff:ff:ff:ff:ff and 255.255.255.255 (RFC 2131 4.1). (joind-raw.test.sh checks the unicast to the
