@@ -23,7 +23,7 @@ import { RegisteredRepository } from './registered';
 /** Called once a batch is durable (err undefined) or has been rolled back (err set). */
 export type DurableCallback = (err?: Error) => void;
 
-/** fs.fsync's shape; tests give their own to hold or fail a sync. */
+/** fs.fdatasync's shape (fs.fsync's too); tests give their own to hold or fail a sync. */
 export type FsyncFunction = (fd: number, done: (err: NodeJS.ErrnoException | null) => void) => void;
 
 export interface StoreOptions extends OpenOptions {
@@ -63,7 +63,7 @@ export class Store {
 
   static open(options: StoreOptions): Store {
     const db = openDatabase(options);
-    return new Store(db, db.name, options.durable && !options.readonly, options.fsync ?? fs.fsync);
+    return new Store(db, db.name, options.durable && !options.readonly, options.fsync ?? fs.fdatasync);
   }
 
   /**
@@ -122,7 +122,7 @@ export class Store {
     let failure: Error | undefined;
     if (this.commit() && this.durable && this.walFd !== null) {
       try {
-        fs.fsyncSync(this.walFd);
+        fs.fdatasyncSync(this.walFd);
       } catch (err) {
         failure = err as Error;
       }
@@ -150,7 +150,11 @@ export class Store {
     }
   }
 
-  /** fsyncs the WAL on the thread pool, then releases `waiting` and commits whatever gathered meanwhile. */
+  /**
+   * Syncs the WAL on the thread pool, then releases `waiting` and commits whatever gathered meanwhile.
+   * fdatasync, as SQLite itself uses on Linux: the frames and the file's size reach the disk, the
+   * modification time need not.
+   */
   private startSync(waiting: DurableCallback[]): void {
     let fd: number;
     try {
