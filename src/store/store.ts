@@ -49,6 +49,8 @@ export class Store {
   /** Our own descriptor of the WAL file, for the fsync (durable stores only). */
   private walFd: number | null = null;
   private walIno = 0;
+  private readonly begin: Database.Statement;
+  private readonly commitStatement: Database.Statement;
 
   private constructor(
     readonly db: Database.Database,
@@ -59,6 +61,9 @@ export class Store {
     this.leases = new LeaseRepository(db);
     this.names = new NameRepository(db);
     this.registered = new RegisteredRepository(db);
+    // Prepared once: exec() would parse them again for every batch.
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commitStatement = db.prepare('COMMIT');
   }
 
   static open(options: StoreOptions): Store {
@@ -74,7 +79,7 @@ export class Store {
   write<T>(change: () => T): T {
     if (this.closed) throw new StoreError('store is closed', 'CLOSED');
     if (!this.inTransaction) {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.begin.run();
       this.inTransaction = true;
       this.scheduleFlush();
     }
@@ -138,7 +143,7 @@ export class Store {
   private commit(): boolean {
     if (!this.inTransaction) return true;
     try {
-      this.db.exec('COMMIT');
+      this.commitStatement.run();
       this.inTransaction = false;
       this.stats.commits++;
       this.stats.committedWrites += this.writesInBatch;
