@@ -3,6 +3,7 @@
 # self time (bench/profile-top.js). Namespace prefix bo, so it can run beside a bench/run.sh.
 #
 #   bash bench/profile.sh [RATE] [SECONDS]      (default 1500/s for 8 s)
+#   LEASES=100000 bash bench/profile.sh …       with that many leases in the store first
 #   PROFILER=perf bash bench/profile.sh …       Linux perf instead: user and kernel time, JS frames named
 #                                               through --perf-basic-prof
 #
@@ -31,6 +32,13 @@ bed_trap "$BENCH_P"
 bench_bed_up "$BENCH_P" || exit 1
 mkdir -p "/etc/netns/$(bed_ns "$BENCH_P" srv)"
 printf 'nameserver 127.0.0.1\n' > "/etc/netns/$(bed_ns "$BENCH_P" srv)/resolv.conf"
+if [ -n "${LEASES:-}" ]; then # LEASES=N: start from a store holding N leases (as the scale runs do)
+  SRV_NET=10.0.0.0 SRV_MASK=255.0.0.0 SRV_PREFIXLEN=8 SRV_FIRST=10.0.0.10 SRV_LAST=10.23.255.250
+  mkdir -p "$BENCH_OUT/template"
+  node "$BENCH_DIST/bench/fill-leases.js" "$BENCH_OUT/template" "$SRV_NET" "$SRV_FIRST" "$LEASES" >&2 || exit 1
+  _profile_prepare() { mkdir -p "$2/spool"; cp "$BENCH_OUT/template/joind.db" "$2/spool/"; }
+  BENCH_PREPARE=_profile_prepare
+fi
 if [ "${PROFILER:-cpu-prof}" = perf ]; then
   JOIND_NODE_ARGS="--perf-basic-prof-only-functions" server_up joind || exit 1
   bed_spawn "$BENCH_P" - perf "$BENCH_OUT/perf.log" -- perf record -q -F 1999 -g -p "$SRV_PID" -o "$BENCH_OUT/perf.data"

@@ -16,6 +16,8 @@ _srv_spawn() { # NAME WORKDIR CMD...
   shift 2
   bed_spawn "$BENCH_P" "$(bed_ns "$BENCH_P" srv)" "$name" "$work/$name.log" -- taskset -c "$SRV_CPU" "$@"
   SRV_WRAP=$BED_PID SRV_PID=$BED_CMD_PID
+  SRV_WRAP_START=$(bed_proc_start "$SRV_WRAP" 2>/dev/null || echo -)
+  SRV_PID_START=$(bed_proc_start "$SRV_PID" 2>/dev/null || echo -)
 }
 
 server_start_joind() {
@@ -79,7 +81,12 @@ server_start_mirror() {
   _srv_spawn mirror "$1" "$BENCH_OUT/responder" "$BENCH_SRV_ADDR"
 }
 
-server_stop() { bed_stop "$BENCH_P" "$SRV_WRAP"; }
+# server_stop — by PID and start time, not through bed_stop: after thousands of runs PIDs wrap, and
+# bed_stop would also act on an older record of the bed with the same PID (and wait on it).
+server_stop() {
+  bed_stop_pid "$SRV_WRAP" "$SRV_WRAP_START"
+  if bed_proc_alive "$SRV_PID" "$SRV_PID_START"; then bed_stop_pid "$SRV_PID" "$SRV_PID_START"; fi
+}
 
 # server_cpu_ticks — user+system clock ticks of the server process so far (all its threads);
 # server_cpu_split — "user system".
