@@ -43,6 +43,11 @@ done
 BENCH_P=bn
 BENCH_OUT=$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)
 mkdir -p "$BENCH_OUT/logs" "$BENCH_OUT/work"
+# A snapshot of the build: a rebuild during a long run must not pull the files from under the servers.
+# (package.json beside it, as main.js reads it; node_modules and the native addon's build/Release are
+# found in the repository, above the snapshot.)
+mkdir -p "$BENCH_OUT/snap" && cp -r "$BENCH_DIST" "$BENCH_OUT/snap/dist" && cp "$ROOT/package.json" "$BENCH_OUT/snap/" &&
+  BENCH_DIST=$BENCH_OUT/snap/dist || exit 1
 export BED_LIFETIME=600   # no server or capture outlives ten minutes, whatever happens to this script
 bed_trap "$BENCH_P"
 bed_after_down() { rm -rf "$BENCH_OUT/work"; }
@@ -60,6 +65,7 @@ gcc -O2 -o "$BENCH_OUT/responder" "$BENCH_DIR/responder.c" || exit 1
   echo "load_before $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "version.joind $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
   echo "version.node $(node --version)"
+  echo "native_addon ${JOIND_NATIVE_ADDON:-build/Release/joind_net.node}"
   echo "version.kea $(kea-dhcp4 -v 2>&1 | head -n1)"
   echo "version.dhcpd $(dpkg-query -W -f '${Version}' isc-dhcp-server)"
   echo "version.dnsmasq $(dpkg-query -W -f '${Version}' dnsmasq-base)"
@@ -75,7 +81,7 @@ if has rate "$SECTIONS"; then
   done
 fi
 if has latency "$SECTIONS"; then for s in $SERVERS; do latency "$s" 1000; done; fi
-if has cpu "$SECTIONS"; then for s in $SERVERS; do cpu_per_exchange "$s" 3000; done; fi
+if has cpu "$SECTIONS"; then for s in $SERVERS; do for (( i = 0; i < ${BENCH_CPU_REPS:-1}; i++ )); do cpu_per_exchange "$s" 3000; done; done; fi
 if has scale "$SECTIONS"; then scale_runs; fi
 if has ping "$SECTIONS"; then ping_run; fi
 echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_OUT/results.txt"

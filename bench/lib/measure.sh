@@ -120,14 +120,17 @@ latency() {
 # cpu_per_exchange NAME RATE — server CPU time (user+system) per completed exchange at a fixed rate,
 # and its peak RSS. Records NAME.cpu_us_per_exchange, NAME.cpu_complete, NAME.rss_peak_mb.
 cpu_per_exchange() {
-  local name=$1 rate=$2 t0 t1 hwm
+  local name=$1 rate=$2 u0 s0 u1 s1 hwm
   server_up "$name" || return 1
-  t0=$(server_cpu_ticks)
+  read -r u0 s0 < <(server_cpu_split)
   perf_run "$rate" "$BENCH_SECS" "$BENCH_OUT/logs/$name-cpu.txt"
-  t1=$(server_cpu_ticks)
+  read -r u1 s1 < <(server_cpu_split)
   hwm=$(server_hwm_kb)
   server_stop
-  record "$name.cpu_us_per_exchange" "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v a="$PR_ACKS" 'BEGIN { printf "%.1f", a ? 1e6 * t / hz / a : 0 }')"
+  per_ack() { awk -v t="$1" -v hz="$CLK_TCK" -v a="$PR_ACKS" 'BEGIN { printf "%.1f", a ? 1e6 * t / hz / a : 0 }'; }
+  record "$name.cpu_us_per_exchange" "$(per_ack $((u1 - u0 + s1 - s0)))"
+  record "$name.cpu_user_us_per_exchange" "$(per_ack $((u1 - u0)))"
+  record "$name.cpu_sys_us_per_exchange" "$(per_ack $((s1 - s0)))"
   record "$name.cpu_complete" "$(awk -v d="$PR_SENT" -v a="$PR_ACKS" 'BEGIN { printf "%.4f", d ? a / d : 0 }')"
   record "$name.rss_peak_mb" "$(awk -v k="$hwm" 'BEGIN { printf "%.1f", k / 1024 }')"
 }

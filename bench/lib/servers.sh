@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # bench/lib/servers.sh — joind and its peers with equivalent configurations: one pool over a /16
 # (10.80.0.10–10.80.255.250 of 10.80.0.0/16, unless SRV_NET/SRV_MASK/SRV_FIRST/SRV_LAST say otherwise),
-# 3600 s leases, leases on disk, no ping check, logging only warnings. Each server_start_NAME WORKDIR
+# 3600 s leases, leases on disk, no ping check, no naming, logging only warnings. Each server_start_NAME WORKDIR
 # writes its configuration into WORKDIR, starts the server pinned to CPU 0 in the bed's server
 # namespace and sets SRV_PID (the server process, for CPU and RSS) and SRV_WRAP (what bed_stop stops).
 # Readiness is measured from outside, by the probe, the same way for every server.
@@ -16,6 +16,8 @@ _srv_spawn() { # NAME WORKDIR CMD...
   shift 2
   bed_spawn "$BENCH_P" "$(bed_ns "$BENCH_P" srv)" "$name" "$work/$name.log" -- taskset -c "$SRV_CPU" "$@"
   SRV_WRAP=$BED_PID SRV_PID=$BED_CMD_PID
+  SRV_WRAP_START=$(bed_proc_start "$SRV_WRAP" 2>/dev/null || echo -)
+  SRV_PID_START=$(bed_proc_start "$SRV_PID" 2>/dev/null || echo -)
 }
 
 server_start_joind() {
@@ -27,6 +29,10 @@ server_start_joind() {
 default_ttl                 3600
 ping_timeout                $BENCH_PING_TIMEOUT
 reply_to_relay_on_local_net
+# The peers give clients no names; joind's default naming by IP address (a reverse lookup per new
+# address) is measured on its own (BENCH_EXTRA_PCY=assign_name_by_ipaddr).
+assign_name_by_ipaddr       off
+${BENCH_EXTRA_PCY:-}
 PCY
   printf 'bench:nw=%s:sm=%s:lt=3600:\n' "$SRV_NET" "$SRV_MASK" > "$w/etc/dhcpcap"
   _srv_spawn joind "$w" node ${JOIND_NODE_ARGS:-} "$BENCH_DIST/src/cli/main.js" -f \
@@ -75,10 +81,17 @@ server_start_mirror() {
   _srv_spawn mirror "$1" "$BENCH_OUT/responder" "$BENCH_SRV_ADDR"
 }
 
-server_stop() { bed_stop "$BENCH_P" "$SRV_WRAP"; }
+# server_stop — by PID and start time, not through bed_stop: after thousands of runs PIDs wrap, and
+# bed_stop would also act on an older record of the bed with the same PID (and wait on it).
+server_stop() {
+  bed_stop_pid "$SRV_WRAP" "$SRV_WRAP_START"
+  if bed_proc_alive "$SRV_PID" "$SRV_PID_START"; then bed_stop_pid "$SRV_PID" "$SRV_PID_START"; fi
+}
 
-# server_cpu_ticks — user+system clock ticks of the server process so far (all its threads).
+# server_cpu_ticks — user+system clock ticks of the server process so far (all its threads);
+# server_cpu_split — "user system".
 server_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat"; }
+server_cpu_split() { awk '{ print $14, $15 }' "/proc/$SRV_PID/stat"; }
 # server_rss_kb / server_hwm_kb — resident set now / peak.
 server_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$SRV_PID/status"; }
 server_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$SRV_PID/status"; }
