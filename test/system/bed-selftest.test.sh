@@ -179,6 +179,12 @@ done < <(sed -n 's/^bed_down: stray process \([0-9]*\) .*/\1/p' "$work/down.err"
 check "no process the bed started is left" eq "$left" 0
 check "state folder removed" test ! -e "$(bed_dir "$P")"
 check "bed_down again is a no-op" bed_down "$P"
+# After thousands of spawns a dead record's PID can belong to a newer child: reaping it must not wait.
+sleep 30 & reused=$!
+reap_start=$SECONDS
+_bed_reap "$reused"
+check "reaping a PID now held by a live child does not block" eq "$(( SECONDS - reap_start < 2 ))" 1
+kill "$reused" 2>/dev/null; wait "$reused" 2>/dev/null
 
 echo "bed-selftest: $pass passed, $fail failed"
 [ "$fail" = 0 ]

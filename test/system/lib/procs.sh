@@ -77,9 +77,14 @@ _bed_children() {
   return 0
 }
 
-# _bed_reap PID — collect PID's exit status if it is our own child (harmless otherwise). Only called
-# once the process is known to be dead or a zombie, so it never blocks.
-_bed_reap() { wait "$1" 2>/dev/null; return 0; }
+# _bed_reap PID — collect PID's exit status if it is our own child (harmless otherwise). Called once
+# the recorded process is known to be dead; but after thousands of spawns the PID may already belong to
+# a newer child of ours, and `wait` would block on it: only a PID that is gone or a zombie is waited for.
+_bed_reap() {
+  bed_proc_alive "$1" && return 0
+  wait "$1" 2>/dev/null
+  return 0
+}
 
 # _bed_wait_gone PID START SECONDS — poll (every 0.1 s, bounded) until PID is gone; true if it went.
 _bed_wait_gone() {
