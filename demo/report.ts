@@ -3,8 +3,11 @@
 //   node dist/demo/report.js SPOOL_DIR JOIND_LOG CLIENTS_TSV
 // CLIENTS_TSV has one line per client: label <TAB> MAC <TAB> address the client configured (or empty).
 import fs from 'node:fs';
+import { formatHumanDate } from '../src/admin/dates';
+import { holdsAddress } from '../src/alloc/pool';
 import { Store } from '../src/store/store';
-import { LeaseState, type LeaseRecord } from '../src/store/types';
+import type { LeaseRecord } from '../src/store/types';
+import { formatColumns } from '../src/util/columns';
 import { hexColons, ipToString } from '../src/util/ipv4';
 
 interface DemoClient { label: string; mac: string; clientAddress: string }
@@ -33,10 +36,9 @@ function lastGrants(logFile: string): Map<string, LoggedGrant> {
   return grants;
 }
 
-const HELD = new Set([LeaseState.ACTIVE, LeaseState.STATIC, LeaseState.BOOTP]);
-
 function leaseEnd(lease: LeaseRecord): string {
-  return lease.ends === null ? 'never (permanent)' : new Date(lease.ends * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  // The same UTC form as `joind show`, so the demo teaches what the admin tools print.
+  return lease.ends === null ? 'never (permanent)' : formatHumanDate(lease.ends);
 }
 
 function main(argv: string[]): number {
@@ -49,16 +51,16 @@ function main(argv: string[]): number {
   const grants = lastGrants(logFile);
   const store = Store.open({ spoolDir, durable: false });
   const byMac = new Map<string, LeaseRecord>();
+  const nowSec = Math.floor(Date.now() / 1000);
   try {
     for (const lease of store.leases.all()) {
-      if (lease.hwaddr && HELD.has(lease.state)) byMac.set(hexColons(lease.hwaddr), lease);
+      if (lease.hwaddr && holdsAddress(lease, nowSec)) byMac.set(hexColons(lease.hwaddr), lease);
     }
   } finally {
     store.close();
   }
 
-  const header = ['client', 'MAC', 'address', 'name', 'lease ends', 'via'];
-  const rows: string[][] = [];
+  const rows: string[][] = [['client', 'MAC', 'address', 'name', 'lease ends (UTC)', 'via']];
   let disagreements = 0;
   for (const c of clients) {
     const lease = byMac.get(c.mac);
@@ -77,10 +79,7 @@ function main(argv: string[]): number {
       grant?.via ?? '-',
     ]);
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const format = (cells: string[]): string => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
-  process.stdout.write(`${format(header)}\n${format(widths.map((w) => '-'.repeat(w)))}\n`);
-  for (const r of rows) process.stdout.write(`${format(r)}\n`);
+  process.stdout.write(formatColumns(rows));
   if (disagreements > 0) process.stdout.write(`\n${disagreements} client(s) without a matching lease in joind's store\n`);
   return disagreements === 0 ? 0 : 1;
 }

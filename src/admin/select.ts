@@ -1,6 +1,7 @@
 // Which records `joind dump`, `joind show` and the control API's lease list return, and the table of
 // `joind show` (showdbs). Pure.
 import { holdsAddress } from '../alloc/pool';
+import { formatColumns } from '../util/columns';
 import { LEASE_STATE_NAMES, LeaseRecord } from '../store/types';
 import { hexColons, ipToString, parseIp } from '../util/ipv4';
 import { formatHumanDate } from './dates';
@@ -56,6 +57,5 @@ export function formatTable(leases: Iterable<LeaseRecord>, nowSec: number): stri
       .filter((n): n is string => !!n).join(' ');
     rows.push([ipToString(l.address), l.hwaddr ? hexColons(l.hwaddr) : '-', state, l.ends === null ? 'never' : formatHumanDate(l.ends), names || '-']);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+  return formatColumns(rows);
 }

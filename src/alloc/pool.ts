@@ -29,7 +29,6 @@ interface RangeCursor {
 export function holdsAddress(record: LeaseRecord, nowSec: number): boolean {
   switch (record.state) {
     case LeaseState.ACTIVE:
-      return record.ends === null || record.ends > nowSec;
     case LeaseState.STATIC:
     case LeaseState.BOOTP:
       return record.ends === null || record.ends > nowSec;
