@@ -8,8 +8,7 @@ set -u
 
 P=jr$$
 joind_test_begin "$P"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv)
+joind_bed_up
 mkdir -p "$WORK/spool"
 joind_start "$SRV" "$ROOT/etc" "$WORK/spool"
 grep -q '"TRANSPORT_READY".*"raw"' "$WORK/joind.log" || fail "joind is not on the raw transport"

@@ -7,13 +7,11 @@ set -u
 
 P=ju$$
 joind_test_begin "$P"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv); CLA=$(bed_ns "$P" cla)
+joind_bed_up
 
 # The sample configuration, serving only link A, with the UDP transport (it cannot tell interfaces
 # apart, so one attached network only).
-mkdir -p "$WORK/conf" "$WORK/spool"
-cp etc/* "$WORK/conf/"
+conf_sample
 grep -v '^10\.77\.[23]\.0' etc/nets > "$WORK/conf/nets"
 printf '\ntransport udp\nping_timeout 200\n' >> "$WORK/conf/server.pcy"
 

@@ -9,13 +9,11 @@ set -u
 
 P=op$$
 joind_test_begin "$P"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv); CLA=$(bed_ns "$P" cla)
+joind_bed_up
 J() { node "$DIST/src/cli/main.js" "$@"; }
 in_srv() { ip netns exec "$SRV" "$@"; }
 
-mkdir -p "$WORK/conf" "$WORK/spool"
-cp etc/* "$WORK/conf/"
+conf_sample
 grep -v '^10\.77\.[23]\.0' etc/nets > "$WORK/conf/nets"
 echo "s3cret-$$" > "$WORK/token"
 printf '\ntransport udp\nping_timeout 0\nmetrics_listen 127.0.0.1:9267\ncontrol_listen 127.0.0.1:9268\ncontrol_token_file %s\n' "$WORK/token" >> "$WORK/conf/server.pcy"

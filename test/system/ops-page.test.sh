@@ -8,10 +8,9 @@ set -u
 
 P=oq$$
 joind_test_begin "$P"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv); CLA=$(bed_ns "$P" cla)
-mkdir -p "$WORK/conf" "$WORK/spool" "$ROOT/test/artifacts"
-cp etc/* "$WORK/conf/"
+joind_bed_up
+conf_sample
+mkdir -p "$ROOT/test/artifacts"
 grep -v '^10\.77\.[23]\.0' etc/nets > "$WORK/conf/nets"
 echo "page-token-$$" > "$WORK/token"
 printf '\ntransport udp\nping_timeout 0\ncontrol_listen 127.0.0.1:9268\ncontrol_token_file %s\n' "$WORK/token" >> "$WORK/conf/server.pcy"

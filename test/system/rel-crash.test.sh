@@ -13,17 +13,14 @@ set -u
 KILLS=${CRASH_KILLS:-22}
 P=rn$$
 joind_test_begin "$P"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv); RLY=$(bed_ns "$P" rly)
-CONF=$WORK/conf
-cp -r "$ROOT/etc" "$CONF"
+joind_bed_up
+conf_sample
 # The relay link gets a range and 3 s leases; perfdhcp's giaddr is on a network joind is attached to.
 echo "10.77.9.0   10.77.1.1   10.77.9.10-10.77.9.250" >>"$CONF/nets"
 printf 'link-r:\\\n\t:nw=10.77.9.0:sm=255.255.255.0:gw=10.77.9.1:lt=3:t1=1:t2=2:tc=.site:\n' >>"$CONF/dhcpcap"
 sed -i 's/^ping_timeout.*/ping_timeout 0/' "$CONF/server.pcy"
 echo "reply_to_relay_on_local_net" >>"$CONF/server.pcy"
 node "$DIST/src/cli/main.js" --check --config-dir "$CONF" >/dev/null 2>&1 || fail "test configuration does not load"
-mkdir -p "$WORK/spool"
 
 # start_joind [early] — starts joind; waits until it serves, unless `early` (it will be killed while it
 # opens the store, recovers the WAL, opens sockets or writes its start-up backup).

@@ -16,18 +16,15 @@ RELAY_LIMIT=100
 P=rq$$
 joind_test_begin "$P"
 gcc -O2 -Wall -o "$WORK/dhcp-hostile" "$ROOT/bench/reliability/dhcp-hostile.c" || fail "generator does not build"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv); CLA=$(bed_ns "$P" cla); RLY=$(bed_ns "$P" rly)
+joind_bed_up
 FLOODER=$(bed_add_clients "$P" cla 1) || fail "no macvlan for the flood"
 KNOWN_MAC=$(bed_client_mac "$P" cla)
-CONF=$WORK/conf
-cp -r "$ROOT/etc" "$CONF"
+conf_sample
 sed -i 's/^ping_timeout.*/ping_timeout 0/' "$CONF/server.pcy"
 printf 'reply_to_relay_on_local_net\nrate_limit_per_interface %s\nrate_limit_per_relay %s\n' "$IF_LIMIT" "$RELAY_LIMIT" >>"$CONF/server.pcy"
 echo "10.77.9.0   10.77.1.1   10.77.9.10-10.77.9.250" >>"$CONF/nets"
 printf 'link-r:\\\n\t:nw=10.77.9.0:sm=255.255.255.0:gw=10.77.9.1:tc=.site:\n' >>"$CONF/dhcpcap"
 printf 'known-a:ht=ethernet:ha=%s:ip=10.77.1.60:tc=.site:\n' "${KNOWN_MAC//:/}" >>"$CONF/dhcpcap"
-mkdir -p "$WORK/spool"
 joind_start "$SRV" "$CONF" "$WORK/spool"
 PID=$(cat "$WORK/spool/joind.pid")
 

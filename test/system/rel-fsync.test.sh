@@ -9,11 +9,9 @@ set -u
 
 P=ro$$
 joind_test_begin "$P"
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv)
-cp -r "$ROOT/etc" "$WORK/conf"
+joind_bed_up
+conf_sample
 sed -i 's/^ping_timeout.*/ping_timeout 0/' "$WORK/conf/server.pcy"
-mkdir -p "$WORK/spool"
 # -y: file descriptors with their paths; -xx: whole packets in hex, to find the ACKs and REQUESTs.
 bed_spawn "$P" "$SRV" joind "$WORK/joind.log" -- strace -f -y -xx -s 2048 -o "$WORK/trace" \
   -e trace=fsync,fdatasync,sendto,sendmsg,recvfrom,recvmsg \

@@ -28,10 +28,8 @@ out=$(timeout 20 node "$DIST/src/cli/main.js" -f --user no-such-user-here --conf
 [ "$rc" = 2 ] && grep -q "joind: --user no-such-user-here: no such user" <<<"$out" || fail "unknown user: rc $rc: $out"
 echo "ok: an unknown --user is a clear start error"
 
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv)
-cp -r "$ROOT/etc" "$WORK/conf"
-mkdir -p "$WORK/spool"
+joind_bed_up
+conf_sample
 # Link B gets its address only after the drop: serving it then needs a new packet socket (CAP_NET_RAW)
 # and a UDP socket on port 67 (CAP_NET_BIND_SERVICE), opened as nobody at SIGHUP.
 ip netns exec "$SRV" ip addr del "$BED_SRV_B/24" dev b-srv || fail "cannot remove link B's address"

@@ -16,8 +16,7 @@ SPOOL=$WORK/spool
 mkdir -p "$SPOOL"
 mount -t tmpfs -o size=4m,mode=0750 "joind-$P" "$SPOOL" || fail "cannot mount a tmpfs"
 trap 'umount -l "$SPOOL" 2>/dev/null; bed_down "$JT_PREFIX" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
-bed_up "$P" || fail "bed_up"
-SRV=$(bed_ns "$P" srv); CLA=$(bed_ns "$P" cla); CLB=$(bed_ns "$P" clb)
+joind_bed_up
 cp -r "$ROOT/etc" "$WORK/conf"
 sed -i 's/^ping_timeout.*/ping_timeout 0/' "$WORK/conf/server.pcy"
 joind_start "$SRV" "$WORK/conf" "$SPOOL"

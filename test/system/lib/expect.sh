@@ -20,21 +20,6 @@
 [ -n "${_EXPECT_LOADED:-}" ] && return 0
 _EXPECT_LOADED=1
 
-# joind_bed_up — the bed of joind_test_begin's prefix, and SRV, CLA, CLB, CLC, RLY: its namespaces.
-# shellcheck disable=SC2034  # the namespaces are for the caller
-joind_bed_up() {
-  bed_up "$JT_PREFIX" || fail "bed_up"
-  SRV=$(bed_ns "$JT_PREFIX" srv) CLA=$(bed_ns "$JT_PREFIX" cla) CLB=$(bed_ns "$JT_PREFIX" clb)
-  CLC=$(bed_ns "$JT_PREFIX" clc) RLY=$(bed_ns "$JT_PREFIX" rly)
-}
-
-# conf_sample — CONF=$WORK/conf, a copy of the sample configuration (etc/) for the test to change, and
-# an empty spool folder $WORK/spool.
-conf_sample() {
-  CONF=$WORK/conf
-  mkdir -p "$CONF" "$WORK/spool" && cp "$ROOT"/etc/* "$CONF/" || fail "copying the sample configuration"
-}
-
 # conf_load CONFDIR — what joind itself makes of the configuration, so the checks follow the files.
 conf_load() {
   node "$DIST/src/cli/main.js" --check --config-dir "$1" > "$WORK/conf.json" 2> "$WORK/conf.err" \

@@ -28,3 +28,18 @@ joind_start() {
   JOIND=$BED_PID
   bed_wait_for 10 grep -q '"JOIND_STARTED"' "$WORK/joind.log" || fail "joind did not start"
 }
+
+# joind_bed_up — the bed of joind_test_begin's prefix, and SRV, CLA, CLB, CLC, RLY: its namespaces.
+# shellcheck disable=SC2034  # the namespaces are for the caller
+joind_bed_up() {
+  bed_up "$JT_PREFIX" || fail "bed_up"
+  SRV=$(bed_ns "$JT_PREFIX" srv) CLA=$(bed_ns "$JT_PREFIX" cla) CLB=$(bed_ns "$JT_PREFIX" clb)
+  CLC=$(bed_ns "$JT_PREFIX" clc) RLY=$(bed_ns "$JT_PREFIX" rly)
+}
+
+# conf_sample — CONF=$WORK/conf, a copy of the sample configuration (etc/) for the test to change, and
+# an empty spool folder $WORK/spool.
+conf_sample() {
+  CONF=$WORK/conf
+  mkdir -p "$CONF" "$WORK/spool" && cp "$ROOT"/etc/* "$CONF/" || fail "copying the sample configuration"
+}
