@@ -6,6 +6,7 @@
 #   LEASES=100000 bash bench/profile.sh …       with that many leases in the store first
 #   PROFILER=perf bash bench/profile.sh …       Linux perf instead: user and kernel time, JS frames named
 #                                               through --perf-basic-prof
+#   PROFILER=none bash bench/profile.sh …       no profiler: only the CPU per exchange (for quick A/Bs)
 #
 # The .cpuprofile (or perf.data) is kept in bench/out/profile-DATE/ (a .cpuprofile opens in Chrome
 # DevTools for the whole tree).
@@ -43,6 +44,8 @@ if [ "${PROFILER:-cpu-prof}" = perf ]; then
   JOIND_NODE_ARGS="--perf-basic-prof-only-functions" server_up joind || exit 1
   bed_spawn "$BENCH_P" - perf "$BENCH_OUT/perf.log" -- perf record -q -F 1999 -g -p "$SRV_PID" -o "$BENCH_OUT/perf.data"
   perf_pid=$BED_PID
+elif [ "${PROFILER:-cpu-prof}" = none ]; then
+  server_up joind || exit 1
 else
   JOIND_NODE_ARGS="--cpu-prof --cpu-prof-dir=$BENCH_OUT" server_up joind || exit 1
 fi
@@ -52,12 +55,15 @@ perf_run "$RATE" "$SECS" "$BENCH_OUT/perfdhcp.txt"
 t1=$(server_cpu_ticks)
 read -r u1 s1 < <(awk '{ print $14, $15 }' "/proc/$SRV_PID/stat")
 [ "${PROFILER:-cpu-prof}" = perf ] && bed_stop "$BENCH_P" "$perf_pid"
+# Datagrams the server's sockets dropped for want of buffer space (a stall or a cold start shows here).
+rcvbuf_errors=$(ip netns exec "$(bed_ns "$BENCH_P" srv)" awk '/^Udp:/ { n++; if (n == 1) for (i = 1; i <= NF; i++) col[$i] = i; else print $col["RcvbufErrors"] }' /proc/net/snmp)
 server_stop
 note "$PR_ACKS ACKs of $PR_SENT DISCOVERs at $RATE/s; joind CPU $(( (t1 - t0) * 1000 / CLK_TCK )) ms" \
   "(user $(( (u1 - u0) * 1000 / CLK_TCK )), system $(( (s1 - s0) * 1000 / CLK_TCK )));" \
-  "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v a="$PR_ACKS" 'BEGIN { printf "%.0f", a ? 1e6 * t / hz / a : 0 }') µs per exchange"
+  "$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v a="$PR_ACKS" 'BEGIN { printf "%.0f", a ? 1e6 * t / hz / a : 0 }') µs per exchange;" \
+  "UDP receive-buffer drops in the server's namespace: $rcvbuf_errors"
 if [ "${PROFILER:-cpu-prof}" = perf ]; then
   perf report -i "$BENCH_OUT/perf.data" --no-children --sort dso,sym --stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 45
-else
+elif [ "${PROFILER:-cpu-prof}" != none ]; then
   node "$BENCH_DIR/profile-top.js" "$BENCH_OUT"/*.cpuprofile
 fi

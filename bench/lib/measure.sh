@@ -31,7 +31,7 @@ perf_run() {
   # -R 50000 distinct clients (fewer than the /16 pool holds; reused in order beyond that), -d 1: an
   # answer later than 1 s is a drop, -W 0.5 s for the last answers.
   timeout -k 2 $((secs + 15)) ip netns exec "$(bed_ns "$BENCH_P" gen)" taskset -c "$GEN_CPU" \
-    perfdhcp -4 -g single -r "$rate" -p "$secs" -R 50000 -d 1 -W 500000 \
+    perfdhcp -4 -g single -r "$rate" -p "$secs" -R 50000 -d 1 -W 500000 ${PERF_EXTRA:-} \
     -l "$BENCH_GEN_ADDR" "$BENCH_SRV_ADDR" > "$out" 2>&1
   read -r PR_SENT PR_ACKS < <(awk '
     /Statistics for: DISCOVER-OFFER/ { s = 1 } /Statistics for: REQUEST-ACK/ { s = 2 }

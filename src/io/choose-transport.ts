@@ -24,9 +24,19 @@ export interface OpenTransportOptions {
   onSendError?: (err: Error, dest: Destination) => void;
   /** UDP transport only: the address to bind (default 0.0.0.0). */
   bindAddress?: string;
-  /** Raw transport only: receive buffer of each packet socket, in bytes. */
+  /** Receive buffer of every socket that hears requests, in bytes (default RECEIVE_BUFFER_BYTES). */
   rcvbufBytes?: number;
 }
+
+/**
+ * 4 MiB per socket. The system default (about 200 kB, a few hundred requests) overflows whenever the
+ * event loop is held up for a moment under load: at start-up, before V8 has compiled the packet path,
+ * a server that wakes into a storm of clients (after a power cut) fell behind for a few hundred ms and
+ * the kernel dropped a fifth of the first second's requests. A larger buffer turns that into a short
+ * wait. Memory is charged only while datagrams are queued. The kernel caps the request at
+ * net.core.rmem_max unless joind may pass it (packet sockets, with CAP_NET_ADMIN).
+ */
+export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
 export interface OpenedTransport {
   /** Not started yet: call start(onPacket). */
@@ -46,10 +56,12 @@ export function openTransport(kind: TransportKind | 'auto', served: readonly Net
     opts.onSendError ??
     ((err: Error, dest: Destination): void =>
       opts.log.warn({ msgId: 'SEND_FAILED', err: err.message, code: (err as NodeJS.ErrnoException).code, dest: dest.kind }, 'a reply could not be sent'));
+  const rcvbufBytes = opts.rcvbufBytes ?? RECEIVE_BUFFER_BYTES;
   const udp = (): Transport =>
     new UdpTransport({
       ...(opts.port !== undefined ? { port: opts.port } : {}),
       ...(opts.bindAddress !== undefined ? { address: opts.bindAddress } : {}),
+      rcvbufBytes,
       onSendError,
     });
   if (kind === 'udp') return { transport: udp(), kind: 'udp' };
@@ -58,7 +70,7 @@ export function openTransport(kind: TransportKind | 'auto', served: readonly Net
   if (problem === undefined) {
     const transport = new RawTransport(served, {
       ...(opts.port !== undefined ? { port: opts.port } : {}),
-      ...(opts.rcvbufBytes !== undefined ? { rcvbufBytes: opts.rcvbufBytes } : {}),
+      rcvbufBytes,
       onSendError,
     });
     return { transport, kind: 'raw' };

@@ -47,7 +47,7 @@ const ADDRESS_REREAD_INTERVAL_MS = 5_000;
 export interface RawTransportOptions {
   /** Server UDP port (default 67). 0 picks a free port for every socket (tests). */
   port?: number;
-  /** Receive buffer of each packet socket, in bytes (default: the system's). */
+  /** Receive buffer of each packet socket and UDP socket, in bytes (default: the system's). */
   rcvbufBytes?: number;
   /** Verify UDP checksums of broadcast frames (default off; see parseUdpFrame). */
   verifyUdpChecksum?: boolean;
@@ -426,7 +426,8 @@ export class RawTransport implements Transport {
   }
 
   private bindUdp(address: number, port: number, onMessage: (data: Buffer, rinfo: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    const rcvbuf = this.options.rcvbufBytes;
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...(rcvbuf ? { recvBufferSize: rcvbuf } : {}) });
     socket.on('message', onMessage);
     const text = ipToString(address);
     return new Promise((resolve, reject) => {

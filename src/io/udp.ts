@@ -11,6 +11,8 @@ export interface UdpTransportOptions {
   port?: number;
   /** Address to bind; 0.0.0.0 hears broadcasts. */
   address?: string;
+  /** Receive buffer in bytes (default: the system's; the kernel caps it at net.core.rmem_max). */
+  rcvbufBytes?: number;
   onSendError?: (err: Error, dest: Destination) => void;
 }
 
@@ -28,7 +30,8 @@ export class UdpTransport implements Transport {
   }
 
   start(onPacket: (packet: Inbound) => void): Promise<void> {
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    const rcvbuf = this.options.rcvbufBytes;
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...(rcvbuf ? { recvBufferSize: rcvbuf } : {}) });
     this.socket = socket;
     socket.on('message', (data, rinfo) => {
       onPacket({ data, srcIp: parseIp(rinfo.address) ?? 0, srcPort: rinfo.port });
@@ -53,6 +56,11 @@ export class UdpTransport implements Transport {
     this.socket.send(data, dest.port, ipToString(ip), (err) => {
       if (err) this.options.onSendError?.(err, dest);
     });
+  }
+
+  /** The socket's receive buffer as the kernel granted it (bytes; 0 before start). */
+  receiveBufferBytes(): number {
+    return this.socket ? this.socket.getRecvBufferSize() : 0;
   }
 
   localAddressFor(to: number): number | undefined {

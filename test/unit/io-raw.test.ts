@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import { once } from 'node:events';
 
 import type { InterfaceAddressV4 } from '../../src/io/interfaces';
@@ -236,4 +237,23 @@ test('openTransport: udp on request; auto without an interface to serve falls ba
   const loopback = { name: 'lo', ifindex: 1, mac: null, addresses: [addr('127.0.0.1/8')] };
   assert.throws(() => openTransport('raw', [loopback], { log, port: 0 }), /raw transport unavailable: .*lo/);
   assert.equal(warnings.length, 1, 'raw throws, it does not warn');
+});
+
+test('the transport asks for a receive buffer larger than the system default', async (t) => {
+  const sysctl = (name: string): number => Number(fs.readFileSync(`/proc/sys/net/core/${name}`, 'utf8'));
+  const systemDefault = sysctl('rmem_default');
+  // The kernel grants min(request, rmem_max) doubled; with rmem_max below the default nothing can grow.
+  if (sysctl('rmem_max') * 2 <= systemDefault) {
+    t.skip('net.core.rmem_max leaves no room above the default');
+    return;
+  }
+  const log = { warn: (): void => undefined };
+  const opened = openTransport('udp', [], { log, port: 0, bindAddress: '127.0.0.1' });
+  const transport = opened.transport as UdpTransport;
+  await transport.start(() => undefined);
+  try {
+    assert.ok(transport.receiveBufferBytes() > systemDefault, `${transport.receiveBufferBytes()} > ${systemDefault}`);
+  } finally {
+    await transport.close();
+  }
 });
