@@ -96,6 +96,39 @@ test('store: durable replies wait for the fsync of the WAL; writes made meanwhil
   store.close();
 });
 
+test('store: a small batch is synced on the event loop, a large one on the thread pool; both before their replies', async () => {
+  const { held, fsync } = heldFsync();
+  const inline: number[] = [];
+  const store = Store.open({ spoolDir: tempDir(), durable: true, fsync, fsyncSync: (fd) => inline.push(fd), inlineSyncBelow: 3 });
+  const events: string[] = [];
+  store.write(() => store.leases.put(lease('10.1.0.64', 20)));
+  store.whenDurable((err) => events.push(err ? 'failed' : `small:${inline.length}`));
+  store.whenDurable((err) => events.push(err ? 'failed' : `small:${inline.length}`));
+  await flushTurn();
+  assert.deepEqual(events, ['small:1', 'small:1'], 'two replies waiting: synced inline, once, before they are released');
+  assert.equal(held.length, 0, 'no pool sync');
+
+  store.write(() => store.leases.put(lease('10.1.0.65', 21)));
+  for (let i = 0; i < 3; i++) store.whenDurable((err) => events.push(err ? 'failed' : 'large'));
+  await flushTurn();
+  assert.equal(held.length, 1, 'three replies waiting: the sync goes to the pool');
+  assert.equal(events.length, 2, 'and they wait for it');
+  held[0]!.done(null);
+  assert.deepEqual(events.slice(2), ['large', 'large', 'large']);
+  assert.deepEqual(store.stats.syncs, 2);
+  assert.deepEqual(store.stats.inlineSyncs, 1);
+
+  const failing = Store.open({ spoolDir: tempDir(), durable: true, fsync, fsyncSync: () => { throw Object.assign(new Error('EIO'), { code: 'EIO' }); } });
+  const outcome: string[] = [];
+  failing.write(() => failing.leases.put(lease('10.1.0.66', 22)));
+  failing.whenDurable((err) => outcome.push(err ? `failed:${(err as { code?: string }).code}` : 'ok'));
+  await flushTurn();
+  assert.deepEqual(outcome, ['failed:SYNC'], 'a failed inline sync sends nothing');
+  assert.equal(failing.fault?.message.includes('fsync'), true, 'and is a storage fault');
+  failing.close();
+  store.close();
+});
+
 test('store: a failed fsync fails its waiters (no ACK for a batch that may not be on disk)', async () => {
   const { held, fsync } = heldFsync();
   const store = Store.open({ spoolDir: tempDir(), durable: true, fsync });
