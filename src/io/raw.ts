@@ -34,6 +34,7 @@ import dgram from 'node:dgram';
 import { inNetwork, ipToString, maskFromPrefix } from '../util/ipv4';
 import { UDP_FRAME_HEADERS_LENGTH, writeUdpFrameHeaders, type FrameError, type UdpFrame } from './frame';
 import type { InterfaceAddressV4, NetworkInterfaceV4 } from './interfaces';
+import { literalLookup } from './literal-lookup';
 import { addressOnSubnetOf, hostIpv4Addresses, KernelSourceAddresses } from './local-address';
 import { errnoName } from './native';
 import { PacketSocket } from './packet-socket';
@@ -427,7 +428,7 @@ export class RawTransport implements Transport {
 
   private bindUdp(address: number, port: number, onMessage: (data: Buffer, rinfo: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
     const rcvbuf = this.options.rcvbufBytes;
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...(rcvbuf ? { recvBufferSize: rcvbuf } : {}) });
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true, lookup: literalLookup, ...(rcvbuf ? { recvBufferSize: rcvbuf } : {}) });
     socket.on('message', onMessage);
     const text = ipToString(address);
     return new Promise((resolve, reject) => {

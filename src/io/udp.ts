@@ -4,6 +4,7 @@
 // route for 255.255.255.255). For relay-only or unprivileged deployments, and as the fallback.
 import dgram from 'node:dgram';
 import { ipToString, parseIp } from '../util/ipv4';
+import { literalLookup } from './literal-lookup';
 import { KernelSourceAddresses } from './local-address';
 import type { Destination, Inbound, Transport } from './transport';
 
@@ -31,7 +32,7 @@ export class UdpTransport implements Transport {
 
   start(onPacket: (packet: Inbound) => void): Promise<void> {
     const rcvbuf = this.options.rcvbufBytes;
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true, ...(rcvbuf ? { recvBufferSize: rcvbuf } : {}) });
+    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true, lookup: literalLookup, ...(rcvbuf ? { recvBufferSize: rcvbuf } : {}) });
     this.socket = socket;
     socket.on('message', (data, rinfo) => {
       onPacket({ data, srcIp: parseIp(rinfo.address) ?? 0, srcPort: rinfo.port });

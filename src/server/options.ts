@@ -39,12 +39,20 @@ function tagOptionCode(tag: string): number | undefined {
   return spec.option;
 }
 
+/** configuredOptions' results by the tag map they came from (see there). */
+const configuredByTags = new WeakMap<ReadonlyMap<string, TagValue>, ReadonlyMap<number, TagValue>>();
+/** Encoded option values by configured-option map and code (see encodedConfigured). */
+const encodedByConfigured = new WeakMap<ReadonlyMap<number, TagValue>, Map<number, Buffer | Error>>();
+
 /**
- * The options configured for a client, by option code, from its merged dhcpcap parameters. Built once
- * per configuration snapshot and client scope by the caller's cache, since it is the same for every
- * packet of that client.
+ * The options configured for a client, by option code, from its merged dhcpcap parameters. Remembered
+ * per tag map: the lookup hands every client without an entry of its own the same merged map of its
+ * network and class, so for most packets this is a cache hit. (Tag maps are never changed once built; a
+ * new configuration builds new ones.)
  */
-export function configuredOptions(tags: ReadonlyMap<string, TagValue>): Map<number, TagValue> {
+export function configuredOptions(tags: ReadonlyMap<string, TagValue>): ReadonlyMap<number, TagValue> {
+  const known = configuredByTags.get(tags);
+  if (known) return known;
   const options = new Map<number, TagValue>();
   for (const [tag, value] of tags) {
     if (NOT_SENT_AS_OPTION.has(tag)) continue;
@@ -52,7 +60,30 @@ export function configuredOptions(tags: ReadonlyMap<string, TagValue>): Map<numb
     if (code === undefined) continue;
     options.set(code, value);
   }
+  configuredByTags.set(tags, options);
   return options;
+}
+
+/**
+ * A configured option's bytes, encoded once per configured-option map (or the reason it cannot be).
+ * `auto` values are resolved per reply and never come here.
+ */
+function encodedConfigured(configured: ReadonlyMap<number, TagValue>, code: number, value: TagValue): Buffer | Error {
+  let cache = encodedByConfigured.get(configured);
+  if (!cache) {
+    cache = new Map();
+    encodedByConfigured.set(configured, cache);
+  }
+  let bytes = cache.get(code);
+  if (bytes === undefined) {
+    try {
+      bytes = encodeOptionValue(code, value);
+    } catch (err) {
+      bytes = err as Error;
+    }
+    cache.set(code, bytes);
+  }
+  return bytes;
 }
 
 export interface ReplyOptionsInput {
@@ -91,6 +122,14 @@ export function replyOptions(input: ReplyOptionsInput, onBadValue?: (code: numbe
       onBadValue?.(code, (err as Error).message);
     }
   };
+  /** A value from the configuration: its bytes are the same for every reply that carries it. */
+  const putConfigured = (code: number, value: TagValue | undefined): void => {
+    if (value === undefined || value === 'auto') return put(code, value);
+    if (out.has(code)) return;
+    const bytes = encodedConfigured(input.configured, code, value);
+    if (bytes instanceof Error) onBadValue?.(code, bytes.message);
+    else out.set(code, bytes);
+  };
 
   if (input.messageType !== undefined) put(OPT.MESSAGE_TYPE, input.messageType);
   if (input.serverId !== undefined) put(OPT.SERVER_ID, input.serverId);
@@ -109,9 +148,12 @@ export function replyOptions(input: ReplyOptionsInput, onBadValue?: (code: numbe
       return input.configured.get(code);
     };
     if (input.prl) {
-      for (const code of input.prl) put(code, extra(code));
+      for (const code of input.prl) {
+        if (code === OPT.HOST_NAME || code === OPT.BOOTFILE || code === OPT.TFTP_SERVER) put(code, extra(code));
+        else putConfigured(code, input.configured.get(code));
+      }
     } else {
-      for (const [code, value] of input.configured) put(code, value);
+      for (const [code, value] of input.configured) putConfigured(code, value);
       put(OPT.HOST_NAME, input.hostName ?? undefined);
       put(OPT.BOOTFILE, input.bootFile ?? undefined);
     }

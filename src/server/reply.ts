@@ -87,17 +87,20 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
     ? new Map()
     : replyOptions(
         {
-          ...(parts.type !== undefined ? { messageType: parts.type, serverId: ctx.serverId } : {}),
-          ...(parts.lease ? { lease: parts.lease } : {}),
+          // Every field present, unset ones undefined: one object shape for every reply (conditional
+          // spreads gave each combination its own, and V8's property lookups went megamorphic).
+          messageType: parts.type,
+          serverId: parts.type !== undefined ? ctx.serverId : undefined,
+          lease: parts.lease,
           subnetMask: num(tags, 'sm') ?? ctx.network.mask,
           configured: ctx.params.options,
           includeConfigured: parts.includeConfigured && !nak,
-          ...(isBootp ? {} : { prl: parameterRequestList(req) }),
+          prl: isBootp ? undefined : parameterRequestList(req),
           hostName: parts.hostName ?? null,
           bootFile: sendBootfileOption ? bootFile : null,
           tftpServerName,
-          ...(agentInfo && ctx.relayed ? { agentInfo } : {}),
-          ...(parts.message !== undefined ? { message: parts.message } : {}),
+          agentInfo: agentInfo && ctx.relayed ? agentInfo : undefined,
+          message: parts.message,
           auto: (code) => autoValue(code, tags),
         },
         (code, reason) => svc.log.warn({ msgId: 'CONFIG_PROBLEM', option: code, reason }, 'option value cannot be encoded'),
@@ -127,7 +130,7 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
   const dest = replyDestination(req, parts.type, packet.yiaddr, {
     forceBroadcast: policy.force_broadcast_reply,
     directUnicast: svc.directUnicast,
-    ...(ctx.inbound.ifname !== undefined ? { ifname: ctx.inbound.ifname } : {}),
+    ifname: ctx.inbound.ifname,
     directed,
   });
   const reply: Reply = { packet, dest, durable: parts.durable, event: parts.event };

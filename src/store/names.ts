@@ -30,6 +30,13 @@ export class NameRepository {
   private readonly setCounter: Database.Statement<[string, number]>;
   private readonly everything: Database.Statement<[], NameRow>;
   private readonly removeName: Database.Statement<[string, string]>;
+  private readonly anyIn: Database.Statement<[string], { one: number }>;
+  /**
+   * Domains known to hold bindings. Asked for every client that gets no static name, while most sites
+   * bind none: one lookup per domain, then memory. Only ever set (a binding is written through bind()
+   * in this process while it serves); a deleted last binding costs nothing but the lookups it saved.
+   */
+  private readonly domainsWithBindings = new Map<string, boolean>();
 
   constructor(db: Database.Database) {
     this.byName = db.prepare('SELECT * FROM names WHERE domain = ? AND name = ?');
@@ -43,6 +50,7 @@ export class NameRepository {
     this.setCounter = db.prepare('INSERT OR REPLACE INTO name_counters (domain, next) VALUES (?, ?)');
     this.everything = db.prepare('SELECT * FROM names ORDER BY domain, name');
     this.removeName = db.prepare('DELETE FROM names WHERE domain = ? AND name = ?');
+    this.anyIn = db.prepare('SELECT 1 AS one FROM names WHERE domain = ? LIMIT 1');
   }
 
   get(domain: string, name: string): NameBinding | undefined {
@@ -50,12 +58,24 @@ export class NameRepository {
     return row && fromRow(row);
   }
 
+  /** Whether any name is bound in the domain. */
+  hasBindingsIn(domain: string): boolean {
+    let known = this.domainsWithBindings.get(domain);
+    if (known === undefined) {
+      known = this.anyIn.get(domain) !== undefined;
+      this.domainsWithBindings.set(domain, known);
+    }
+    return known;
+  }
+
   findByOwner(owner: ClientKey, domain: string): NameBinding | undefined {
+    if (!this.hasBindingsIn(domain)) return undefined;
     const row = this.byOwner.get(owner.type, owner.id, domain);
     return row && fromRow(row);
   }
 
   bind(binding: NameBinding): void {
+    this.domainsWithBindings.set(binding.domain, true);
     this.upsert.run({
       domain: binding.domain,
       name: binding.name,
