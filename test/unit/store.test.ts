@@ -207,3 +207,18 @@ test('store: reopening an existing database keeps its records; a newer schema is
   b.close();
   assert.throws(() => Store.open({ spoolDir: dir, durable: true }), /schema version 99/);
 });
+
+test('store: a domain first seen without names finds the one bound later (the per-domain shortcut learns)', () => {
+  const dir = tempDir();
+  const store = Store.open({ spoolDir: dir, durable: false });
+  const owner = { type: 1, id: Buffer.from('0a0b0c0d0e0f', 'hex') };
+  assert.equal(store.names.findByOwner(owner, 'lab.example'), undefined, 'nothing bound yet');
+  store.write(() => store.names.bind({ domain: 'lab.example', name: 'pc1', owner, address: ip('10.1.0.5'), boundAt: 1 }));
+  assert.equal(store.names.findByOwner(owner, 'lab.example')?.name, 'pc1', 'found once bound');
+  assert.equal(store.names.findByOwner(owner, 'other.example'), undefined);
+  store.close();
+  // A binding already on disk is found by a fresh process, whose shortcut starts empty.
+  const again = Store.open({ spoolDir: dir, durable: false });
+  assert.equal(again.names.findByOwner(owner, 'lab.example')?.name, 'pc1');
+  again.close();
+});
