@@ -4,7 +4,7 @@
 Reads a classic pcap (tcpdump -w, Ethernet), pairs each request with the first reply of the right type
 carrying the same xid, and prints `offer_n offer_p50_ms offer_p99_ms ack_n ack_p50_ms ack_p99_ms`.
 Kernel timestamps on the generator's side: the figure a client sees, free of perfdhcp's own bookkeeping.
-Usage: latency.py CAPTURE.pcap"""
+Usage: latency.py CAPTURE.pcap [--by-second]   (--by-second: also the p50/p99 of each second, on stderr)"""
 import struct
 import sys
 
@@ -57,7 +57,11 @@ def percentile(sorted_values, p):
 def main() -> int:
     pending = {}
     delays = {2: [], 5: []}
+    by_second = {}
+    first = []
     for ts, frame in packets(sys.argv[1]):
+        if not first:
+            first.append(ts)
         d = dhcp_of(frame)
         if d is None:
             continue
@@ -65,12 +69,19 @@ def main() -> int:
         if op == 1 and mtype in REPLY_OF:
             pending.setdefault((xid, REPLY_OF[mtype]), ts)
         elif op == 2 and (xid, mtype) in pending:
-            delays[mtype].append((ts - pending.pop((xid, mtype))) * 1000)
+            sent = pending.pop((xid, mtype))
+            delays[mtype].append((ts - sent) * 1000)
+            by_second.setdefault((int(sent - first[0]), mtype), []).append((ts - sent) * 1000)
     out = []
     for mtype in (2, 5):
         values = sorted(delays[mtype])
         out += [str(len(values)), f'{percentile(values, 50):.3f}', f'{percentile(values, 99):.3f}']
     print(' '.join(out))
+    if '--by-second' in sys.argv[2:]:
+        for (second, mtype), values in sorted(by_second.items()):
+            values.sort()
+            print(f'second {second} {"offer" if mtype == 2 else "ack"} n={len(values)} '
+                  f'p50={percentile(values, 50):.3f} p99={percentile(values, 99):.3f} max={values[-1]:.3f}', file=sys.stderr)
     return 0
 
 

@@ -108,7 +108,7 @@ latency() {
   server_stop
   bed_stop "$BENCH_P" "$dump"
   read -r -a res < <(python3 "$BENCH_DIR/latency.py" "$cap")
-  rm -f "$cap"
+  [ -n "${BENCH_KEEP_PCAP:-}" ] || rm -f "$cap"   # BENCH_KEEP_PCAP=1: keep it (latency.py --by-second)
   record "$name.lat_offer_p50_ms" "${res[1]}"
   record "$name.lat_offer_p99_ms" "${res[2]}"
   record "$name.lat_ack_p50_ms" "${res[4]}"

@@ -83,7 +83,7 @@ export class Daemon {
 
     if (this.opts.runAs) prepareSpoolFor(this.opts.spoolDir, this.opts.runAs);
     try {
-      this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs });
+      this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs, backgroundCheckpoint: true });
     } catch (err) {
       if ((err as { code?: string }).code === 'CORRUPT') logEvent(log, 'STORE_INTEGRITY_FAILED', { err: (err as Error).message });
       throw err;
