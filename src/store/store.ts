@@ -149,6 +149,11 @@ export class Store {
     }
   }
 
+  /** WAL checkpoints the worker thread has made (0 without backgroundCheckpoint). */
+  get backgroundCheckpoints(): number {
+    return this.checkpointer?.stats.checkpoints ?? 0;
+  }
+
   /** Runs cb when everything written so far is durable (or failed). */
   whenDurable(cb: DurableCallback): void {
     this.waiting.push(cb);

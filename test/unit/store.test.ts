@@ -222,3 +222,20 @@ test('store: a domain first seen without names finds the one bound later (the pe
   assert.equal(again.names.findByOwner(owner, 'lab.example')?.name, 'pc1');
   again.close();
 });
+
+test('store: with backgroundCheckpoint the worker thread checkpoints the WAL, and the main connection does not', async () => {
+  const dir = tempDir();
+  const store = Store.open({ spoolDir: dir, durable: true, backgroundCheckpoint: true });
+  assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 10_000, "the main connection's own checkpoint is only a safety valve");
+  for (let i = 0; i < 250; i++) {
+    store.write(() => store.leases.put(lease(`10.1.${Math.floor(i / 200)}.${i % 200}`, i % 250)));
+    await new Promise<void>((resolve, reject) => store.whenDurable((err) => (err ? reject(err) : resolve())));
+  }
+  await waitFor(() => store.backgroundCheckpoints >= 2);
+  assert.ok(store.backgroundCheckpoints >= 2, `${store.backgroundCheckpoints} checkpoints by the worker after 250 commits`);
+  store.close();
+  // Everything committed is there after a reopen, whichever connection checkpointed it.
+  const again = Store.open({ spoolDir: dir, durable: false });
+  assert.equal([...again.leases.all()].length, 250);
+  again.close();
+});
