@@ -80,7 +80,7 @@
  * through MSG_TRUNC and dropped (counted), never delivered cut short. */
 #define JN_SCRATCH (65535 + 14)
 
-enum { JN_KIND_ICMP = 0, JN_KIND_PACKET = 1 };
+enum { JN_KIND_ICMP = 0, JN_KIND_PACKET = 1, JN_KIND_UDP = 2 };
 
 /* Bits of the fourth onMessage argument. */
 #define JN_FLAG_CSUM_NOT_READY 1u /* packet sockets: the UDP/TCP checksum is partial (local offload) */
@@ -228,6 +228,32 @@ static int open_packet(int ifindex, int udp_port, int rcvbuf) {
   local.sll_family = AF_PACKET;
   local.sll_protocol = htons(ETH_P_IP);
   local.sll_ifindex = ifindex;
+  if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) goto fail;
+  return fd;
+fail:
+  err = errno;
+  close(fd);
+  return -err;
+}
+
+/* A UDP socket bound to address:port (host byte order; 0.0.0.0 and port 0 allowed), for the server's
+ * unicast and relayed traffic. Node's dgram does the same, but per datagram it formats the sender's
+ * address as text (and we parsed it back), emits an event, and runs each send through a lookup and a
+ * send request object: most of the JavaScript cost of a relayed exchange. SO_REUSEADDR lets a socket on
+ * a host address share the port with the one on 0.0.0.0, as dgram's reuseAddr did. */
+static int open_udp(uint32_t address, int port, int rcvbuf) {
+  struct sockaddr_in local;
+  int one = 1, err;
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) return -errno;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_BROADCAST, &one, sizeof one) < 0)
+    goto fail;
+  set_rcvbuf(fd, rcvbuf);
+  memset(&local, 0, sizeof local);
+  local.sin_family = AF_INET;
+  local.sin_port = htons((uint16_t)port);
+  local.sin_addr.s_addr = htonl(address);
   if (bind(fd, (struct sockaddr *)&local, sizeof local) < 0) goto fail;
   return fd;
 fail:
@@ -395,9 +421,10 @@ static void on_readable(uv_poll_t *handle, int status, int events) {
       s->truncated++;
       continue;
     }
-    if (s->kind == JN_KIND_ICMP) {
+    if (s->kind == JN_KIND_ICMP || s->kind == JN_KIND_UDP) {
       const struct sockaddr_in *sin = (const struct sockaddr_in *)&from;
       a = from.ss_family == AF_INET ? ntohl(sin->sin_addr.s_addr) : 0;
+      if (s->kind == JN_KIND_UDP && from.ss_family == AF_INET) b = ntohs(sin->sin_port);
     } else {
       const struct sockaddr_ll *sll = (const struct sockaddr_ll *)&from;
       a = (uint32_t)sll->sll_ifindex;
@@ -428,6 +455,7 @@ static napi_value socket_new(napi_env env, napi_callback_info info) {
   napi_value argv[5], this_value;
   napi_valuetype type;
   int32_t kind, ifindex, udp_port, rcvbuf;
+  uint32_t udp_address = 0;
   uv_loop_t *loop;
   jn_socket *s;
   int fd;
@@ -444,13 +472,18 @@ static napi_value socket_new(napi_env env, napi_callback_info info) {
   }
   if (napi_get_value_int32(env, argv[0], &kind) != napi_ok ||
       napi_get_value_int32(env, argv[1], &ifindex) != napi_ok ||
+      napi_get_value_uint32(env, argv[1], &udp_address) != napi_ok ||
       napi_get_value_int32(env, argv[2], &udp_port) != napi_ok ||
       napi_get_value_int32(env, argv[3], &rcvbuf) != napi_ok) {
     throw_type(env, "Socket: kind, ifindex, udpPort and rcvbufBytes must be numbers");
     return NULL;
   }
-  if (kind != JN_KIND_ICMP && kind != JN_KIND_PACKET) {
-    throw_type(env, "Socket: kind must be 0 (ICMP) or 1 (packet)");
+  if (kind != JN_KIND_ICMP && kind != JN_KIND_PACKET && kind != JN_KIND_UDP) {
+    throw_type(env, "Socket: kind must be 0 (ICMP), 1 (packet) or 2 (UDP)");
+    return NULL;
+  }
+  if (kind == JN_KIND_UDP && (udp_port < 0 || udp_port > 65535)) {
+    throw_type(env, "Socket: a UDP socket needs a port 0-65535");
     return NULL;
   }
   if (kind == JN_KIND_PACKET && (ifindex <= 0 || udp_port <= 0 || udp_port > 65535)) {
@@ -459,11 +492,17 @@ static napi_value socket_new(napi_env env, napi_callback_info info) {
   }
   NAPI_CHECK(env, napi_get_uv_event_loop(env, &loop));
 
-  fd = kind == JN_KIND_ICMP ? open_icmp(rcvbuf) : open_packet(ifindex, udp_port, rcvbuf);
+  /* For a UDP socket the second argument is the IPv4 address to bind (host order), not an ifindex. */
+  fd = kind == JN_KIND_ICMP ? open_icmp(rcvbuf)
+       : kind == JN_KIND_UDP ? open_udp(udp_address, udp_port, rcvbuf)
+                             : open_packet(ifindex, udp_port, rcvbuf);
   if (fd < 0) {
-    throw_errno(env, -fd, kind == JN_KIND_ICMP ? "cannot open raw ICMP socket" : "cannot open packet socket");
+    throw_errno(env, -fd, kind == JN_KIND_ICMP ? "cannot open raw ICMP socket"
+                          : kind == JN_KIND_UDP ? "cannot bind UDP socket"
+                                                : "cannot open packet socket");
     return NULL;
   }
+  if (kind == JN_KIND_UDP) ifindex = 0;
 
   s = (jn_socket *)calloc(1, sizeof *s);
   if (s != NULL) s->scratch = (unsigned char *)malloc(JN_SCRATCH);
@@ -558,27 +597,38 @@ static napi_value errno_result(napi_env env, int err) {
   return result;
 }
 
-/* sendTo(bytes, ipv4) on an ICMP socket: the kernel adds the IP header. */
+/* sendTo(bytes, ipv4) on an ICMP socket: the kernel adds the IP header. sendTo(bytes, ipv4, port) on a
+ * UDP socket. Synchronous: a datagram either goes now or the errno says why not. */
 static napi_value socket_send_to(napi_env env, napi_callback_info info) {
-  napi_value argv[2];
+  napi_value argv[3];
   const unsigned char *bytes;
   size_t length;
-  uint32_t address;
+  uint32_t address, port = 0;
   struct sockaddr_in to;
   ssize_t n;
   jn_socket *s = unwrap(env, info, 2, argv);
   if (s == NULL) return NULL;
-  if (s->kind != JN_KIND_ICMP) {
-    throw_type(env, "sendTo: only for ICMP sockets");
+  if (s->kind == JN_KIND_PACKET) {
+    throw_type(env, "sendTo: only for ICMP and UDP sockets");
     return NULL;
   }
   if (get_bytes(env, argv[0], &bytes, &length) != 0 || napi_get_value_uint32(env, argv[1], &address) != napi_ok) {
-    throw_type(env, "sendTo(bytes: Uint8Array, ipv4: number)");
+    throw_type(env, "sendTo(bytes: Uint8Array, ipv4: number[, port: number])");
     return NULL;
+  }
+  if (s->kind == JN_KIND_UDP) {
+    size_t argc = 3;
+    napi_value this_value;
+    if (napi_get_cb_info(env, info, &argc, argv, &this_value, NULL) != napi_ok || argc < 3 ||
+        napi_get_value_uint32(env, argv[2], &port) != napi_ok || port == 0 || port > 65535) {
+      throw_type(env, "sendTo on a UDP socket: a port 1-65535 is required");
+      return NULL;
+    }
   }
   if (s->fd < 0) return errno_result(env, EBADF);
   memset(&to, 0, sizeof to);
   to.sin_family = AF_INET;
+  to.sin_port = htons((uint16_t)port);
   to.sin_addr.s_addr = htonl(address);
   n = sendto(s->fd, bytes, length, MSG_DONTWAIT, (struct sockaddr *)&to, sizeof to);
   if (n < 0) return errno_result(env, errno);
@@ -645,6 +695,20 @@ static napi_value socket_stats(napi_env env, napi_callback_info info) {
     throw_plain(env, "joind_net: cannot build stats object");
     return NULL;
   }
+  return result;
+}
+
+/* localPort(): the port a UDP socket is bound to (useful after binding port 0); 0 for other kinds. */
+static napi_value socket_local_port(napi_env env, napi_callback_info info) {
+  napi_value result;
+  struct sockaddr_in local;
+  socklen_t length = sizeof local;
+  uint32_t port = 0;
+  jn_socket *s = unwrap(env, info, 0, NULL);
+  if (s == NULL) return NULL;
+  if (s->fd >= 0 && s->kind == JN_KIND_UDP && getsockname(s->fd, (struct sockaddr *)&local, &length) == 0)
+    port = ntohs(local.sin_port);
+  NAPI_CHECK(env, napi_create_uint32(env, port, &result));
   return result;
 }
 
@@ -945,6 +1009,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"sendTo", NULL, socket_send_to, NULL, NULL, NULL, napi_default, NULL},
       {"sendFrame", NULL, socket_send_frame, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, socket_stats, NULL, NULL, NULL, napi_default, NULL},
+      {"localPort", NULL, socket_local_port, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, socket_close, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_property_descriptor functions[] = {

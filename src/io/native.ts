@@ -9,6 +9,8 @@ import path from 'node:path';
 /** Socket kinds understood by the addon's Socket constructor. */
 export const SOCKET_ICMP = 0;
 export const SOCKET_PACKET = 1;
+/** A UDP socket bound to an address and port (the raw transport's unicast half; see open_udp in the C). */
+export const SOCKET_UDP = 2;
 
 /** Linux sll_pkttype values reported with each frame from a packet socket (linux/if_packet.h). */
 export const PACKET_HOST = 0;
@@ -24,7 +26,7 @@ export const FLAG_CSUM_NOT_READY = 1;
  * Called once per datagram, synchronously from the event loop. `data` is owned by the callee (a fresh
  * copy). ICMP sockets: a = source IPv4 (uint32), b = 0, flags = 0, data = the whole IP datagram (IP
  * header first). Packet sockets: a = arrival ifindex, b = packet type (PACKET_*), flags = FLAG_*, data =
- * the whole Ethernet frame.
+ * the whole Ethernet frame. UDP sockets: a = source IPv4, b = source port, flags = 0, data = the payload.
  */
 export type NativeMessageHandler = (data: Buffer, a: number, b: number, flags: number) => void;
 
@@ -40,8 +42,13 @@ export interface NativeSocketStats {
 }
 
 export interface NativeSocket {
-  /** ICMP sockets only: send an ICMP message (no IP header) to ipv4. Returns 0 or an errno number. */
-  sendTo(bytes: Uint8Array, ipv4: number): number;
+  /**
+   * ICMP sockets: send an ICMP message (no IP header) to ipv4. UDP sockets: send a datagram to ipv4:port
+   * (port required). Returns 0 or an errno number; never queues.
+   */
+  sendTo(bytes: Uint8Array, ipv4: number, port?: number): number;
+  /** UDP sockets: the bound port (after binding port 0); 0 for other kinds. */
+  localPort(): number;
   /** Packet sockets only: send a whole Ethernet frame out of the socket's interface. 0 or an errno number. */
   sendFrame(frame: Uint8Array): number;
   stats(): NativeSocketStats;
@@ -53,9 +60,11 @@ export interface NativeSocketConstructor {
   /**
    * Opens a socket and starts delivering datagrams to onMessage. Throws an Error with `code` ('EPERM'
    * without CAP_NET_RAW, 'ENODEV' for a missing interface, ...) and `errno`.
-   * ifindex and udpPort matter only for packet sockets; rcvbufBytes 0 keeps the system default.
+   * ifindex and udpPort matter only for packet sockets, except that a UDP socket takes the IPv4 address
+   * to bind (host order, 0 for any) in place of ifindex, and binds udpPort (0: any). rcvbufBytes 0 keeps
+   * the system default.
    */
-  new (kind: number, ifindex: number, udpPort: number, rcvbufBytes: number, onMessage: NativeMessageHandler): NativeSocket;
+  new (kind: number, ifindexOrAddress: number, udpPort: number, rcvbufBytes: number, onMessage: NativeMessageHandler): NativeSocket;
 }
 
 /** A user as the user database (NSS) has it. */

@@ -14,7 +14,8 @@
 //    needs no served interface at all. The test is on the IP destination, not the link-layer packet
 //    type, because that is what the kernel's IP stack decides on: a broadcast-MAC frame to our unicast
 //    address goes to the UDP socket, and a unicast-MAC frame to 255.255.255.255 does not.
-//  - One UDP socket per IPv4 address of the host (loopback included), bound to address:port. Linux
+//  - One UDP socket per IPv4 address of the host (loopback included), bound to address:port (the
+//    addon's, not dgram's: see bindUdp; a relayed exchange is four of these datagrams). Linux
 //    hands a unicast datagram to the socket bound to its destination address and never hands it a
 //    broadcast, so these sockets see exactly the unicast half. A single socket on 0.0.0.0 would not do:
 //    it also receives every broadcast, and Node cannot tell which datagrams were broadcasts (no
@@ -29,14 +30,12 @@
 // Our own frames never come back: the packet sockets' kernel filter drops outgoing frames, and replies go
 // to port 68 (clients) or to another host (relays).
 
-import dgram from 'node:dgram';
 
 import { inNetwork, ipToString, maskFromPrefix } from '../util/ipv4';
 import { UDP_FRAME_HEADERS_LENGTH, writeUdpFrameHeaders, type FrameError, type UdpFrame } from './frame';
 import type { InterfaceAddressV4, NetworkInterfaceV4 } from './interfaces';
-import { literalLookup } from './literal-lookup';
 import { addressOnSubnetOf, hostIpv4Addresses, KernelSourceAddresses } from './local-address';
-import { errnoName } from './native';
+import { errnoName, loadNative, SOCKET_UDP, type NativeSocket } from './native';
 import { PacketSocket } from './packet-socket';
 import type { Destination, Inbound, Transport } from './transport';
 
@@ -125,8 +124,8 @@ export class RawTransport implements Transport {
   private served: NetworkInterfaceV4[];
   private readonly links = new Map<string, Link>();
   /** Unicast UDP sockets by the address they are bound to. */
-  private readonly unicastSockets = new Map<number, dgram.Socket>();
-  private catchAll: dgram.Socket | null = null;
+  private readonly unicastSockets = new Map<number, NativeSocket>();
+  private catchAll: NativeSocket | null = null;
   private hostAddresses: InterfaceAddressV4[] = [];
   private readonly kernelSources = new KernelSourceAddresses();
   private onPacket: ((packet: Inbound) => void) | null = null;
@@ -180,8 +179,8 @@ export class RawTransport implements Transport {
     if (this.onPacket !== null || this.closing !== null) throw new Error('RawTransport.start: already started or closed');
     this.onPacket = onPacket;
     try {
-      this.catchAll = await this.bindUdp(0, this.options.port ?? 67, (_data, rinfo) => this.onCatchAll(rinfo));
-      this.boundPort = this.catchAll.address().port;
+      this.catchAll = this.bindUdp(0, this.options.port ?? 67, (_data, srcIp) => this.onCatchAll(srcIp));
+      this.boundPort = this.catchAll.localPort();
       for (const info of this.served) this.openLink(info);
       this.hostAddresses = this.readHostAddresses();
       for (const a of this.hostAddresses) {
@@ -232,7 +231,7 @@ export class RawTransport implements Transport {
         }
       }
     } catch (error) {
-      // dgram throws synchronously for a bad port or a closed socket: a lost reply, like any other.
+      // The addon throws synchronously for a bad argument (a port out of range, say): a lost reply, like any other.
       this.sendFailed(error instanceof Error ? error : new Error(String(error)), dest);
     }
   }
@@ -306,7 +305,8 @@ export class RawTransport implements Transport {
     this.unicastSockets.clear();
     if (this.catchAll !== null) sockets.push(this.catchAll);
     this.catchAll = null;
-    this.closing = Promise.all(sockets.map(closeUdp)).then(() => undefined);
+    for (const socket of sockets) socket.close();
+    this.closing = Promise.resolve();
     return this.closing;
   }
 
@@ -364,11 +364,11 @@ export class RawTransport implements Transport {
     });
   }
 
-  private onCatchAll(rinfo: dgram.RemoteInfo): void {
+  private onCatchAll(srcIp: number): void {
     this.counters.catchAllDiscarded++;
     // A client without an address (source 0.0.0.0) broadcasts; anything else may be a unicast to an
     // address we have no socket for yet.
-    if (rinfo.address !== '0.0.0.0' && Date.now() - this.lastAddressReread >= ADDRESS_REREAD_INTERVAL_MS) {
+    if (srcIp !== 0 && Date.now() - this.lastAddressReread >= ADDRESS_REREAD_INTERVAL_MS) {
       void this.rereadHostAddresses();
     }
   }
@@ -394,7 +394,7 @@ export class RawTransport implements Transport {
       for (const [address, socket] of this.unicastSockets) {
         if (!wanted.has(address)) {
           this.unicastSockets.delete(address);
-          void closeUdp(socket);
+          socket.close();
         }
       }
       for (const a of current) {
@@ -413,37 +413,34 @@ export class RawTransport implements Transport {
   }
 
   private async bindUnicast(address: number): Promise<void> {
-    const socket = await this.bindUdp(address, this.boundPort, (data, rinfo) => {
+    const socket = this.bindUdp(address, this.boundPort, (data, srcIp, srcPort) => {
       this.counters.unicastReceived++;
-      this.onPacket?.({ data, srcIp: dottedToNumber(rinfo.address), srcPort: rinfo.port, dstIp: address });
+      this.onPacket?.({ data, srcIp, srcPort, dstIp: address });
     });
     if (this.closing !== null) {
-      void closeUdp(socket);
+      socket.close();
       return;
     }
     const previous = this.unicastSockets.get(address);
     this.unicastSockets.set(address, socket);
-    if (previous !== undefined) void closeUdp(previous);
+    if (previous !== undefined) previous.close();
   }
 
-  private bindUdp(address: number, port: number, onMessage: (data: Buffer, rinfo: dgram.RemoteInfo) => void): Promise<dgram.Socket> {
-    const rcvbuf = this.options.rcvbufBytes;
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true, lookup: literalLookup, ...(rcvbuf ? { recvBufferSize: rcvbuf } : {}) });
-    socket.on('message', onMessage);
-    const text = ipToString(address);
-    return new Promise((resolve, reject) => {
-      const failed = (error: Error): void => {
-        socket.close();
-        reject(new Error(`cannot bind UDP ${text}:${port}: ${error.message}`, { cause: error }));
-      };
-      socket.once('error', failed);
-      socket.bind(port, text, () => {
-        socket.off('error', failed);
-        socket.on('error', (error) => this.options.onSocketError?.(error)); // errors of sends are reported per send
-        socket.setBroadcast(true);
-        resolve(socket);
-      });
-    });
+  /**
+   * A UDP socket of the addon bound to address:port (SO_REUSEADDR and SO_BROADCAST, as dgram's reuseAddr
+   * gave): the sender's address arrives as a number and sends go out synchronously, without dgram's
+   * per-datagram text formatting, events and send requests. Throws an Error with `code` (EADDRINUSE…).
+   */
+  private bindUdp(address: number, port: number, onMessage: (data: Buffer, srcIp: number, srcPort: number) => void): NativeSocket {
+    const addon = loadNative();
+    try {
+      return new addon.Socket(SOCKET_UDP, address, port, this.options.rcvbufBytes ?? 0, (data, srcIp, srcPort) => onMessage(data, srcIp, srcPort));
+    } catch (error) {
+      const wrapped = new Error(`cannot bind UDP ${ipToString(address)}:${port}: ${(error as Error).message}`, { cause: error }) as NodeJS.ErrnoException;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== undefined) wrapped.code = code;
+      throw wrapped;
+    }
   }
 
   // --- sending --------------------------------------------------------------------------------------
@@ -482,10 +479,16 @@ export class RawTransport implements Transport {
   private sendUdp(data: Buffer, ip: number, port: number, serverIp: number, dest: Destination): void {
     const socket = this.unicastSockets.get(serverIp) ?? this.catchAll;
     if (socket === null) return;
-    socket.send(data, port, ipToString(ip), (error) => {
-      if (error) this.sendFailed(error, dest);
-      else this.counters.udpSent++;
-    });
+    const errno = socket.sendTo(data, ip, port);
+    if (errno === 0) {
+      this.counters.udpSent++;
+      return;
+    }
+    const name = errnoName(errno);
+    const error = new Error(`cannot send to ${ipToString(ip)}:${port}: ${name}`) as NodeJS.ErrnoException;
+    error.code = name;
+    error.errno = errno;
+    this.sendFailed(error, dest);
   }
 
   private sendFailed(error: Error, dest: Destination): void {
@@ -494,31 +497,3 @@ export class RawTransport implements Transport {
   }
 }
 
-/**
- * The address of a datagram's sender, from the dotted quad Node gives (always well formed: it comes from
- * the kernel). On the relayed hot path, so a plain character loop rather than parseIp's split and regex.
- */
-function dottedToNumber(text: string): number {
-  let result = 0;
-  let octet = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 46) {
-      result = result * 256 + octet;
-      octet = 0;
-    } else {
-      octet = octet * 10 + (c - 48);
-    }
-  }
-  return (result * 256 + octet) >>> 0;
-}
-
-function closeUdp(socket: dgram.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    try {
-      socket.close(() => resolve());
-    } catch {
-      resolve(); // already closed
-    }
-  });
-}
