@@ -217,6 +217,8 @@ export class DhcpServer {
     // While the store refuses writes nothing new can be granted: no OFFER that no ACK could follow.
     // Silence (not NAK) lets the client keep retrying, or take another server's offer.
     if (type === MessageType.DISCOVER && this.opts.store.fault) return this.drop('store-unwritable');
+    // From here on the store is read (and maybe written): one transaction for the whole turn.
+    this.opts.store.beginTurn();
     const hwaddr = hardwareAddress(request);
     if (config.policy.registered_clients_only && !this.opts.store.registered.isRegistered(request.htype, hwaddr)) {
       return this.drop('not-registered', { hwaddr: hexColons(hwaddr) });

@@ -149,6 +149,26 @@ export class Store {
     }
   }
 
+  /**
+   * Opens the batch's transaction now, before the first write, so that the reads of this turn of the
+   * event loop share it. Outside a transaction every SQLite statement takes and releases the WAL's read
+   * lock by itself (fcntl calls and a look at the WAL index each time); a REQUEST makes three reads
+   * before its write, so for the packet path one transaction per turn is about a tenth of SQLite's CPU.
+   * Reads inside it see the batch's own writes, as they did before. A turn that only reads ends with an
+   * empty COMMIT, which writes nothing and needs no fsync. Best effort: if the transaction cannot be
+   * opened, reads run on their own as before.
+   */
+  beginTurn(): void {
+    if (this.inTransaction || this.closed) return;
+    try {
+      this.begin.run();
+    } catch {
+      return;
+    }
+    this.inTransaction = true;
+    this.scheduleFlush();
+  }
+
   /** WAL checkpoints the worker thread has made (0 without backgroundCheckpoint). */
   get backgroundCheckpoints(): number {
     return this.checkpointer?.stats.checkpoints ?? 0;
@@ -168,11 +188,11 @@ export class Store {
   flush(): void {
     this.flushScheduled = false;
     if (this.closed || this.syncing !== null) return;
-    const committed = this.inTransaction;
+    const wrote = this.writesInBatch > 0;
     if (!this.commit()) return;
     const waiting = this.waiting;
     this.waiting = [];
-    if (!committed || !this.durable) {
+    if (!wrote || !this.durable) {
       for (const cb of waiting) cb();
       return;
     }
@@ -246,11 +266,15 @@ export class Store {
     try {
       this.commitStatement.run();
       this.inTransaction = false;
-      this.checkpointer?.committed();
-      this.stats.commits++;
-      this.stats.committedWrites += this.writesInBatch;
-      this.writesInBatch = 0;
-      this.setFault(null);
+      // An empty commit (a turn that only read) wrote nothing: not a batch, and no sign that the storage
+      // takes writes again.
+      if (this.writesInBatch > 0) {
+        this.stats.commits++;
+        this.stats.committedWrites += this.writesInBatch;
+        this.writesInBatch = 0;
+        this.checkpointer?.committed();
+        this.setFault(null);
+      }
       return true;
     } catch (err) {
       this.rollback(err as Error);

@@ -189,9 +189,16 @@ if command -v systemd-analyze >/dev/null; then
       esac
     done
   }
-  expand_syscalls $(sed -n 's/^SystemCallFilter=\([^~]\)/\1/p' "$ROOT/etc/joind.service") | sort -u > "$WORK/allow"
-  expand_syscalls $(sed -n 's/^SystemCallFilter=~//p' "$ROOT/etc/joind.service") | sort -u > "$WORK/deny"
-  comm -23 "$WORK/allow" "$WORK/deny" > "$WORK/allowed"
+  # In order, as systemd applies them: the first line (an allow-list) sets the default, then each
+  # allow line adds its calls and each ~deny line removes its own.
+  : > "$WORK/allowed"
+  while IFS= read -r filter; do
+    case $filter in
+      '~'*) expand_syscalls ${filter#\~} | sort -u > "$WORK/deny"; comm -23 "$WORK/allowed" "$WORK/deny" > "$WORK/next" ;;
+      *) { cat "$WORK/allowed"; expand_syscalls $filter; } | sort -u > "$WORK/next" ;;
+    esac
+    mv "$WORK/next" "$WORK/allowed"
+  done < <(sed -n 's/^SystemCallFilter=//p' "$ROOT/etc/joind.service")
   sed -nE 's/^[0-9]+ +([a-z_0-9]+)\(.*/\1/p' "$WORK/syscalls.trace" | sort -u > "$WORK/used"
   [ "$(wc -l < "$WORK/used")" -gt 30 ] || fail "too few system calls traced: $(wc -l < "$WORK/used")"
   refused=$(comm -23 "$WORK/used" "$WORK/allowed" | tr '\n' ' ')

@@ -122,3 +122,24 @@ test('store faults: leftovers of a backup killed half-way are not replayed into 
   copy.close();
   store.close();
 });
+
+test('store faults: a turn that only read (an empty commit) does not clear a fault; only a real write or the probe does', async () => {
+  const store = Store.open({ spoolDir: tempDir(), durable: true });
+  const changes: Array<string | null> = [];
+  store.onFaultChange = (err) => changes.push(err ? (err as { code?: string }).code ?? 'error' : null);
+  const pages = store.db.pragma('page_count', { simple: true }) as number;
+  store.db.pragma(`max_page_count = ${pages}`);
+  try {
+    for (let i = 0; i < 50; i++) store.write(() => store.leases.put(lease(i + 1)));
+    await durable(store);
+  } catch {
+    // the write that hit the limit throws; the fault is what matters
+  }
+  assert.deepEqual(changes, ['SQLITE_FULL']);
+  store.beginTurn();
+  assert.equal(store.leases.get(ip('10.1.0.1')), undefined);
+  assert.equal(await durable(store), 'ok', 'a reader waits for nothing');
+  assert.deepEqual(changes, ['SQLITE_FULL'], 'still faulty after the empty commit');
+  assert.notEqual(store.fault, null);
+  store.close();
+});

@@ -239,3 +239,24 @@ test('store: with backgroundCheckpoint the worker thread checkpoints the WAL, an
   assert.equal([...again.leases.all()].length, 250);
   again.close();
 });
+
+test('store: beginTurn puts the turn\'s reads and writes in one transaction; a turn that only read is not synced', async () => {
+  const inline: number[] = [];
+  const store = Store.open({ spoolDir: tempDir(), durable: true, fsync: () => assert.fail('no pool sync'), fsyncSync: (fd) => inline.push(fd) });
+  store.beginTurn();
+  assert.equal(store.db.inTransaction, true, 'open before the first statement');
+  assert.equal(store.leases.get(ip('10.1.0.70')), undefined);
+  assert.equal(await new Promise((resolve) => store.whenDurable((err) => resolve(err ? 'failed' : 'ok'))), 'ok');
+  assert.equal(store.db.inTransaction, false, 'committed at the end of the turn');
+  assert.equal(inline.length, 0, 'nothing written, nothing synced');
+  assert.equal(store.stats.commits, 0, 'an empty commit is not a batch');
+
+  store.beginTurn();
+  store.beginTurn(); // idempotent
+  store.write(() => store.leases.put(lease('10.1.0.71', 30)));
+  assert.equal(store.leases.get(ip('10.1.0.71'))?.address, ip('10.1.0.71'), 'the turn reads its own write');
+  await new Promise((resolve) => store.whenDurable(resolve));
+  assert.equal(inline.length, 1, 'a turn that wrote is synced');
+  assert.equal(store.stats.commits, 1);
+  store.close();
+});
