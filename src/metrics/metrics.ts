@@ -11,7 +11,16 @@ import type { NetworkUse } from '../server/status';
 export interface MetricsSource {
   counters(): ServerCounters;
   allocator(): AllocatorCounters;
-  store(): { commits: number; committedWrites: number; rollbacks: number };
+  store(): {
+    commits: number;
+    committedWrites: number;
+    rollbacks: number;
+    /** fsyncs of the WAL, and how many of them ran on the event loop (small batches; see store.ts). */
+    syncs: number;
+    inlineSyncs: number;
+    /** WAL checkpoints made by the checkpoint thread. */
+    checkpoints: number;
+  };
   /** false while the storage refuses writes (disk full, read-only, I/O error): no new leases then. */
   storeWritable(): boolean;
   /** The raw transport's counters (frames, kernel drops), when it is the transport in use. */
@@ -94,6 +103,13 @@ export function createMetrics(source: MetricsSource): Registry {
   mirroredCounter(registry, 'joind_store_committed_writes_total', 'writes committed by group commits', [], () => [[{}, source.store().committedWrites]]);
   mirroredGauge(registry, 'joind_store_writable', '1 while the lease store takes writes, 0 while the storage refuses them (no new leases)', [], () =>
     [[{}, source.storeWritable() ? 1 : 0]]);
+  // Where the fsyncs ran: on the event loop (batches of a few ACKs) or on the thread pool (larger
+  // batches, under load). Their sum against commits shows how well the group commit batches.
+  mirroredCounter(registry, 'joind_store_syncs_total', 'fsyncs of the lease store\'s WAL, by where they ran', ['where'], () => {
+    const s = source.store();
+    return [[{ where: 'event-loop' }, s.inlineSyncs], [{ where: 'thread-pool' }, s.syncs - s.inlineSyncs]];
+  });
+  mirroredCounter(registry, 'joind_store_checkpoints_total', 'WAL checkpoints made by the checkpoint thread', [], () => [[{}, source.store().checkpoints]]);
   mirroredCounter(registry, 'joind_store_rollbacks_total', 'group commits that failed and were rolled back', [], () => [[{}, source.store().rollbacks]]);
   mirroredCounter(registry, 'joind_transport_events_total', 'raw transport: frames received, sent, left to the kernel, bad, dropped by the kernel', ['event'], () =>
     byLabel('event', source.transport() ?? {}));

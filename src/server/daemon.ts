@@ -237,7 +237,7 @@ export class Daemon {
       {
         counters: () => this.server.counters,
         allocator: () => this.server.allocator.counters,
-        store: () => this.store.stats,
+        store: () => ({ ...this.store.stats, checkpoints: this.store.backgroundCheckpoints }),
         storeWritable: () => this.store.fault === null,
         transport: () => (this.transport instanceof RawTransport ? { ...this.transport.stats() } : undefined),
         networks,

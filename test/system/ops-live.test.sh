@@ -46,6 +46,8 @@ metric() { awk -v m="$1" '$1 == m { print $2 }' "$WORK/metrics"; }
 [ "$(metric 'joind_pkt4_received_total{type="request"}')" -ge 1 ] || fail "request count"
 [ "$(metric 'joind_pkt4_sent_total{type="ack"}')" -ge 1 ] || fail "ack count"
 [ "$(metric 'joind_store_commits_total')" -ge 1 ] || fail "commits"
+# One client's lease is a batch of one ACK: fsynced on the event loop, not handed to the thread pool.
+[ "$(metric 'joind_store_syncs_total{where="event-loop"}')" -ge 1 ] || { grep store_syncs "$WORK/metrics"; fail "syncs on the event loop"; }
 echo "ok: promtool passes /metrics; it shows 1 of 100 assigned on 10.77.1.0/24 and the DISCOVER/REQUEST/ACK"
 
 # --- control API

@@ -7,7 +7,7 @@ function source(counters: ServerCounters): MetricsSource {
   return {
     counters: () => counters,
     allocator: () => ({ pingChecks: 7, pingConflicts: 2, abandoned: 3, declined: 1, offersWithoutAddress: 0 }),
-    store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0 }),
+    store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0, syncs: 5, inlineSyncs: 3, checkpoints: 1 }),
     storeWritable: () => true,
     transport: () => undefined,
     networks: () => [{
@@ -36,6 +36,9 @@ test('metrics: Kea-named series mirror the server\'s own counters at each scrape
   assert.equal(value('joind_pkt4_receive_drop_total{reason="not-registered"}'), 1);
   assert.equal(value('joind_ping_conflicts_total'), 2);
   assert.equal(value('joind_store_writable'), 1);
+  assert.equal(value('joind_store_syncs_total{where="event-loop"}'), 3);
+  assert.equal(value('joind_store_syncs_total{where="thread-pool"}'), 2);
+  assert.equal(value('joind_store_checkpoints_total'), 1);
   assert.equal(value('joind_subnet_total_addresses{subnet="10.1.0.0/24"}'), 50);
   assert.equal(value('joind_subnet_assigned_addresses{subnet="10.1.0.0/24"}'), 4);
   assert.equal(value('joind_subnet_declined_addresses{subnet="10.1.0.0/24"}'), 2);
