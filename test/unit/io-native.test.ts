@@ -3,11 +3,13 @@
 // test/system/io-native.test.sh.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 
 import { listIpv4Interfaces } from '../../src/io/interfaces';
-import { errnoName, loadNative, SOCKET_ICMP, SOCKET_PACKET } from '../../src/io/native';
+import { errnoName, loadNative, SOCKET_ICMP, SOCKET_PACKET, SOCKET_UDP } from '../../src/io/native';
 import { PacketSocket } from '../../src/io/packet-socket';
 import { Pinger } from '../../src/io/ping';
 import { ip } from '../../src/util/ipv4';
@@ -36,6 +38,43 @@ test('Socket rejects bad arguments with TypeError before opening anything', () =
   assert.throws(() => new Socket(SOCKET_PACKET, 0, 67, 0, noop), TypeError);
   assert.throws(() => new Socket(SOCKET_PACKET, 1, 70000, 0, noop), TypeError);
   assert.throws(() => new (Socket as unknown as new (...args: unknown[]) => unknown)(SOCKET_ICMP, 0, 0, 0, 'not a function'), TypeError);
+});
+
+test('UDP socket over loopback: binds port 0, delivers sender address and port as numbers, sends back', async () => {
+  const { Socket } = loadNative();
+  const noop = (): void => undefined;
+  assert.throws(() => new Socket(SOCKET_UDP, ip('127.0.0.1'), 70000, 0, noop), TypeError, 'port out of range');
+  const received: Array<{ data: string; srcIp: number; srcPort: number }> = [];
+  const server = new Socket(SOCKET_UDP, ip('127.0.0.1'), 0, 1 << 20, (data, srcIp, srcPort, flags) => {
+    assert.equal(flags, 0);
+    received.push({ data: data.toString(), srcIp, srcPort });
+  });
+  const peer = dgram.createSocket('udp4');
+  try {
+    const port = server.localPort();
+    assert.ok(port > 0, 'the bound port is known');
+    await new Promise<void>((resolve) => peer.bind(0, '127.0.0.1', resolve));
+    const peerPort = peer.address().port;
+    peer.send('hello', port, '127.0.0.1');
+    for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.deepEqual(received, [{ data: 'hello', srcIp: ip('127.0.0.1'), srcPort: peerPort }]);
+
+    const answer = once(peer, 'message');
+    assert.equal(server.sendTo(Buffer.from('back'), ip('127.0.0.1'), peerPort), 0, 'sent at once');
+    const [message, rinfo] = (await answer) as [Buffer, dgram.RemoteInfo];
+    assert.equal(message.toString(), 'back');
+    assert.equal(rinfo.port, port, 'from the bound port');
+    assert.throws(() => server.sendTo(Buffer.from('x'), ip('127.0.0.1')), TypeError, 'a UDP send needs a port');
+
+    // A second socket on the same port but the wildcard address, as the raw transport's catch-all does.
+    const wildcard = new Socket(SOCKET_UDP, 0, port, 0, noop);
+    assert.equal(wildcard.localPort(), port);
+    wildcard.close();
+  } finally {
+    peer.close();
+    server.close();
+  }
+  assert.equal(server.sendTo(Buffer.from('x'), ip('127.0.0.1'), 9), os.constants.errno.EBADF, 'closed: EBADF, no throw');
 });
 
 test('listIpv4Interfaces: no loopback, indexes and MACs agree with sysfs', () => {
