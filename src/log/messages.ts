@@ -19,6 +19,7 @@ export const MESSAGES = {
   STORE_WRITABLE: { level: 'warn', text: 'the lease database takes writes again: granting leases again' },
   STORE_INTEGRITY_FAILED: { level: 'fatal', text: 'the lease database failed its integrity check at start: restore a backup (README, Reliability)' },
   STORE_BACKUP: { level: 'info', text: 'a backup copy of the lease database was written' },
+  STORE_CHECKPOINT_FAILED: { level: 'warn', text: 'the checkpoint thread could not checkpoint the WAL; commits checkpoint it themselves past 40 MB' },
   STORE_BACKUP_FAILED: { level: 'error', text: 'a backup copy of the lease database could not be written; the previous copies stay' },
   LEASES_EXPIRED: { level: 'debug', text: 'expiry sweep marked leases expired' },
   PING_UNAVAILABLE: { level: 'warn', text: 'ICMP socket unavailable (needs root or CAP_NET_RAW): serving with the ping check off' },

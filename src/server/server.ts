@@ -95,6 +95,7 @@ export class DhcpServer {
       logEvent(opts.log, 'STORE_COMMIT_FAILED', { err: err.message });
       for (const pool of this.pools.values()) pool.reset();
     };
+    opts.store.onCheckpointError = (message) => logEvent(opts.log, 'STORE_CHECKPOINT_FAILED', { err: message });
     opts.store.onFaultChange = (err) => {
       if (err) logEvent(opts.log, 'STORE_UNWRITABLE', { err: err.message, code: (err as { code?: string }).code });
       else logEvent(opts.log, 'STORE_WRITABLE', {});

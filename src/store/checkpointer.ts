@@ -11,29 +11,40 @@ import { Worker } from 'node:worker_threads';
 export const CHECKPOINT_EVERY_COMMITS = 100;
 /** The main connection's own automatic checkpoint, in pages, when the worker runs (40 MB of WAL). */
 export const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+/** SQLite's default, restored if the worker dies. */
+export const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1_000;
 
 export class Checkpointer {
   private readonly worker: Worker;
   private commits = 0;
   private inFlight = false;
   private closed = false;
+  /** The last checkpoint failed: the next failure is not reported again (one report per run of them). */
+  private failing = false;
   /** Checkpoints done, and failures (for tests and metrics). */
   readonly stats = { checkpoints: 0, failures: 0 };
 
-  constructor(file: string, private readonly onError: (message: string) => void = () => undefined) {
+  /**
+   * onError: a checkpoint failed (`ended` false; reported once per run of failures), or the thread itself
+   * died (`ended` true: no more checkpoints from here, the caller must take them back).
+   */
+  constructor(file: string, private readonly onError: (message: string, ended: boolean) => void = () => undefined) {
     this.worker = new Worker(path.join(__dirname, 'checkpoint-worker.js'), { workerData: { file } });
     this.worker.unref(); // never what keeps the process alive
     this.worker.on('message', (result: { ok: boolean; error?: string }) => {
       this.inFlight = false;
-      if (result.ok) this.stats.checkpoints++;
-      else {
-        this.stats.failures++;
-        this.onError(result.error ?? 'unknown error');
+      if (result.ok) {
+        this.stats.checkpoints++;
+        this.failing = false;
+        return;
       }
+      this.stats.failures++;
+      if (!this.failing) this.onError(result.error ?? 'unknown error', false);
+      this.failing = true;
     });
     this.worker.on('error', (err) => {
       this.closed = true;
-      this.onError(err.message);
+      this.onError(err.message, true);
     });
   }
 

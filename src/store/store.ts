@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { backupDatabase } from './backup';
-import { Checkpointer, FALLBACK_AUTOCHECKPOINT_PAGES } from './checkpointer';
+import { Checkpointer, FALLBACK_AUTOCHECKPOINT_PAGES, SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES } from './checkpointer';
 import { openDatabase, OpenOptions, StoreError } from './db';
 import { LeaseRepository } from './leases';
 import { NameRepository } from './names';
@@ -75,6 +75,8 @@ export class Store {
   onRollback: ((err: Error) => void) | null = null;
   /** Called when the storage starts refusing writes (err set) and when a commit succeeds again (null). */
   onFaultChange: ((err: Error | null) => void) | null = null;
+  /** Called when the checkpoint thread fails (once per run of failures; see checkpointer.ts). */
+  onCheckpointError: ((message: string) => void) | null = null;
   /** The storage fault of the last failed commit, until a commit succeeds again. */
   fault: Error | null = null;
 
@@ -121,7 +123,11 @@ export class Store {
       injectedAsyncOnly ? 0 : (options.inlineSyncBelow ?? INLINE_SYNC_BELOW),
     );
     if (options.backgroundCheckpoint && !options.readonly) {
-      store.checkpointer = new Checkpointer(db.name);
+      store.checkpointer = new Checkpointer(db.name, (message, ended) => {
+        store.onCheckpointError?.(message);
+        // Without its thread the main connection checkpoints inside its commits again, as SQLite does.
+        if (ended && !store.closed) db.pragma(`wal_autocheckpoint = ${SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      });
       db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
     }
     return store;
