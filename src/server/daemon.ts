@@ -18,6 +18,7 @@ import { Store } from '../store/store';
 import type { RunAs } from '../io/privileges';
 import { dropAfterStart, prepareSpoolFor } from './privileges';
 import { DhcpServer } from './server';
+import { warmUp } from './warm-up';
 import { networkLookupOf } from '../admin/load';
 import { Operations, startOperations } from '../control/service';
 import { networkUse } from './status';
@@ -90,6 +91,8 @@ export class Daemon {
     }
     logEvent(log, 'STORE_OPENED', { file: this.store.file, durable: this.config.policy.auto_sync_dbs });
     this.writePidFile();
+    // Before any socket opens: the first real clients meet compiled code (warm-up.ts).
+    const warmed = await warmUp(this.config);
 
     if (this.config.policy.ping_timeout > 0) {
       this.pinger = Pinger.open({
@@ -147,7 +150,12 @@ export class Daemon {
         log,
       });
     }
-    logEvent(log, 'JOIND_STARTED', { pid: process.pid, configDir: this.opts.configDir, spoolDir: this.opts.spoolDir });
+    logEvent(log, 'JOIND_STARTED', {
+      pid: process.pid,
+      configDir: this.opts.configDir,
+      spoolDir: this.opts.spoolDir,
+      ...(warmed ? { warmUpExchanges: warmed.exchanges, warmUpMs: warmed.ms } : {}),
+    });
     void this.backup();
   }
 

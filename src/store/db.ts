@@ -26,18 +26,20 @@ export interface OpenOptions {
    */
   durable: boolean;
   readonly?: boolean;
+  /** A private in-memory database (spoolDir unused): the start-up warm-up's throwaway store. */
+  inMemory?: boolean;
 }
 
 export function openDatabase(options: OpenOptions): Database.Database {
-  const file = path.join(options.spoolDir, DB_FILE_NAME);
-  if (!options.readonly) {
+  const file = options.inMemory ? ':memory:' : path.join(options.spoolDir, DB_FILE_NAME);
+  if (!options.readonly && !options.inMemory) {
     try {
       fs.mkdirSync(options.spoolDir, { recursive: true, mode: 0o750 });
     } catch (err) {
       throw new StoreError(`cannot create spool directory ${options.spoolDir}: ${(err as Error).message}`, 'SPOOL');
     }
   }
-  if (!options.readonly) {
+  if (!options.readonly && !options.inMemory) {
     // A read-only spool would otherwise surface later as a puzzling "cannot open" of the WAL files.
     try {
       fs.accessSync(options.spoolDir, fs.constants.W_OK);
