@@ -34,7 +34,8 @@ export interface OpenTransportOptions {
  * a server that wakes into a storm of clients (after a power cut) fell behind for a few hundred ms and
  * the kernel dropped a fifth of the first second's requests. A larger buffer turns that into a short
  * wait. Memory is charged only while datagrams are queued. The kernel caps the request at
- * net.core.rmem_max unless joind may pass it (packet sockets, with CAP_NET_ADMIN).
+ * net.core.rmem_max unless joind may pass it: the addon's sockets (packet sockets, and the raw transport's
+ * UDP sockets) use SO_RCVBUFFORCE, which works with CAP_NET_ADMIN (as root before the privilege drop).
  */
 export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
 
