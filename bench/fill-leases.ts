@@ -30,8 +30,10 @@ function macText(mac: Buffer): string {
 function dhcpdDate(sec: number): string {
   const d = new Date(sec * 1000);
   const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getUTCDay()} ${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ` +
-    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
+  return (
+    `${d.getUTCDay()} ${d.getUTCFullYear()}/${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())} ` +
+    `${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`
+  );
 }
 
 function main(): void {
@@ -54,9 +56,18 @@ function main(): void {
     for (let i = done; i < upTo; i++) {
       const hwaddr = hwaddrOf(i);
       const lease: LeaseRecord = {
-        address: (first + i) >>> 0, network, client: clientKeyOf(1, hwaddr, undefined, false), htype: 1, hwaddr,
-        clientId: null, starts: nowSec - 60, ends: nowSec - 60 + 3600, cltt: nowSec - 60,
-        state: LeaseState.ACTIVE, clientHostname: null, hostname: null,
+        address: (first + i) >>> 0,
+        network,
+        client: clientKeyOf(1, hwaddr, undefined, false),
+        htype: 1,
+        hwaddr,
+        clientId: null,
+        starts: nowSec - 60,
+        ends: nowSec - 60 + 3600,
+        cltt: nowSec - 60,
+        state: LeaseState.ACTIVE,
+        clientHostname: null,
+        hostname: null,
       };
       store.write(() => store.leases.put(lease));
     }
@@ -83,7 +94,8 @@ function main(): void {
     for (let done = 0; done < count; done += BATCH) {
       let chunk = '';
       for (let i = done; i < Math.min(count, done + BATCH); i++) {
-        chunk += `lease ${ipToString((first + i) >>> 0)} {\n  starts ${starts};\n  ends ${ends};\n  cltt ${starts};\n` +
+        chunk +=
+          `lease ${ipToString((first + i) >>> 0)} {\n  starts ${starts};\n  ends ${ends};\n  cltt ${starts};\n` +
           `  binding state active;\n  next binding state free;\n  hardware ethernet ${macText(hwaddrOf(i))};\n}\n`;
       }
       fs.writeSync(out, chunk);

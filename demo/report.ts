@@ -10,17 +10,30 @@ import type { LeaseRecord } from '../src/store/types';
 import { formatColumns } from '../src/util/columns';
 import { hexColons, ipToString } from '../src/util/ipv4';
 
-interface DemoClient { label: string; mac: string; clientAddress: string }
+interface DemoClient {
+  label: string;
+  mac: string;
+  clientAddress: string;
+}
 
 function readClients(file: string): DemoClient[] {
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').map((line) => {
-    const [label = '', mac = '', clientAddress = ''] = line.split('\t');
-    return { label, mac: mac.toLowerCase(), clientAddress };
-  });
+  return fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const [label = '', mac = '', clientAddress = ''] = line.split('\t');
+      return { label, mac: mac.toLowerCase(), clientAddress };
+    });
 }
 
 /** What joind's log says it last granted a MAC (DHCP_ACK or BOOTP_REPLY). */
-interface LoggedGrant { address?: string; via?: string; host?: string | null; binding?: string }
+interface LoggedGrant {
+  address?: string;
+  via?: string;
+  host?: string | null;
+  binding?: string;
+}
 
 function lastGrants(logFile: string): Map<string, LoggedGrant> {
   const grants = new Map<string, LoggedGrant>();
@@ -67,12 +80,13 @@ function main(argv: string[]): number {
     const grant = grants.get(c.mac);
     // Permanent BOOTP bindings live in dhcpcap, not in the store: for them the log is the record.
     const permanent = !lease && grant?.binding === 'static';
-    const address = lease ? ipToString(lease.address) : permanent ? grant.address ?? '-' : '-';
+    const address = lease ? ipToString(lease.address) : permanent ? (grant.address ?? '-') : '-';
     // The client's own view and joind's record must agree; say so loudly when they do not.
     const agrees = address !== '-' && c.clientAddress === address;
     if (!agrees) disagreements++;
     rows.push([
-      c.label, c.mac,
+      c.label,
+      c.mac,
       agrees ? address : `${address} (client has ${c.clientAddress || 'nothing'})`,
       lease?.hostname ?? lease?.clientHostname ?? grant?.host ?? '-',
       lease ? leaseEnd(lease) : permanent ? 'never (dhcpcap binding)' : '-',

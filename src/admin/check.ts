@@ -21,7 +21,8 @@ export function checkStore(store: Store, networks: readonly NetworkConfig[] | nu
     const at = ipToString(lease.address);
     ownerOf.set(lease.address, lease);
     if (!(lease.state in LEASE_STATE_NAMES)) problems.push(`lease ${at}: unknown state ${lease.state}`);
-    if (lease.ends !== null && lease.ends < lease.starts) problems.push(`lease ${at}: ends (${lease.ends}) before it starts (${lease.starts})`);
+    if (lease.ends !== null && lease.ends < lease.starts)
+      problems.push(`lease ${at}: ends (${lease.ends}) before it starts (${lease.starts})`);
     if (lease.client === null && lease.state !== LeaseState.ABANDONED) {
       problems.push(`lease ${at}: ${LEASE_STATE_NAMES[lease.state] ?? lease.state} record without a client`);
     }

@@ -10,8 +10,10 @@ const two = (n: number): string => String(n).padStart(2, '0');
 /** "Mon Jan 09 1995 10:00:00" (UTC), the human form of `joind dump -a`. */
 export function formatHumanDate(seconds: number): string {
   const d = new Date(seconds * 1000);
-  return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${d.getUTCFullYear()} ` +
-    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  return (
+    `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${d.getUTCFullYear()} ` +
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`
+  );
 }
 
 function utcSeconds(year: number, month: number, day: number, h: number, m: number, s: number): number | undefined {
@@ -46,8 +48,10 @@ export function parseDate(text: string): number | undefined {
 /** "1 2026/11/23 20:15:00": dhcpd.leases(5) time (weekday number, then UTC date and time). */
 export function formatDhcpdDate(seconds: number): string {
   const d = new Date(seconds * 1000);
-  return `${d.getUTCDay()} ${d.getUTCFullYear()}/${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())} ` +
-    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  return (
+    `${d.getUTCDay()} ${d.getUTCFullYear()}/${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())} ` +
+    `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`
+  );
 }
 
 /** Parses "W YYYY/MM/DD HH:MM:SS" (UTC, weekday ignored) or "epoch N" of dhcpd.leases(5). */

@@ -52,9 +52,10 @@ export function formatLeaseBlock(lease: LeaseRecord): string {
   if (lease.hostname !== null) lines.push(`  hostname ${quote(lease.hostname)};`);
   lines.push(`  set joind-network = "${ipToString(lease.network)}";`);
   const key = lease.client;
-  const keyIsUsual = key === null
-    || (key.type === 0 && sameBytes(key.id, lease.clientId))
-    || (!lease.clientId && key.type === lease.htype && sameBytes(key.id, lease.hwaddr));
+  const keyIsUsual =
+    key === null ||
+    (key.type === 0 && sameBytes(key.id, lease.clientId)) ||
+    (!lease.clientId && key.type === lease.htype && sameBytes(key.id, lease.hwaddr));
   if (!keyIsUsual) lines.push(`  set joind-key = "${key.type}/${hexColons(key.id)}";`);
   lines.push('}');
   return `${lines.join('\n')}\n`;
@@ -201,7 +202,13 @@ export function parseLeaseFile(text: string, nowSec: number): { leases: Imported
   return { leases: [...byAddress.values()].sort((a, b) => a.lease.address - b.lease.address), problems };
 }
 
-function leaseFrom(address: number, statements: Token[][], nowSec: number, line: number, problems: LeaseFileProblem[]): LeaseRecord | null {
+function leaseFrom(
+  address: number,
+  statements: Token[][],
+  nowSec: number,
+  line: number,
+  problems: LeaseFileProblem[],
+): LeaseRecord | null {
   let starts: number | undefined;
   let ends: number | null | undefined;
   let cltt: number | undefined;
@@ -220,7 +227,10 @@ function leaseFrom(address: number, statements: Token[][], nowSec: number, line:
   };
   for (const s of statements) {
     const word = s[0]?.text;
-    const rest = s.slice(1).map((t) => t.text).join(' ');
+    const rest = s
+      .slice(1)
+      .map((t) => t.text)
+      .join(' ');
     switch (word) {
       case 'starts':
       case 'ends':
@@ -292,14 +302,29 @@ function leaseFrom(address: number, statements: Token[][], nowSec: number, line:
   else if (binding === 'released') state = LeaseState.RELEASED;
   else state = LeaseState.EXPIRED;
   const begins = starts ?? cltt ?? nowSec;
-  const client = key !== undefined ? key
-    : state === LeaseState.ABANDONED && !hwaddr && !uid ? null
-    : uid ? { type: 0, id: uid }
-    : hwaddr ? { type: htype, id: hwaddr }
-    : null;
+  const client =
+    key !== undefined
+      ? key
+      : state === LeaseState.ABANDONED && !hwaddr && !uid
+        ? null
+        : uid
+          ? { type: 0, id: uid }
+          : hwaddr
+            ? { type: htype, id: hwaddr }
+            : null;
   if (!client && state !== LeaseState.ABANDONED) return null; // a free address with nobody behind it: nothing to keep
   return {
-    address, network, client, htype, hwaddr, clientId: uid,
-    starts: begins, ends: ends === undefined ? null : ends, cltt: cltt ?? begins, state, clientHostname, hostname,
+    address,
+    network,
+    client,
+    htype,
+    hwaddr,
+    clientId: uid,
+    starts: begins,
+    ends: ends === undefined ? null : ends,
+    cltt: cltt ?? begins,
+    state,
+    clientHostname,
+    hostname,
   };
 }

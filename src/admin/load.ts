@@ -63,7 +63,13 @@ export interface LoadResult {
  * Checks every record, and applies them only when none has a problem (a bad file loses nothing). Must
  * run inside one store transaction, so that what is checked is what is changed.
  */
-export function applyLoad(store: Store, records: ParsedRecord[], opts: LoadOptions, nets: NetworkLookup | null, nowSec: number): LoadResult {
+export function applyLoad(
+  store: Store,
+  records: ParsedRecord[],
+  opts: LoadOptions,
+  nets: NetworkLookup | null,
+  nowSec: number,
+): LoadResult {
   const result: LoadResult = { ok: true, problems: [], loaded: 0, deleted: 0, skipped: [], forgotten: [] };
   const actions: Array<() => void> = [];
   for (const rec of records) {
@@ -87,8 +93,14 @@ export function applyLoad(store: Store, records: ParsedRecord[], opts: LoadOptio
 }
 
 function planLease(
-  store: Store, line: number, lease: LeaseRecord, opts: LoadOptions, nets: NetworkLookup | null, nowSec: number,
-  result: LoadResult, actions: Array<() => void>,
+  store: Store,
+  line: number,
+  lease: LeaseRecord,
+  opts: LoadOptions,
+  nets: NetworkLookup | null,
+  nowSec: number,
+  result: LoadResult,
+  actions: Array<() => void>,
 ): void {
   const where = ipToString(lease.address);
   if (opts.ownedOnly && nets && !nets.owned(lease.address)) {
@@ -120,7 +132,10 @@ function planLease(
       return;
     }
     if (network !== 0 && network !== found) {
-      result.problems.push({ line, message: `${where} is on network ${ipToString(found)}, the record says ${ipToString(network)}` });
+      result.problems.push({
+        line,
+        message: `${where} is on network ${ipToString(found)}, the record says ${ipToString(network)}`,
+      });
       return;
     }
     network = found;
@@ -158,7 +173,12 @@ function planLease(
 }
 
 function planName(
-  store: Store, line: number, name: NameBinding, opts: LoadOptions, result: LoadResult, actions: Array<() => void>,
+  store: Store,
+  line: number,
+  name: NameBinding,
+  opts: LoadOptions,
+  result: LoadResult,
+  actions: Array<() => void>,
 ): void {
   const existing = store.names.get(name.domain, name.name);
   if (opts.delete) {

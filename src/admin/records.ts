@@ -8,8 +8,21 @@ import { hexColons, ipToString, parseIp } from '../util/ipv4';
 import { formatHumanDate, parseDate } from './dates';
 
 export const LEASE_FIELDS = [
-  'hwaddr', 'htype', 'hlen', 'address', 'starts', 'ends', 'extend', 'cltt',
-  'state', 'network', 'key_type', 'key', 'client_id', 'client_hostname', 'hostname',
+  'hwaddr',
+  'htype',
+  'hlen',
+  'address',
+  'starts',
+  'ends',
+  'extend',
+  'cltt',
+  'state',
+  'network',
+  'key_type',
+  'key',
+  'client_id',
+  'client_hostname',
+  'hostname',
 ] as const;
 export const NAME_FIELDS = ['name', 'domain', 'hostname', 'key_type', 'key', 'address', 'bound_at'] as const;
 
@@ -19,8 +32,7 @@ export interface FormatOptions {
 }
 
 export type ParsedRecord =
-  | { kind: 'lease'; line: number; lease: LeaseRecord }
-  | { kind: 'name'; line: number; name: NameBinding };
+  { kind: 'lease'; line: number; lease: LeaseRecord } | { kind: 'name'; line: number; name: NameBinding };
 
 export interface RecordProblem {
   line: number;
@@ -144,28 +156,50 @@ function need<T>(value: T | undefined, field: string, text: string, expected: st
 function parseLeaseFields(f: string[], nowSec: number): LeaseRecord {
   const get = (i: number): string => (f[i] ?? '').trim();
   const hwaddr = need(parseHex(get(0)), 'MAC address', get(0), 'hex bytes like 08:00:2b:12:34:56');
-  const htype = get(1) === '' ? (hwaddr ? 1 : 0) : need(/^\d+$/.test(get(1)) && Number(get(1)) <= 255 ? Number(get(1)) : undefined, 'MAC type', get(1), 'a number 0-255');
+  const htype =
+    get(1) === ''
+      ? hwaddr
+        ? 1
+        : 0
+      : need(/^\d+$/.test(get(1)) && Number(get(1)) <= 255 ? Number(get(1)) : undefined, 'MAC type', get(1), 'a number 0-255');
   if (get(2) !== '' && Number(get(2)) !== (hwaddr?.length ?? 0)) {
     throw new FieldError(`MAC length: ${get(2)} does not match the ${hwaddr?.length ?? 0} bytes of the MAC address`);
   }
   const address = need(parseIp(get(3)), 'IP address', get(3), 'a dotted-quad address');
   const starts = get(4) === '' ? nowSec : need(parseDate(get(4)), 'lease start', get(4), 'a date');
-  const ends = get(5) === '' || get(5).toLowerCase() === 'never' ? null : need(parseDate(get(5)), 'lease expiry', get(5), 'a date (or empty for no end)');
+  const ends =
+    get(5) === '' || get(5).toLowerCase() === 'never'
+      ? null
+      : need(parseDate(get(5)), 'lease expiry', get(5), 'a date (or empty for no end)');
   const cltt = get(7) === '' ? starts : need(parseDate(get(7)), 'last renewal', get(7), 'a date');
   const stateText = get(8).toLowerCase();
   // jdbmod loaded pre-assigned pairs: a record without a state is a binding when it has no end.
-  const state = stateText === '' ? (ends === null ? LeaseState.STATIC : LeaseState.ACTIVE)
-    : need(STATE_BY_NAME.get(stateText), 'state', get(8), `one of ${[...STATE_BY_NAME.keys()].join(', ')}`);
+  const state =
+    stateText === ''
+      ? ends === null
+        ? LeaseState.STATIC
+        : LeaseState.ACTIVE
+      : need(STATE_BY_NAME.get(stateText), 'state', get(8), `one of ${[...STATE_BY_NAME.keys()].join(', ')}`);
   const network = get(9) === '' ? 0 : need(parseIp(get(9)), 'network', get(9), 'a dotted-quad network number');
   const keyBytes = need(parseHex(get(11)), 'client key', get(11), 'hex bytes');
-  const keyType = get(10) === '' ? null : need(/^\d+$/.test(get(10)) ? Number(get(10)) : undefined, 'client key type', get(10), 'a number');
+  const keyType =
+    get(10) === '' ? null : need(/^\d+$/.test(get(10)) ? Number(get(10)) : undefined, 'client key type', get(10), 'a number');
   let client = keyBytes && keyType !== null ? { type: keyType, id: keyBytes } : null;
   // A jdbmod record names only the MAC: the client is then known by its hardware address.
   if (!client && hwaddr && state !== LeaseState.ABANDONED) client = { type: htype, id: hwaddr };
   const clientId = need(parseHex(get(12)), 'client id', get(12), 'hex bytes');
   if (ends !== null && ends < starts) throw new FieldError(`lease expiry ${get(5)} is before its start ${get(4)}`);
   return {
-    address, network, client, htype, hwaddr, clientId, starts, ends, cltt, state,
+    address,
+    network,
+    client,
+    htype,
+    hwaddr,
+    clientId,
+    starts,
+    ends,
+    cltt,
+    state,
     clientHostname: get(13) === '' ? null : unescapeText(get(13)),
     hostname: get(14) === '' ? null : unescapeText(get(14)),
   };
@@ -175,7 +209,8 @@ function parseNameFields(f: string[]): NameBinding {
   const get = (i: number): string => (f[i] ?? '').trim();
   if (get(1) === '' || get(2) === '') throw new FieldError('a name record needs a domain and a name');
   const keyBytes = need(parseHex(get(4)), 'owner key', get(4), 'hex bytes');
-  const keyType = get(3) === '' ? null : need(/^\d+$/.test(get(3)) ? Number(get(3)) : undefined, 'owner key type', get(3), 'a number');
+  const keyType =
+    get(3) === '' ? null : need(/^\d+$/.test(get(3)) ? Number(get(3)) : undefined, 'owner key type', get(3), 'a number');
   return {
     domain: unescapeText(get(1)),
     name: unescapeText(get(2)),
@@ -190,7 +225,11 @@ function parseNameFields(f: string[]): NameBinding {
  * number); the good ones are returned too, and the caller decides (load applies nothing when any
  * line is bad).
  */
-export function parseRecords(text: string, separator: string, nowSec: number): { records: ParsedRecord[]; problems: RecordProblem[] } {
+export function parseRecords(
+  text: string,
+  separator: string,
+  nowSec: number,
+): { records: ParsedRecord[]; problems: RecordProblem[] } {
   const records: ParsedRecord[] = [];
   const problems: RecordProblem[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -199,7 +238,11 @@ export function parseRecords(text: string, separator: string, nowSec: number): {
     const fields = raw.split(separator);
     try {
       if (fields[0]!.trim() === 'name') records.push({ kind: 'name', line, name: parseNameFields(fields) });
-      else if (fields.length < 4) problems.push({ line, message: `expected at least 4 fields (MAC address${separator}MAC type${separator}MAC length${separator}IP address), found ${fields.length}` });
+      else if (fields.length < 4)
+        problems.push({
+          line,
+          message: `expected at least 4 fields (MAC address${separator}MAC type${separator}MAC length${separator}IP address), found ${fields.length}`,
+        });
       else records.push({ kind: 'lease', line, lease: parseLeaseFields(fields, nowSec) });
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
@@ -216,6 +259,7 @@ export function parseRegistration(raw: string, separator: string): { htype: numb
   if (!hwaddr) return `MAC address: "${f[0] ?? ''}" is not hex bytes like 08:00:2b:12:34:56`;
   const htype = f[1] === undefined || f[1] === '' ? 1 : /^\d+$/.test(f[1]) && Number(f[1]) <= 255 ? Number(f[1]) : undefined;
   if (htype === undefined) return `MAC type: "${f[1]}" is not a number 0-255`;
-  if (f[2] !== undefined && f[2] !== '' && Number(f[2]) !== hwaddr.length) return `MAC length: ${f[2]} does not match the ${hwaddr.length} bytes`;
+  if (f[2] !== undefined && f[2] !== '' && Number(f[2]) !== hwaddr.length)
+    return `MAC length: ${f[2]} does not match the ${hwaddr.length} bytes`;
   return { htype, hwaddr };
 }

@@ -21,7 +21,9 @@ export interface Selection {
 
 /** Why a -k key is unusable, or undefined when it is an address or hex bytes. */
 export function badKey(key: string): string | undefined {
-  return parseIp(key) !== undefined || parseHex(key) ? undefined : `-k ${key}: expected an IP address or a hardware address / client id in hex`;
+  return parseIp(key) !== undefined || parseHex(key)
+    ? undefined
+    : `-k ${key}: expected an IP address or a hardware address / client id in hex`;
 }
 
 export function selects(lease: LeaseRecord, sel: Selection, nowSec: number): boolean {
@@ -41,8 +43,14 @@ export function selects(lease: LeaseRecord, sel: Selection, nowSec: number): boo
   }
   if (sel.search !== undefined && sel.search !== '') {
     const needle = sel.search.toLowerCase();
-    const hay = [ipToString(lease.address), lease.hwaddr ? hexColons(lease.hwaddr) : '', lease.hostname ?? '', lease.clientHostname ?? '']
-      .join(' ').toLowerCase();
+    const hay = [
+      ipToString(lease.address),
+      lease.hwaddr ? hexColons(lease.hwaddr) : '',
+      lease.hostname ?? '',
+      lease.clientHostname ?? '',
+    ]
+      .join(' ')
+      .toLowerCase();
     if (!hay.includes(needle)) return false;
   }
   return true;
@@ -54,8 +62,15 @@ export function formatTable(leases: Iterable<LeaseRecord>, nowSec: number): stri
   for (const l of leases) {
     const state = l.state === 1 && !holdsAddress(l, nowSec) ? 'ended' : LEASE_STATE_NAMES[l.state];
     const names = [l.hostname, l.clientHostname && l.clientHostname !== l.hostname ? `(client: ${l.clientHostname})` : null]
-      .filter((n): n is string => !!n).join(' ');
-    rows.push([ipToString(l.address), l.hwaddr ? hexColons(l.hwaddr) : '-', state, l.ends === null ? 'never' : formatHumanDate(l.ends), names || '-']);
+      .filter((n): n is string => !!n)
+      .join(' ');
+    rows.push([
+      ipToString(l.address),
+      l.hwaddr ? hexColons(l.hwaddr) : '-',
+      state,
+      l.ends === null ? 'never' : formatHumanDate(l.ends),
+      names || '-',
+    ]);
   }
   return formatColumns(rows);
 }

@@ -63,8 +63,7 @@ export class Allocator {
   /** Offers being prepared (waiting on a ping), by client: a retransmitted DISCOVER joins the first one. */
   private readonly inFlight = new Map<string, Promise<OfferChoice | undefined>>();
   /** Log hook for conflicts and exhaustion; the server sets it. */
-  onEvent: ((event: 'ping-conflict' | 'pool-exhausted', detail: { network: number; address?: number }) => void) | null =
-    null;
+  onEvent: ((event: 'ping-conflict' | 'pool-exhausted', detail: { network: number; address?: number }) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -184,9 +183,7 @@ export class Allocator {
     const record = this.store.leases.get(address);
     if (!record || !sameClient(record.client, ctx.key) || record.state !== LeaseState.ACTIVE) return false;
     const nowSec = Math.floor(this.now() / 1000);
-    this.store.write(() =>
-      this.store.leases.put({ ...record, state: LeaseState.RELEASED, ends: nowSec, cltt: nowSec }),
-    );
+    this.store.write(() => this.store.leases.put({ ...record, state: LeaseState.RELEASED, ends: nowSec, cltt: nowSec }));
     return true;
   }
 

@@ -11,7 +11,10 @@ import { controlRequest, ControlRefused, ControlUnavailable } from './control-cl
 
 /** A failure with a clear message and an exit status (1: refused or unsound, 2: usage). */
 export class AdminError extends Error {
-  constructor(message: string, readonly status = 1) {
+  constructor(
+    message: string,
+    readonly status = 1,
+  ) {
     super(message);
   }
 }
@@ -57,13 +60,15 @@ export function networkLookup(config: Config | null): NetworkLookup | null {
 
 export function readInputs(files: string[]): string {
   if (files.length === 0 || (files.length === 1 && files[0] === '-')) return fs.readFileSync(0, 'utf8');
-  return files.map((f) => {
-    try {
-      return fs.readFileSync(f, 'utf8');
-    } catch (err) {
-      throw new AdminError(`cannot read ${f}: ${(err as Error).message}`);
-    }
-  }).join('\n');
+  return files
+    .map((f) => {
+      try {
+        return fs.readFileSync(f, 'utf8');
+      } catch (err) {
+        throw new AdminError(`cannot read ${f}: ${(err as Error).message}`);
+      }
+    })
+    .join('\n');
 }
 
 export function report(result: LoadResult, what: string): void {
@@ -76,7 +81,7 @@ export function report(result: LoadResult, what: string): void {
 /** Sends a write to the running server; null when no server answers on the control socket. */
 export async function throughServer<T>(spoolDir: string, path: string, body: unknown): Promise<T | null> {
   try {
-    return (await controlRequest<T>({ spoolDir }, 'POST', path, body));
+    return await controlRequest<T>({ spoolDir }, 'POST', path, body);
   } catch (err) {
     if (err instanceof ControlUnavailable) return null;
     // A refused load still carries its per-record report.
@@ -96,4 +101,3 @@ export function loadDirect<T>(spoolDir: string, change: (store: Store) => T): T 
     store.close();
   }
 }
-

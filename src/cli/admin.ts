@@ -15,8 +15,18 @@ import { ControlRefused } from './control-client';
 import { ctlCommand } from './ctl';
 import { exportCommand, importCommand } from './exchange';
 import {
-  AdminError, DirOptions, loadDirect, networkLookup, now, openForReading, optionalConfig, readInputs, report, separatorOf,
-  throughServer, withDirs,
+  AdminError,
+  DirOptions,
+  loadDirect,
+  networkLookup,
+  now,
+  openForReading,
+  optionalConfig,
+  readInputs,
+  report,
+  separatorOf,
+  throughServer,
+  withDirs,
 } from './admin-common';
 
 export const ADMIN_COMMANDS = new Set(['dump', 'load', 'register', 'show', 'check-db', 'export', 'import', 'ctl']);
@@ -33,36 +43,56 @@ function dumpCommand(): Command {
     .option('-l', 'lease records only')
     .option('-n', 'name records only')
     .option('--json', 'JSON instead of text records')
-    .action((o: DirOptions & { a?: boolean; c?: boolean; e?: boolean; f?: string; k?: string; s?: string; l?: boolean; n?: boolean; json?: boolean }) => {
-      const separator = separatorOf(o.f);
-      const sel: Selection = { ...(o.c ? { active: true } : {}), ...(o.e ? { expired: true } : {}) };
-      if (o.k !== undefined) {
-        const bad = badKey(o.k);
-        if (bad) throw new AdminError(bad, 2);
-        sel.key = o.k;
-      }
-      if (o.s !== undefined) {
-        const since = parseDate(o.s);
-        if (since === undefined) throw new AdminError(`-s ${o.s}: not a date (seconds, "Mon Jan 09 1995 10:00" or "01/09/1995 10:00:00")`, 2);
-        sel.since = since;
-      }
-      const store = openForReading(resolveDirs(o).spoolDir);
-      try {
-        const t = now();
-        const leases = o.n ? [] : [...store.leases.all()].filter((l) => selects(l, sel, t));
-        const names = o.l || sel.key !== undefined || sel.active || sel.expired ? [] : [...store.names.all()].filter((n) => sel.since === undefined || n.boundAt >= sel.since);
-        if (o.json) {
-          process.stdout.write(`${JSON.stringify({ leases: leases.map(leaseToJson), names: names.map(nameToJson) }, null, 2)}\n`);
-          return;
+    .action(
+      (
+        o: DirOptions & {
+          a?: boolean;
+          c?: boolean;
+          e?: boolean;
+          f?: string;
+          k?: string;
+          s?: string;
+          l?: boolean;
+          n?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const separator = separatorOf(o.f);
+        const sel: Selection = { ...(o.c ? { active: true } : {}), ...(o.e ? { expired: true } : {}) };
+        if (o.k !== undefined) {
+          const bad = badKey(o.k);
+          if (bad) throw new AdminError(bad, 2);
+          sel.key = o.k;
         }
-        const fmt = { separator, humanDates: !!o.a };
-        // One write: a line per write costs more than formatting the records.
-        const lines = [...leases.map((l) => formatLease(l, fmt)), ...names.map((n) => formatName(n, fmt))];
-        if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
-      } finally {
-        store.close();
-      }
-    });
+        if (o.s !== undefined) {
+          const since = parseDate(o.s);
+          if (since === undefined)
+            throw new AdminError(`-s ${o.s}: not a date (seconds, "Mon Jan 09 1995 10:00" or "01/09/1995 10:00:00")`, 2);
+          sel.since = since;
+        }
+        const store = openForReading(resolveDirs(o).spoolDir);
+        try {
+          const t = now();
+          const leases = o.n ? [] : [...store.leases.all()].filter((l) => selects(l, sel, t));
+          const names =
+            o.l || sel.key !== undefined || sel.active || sel.expired
+              ? []
+              : [...store.names.all()].filter((n) => sel.since === undefined || n.boundAt >= sel.since);
+          if (o.json) {
+            process.stdout.write(
+              `${JSON.stringify({ leases: leases.map(leaseToJson), names: names.map(nameToJson) }, null, 2)}\n`,
+            );
+            return;
+          }
+          const fmt = { separator, humanDates: !!o.a };
+          // One write: a line per write costs more than formatting the records.
+          const lines = [...leases.map((l) => formatLease(l, fmt)), ...names.map((n) => formatName(n, fmt))];
+          if (lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
+        } finally {
+          store.close();
+        }
+      },
+    );
 }
 
 function loadCommand(): Command {
@@ -77,25 +107,39 @@ function loadCommand(): Command {
     .option('-n', 'name records only')
     .option('-o', 'only records in ranges this server owns')
     .option('-w', 'overwrite the records a client already has')
-    .action(async (files: string[], o: DirOptions & { d?: boolean; e?: boolean; f?: string; i?: boolean; l?: boolean; n?: boolean; o?: boolean; w?: boolean }) => {
-      if (o.l && o.n) throw new AdminError('-l and -n exclude each other', 2);
-      const separator = separatorOf(o.f);
-      const { configDir, spoolDir } = resolveDirs(o);
-      const text = readInputs(files);
-      const opts: LoadOptions = {
-        delete: !!o.d, expired: !!o.e, takeBound: !!o.i, leases: !o.n, names: !o.l, ownedOnly: !!o.o, overwrite: !!o.w,
-      };
-      const parsed = parseRecords(text, separator, now());
-      if (parsed.problems.length > 0) {
-        for (const p of parsed.problems) process.stderr.write(`line ${p.line}: ${p.message}\n`);
-        throw new AdminError(`nothing loaded: ${parsed.problems.length} line(s) could not be read`);
-      }
-      const viaServer = await throughServer<LoadResult>(spoolDir, '/v1/load', { text, separator, options: opts });
-      if (viaServer) return report(viaServer, o.d ? 'deleted' : 'loaded');
-      const nets = networkLookup(optionalConfig(configDir));
-      if (opts.ownedOnly && !nets) throw new AdminError('-o needs the configuration (nets) to know which ranges are ours');
-      report(loadDirect(spoolDir, (store) => applyLoad(store, parsed.records, opts, nets, now())), o.d ? 'deleted' : 'loaded');
-    });
+    .action(
+      async (
+        files: string[],
+        o: DirOptions & { d?: boolean; e?: boolean; f?: string; i?: boolean; l?: boolean; n?: boolean; o?: boolean; w?: boolean },
+      ) => {
+        if (o.l && o.n) throw new AdminError('-l and -n exclude each other', 2);
+        const separator = separatorOf(o.f);
+        const { configDir, spoolDir } = resolveDirs(o);
+        const text = readInputs(files);
+        const opts: LoadOptions = {
+          delete: !!o.d,
+          expired: !!o.e,
+          takeBound: !!o.i,
+          leases: !o.n,
+          names: !o.l,
+          ownedOnly: !!o.o,
+          overwrite: !!o.w,
+        };
+        const parsed = parseRecords(text, separator, now());
+        if (parsed.problems.length > 0) {
+          for (const p of parsed.problems) process.stderr.write(`line ${p.line}: ${p.message}\n`);
+          throw new AdminError(`nothing loaded: ${parsed.problems.length} line(s) could not be read`);
+        }
+        const viaServer = await throughServer<LoadResult>(spoolDir, '/v1/load', { text, separator, options: opts });
+        if (viaServer) return report(viaServer, o.d ? 'deleted' : 'loaded');
+        const nets = networkLookup(optionalConfig(configDir));
+        if (opts.ownedOnly && !nets) throw new AdminError('-o needs the configuration (nets) to know which ranges are ours');
+        report(
+          loadDirect(spoolDir, (store) => applyLoad(store, parsed.records, opts, nets, now())),
+          o.d ? 'deleted' : 'loaded',
+        );
+      },
+    );
 }
 
 function registerCommand(): Command {
@@ -111,7 +155,8 @@ function registerCommand(): Command {
       if (o.s) {
         const store = openForReading(spoolDir);
         try {
-          for (const r of store.registered.all()) process.stdout.write(`${hexColons(r.hwaddr)}${separator}${r.htype}${separator}${r.hwaddr.length}\n`);
+          for (const r of store.registered.all())
+            process.stdout.write(`${hexColons(r.hwaddr)}${separator}${r.htype}${separator}${r.hwaddr.length}\n`);
         } finally {
           store.close();
         }
@@ -119,25 +164,33 @@ function registerCommand(): Command {
       }
       const entries: Array<{ htype: number; hwaddr: string }> = [];
       const problems: string[] = [];
-      readInputs(files).split(/\r?\n/).forEach((raw, i) => {
-        if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
-        const parsed = parseRegistration(raw, separator);
-        if (typeof parsed === 'string') problems.push(`line ${i + 1}: ${parsed}`);
-        else entries.push({ htype: parsed.htype, hwaddr: parsed.hwaddr.toString('hex') });
-      });
+      readInputs(files)
+        .split(/\r?\n/)
+        .forEach((raw, i) => {
+          if (raw.trim() === '' || raw.trimStart().startsWith('#')) return;
+          const parsed = parseRegistration(raw, separator);
+          if (typeof parsed === 'string') problems.push(`line ${i + 1}: ${parsed}`);
+          else entries.push({ htype: parsed.htype, hwaddr: parsed.hwaddr.toString('hex') });
+        });
       if (problems.length > 0) {
         for (const p of problems) process.stderr.write(`${p}\n`);
         throw new AdminError(`nothing registered: ${problems.length} line(s) could not be read`);
       }
       const body = { entries, remove: !!o.d };
-      const changed = (await throughServer<{ changed: number }>(spoolDir, '/v1/register', body))
-        ?? loadDirect(spoolDir, (store) => ({ changed: applyRegistration(store, body) }));
-      process.stdout.write(`${changed.changed} address(es) ${o.d ? 'unregistered' : 'registered'}, ${entries.length - changed.changed} unchanged\n`);
+      const changed =
+        (await throughServer<{ changed: number }>(spoolDir, '/v1/register', body)) ??
+        loadDirect(spoolDir, (store) => ({ changed: applyRegistration(store, body) }));
+      process.stdout.write(
+        `${changed.changed} address(es) ${o.d ? 'unregistered' : 'registered'}, ${entries.length - changed.changed} unchanged\n`,
+      );
     });
 }
 
 /** Registers or unregisters; returns how many changed. Inside the caller's transaction. */
-export function applyRegistration(store: Store, body: { entries: Array<{ htype: number; hwaddr: string }>; remove: boolean }): number {
+export function applyRegistration(
+  store: Store,
+  body: { entries: Array<{ htype: number; hwaddr: string }>; remove: boolean },
+): number {
   let changed = 0;
   for (const e of body.entries) {
     const hw = Buffer.from(e.hwaddr, 'hex');
@@ -157,7 +210,12 @@ function showCommand(): Command {
       try {
         const t = now();
         const sel: Selection = { ...(o.c ? { active: true } : {}), ...(o.k !== undefined ? { key: o.k } : {}) };
-        process.stdout.write(formatTable([...store.leases.all()].filter((l) => selects(l, sel, t)), t));
+        process.stdout.write(
+          formatTable(
+            [...store.leases.all()].filter((l) => selects(l, sel, t)),
+            t,
+          ),
+        );
       } finally {
         store.close();
       }
@@ -174,7 +232,10 @@ function checkCommand(): Command {
       try {
         const r = checkStore(store, config?.networks ?? null);
         for (const p of r.problems) process.stdout.write(`${p}\n`);
-        if (r.problems.length > 0) throw new AdminError(`${store.file}: ${r.problems.length} problem(s) in ${r.leases} lease and ${r.names} name record(s)`);
+        if (r.problems.length > 0)
+          throw new AdminError(
+            `${store.file}: ${r.problems.length} problem(s) in ${r.leases} lease and ${r.names} name record(s)`,
+          );
         process.stdout.write(`${store.file}: sound (${r.leases} lease and ${r.names} name record(s))\n`);
       } finally {
         store.close();
@@ -183,7 +244,16 @@ function checkCommand(): Command {
 }
 
 export type SubcommandFactory = () => Command;
-const FACTORIES: SubcommandFactory[] = [dumpCommand, loadCommand, registerCommand, showCommand, checkCommand, exportCommand, importCommand, ctlCommand];
+const FACTORIES: SubcommandFactory[] = [
+  dumpCommand,
+  loadCommand,
+  registerCommand,
+  showCommand,
+  checkCommand,
+  exportCommand,
+  importCommand,
+  ctlCommand,
+];
 
 /** Other modules (export/import, ctl) add their subcommands here. */
 export function addSubcommands(...factories: SubcommandFactory[]): void {
@@ -192,12 +262,17 @@ export function addSubcommands(...factories: SubcommandFactory[]): void {
 
 /** Runs `joind <subcommand> …`; resolves to the exit status. */
 export async function runAdmin(argv: string[], version: string): Promise<number> {
-  const program = new Command('joind').version(version, '--version').exitOverride().configureOutput({
-    outputError: (str, write) => write(`joind: ${str.replace(/^error: /, '').trim()}\n`),
-  });
+  const program = new Command('joind')
+    .version(version, '--version')
+    .exitOverride()
+    .configureOutput({
+      outputError: (str, write) => write(`joind: ${str.replace(/^error: /, '').trim()}\n`),
+    });
   for (const make of FACTORIES) {
     const cmd = make();
-    cmd.exitOverride().configureOutput({ outputError: (str, write) => write(`joind ${cmd.name()}: ${str.replace(/^error: /, '').trim()}\n`) });
+    cmd
+      .exitOverride()
+      .configureOutput({ outputError: (str, write) => write(`joind ${cmd.name()}: ${str.replace(/^error: /, '').trim()}\n`) });
     program.addCommand(cmd);
   }
   try {
@@ -210,7 +285,8 @@ export async function runAdmin(argv: string[], version: string): Promise<number>
     }
     if (err instanceof ControlRefused) {
       const problems = (err.body as { problems?: unknown } | undefined)?.problems;
-      if (Array.isArray(problems)) for (const p of problems) process.stderr.write(`${typeof p === 'string' ? p : JSON.stringify(p)}\n`);
+      if (Array.isArray(problems))
+        for (const p of problems) process.stderr.write(`${typeof p === 'string' ? p : JSON.stringify(p)}\n`);
     }
     if (err instanceof AdminError || err instanceof ControlRefused) {
       process.stderr.write(`joind ${argv[0]}: ${err.message}\n`);

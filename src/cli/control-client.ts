@@ -9,7 +9,11 @@ import { CONTROL_SOCKET_NAME } from '../control/socket-name';
 export class ControlUnavailable extends Error {}
 
 export class ControlRefused extends Error {
-  constructor(message: string, readonly status: number, readonly body?: unknown) {
+  constructor(
+    message: string,
+    readonly status: number,
+    readonly body?: unknown,
+  ) {
     super(message);
   }
 }
@@ -34,8 +38,13 @@ export function controlTarget(ep: ControlEndpoint): HttpTarget {
 export async function controlRequest<T>(ep: ControlEndpoint, method: string, urlPath: string, body?: unknown): Promise<T> {
   let reply: { status: number; body: string };
   try {
-    reply = await httpRequest(controlTarget(ep), method, urlPath, body === undefined ? undefined : JSON.stringify(body),
-      ep.token ? { authorization: `Bearer ${ep.token}` } : {});
+    reply = await httpRequest(
+      controlTarget(ep),
+      method,
+      urlPath,
+      body === undefined ? undefined : JSON.stringify(body),
+      ep.token ? { authorization: `Bearer ${ep.token}` } : {},
+    );
   } catch (err) {
     if (err instanceof HttpUnreachable) throw new ControlUnavailable(err.message);
     // EACCES: the socket is 0660, for the server's user and group; anything else is worth saying too.

@@ -37,29 +37,46 @@ const print = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 };
 
-interface PoolRow { network: string; prefixLength: number; total: number; assigned: number; offered: number; abandoned: number; free: number }
+interface PoolRow {
+  network: string;
+  prefixLength: number;
+  total: number;
+  assigned: number;
+  offered: number;
+  abandoned: number;
+  free: number;
+}
 
 export function ctlCommand(): Command {
   const ctl = new Command('ctl').description("talk to a running joind's control API");
   const sub = (name: string, description: string): Command => {
-    const c = ctl.command(name).description(description)
+    const c = ctl
+      .command(name)
+      .description(description)
       .option('--spool-dir <dir>', 'spool directory holding joind.sock (overrides $JOINSPOOL, default /var/join)')
       .option('--url <host:port>', 'the TCP listener (control_listen) instead of the socket')
       .option('--token-file <file>', 'file whose first line is the token for --url');
     return c;
   };
   sub('status', 'server status, counters and version').action(async (o: CtlOptions) => print(await call(o, 'GET', '/v1/status')));
-  sub('version', 'the running server\'s version').action(async (o: CtlOptions) => print(await call(o, 'GET', '/v1/version')));
-  sub('pools', 'pool use per network').option('--json', 'JSON').action(async (o: CtlOptions & { json?: boolean }) => {
-    const answer = (await call(o, 'GET', '/v1/pools')) as { networks: PoolRow[] };
-    if (o.json) return print(answer);
-    process.stdout.write('NETWORK             TOTAL  USED  OFFERED  ABANDONED  FREE\n');
-    for (const n of answer.networks) {
-      process.stdout.write(`${`${n.network}/${n.prefixLength}`.padEnd(18)}  ${String(n.total).padStart(5)} ${String(n.assigned).padStart(5)} ${String(n.offered).padStart(8)} ${String(n.abandoned).padStart(10)} ${String(n.free).padStart(5)}\n`);
-    }
-  });
-  sub('leases', 'list leases').option('--search <text>', 'address, hardware address or name contains').option('--state <state>', 'active or expired')
-    .option('--recent', 'most recently changed first').option('--limit <n>', 'at most n')
+  sub('version', "the running server's version").action(async (o: CtlOptions) => print(await call(o, 'GET', '/v1/version')));
+  sub('pools', 'pool use per network')
+    .option('--json', 'JSON')
+    .action(async (o: CtlOptions & { json?: boolean }) => {
+      const answer = (await call(o, 'GET', '/v1/pools')) as { networks: PoolRow[] };
+      if (o.json) return print(answer);
+      process.stdout.write('NETWORK             TOTAL  USED  OFFERED  ABANDONED  FREE\n');
+      for (const n of answer.networks) {
+        process.stdout.write(
+          `${`${n.network}/${n.prefixLength}`.padEnd(18)}  ${String(n.total).padStart(5)} ${String(n.assigned).padStart(5)} ${String(n.offered).padStart(8)} ${String(n.abandoned).padStart(10)} ${String(n.free).padStart(5)}\n`,
+        );
+      }
+    });
+  sub('leases', 'list leases')
+    .option('--search <text>', 'address, hardware address or name contains')
+    .option('--state <state>', 'active or expired')
+    .option('--recent', 'most recently changed first')
+    .option('--limit <n>', 'at most n')
     .action(async (o: CtlOptions & { search?: string; state?: string; recent?: boolean; limit?: string }) => {
       const q = new URLSearchParams();
       if (o.search) q.set('search', o.search);
@@ -68,19 +85,37 @@ export function ctlCommand(): Command {
       if (o.limit) q.set('limit', o.limit);
       print(await call(o, 'GET', `/v1/leases?${q}`));
     });
-  sub('lease', 'one lease record').argument('<address>').action(async (a: string, o: CtlOptions) => print(await call(o, 'GET', `/v1/leases/${encodeURIComponent(a)}`)));
-  sub('release', 'end an active lease now (the record stays)').argument('<address>').action(async (a: string, o: CtlOptions) =>
-    print(await call(o, 'POST', `/v1/leases/${encodeURIComponent(a)}/release`)));
-  sub('delete', 'delete a lease record (the address is free again)').argument('<address>').action(async (a: string, o: CtlOptions) =>
-    print(await call(o, 'DELETE', `/v1/leases/${encodeURIComponent(a)}`)));
-  sub('bind', 'add a static binding of an address to a hardware address').argument('<address>').argument('<hwaddr>')
-    .option('--hostname <name>', 'the name to give').option('--htype <n>', 'hardware type (1 = Ethernet)', '1')
+  sub('lease', 'one lease record')
+    .argument('<address>')
+    .action(async (a: string, o: CtlOptions) => print(await call(o, 'GET', `/v1/leases/${encodeURIComponent(a)}`)));
+  sub('release', 'end an active lease now (the record stays)')
+    .argument('<address>')
+    .action(async (a: string, o: CtlOptions) => print(await call(o, 'POST', `/v1/leases/${encodeURIComponent(a)}/release`)));
+  sub('delete', 'delete a lease record (the address is free again)')
+    .argument('<address>')
+    .action(async (a: string, o: CtlOptions) => print(await call(o, 'DELETE', `/v1/leases/${encodeURIComponent(a)}`)));
+  sub('bind', 'add a static binding of an address to a hardware address')
+    .argument('<address>')
+    .argument('<hwaddr>')
+    .option('--hostname <name>', 'the name to give')
+    .option('--htype <n>', 'hardware type (1 = Ethernet)', '1')
     .option('--force', 'take the address even when another client holds it')
     .action(async (a: string, hw: string, o: CtlOptions & { hostname?: string; htype: string; force?: boolean }) =>
-      print(await call(o, 'POST', '/v1/bindings', { address: a, hwaddr: hw, htype: Number(o.htype), ...(o.hostname ? { hostname: o.hostname } : {}), force: !!o.force })));
-  sub('unbind', 'remove a static binding').argument('<address>').action(async (a: string, o: CtlOptions) =>
-    print(await call(o, 'DELETE', `/v1/bindings/${encodeURIComponent(a)}`)));
-  sub('reload', 're-read the configuration (validated first; a bad one is refused with its problems)').action(async (o: CtlOptions) =>
-    print(await call(o, 'POST', '/v1/reload')));
+      print(
+        await call(o, 'POST', '/v1/bindings', {
+          address: a,
+          hwaddr: hw,
+          htype: Number(o.htype),
+          ...(o.hostname ? { hostname: o.hostname } : {}),
+          force: !!o.force,
+        }),
+      ),
+    );
+  sub('unbind', 'remove a static binding')
+    .argument('<address>')
+    .action(async (a: string, o: CtlOptions) => print(await call(o, 'DELETE', `/v1/bindings/${encodeURIComponent(a)}`)));
+  sub('reload', 're-read the configuration (validated first; a bad one is refused with its problems)').action(
+    async (o: CtlOptions) => print(await call(o, 'POST', '/v1/reload')),
+  );
   return ctl;
 }

@@ -2,7 +2,10 @@
 import path from 'node:path';
 
 /** $JOINCONFIG / $JOINSPOOL and their defaults, overridden by --config-dir / --spool-dir. */
-export function resolveDirs(opts: { configDir?: string; spoolDir?: string }, env = process.env): { configDir: string; spoolDir: string } {
+export function resolveDirs(
+  opts: { configDir?: string; spoolDir?: string },
+  env = process.env,
+): { configDir: string; spoolDir: string } {
   return {
     configDir: path.resolve(opts.configDir ?? env.JOINCONFIG ?? '/etc/join'),
     spoolDir: path.resolve(opts.spoolDir ?? env.JOINSPOOL ?? '/var/join'),

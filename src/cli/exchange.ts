@@ -9,7 +9,16 @@ import { formatLease, parseRecords } from '../admin/records';
 import { loadConfig } from '../config/load';
 import { formatProblem } from '../config/problems';
 import {
-  AdminError, DirOptions, loadDirect, networkLookup, now, openForReading, optionalConfig, report, throughServer, withDirs,
+  AdminError,
+  DirOptions,
+  loadDirect,
+  networkLookup,
+  now,
+  openForReading,
+  optionalConfig,
+  report,
+  throughServer,
+  withDirs,
 } from './admin-common';
 import { resolveDirs } from './dirs';
 
@@ -38,7 +47,6 @@ export function exportCommand(): Command {
     });
 }
 
-
 export function importCommand(): Command {
   return withDirs(new Command('import'))
     .description('load the leases of a dhcpd.leases(5) file (the last declaration of an address wins)')
@@ -64,7 +72,13 @@ export function importCommand(): Command {
       const separator = '|';
       const records = parsed.leases.map((l) => formatLease(l.lease, { separator, humanDates: false })).join('\n');
       const opts: LoadOptions = {
-        delete: false, expired: !o.activeOnly, takeBound: !!o.i, leases: true, names: false, ownedOnly: !!o.o, overwrite: !!o.w,
+        delete: false,
+        expired: !o.activeOnly,
+        takeBound: !!o.i,
+        leases: true,
+        names: false,
+        ownedOnly: !!o.o,
+        overwrite: !!o.w,
       };
       const lineOf = parsed.leases.map((l) => l.line);
       const toFileLines = (r: LoadResult): LoadResult => ({

@@ -14,7 +14,6 @@ import { prepareSpoolFor } from '../server/privileges';
 import { ADMIN_COMMANDS, runAdmin } from './admin';
 import { resolveDirs } from './dirs';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const VERSION: string = require('../../../package.json').version;
 
 function nonNegativeInt(value: string): number {
@@ -48,14 +47,24 @@ function buildProgram(): Command {
     .option('-f, --foreground', 'stay in the foreground (do not become a daemon); log to stderr')
     .option('-d, --debug <n>', 'debug level n (any level also enables log messages; 3+ traces)', nonNegativeInt)
     .addOption(
-      new Option('-l, --log-level [n]', 'log level: 0 none, 1 warnings (default; -l alone), 2 informational').argParser(nonNegativeInt),
+      new Option('-l, --log-level [n]', 'log level: 0 none, 1 warnings (default; -l alone), 2 informational').argParser(
+        nonNegativeInt,
+      ),
     )
     .option('-t, --timeout <minutes>', 'exit after this many minutes without a packet (inetd use)', nonNegativeInt)
     .option('--config-dir <dir>', 'configuration directory (overrides $JOINCONFIG, default /etc/join)')
     .option('--spool-dir <dir>', 'spool directory for the lease database (overrides $JOINSPOOL, default /var/join)')
-    .option('-i, --interface <name>', 'serve only this interface (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--user <name>', 'after opening sockets, store and pid file, run as this user, keeping only the capabilities still needed')
-    .option('--group <name>', 'with --user: run with this group (default: the user\'s primary group)')
+    .option(
+      '-i, --interface <name>',
+      'serve only this interface (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
+      '--user <name>',
+      'after opening sockets, store and pid file, run as this user, keeping only the capabilities still needed',
+    )
+    .option('--group <name>', "with --user: run with this group (default: the user's primary group)")
     .option('--check', 'load and validate the configuration, print it as JSON, exit 0 if valid and 1 if not')
     .addOption(new Option('--port <n>', 'UDP port to listen on (testing)').argParser(nonNegativeInt).hideHelp())
     .addOption(new Option('--bind <address>', 'address to bind the UDP socket to (testing)').hideHelp())

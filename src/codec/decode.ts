@@ -100,8 +100,11 @@ function scanArea(
     const length = buf[offset + 1]!;
     const valueStart = offset + 2;
     if (valueStart + length > end) {
-      return failure('option-truncated', offset,
-        `option ${code} at offset ${offset} of length ${length} runs past the end of ${areaName} (${end})`);
+      return failure(
+        'option-truncated',
+        offset,
+        `option ${code} at offset ${offset} of length ${length} runs past the end of ${areaName} (${end})`,
+      );
     }
     if (code === OPT_OVERLOAD) {
       if (overloadOut === undefined) {
@@ -264,7 +267,7 @@ function findOption(buf: Buffer, overload: number, code: number): number {
   if (overload & 1) areas.push([FILE_OFFSET, FILE_OFFSET + FILE_SIZE]);
   if (overload & 2) areas.push([SNAME_OFFSET, SNAME_OFFSET + SNAME_SIZE]);
   for (const [start, end] of areas) {
-    for (let offset = start; offset + 1 < end; ) {
+    for (let offset = start; offset + 1 < end;) {
       const c = buf[offset]!;
       if (c === OPT_END) break;
       if (c === OPT_PAD) {

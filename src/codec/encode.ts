@@ -21,7 +21,14 @@
 import type { DhcpPacket, EncodeOptions } from './types';
 import { MAGIC_COOKIE } from './types';
 import {
-  CHADDR_OFFSET, CHADDR_SIZE, FILE_OFFSET, FILE_SIZE, HEADER_SIZE, OPTIONS_OFFSET, SNAME_OFFSET, SNAME_SIZE,
+  CHADDR_OFFSET,
+  CHADDR_SIZE,
+  FILE_OFFSET,
+  FILE_SIZE,
+  HEADER_SIZE,
+  OPTIONS_OFFSET,
+  SNAME_OFFSET,
+  SNAME_SIZE,
 } from './decode';
 
 /** The RFC 2131 minimum every client must accept, and the default. */
@@ -145,7 +152,8 @@ export function encode(pkt: DhcpPacket, opts?: EncodeOptions): Buffer {
   }
 
   const requested = opts?.maxMessageSize;
-  const maxMessage = requested !== undefined && Number.isFinite(requested) ? Math.min(requested, 65535) : DEFAULT_MAX_MESSAGE_SIZE;
+  const maxMessage =
+    requested !== undefined && Number.isFinite(requested) ? Math.min(requested, 65535) : DEFAULT_MAX_MESSAGE_SIZE;
   const mainCapacity = maxMessage - IP_UDP_OVERHEAD - OPTIONS_OFFSET - 1; // − END
 
   // Fast path: everything fits in the options field, in order, no overload.

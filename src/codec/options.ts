@@ -371,7 +371,7 @@ function decodeClientFqdn(bytes: Buffer): DecodedOptionValue {
 export function decodeRelayAgentInfo(bytes: Buffer): DecodedOptionValue {
   if (bytes.length === 0) return fail('empty relay agent information');
   const list: RelayAgentSubOption[] = [];
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     if (offset + 2 > bytes.length) return fail(`sub-option at ${offset} has no length byte`);
     const length = bytes[offset + 1]!;
     if (offset + 2 + length > bytes.length) {
@@ -386,7 +386,7 @@ export function decodeRelayAgentInfo(bytes: Buffer): DecodedOptionValue {
 function decodeClasslessRoutes(bytes: Buffer): DecodedOptionValue {
   if (bytes.length === 0) return fail('empty route list');
   const routes: ClasslessRoute[] = [];
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     const prefixLength = bytes[offset]!;
     if (prefixLength > 32) return fail(`prefix length ${prefixLength} at ${offset}, at most 32 expected`);
     const significant = (prefixLength + 7) >> 3;
@@ -436,7 +436,9 @@ function describe(value: unknown): string {
 
 function encodeWithDef(def: OptionDef | undefined, value: unknown): Encoded {
   if (def === undefined) {
-    return Buffer.isBuffer(value) ? { ok: true, bytes: value } : bad(`expected bytes for an unknown option, got ${describe(value)}`);
+    return Buffer.isBuffer(value)
+      ? { ok: true, bytes: value }
+      : bad(`expected bytes for an unknown option, got ${describe(value)}`);
   }
   const encoded = encodeByType(def, value);
   if (encoded.ok && def.minLength !== undefined && encoded.bytes.length < def.minLength) {
@@ -487,17 +489,17 @@ function encodeByType(def: OptionDef, value: unknown): Encoded {
       if (!Array.isArray(value) || value.length === 0 || !value.every((v) => isUint(v, 0xff))) {
         return bad(`expected a list of one or more integers 0-255, got ${describe(value)}`);
       }
-      return { ok: true, bytes: Buffer.from(value as number[]) };
+      return { ok: true, bytes: Buffer.from(value) };
     case 'u16-list': {
       if (!Array.isArray(value) || value.length === 0 || !value.every((v) => isUint(v, 0xffff))) {
         return bad(`expected a list of one or more integers 0-65535, got ${describe(value)}`);
       }
-      for (const v of value as number[]) {
+      for (const v of value) {
         const problem = checkBounds(def, v);
         if (problem !== undefined) return bad(problem);
       }
       const out = Buffer.allocUnsafe(value.length * 2);
-      value.forEach((v, i) => out.writeUInt16BE(v as number, i * 2));
+      value.forEach((v, i) => out.writeUInt16BE(v, i * 2));
       return { ok: true, bytes: out };
     }
     case 'string':
@@ -515,7 +517,7 @@ function encodeByType(def: OptionDef, value: unknown): Encoded {
       if (!Array.isArray(value) || value.length === 0 || !value.every((v) => typeof v === 'string')) {
         return bad(`expected a list of one or more domain names, got ${describe(value)}`);
       }
-      const encoded = encodeDomainList(value as string[]);
+      const encoded = encodeDomainList(value);
       return encoded.ok ? { ok: true, bytes: encoded.value } : bad(encoded.message);
     }
     case 'classless-routes':
@@ -555,8 +557,11 @@ function encodeClientFqdn(value: unknown): Encoded {
 
 function encodeRelayAgentInfo(value: unknown): Encoded {
   const isSub = (s: unknown): s is RelayAgentSubOption =>
-    typeof s === 'object' && s !== null && isUint((s as RelayAgentSubOption).code, 0xff) &&
-    Buffer.isBuffer((s as RelayAgentSubOption).data) && (s as RelayAgentSubOption).data.length <= 255;
+    typeof s === 'object' &&
+    s !== null &&
+    isUint((s as RelayAgentSubOption).code, 0xff) &&
+    Buffer.isBuffer((s as RelayAgentSubOption).data) &&
+    (s as RelayAgentSubOption).data.length <= 255;
   if (!Array.isArray(value) || value.length === 0 || !value.every(isSub)) {
     return bad('expected a list of one or more {code 0-255, data of at most 255 bytes}');
   }
@@ -567,16 +572,21 @@ function encodeRelayAgentInfo(value: unknown): Encoded {
 
 function encodeClasslessRoutes(value: unknown): Encoded {
   const isRoute = (r: unknown): r is ClasslessRoute =>
-    typeof r === 'object' && r !== null && isAddress((r as ClasslessRoute).destination) &&
-    isUint((r as ClasslessRoute).prefixLength, 32) && isAddress((r as ClasslessRoute).router);
+    typeof r === 'object' &&
+    r !== null &&
+    isAddress((r as ClasslessRoute).destination) &&
+    isUint((r as ClasslessRoute).prefixLength, 32) &&
+    isAddress((r as ClasslessRoute).router);
   if (!Array.isArray(value) || value.length === 0 || !value.every(isRoute)) {
     return bad('expected a list of one or more {destination, prefixLength 0-32, router}');
   }
   let length = 0;
   for (const route of value) {
-    if (((route.destination & ~maskOf(route.prefixLength)) >>> 0) !== 0) {
-      return bad(`destination ${route.destination >>> 24}.${(route.destination >>> 16) & 255}.` +
-        `${(route.destination >>> 8) & 255}.${route.destination & 255}/${route.prefixLength} has host bits set`);
+    if ((route.destination & ~maskOf(route.prefixLength)) >>> 0 !== 0) {
+      return bad(
+        `destination ${route.destination >>> 24}.${(route.destination >>> 16) & 255}.` +
+          `${(route.destination >>> 8) & 255}.${route.destination & 255}/${route.prefixLength} has host bits set`,
+      );
     }
     length += 1 + ((route.prefixLength + 7) >> 3) + 4;
   }

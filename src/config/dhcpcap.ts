@@ -61,7 +61,8 @@ function logicalLines(text: string, problems: FileProblems): LogicalLine[] {
         logical.text += line;
         break;
       }
-      if (match[0].length > 1) problems.warning(i, match.index + 1, 'blanks after the continuation "\\"; the line is continued anyway');
+      if (match[0].length > 1)
+        problems.warning(i, match.index + 1, 'blanks after the continuation "\\"; the line is continued anyway');
       logical.text += line.slice(0, match.index);
       if (i >= lines.length) {
         problems.warning(i, match.index + 1, 'the file ends in the middle of an entry (last line ends with "\\")');
@@ -147,7 +148,12 @@ function parseEntry(logical: LogicalLine, problems: FileProblems): RawEntry | un
       continue;
     }
     const previous = tag === 'tc' ? undefined : seenAt.get(tag);
-    if (previous) problems.warning(at.line, at.column, `${tag} is given again in this entry (first at ${previous.line}:${previous.column}); the later one wins`);
+    if (previous)
+      problems.warning(
+        at.line,
+        at.column,
+        `${tag} is given again in this entry (first at ${previous.line}:${previous.column}); the later one wins`,
+      );
     seenAt.set(tag, at);
 
     if (rest === '@') {
@@ -204,7 +210,11 @@ function parseEntry(logical: LogicalLine, problems: FileProblems): RawEntry | un
       while (next < fields.length && /^[0-9A-Fa-f]{1,2}$/.test(fields[next]!.text.trim())) next++;
       if (next > f + 1) {
         const where = positionOf(logical, valueOffset);
-        problems.error(where.line, where.column, `a colon-separated hardware address must be quoted: ha="${[value, ...fields.slice(f + 1, next).map((x) => x.text.trim())].join(':')}"`);
+        problems.error(
+          where.line,
+          where.column,
+          `a colon-separated hardware address must be quoted: ha="${[value, ...fields.slice(f + 1, next).map((x) => x.text.trim())].join(':')}"`,
+        );
         f = next - 1;
         continue;
       }
@@ -220,7 +230,12 @@ function parseEntry(logical: LogicalLine, problems: FileProblems): RawEntry | un
       continue;
     }
     if (tag === 'ht') htype = parsed.value as number;
-    if (tag === 'ov') problems.warning(at.line, at.column, 'ov (option overload) is decided by the encoder from the reply size; this value is ignored');
+    if (tag === 'ov')
+      problems.warning(
+        at.line,
+        at.column,
+        'ov (option overload) is decided by the encoder from the reply size; this value is ignored',
+      );
     entry.own.set(tag, parsed.value);
   }
   return entry;
@@ -242,7 +257,11 @@ function resolveAll(raws: RawEntry[], problems: FileProblems): Map<RawEntry, Map
       const target = byLabel.get(include.label);
       const path = [...chain, include.label];
       if (!target) {
-        problems.error(include.at.line, include.at.column, `tc=${include.label}: no entry is labelled "${include.label}" (include chain ${describeChain(path)})`);
+        problems.error(
+          include.at.line,
+          include.at.column,
+          `tc=${include.label}: no entry is labelled "${include.label}" (include chain ${describeChain(path)})`,
+        );
         continue;
       }
       if (visiting.has(target)) {
@@ -297,7 +316,11 @@ export function parseDhcpcap(text: string, problems: FileProblems): CapEntry[] {
     if (!raw) continue;
     const earlier = labels.get(raw.label);
     if (earlier) {
-      problems.error(raw.at.line, raw.at.column, `label ${raw.label} is already used at ${problems.file}:${earlier.at.line}; labels must be unique`);
+      problems.error(
+        raw.at.line,
+        raw.at.column,
+        `label ${raw.label} is already used at ${problems.file}:${earlier.at.line}; labels must be unique`,
+      );
       continue;
     }
     labels.set(raw.label, raw);
@@ -319,7 +342,11 @@ export function parseDhcpcap(text: string, problems: FileProblems): CapEntry[] {
     if (!template) checkEntry(raw, tags, scope, key, scopes, problems);
     if (!template && included.has(raw.label) && key === NO_SCOPE) {
       // Classic bootptab files include plain-named defaults entries; here such an entry also applies to everyone.
-      problems.warning(raw.at.line, raw.at.column, `${raw.label} has no nw, ct, ht/ha or ck, so it applies to every client as a site-wide default besides being included by tc; label it .${raw.label} if it is only a template`);
+      problems.warning(
+        raw.at.line,
+        raw.at.column,
+        `${raw.label} has no nw, ct, ht/ha or ck, so it applies to every client as a site-wide default besides being included by tc; label it .${raw.label} if it is only a template`,
+      );
     }
     entries.push({ label: raw.label, template, scope, tags, source: problems.source(raw.at.line) });
   }
@@ -327,12 +354,23 @@ export function parseDhcpcap(text: string, problems: FileProblems): CapEntry[] {
 }
 
 /** Checks of a whole (resolved) entry that no single field can make. */
-function checkEntry(raw: RawEntry, tags: ReadonlyMap<string, TagValue>, scope: EntryScope, key: string, scopes: Map<string, RawEntry>, problems: FileProblems): void {
+function checkEntry(
+  raw: RawEntry,
+  tags: ReadonlyMap<string, TagValue>,
+  scope: EntryScope,
+  key: string,
+  scopes: Map<string, RawEntry>,
+  problems: FileProblems,
+): void {
   const at = raw.at;
   if (scope.hardware) {
     const wanted = hardwareLength(scope.hardware.htype);
     if (wanted !== undefined && scope.hardware.address.length !== wanted) {
-      problems.error(at.line, at.column, `${raw.label}: its ha has ${scope.hardware.address.length} bytes but its ht is ${hardwareTypeName(scope.hardware.htype)} (${wanted} bytes)`);
+      problems.error(
+        at.line,
+        at.column,
+        `${raw.label}: its ha has ${scope.hardware.address.length} bytes but its ht is ${hardwareTypeName(scope.hardware.htype)} (${wanted} bytes)`,
+      );
     }
   } else if (tags.has('ha')) {
     problems.error(at.line, at.column, `${raw.label}: ha without ht`);
@@ -347,13 +385,21 @@ function checkEntry(raw: RawEntry, tags: ReadonlyMap<string, TagValue>, scope: E
     problems.warning(at.line, at.column, `${raw.label}: t1 ${t1} is above t2 ${t2}; clients expect T1 < T2 < lease time`);
   }
   if (typeof lt === 'number') {
-    for (const [name, value] of [['t1', t1], ['t2', t2]] as const) {
-      if (typeof value === 'number' && value > lt) problems.warning(at.line, at.column, `${raw.label}: ${name} ${value} is above the lease time lt ${lt}`);
+    for (const [name, value] of [
+      ['t1', t1],
+      ['t2', t2],
+    ] as const) {
+      if (typeof value === 'number' && value > lt)
+        problems.warning(at.line, at.column, `${raw.label}: ${name} ${value} is above the lease time lt ${lt}`);
     }
   }
   const same = key === NO_SCOPE ? undefined : scopes.get(key);
   if (same) {
-    problems.warning(at.line, at.column, `${raw.label} applies to the same clients as ${same.label} (${problems.file}:${same.at.line}); where both set a tag, ${raw.label} wins`);
+    problems.warning(
+      at.line,
+      at.column,
+      `${raw.label} applies to the same clients as ${same.label} (${problems.file}:${same.at.line}); where both set a tag, ${raw.label} wins`,
+    );
   } else {
     scopes.set(key, raw);
   }

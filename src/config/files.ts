@@ -9,7 +9,8 @@ export function readOptional(file: string, problems: FileProblems, what: string)
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') problems.error(0, 0, `cannot read the ${what}: ${(err as Error).message}`);
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      problems.error(0, 0, `cannot read the ${what}: ${(err as Error).message}`);
     return undefined;
   }
 }

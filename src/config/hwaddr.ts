@@ -114,7 +114,11 @@ export function parseHexBytes(text: string, allowColon: boolean): HexResult {
       continue;
     }
     if (g.digits.length % 2 !== 0) {
-      return { ok: false, reason: `"${g.digits}" has an odd number of hex digits; write each byte as two digits`, offset: g.offset };
+      return {
+        ok: false,
+        reason: `"${g.digits}" has an odd number of hex digits; write each byte as two digits`,
+        offset: g.offset,
+      };
     }
     for (let j = 0; j < g.digits.length; j += 2) bytes.push(parseInt(g.digits.slice(j, j + 2), 16));
   }

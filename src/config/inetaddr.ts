@@ -48,7 +48,8 @@ function parseField(field: string): number | undefined {
 export function inetAddr(text: string): InetAddrResult {
   if (text.length === 0) return { ok: false, reason: 'expected an address, found nothing' };
   const fields = text.split('.');
-  if (fields.length > 4) return { ok: false, reason: `"${text}" has ${fields.length} dot-separated fields; an address has at most 4` };
+  if (fields.length > 4)
+    return { ok: false, reason: `"${text}" has ${fields.length} dot-separated fields; an address has at most 4` };
   const limits = FIELD_LIMITS[fields.length - 1]!;
   let value = 0;
   for (let i = 0; i < fields.length; i++) {

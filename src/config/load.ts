@@ -46,7 +46,7 @@ export function interfaceAddresses(): number[] {
       // Node 18.0–18.3 reported the family as a number.
       if (info.family !== 'IPv4' && (info.family as unknown) !== 4) continue;
       const parts = info.address.split('.').map(Number);
-      addresses.push((((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0));
+      addresses.push(((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0);
     }
   }
   return addresses;
@@ -65,15 +65,40 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
   try {
     stat = fs.statSync(dir);
   } catch (err) {
-    return { ok: false, problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: `cannot open the configuration directory: ${(err as Error).message}` }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          file: dir,
+          line: 0,
+          column: 0,
+          message: `cannot open the configuration directory: ${(err as Error).message}`,
+        },
+      ],
+    };
   }
   if (!stat.isDirectory()) {
-    return { ok: false, problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: 'the configuration directory is not a directory' }] };
+    return {
+      ok: false,
+      problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: 'the configuration directory is not a directory' }],
+    };
   }
   try {
     fs.readdirSync(dir);
   } catch (err) {
-    return { ok: false, problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: `cannot read the configuration directory: ${(err as Error).message}` }] };
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: 'error',
+          file: dir,
+          line: 0,
+          column: 0,
+          message: `cannot read the configuration directory: ${(err as Error).message}`,
+        },
+      ],
+    };
   }
 
   const policyFile = path.join(dir, CONFIG_FILES.policy);
@@ -114,7 +139,13 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
 function crossCheck(config: Config, sink: ProblemSink, netsFile: string): void {
   const cap = config.dhcpcap;
   if (config.networks.length > 0 && !config.networks.some((n) => n.owners.some((o) => o.ours))) {
-    sink.forFile(netsFile).warning(0, 0, `no network is owned by this server (host name ${config.self.hostname}, addresses ${config.self.addresses.map(ipToString).join(' ') || 'none'}): it will hand out no address`);
+    sink
+      .forFile(netsFile)
+      .warning(
+        0,
+        0,
+        `no network is owned by this server (host name ${config.self.hostname}, addresses ${config.self.addresses.map(ipToString).join(' ') || 'none'}): it will hand out no address`,
+      );
   }
   if (!cap.file) return;
   const problems = sink.forFile(cap.file);
@@ -126,16 +157,28 @@ function crossCheck(config: Config, sink: ProblemSink, netsFile: string): void {
     if (nw !== undefined) {
       const net = config.networks.find((n) => n.address === nw);
       if (!net) {
-        problems.warning(line, 1, `${entry.label}: nw=${ipToString(nw)} is not a network of ${netsFile}; the entry applies to no client`);
+        problems.warning(
+          line,
+          1,
+          `${entry.label}: nw=${ipToString(nw)} is not a network of ${netsFile}; the entry applies to no client`,
+        );
       } else {
         const sm = entry.tags.get('sm');
         if (typeof sm === 'number' && sm !== net.mask) {
-          problems.warning(line, 1, `${entry.label}: sm=${ipToString(sm)} differs from the mask ${ipToString(net.mask)} of network ${ipToString(net.address)} (netmasks/classful)`);
+          problems.warning(
+            line,
+            1,
+            `${entry.label}: sm=${ipToString(sm)} differs from the mask ${ipToString(net.mask)} of network ${ipToString(net.address)} (netmasks/classful)`,
+          );
         }
         const ba = entry.tags.get('ba');
         const broadcast = (net.address | ~net.mask) >>> 0;
         if (typeof ba === 'number' && ba !== broadcast) {
-          problems.warning(line, 1, `${entry.label}: ba=${ipToString(ba)} is not the broadcast address ${ipToString(broadcast)} of network ${ipToString(net.address)}/${net.prefixLength}`);
+          problems.warning(
+            line,
+            1,
+            `${entry.label}: ba=${ipToString(ba)} is not the broadcast address ${ipToString(broadcast)} of network ${ipToString(net.address)}/${net.prefixLength}`,
+          );
         }
       }
     }
@@ -143,9 +186,17 @@ function crossCheck(config: Config, sink: ProblemSink, netsFile: string): void {
     if (typeof ip !== 'number' || (!entry.scope.hardware && !entry.scope.clientId)) continue;
     const net = findNetwork(config.networks, ip);
     if (!net) {
-      problems.warning(line, 1, `${entry.label}: static ip=${ipToString(ip)} is on none of the networks of ${netsFile}; no client can get it`);
+      problems.warning(
+        line,
+        1,
+        `${entry.label}: static ip=${ipToString(ip)} is on none of the networks of ${netsFile}; no client can get it`,
+      );
     } else if (net.ourRanges.some((r) => ip >= r.start && ip <= r.end)) {
-      problems.warning(line, 1, `${entry.label}: static ip=${ipToString(ip)} lies in a dynamic range of ${ipToString(net.address)}/${net.prefixLength}; the pool will skip it but better keep it out of the ranges`);
+      problems.warning(
+        line,
+        1,
+        `${entry.label}: static ip=${ipToString(ip)} lies in a dynamic range of ${ipToString(net.address)}/${net.prefixLength}; the pool will skip it but better keep it out of the ranges`,
+      );
     }
     const other = staticOwners.get(ip);
     if (other) {
@@ -192,12 +243,20 @@ export function describeConfig(config: Config): Record<string, unknown> {
       owners: n.owners.map((o) => ({ owner: o.owner, ours: o.ours, source: o.source, ranges: o.ranges.map(rangeText) })),
       ourRanges: n.ourRanges.map(rangeText),
     })),
-    namepools: config.namepools.map((p) => ({ domain: p.domain, owner: p.owner, ours: p.ours, prefix: p.prefix, names: [...p.names], source: p.source })),
+    namepools: config.namepools.map((p) => ({
+      domain: p.domain,
+      owner: p.owner,
+      ours: p.ours,
+      prefix: p.prefix,
+      names: [...p.names],
+      source: p.source,
+    })),
     dhcpcap: {
       file: config.dhcpcap.file,
       entries: config.dhcpcap.entries.map((e) => {
         const scope: Record<string, string> = {};
-        if (e.scope.hardware) scope.hardware = `${hardwareTypeName(e.scope.hardware.htype)} ${hexColons(e.scope.hardware.address)}`;
+        if (e.scope.hardware)
+          scope.hardware = `${hardwareTypeName(e.scope.hardware.htype)} ${hexColons(e.scope.hardware.address)}`;
         if (e.scope.clientId) scope.clientId = hexColons(e.scope.clientId);
         if (e.scope.network !== undefined) scope.network = ipToString(e.scope.network);
         if (e.scope.vendorClass !== undefined) scope.vendorClass = e.scope.vendorClass;

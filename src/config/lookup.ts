@@ -276,7 +276,6 @@ export function findStaticBinding(cap: Dhcpcap, q: ClientQuery): StaticBinding |
 
 // ---- networks -------------------------------------------------------------------------------------
 
-
 const networkIndexes = new WeakMap<readonly NetworkConfig[], NetworkConfig[]>();
 
 /**
@@ -295,7 +294,7 @@ export function findNetwork(networks: readonly NetworkConfig[], address: number)
     const mid = (low + high) >>> 1;
     const net = sorted[mid]!;
     if (address < net.address) high = mid - 1;
-    else if (((address & net.mask) >>> 0) === net.address) return net;
+    else if ((address & net.mask) >>> 0 === net.address) return net;
     else low = mid + 1;
   }
   return undefined;

@@ -12,7 +12,8 @@ import { fieldsOf, splitLines, startsWithBlank, type Field } from './lines';
 import { readOptional } from './files';
 
 const LABEL = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
-const DOMAIN = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const DOMAIN =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 // Room for the generated number and the trailing "d" inside one 63-character label.
 const PREFIX = /^[A-Za-z](?:[A-Za-z0-9-]{0,49})$/;
 
@@ -30,7 +31,11 @@ export function parseNamepool(text: string, problems: FileProblems, self: SelfMa
 
   const addName = (pool: PoolBuild, field: Field, lineNo: number): void => {
     if (!LABEL.test(field.text)) {
-      problems.error(lineNo, field.column, `"${field.text}" is not a host name: expected one label of letters, digits and inner hyphens`);
+      problems.error(
+        lineNo,
+        field.column,
+        `"${field.text}" is not a host name: expected one label of letters, digits and inner hyphens`,
+      );
       return;
     }
     const domainKey = pool.domain.toLowerCase();
@@ -39,7 +44,11 @@ export function parseNamepool(text: string, problems: FileProblems, self: SelfMa
     const key = field.text.toLowerCase();
     const earlier = names.get(key);
     if (earlier) {
-      problems.warning(lineNo, field.column, `name ${field.text} is already in a pool of ${pool.domain} at ${earlier}; this one is ignored`);
+      problems.warning(
+        lineNo,
+        field.column,
+        `name ${field.text} is already in a pool of ${pool.domain} at ${earlier}; this one is ignored`,
+      );
       return;
     }
     names.set(key, `${problems.file}:${lineNo}:${field.column}`);
@@ -56,7 +65,11 @@ export function parseNamepool(text: string, problems: FileProblems, self: SelfMa
     if (startsWithBlank(line)) {
       if (skipping) continue;
       if (!current) {
-        problems.error(lineNo, fields[0]!.column, 'names before any header: expected a "domain server [prefix]" line starting in column 1 first');
+        problems.error(
+          lineNo,
+          fields[0]!.column,
+          'names before any header: expected a "domain server [prefix]" line starting in column 1 first',
+        );
         skipping = true;
         continue;
       }
@@ -67,7 +80,11 @@ export function parseNamepool(text: string, problems: FileProblems, self: SelfMa
     skipping = false;
     const [domainField, serverField, prefixField] = fields;
     if (!serverField) {
-      problems.error(lineNo, domainField!.column + domainField!.text.length, 'expected "domain server [prefix]": the owning server is missing');
+      problems.error(
+        lineNo,
+        domainField!.column + domainField!.text.length,
+        'expected "domain server [prefix]": the owning server is missing',
+      );
       current = undefined;
       skipping = true;
       continue;
@@ -81,7 +98,11 @@ export function parseNamepool(text: string, problems: FileProblems, self: SelfMa
     let prefix: string | null = null;
     if (prefixField && prefixField.text !== '-') {
       if (!PREFIX.test(prefixField.text)) {
-        problems.error(lineNo, prefixField.column, `"${prefixField.text}" is not a name prefix: expected a letter then up to 49 letters, digits or hyphens`);
+        problems.error(
+          lineNo,
+          prefixField.column,
+          `"${prefixField.text}" is not a name prefix: expected a letter then up to 49 letters, digits or hyphens`,
+        );
       } else {
         prefix = prefixField.text;
       }
@@ -90,11 +111,22 @@ export function parseNamepool(text: string, problems: FileProblems, self: SelfMa
     const key = `${domain.toLowerCase()} ${serverField.text.toLowerCase()}`;
     let pool = pools.get(key);
     if (!pool) {
-      pool = { domain, owner: serverField.text, ours: self.isSelf(serverField.text), prefix, names: [], source: problems.source(lineNo) };
+      pool = {
+        domain,
+        owner: serverField.text,
+        ours: self.isSelf(serverField.text),
+        prefix,
+        names: [],
+        source: problems.source(lineNo),
+      };
       pools.set(key, pool);
     } else if (prefix !== null) {
       if (pool.prefix !== null && pool.prefix !== prefix) {
-        problems.warning(lineNo, prefixField!.column, `prefix ${prefix} replaces prefix ${pool.prefix} of the same pool at ${pool.source}`);
+        problems.warning(
+          lineNo,
+          prefixField!.column,
+          `prefix ${prefix} replaces prefix ${pool.prefix} of the same pool at ${pool.source}`,
+        );
       }
       pool.prefix = prefix;
     }

@@ -50,7 +50,7 @@ export class MaskTable {
   /** The mask for the network containing `address`: netmasks if an entry covers it, else classful. */
   maskFor(address: number): MaskChoice {
     for (const c of this.covering) {
-      if (((address & c.regionMask) >>> 0) === ((c.entry.network & c.regionMask) >>> 0)) {
+      if ((address & c.regionMask) >>> 0 === (c.entry.network & c.regionMask) >>> 0) {
         return { mask: c.entry.mask, prefixLength: prefixFromMask(c.entry.mask)!, entry: c.entry };
       }
     }
@@ -75,7 +75,11 @@ export function parseNetmasks(text: string, problems: FileProblems): NetmaskEntr
     if (fields.length === 0) continue;
     const [networkField, maskField, extra] = fields;
     if (maskField === undefined) {
-      problems.error(lineNo, networkField!.column + networkField!.text.length, 'expected a mask after the network: "network mask", e.g. 172.20.0.0 255.255.255.0');
+      problems.error(
+        lineNo,
+        networkField!.column + networkField!.text.length,
+        'expected a mask after the network: "network mask", e.g. 172.20.0.0 255.255.255.0',
+      );
       continue;
     }
     if (extra !== undefined) {
@@ -93,12 +97,20 @@ export function parseNetmasks(text: string, problems: FileProblems): NetmaskEntr
       continue;
     }
     if (prefixFromMask(mask.value) === undefined) {
-      problems.error(lineNo, maskField.column, `mask ${ipToString(mask.value)} is not contiguous; expected leading one bits then zero bits`);
+      problems.error(
+        lineNo,
+        maskField.column,
+        `mask ${ipToString(mask.value)} is not contiguous; expected leading one bits then zero bits`,
+      );
       continue;
     }
-    if (((network.value & ~mask.value) >>> 0) !== 0) {
+    if ((network.value & ~mask.value) >>> 0 !== 0) {
       const expected = ipToString((network.value & mask.value) >>> 0);
-      problems.error(lineNo, networkField!.column, `network ${ipToString(network.value)} has host bits set under mask ${ipToString(mask.value)}; expected ${expected}`);
+      problems.error(
+        lineNo,
+        networkField!.column,
+        `network ${ipToString(network.value)} has host bits set under mask ${ipToString(mask.value)}; expected ${expected}`,
+      );
       continue;
     }
     const entry: NetmaskEntry = { network: network.value, mask: mask.value, source: problems.source(lineNo) };
@@ -108,7 +120,11 @@ export function parseNetmasks(text: string, problems: FileProblems): NetmaskEntr
       if (earlier.entry.mask === entry.mask) {
         problems.warning(lineNo, networkField!.column, `network ${ipToString(entry.network)} repeats line ${earlier.line}`);
       } else {
-        problems.error(lineNo, maskField.column, `network ${ipToString(entry.network)} was given mask ${ipToString(earlier.entry.mask)} at ${earlier.entry.source}; a network has one mask`);
+        problems.error(
+          lineNo,
+          maskField.column,
+          `network ${ipToString(entry.network)} was given mask ${ipToString(earlier.entry.mask)} at ${earlier.entry.source}; a network has one mask`,
+        );
       }
       continue;
     }

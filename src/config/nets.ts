@@ -83,8 +83,12 @@ function addRange(field: Field, net: NetBuild, owner: OwnerBuild, lineNo: number
       problems.error(lineNo, part.column, `${parsed.reason}; expected ${RANGE_EXAMPLE}`);
       return;
     }
-    if (((parsed.value & net.mask) >>> 0) !== net.address) {
-      problems.error(lineNo, part.column, `${ipToString(parsed.value)} lies outside network ${describeNet(net)} (mask ${ipToString(net.mask)}, ${net.maskOrigin})`);
+    if ((parsed.value & net.mask) >>> 0 !== net.address) {
+      problems.error(
+        lineNo,
+        part.column,
+        `${ipToString(parsed.value)} lies outside network ${describeNet(net)} (mask ${ipToString(net.mask)}, ${net.maskOrigin})`,
+      );
       return;
     }
     values.push(parsed.value);
@@ -102,7 +106,11 @@ function addRange(field: Field, net: NetBuild, owner: OwnerBuild, lineNo: number
       return;
     }
     if (end === broadcastOf(net)) {
-      problems.error(lineNo, field.column, `range ${text} includes the broadcast address ${ipToString(end)} of ${describeNet(net)}`);
+      problems.error(
+        lineNo,
+        field.column,
+        `range ${text} includes the broadcast address ${ipToString(end)} of ${describeNet(net)}`,
+      );
       return;
     }
   }
@@ -144,11 +152,23 @@ function checkOverlaps(net: NetBuild, problems: FileProblems): void {
       // Report at whichever of the two comes later in the file, naming the earlier one.
       const [first, later] = a.line < r.line || (a.line === r.line && a.column <= r.column) ? [a, r] : [r, a];
       if (a.owner === r.owner) {
-        problems.warning(later.line, later.column, `range ${rangeText(later)} overlaps range ${rangeText(first)} of the same owner at ${place(problems, first)}; they are merged`);
+        problems.warning(
+          later.line,
+          later.column,
+          `range ${rangeText(later)} overlaps range ${rangeText(first)} of the same owner at ${place(problems, first)}; they are merged`,
+        );
       } else if (a.owner.ours && r.owner.ours) {
-        problems.warning(later.line, later.column, `range ${rangeText(later)} of ${later.owner.owner} overlaps range ${rangeText(first)} of ${first.owner.owner} at ${place(problems, first)}; both owners are this server, so they are merged`);
+        problems.warning(
+          later.line,
+          later.column,
+          `range ${rangeText(later)} of ${later.owner.owner} overlaps range ${rangeText(first)} of ${first.owner.owner} at ${place(problems, first)}; both owners are this server, so they are merged`,
+        );
       } else {
-        problems.error(later.line, later.column, `range ${rangeText(later)} of ${later.owner.owner} overlaps range ${rangeText(first)} of ${first.owner.owner} at ${place(problems, first)}; ranges of different servers must not overlap`);
+        problems.error(
+          later.line,
+          later.column,
+          `range ${rangeText(later)} of ${later.owner.owner} overlaps range ${rangeText(first)} of ${first.owner.owner} at ${place(problems, first)}; ranges of different servers must not overlap`,
+        );
       }
     }
     active.push(r);
@@ -213,7 +233,7 @@ export function parseNets(text: string, problems: FileProblems, masks: MaskTable
     const insideCurrent =
       net !== undefined &&
       singleValue !== undefined &&
-      ((singleValue & net.mask) >>> 0) === net.address &&
+      (singleValue & net.mask) >>> 0 === net.address &&
       singleValue !== net.address &&
       fields.every((f) => ADDRESS_LIKE.test(f.text) || f.text === '-');
 
@@ -225,14 +245,22 @@ export function parseNets(text: string, problems: FileProblems, masks: MaskTable
 
     if (kind !== 'network' && current === SKIP) continue;
     if (kind !== 'network' && net === undefined) {
-      problems.error(lineNo, first.column, 'expected "network owner range…": no network line comes before this continuation line');
+      problems.error(
+        lineNo,
+        first.column,
+        'expected "network owner range…": no network line comes before this continuation line',
+      );
       current = SKIP;
       continue;
     }
 
     if (kind === 'ranges') {
       if (insideCurrent && fields.length > 1) {
-        problems.warning(lineNo, first.column, `${first.text} lies in network ${describeNet(net!)}, so this line is read as ${fields.length} ranges of ${currentOwner!.owner}; to name an owner here, write it as a host name or repeat the network: "${ipToString(net!.address)} ${first.text} …"`);
+        problems.warning(
+          lineNo,
+          first.column,
+          `${first.text} lies in network ${describeNet(net)}, so this line is read as ${fields.length} ranges of ${currentOwner!.owner}; to name an owner here, write it as a host name or repeat the network: "${ipToString(net.address)} ${first.text} …"`,
+        );
       }
       for (const field of fields) addRange(field, net!, currentOwner!, lineNo, problems);
       continue;
@@ -246,7 +274,11 @@ export function parseNets(text: string, problems: FileProblems, masks: MaskTable
 
     // A network line.
     if (fields.length < 3) {
-      problems.error(lineNo, fields[fields.length - 1]!.column + fields[fields.length - 1]!.text.length, 'expected "network owner range…": a network line needs an owner and at least one range');
+      problems.error(
+        lineNo,
+        fields[fields.length - 1]!.column + fields[fields.length - 1]!.text.length,
+        'expected "network owner range…": a network line needs an owner and at least one range',
+      );
       current = SKIP;
       continue;
     }
@@ -257,8 +289,12 @@ export function parseNets(text: string, problems: FileProblems, masks: MaskTable
       current = SKIP;
       continue;
     }
-    if (((address & ~choice.mask) >>> 0) !== 0) {
-      problems.error(lineNo, first.column, `network ${ipToString(address)} has host bits set under mask ${ipToString(choice.mask)} (${maskOrigin(choice)}); expected ${ipToString((address & choice.mask) >>> 0)} or a netmasks entry for it`);
+    if ((address & ~choice.mask) >>> 0 !== 0) {
+      problems.error(
+        lineNo,
+        first.column,
+        `network ${ipToString(address)} has host bits set under mask ${ipToString(choice.mask)} (${maskOrigin(choice)}); expected ${ipToString((address & choice.mask) >>> 0)} or a netmasks entry for it`,
+      );
       current = SKIP;
       continue;
     }
@@ -279,7 +315,11 @@ export function parseNets(text: string, problems: FileProblems, masks: MaskTable
     current = build;
     const ownerField = fields[1]!;
     if (ownerField.text.includes('-') && ADDRESS_LIKE.test(ownerField.text)) {
-      problems.error(lineNo, ownerField.column, `"${ownerField.text}" looks like a range where the owner belongs: expected "network owner range…"`);
+      problems.error(
+        lineNo,
+        ownerField.column,
+        `"${ownerField.text}" looks like a range where the owner belongs: expected "network owner range…"`,
+      );
       current = SKIP;
       continue;
     }
@@ -300,7 +340,11 @@ function checkNetworkOverlaps(builds: NetBuild[], problems: FileProblems): void 
     const next = sorted[i]!;
     if (next.address <= broadcastOf(prev)) {
       const [first, later] = prev.line <= next.line ? [prev, next] : [next, prev];
-      problems.error(later.line, later.column, `network ${describeNet(later)} overlaps network ${describeNet(first)} at ${first.source}`);
+      problems.error(
+        later.line,
+        later.column,
+        `network ${describeNet(later)} overlaps network ${describeNet(first)} at ${first.source}`,
+      );
     }
   }
 }
@@ -309,7 +353,8 @@ function checkNetworkOverlaps(builds: NetBuild[], problems: FileProblems): void 
 export function readNets(file: string, problems: FileProblems, masks: MaskTable, self: SelfMatcher): NetworkConfig[] {
   const text = readOptional(file, problems, 'nets file');
   if (text === undefined) {
-    if (!fs.existsSync(file)) problems.warning(0, 0, 'no nets file: this server administers no network and will answer no client');
+    if (!fs.existsSync(file))
+      problems.warning(0, 0, 'no nets file: this server administers no network and will answer no client');
     return [];
   }
   return parseNets(text, problems, masks, self);

@@ -145,7 +145,8 @@ function expectation(word: string, type: KeywordKind): string {
   }
 }
 
-const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const LISTEN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** The value a valued keyword's text stands for, or undefined when it does not fit. */
@@ -164,7 +165,7 @@ function parseValue(text: string, type: KeywordKind): Policy[keyof Policy] | und
     }
     case 'enum': {
       const word = text.toLowerCase();
-      return type.values.includes(word) ? (word as Policy[keyof Policy]) : undefined;
+      return type.values.includes(word) ? word : undefined;
     }
     case 'name':
       return HOST_NAME.test(text) ? text : undefined;
@@ -201,26 +202,42 @@ export function parsePolicy(text: string, problems: FileProblems): PolicyResult 
     if (fields.length > 2) {
       const extra = fields[2]!;
       const count = spec.type.kind === 'bool' ? 'at most one value' : 'one value';
-      problems.error(lineNo, extra.column, `unexpected "${extra.text}": ${word} takes ${count}; expected ${expectation(word, spec.type)}`);
+      problems.error(
+        lineNo,
+        extra.column,
+        `unexpected "${extra.text}": ${word} takes ${count}; expected ${expectation(word, spec.type)}`,
+      );
       continue;
     }
     let value: Policy[keyof Policy] | undefined;
     if (valueField === undefined) {
       if (spec.type.kind !== 'bool') {
-        problems.error(lineNo, keywordField.column + keywordField.text.length, `${word} needs a value: expected ${expectation(word, spec.type)}`);
+        problems.error(
+          lineNo,
+          keywordField.column + keywordField.text.length,
+          `${word} needs a value: expected ${expectation(word, spec.type)}`,
+        );
         continue;
       }
       value = true;
     } else {
       value = parseValue(valueField.text, spec.type);
       if (value === undefined) {
-        problems.error(lineNo, valueField.column, `"${valueField.text}" does not fit ${word}: expected ${expectation(word, spec.type)}`);
+        problems.error(
+          lineNo,
+          valueField.column,
+          `"${valueField.text}" does not fit ${word}: expected ${expectation(word, spec.type)}`,
+        );
         continue;
       }
     }
     const previous = setAt.get(spec.key);
     if (previous) {
-      problems.warning(lineNo, keywordField.column, `${word} repeats ${previous.word} of line ${previous.line}; the last one wins`);
+      problems.warning(
+        lineNo,
+        keywordField.column,
+        `${word} repeats ${previous.word} of line ${previous.line}; the last one wins`,
+      );
     }
     values[spec.key] = value;
     sources[spec.key] = problems.source(lineNo);
@@ -244,7 +261,11 @@ function checkCombinations(
     if (byIp) {
       // Both written on: the operator asked for two naming policies that exclude each other.
       const later = byIp.line > byHw!.line ? byIp : byHw!;
-      problems.error(later.line, later.column, `assign_name_by_hwaddr and assign_name_by_ipaddr exclude each other; switch one off`);
+      problems.error(
+        later.line,
+        later.column,
+        `assign_name_by_hwaddr and assign_name_by_ipaddr exclude each other; switch one off`,
+      );
     } else {
       // by-IP is only on by default: choosing by-hwaddr replaces it.
       policy.assign_name_by_ipaddr = false;
@@ -253,7 +274,8 @@ function checkCombinations(
   }
   const warnUnless = (key: keyof Policy, needed: boolean, why: string): void => {
     const at = setAt.get(key);
-    if (at && policy[key] !== DEFAULT_POLICY[key] && !needed) problems.warning(at.line, at.column, `${at.word} has no effect ${why}`);
+    if (at && policy[key] !== DEFAULT_POLICY[key] && !needed)
+      problems.warning(at.line, at.column, `${at.word} has no effect ${why}`);
   };
   warnUnless('accept_client_name', policy.assign_name_by_hwaddr, 'without assign_name_by_hwaddr');
   warnUnless('ignore_name_owner', policy.accept_client_name, 'without accept_client_name');

@@ -57,11 +57,7 @@ export function sortProblems(problems: Problem[]): Problem[] {
   return problems
     .map((p, i) => ({ p, i }))
     .sort(
-      (a, b) =>
-        fileRank.get(a.p.file)! - fileRank.get(b.p.file)! ||
-        a.p.line - b.p.line ||
-        a.p.column - b.p.column ||
-        a.i - b.i,
+      (a, b) => fileRank.get(a.p.file)! - fileRank.get(b.p.file)! || a.p.line - b.p.line || a.p.column - b.p.column || a.i - b.i,
     )
     .map((x) => x.p);
 }

@@ -159,7 +159,8 @@ function parseInteger(spec: TagSpec, text: string, offset: number): number | Val
   const max = spec.max ?? U32;
   if (magnitude === undefined) return fail(`"${text}" is not an integer (decimal, 0… octal or 0x… hex)`, offset);
   const value = negative ? -magnitude : magnitude;
-  if (value < min || value > max) return fail(`${value} is out of range for ${spec.tag} (${spec.meaning}): expected ${min} to ${max}`, offset);
+  if (value < min || value > max)
+    return fail(`${value} is out of range for ${spec.tag} (${spec.meaning}): expected ${min} to ${max}`, offset);
   return value;
 }
 
@@ -184,7 +185,8 @@ export function parseTagValue(spec: TagSpec, text: string, quoted: boolean, htyp
     case 'ip-pairs': {
       const values = parseAddresses(spec, text);
       if (!Array.isArray(values)) return values;
-      if (values.length % 2 !== 0) return fail(`${spec.tag} takes pairs of addresses (${spec.meaning}); found ${values.length} addresses`);
+      if (values.length % 2 !== 0)
+        return fail(`${spec.tag} takes pairs of addresses (${spec.meaning}); found ${values.length} addresses`);
       const pairs: Array<[number, number]> = [];
       for (let i = 0; i < values.length; i += 2) pairs.push([values[i]!, values[i + 1]!]);
       return { ok: true, value: pairs };
@@ -232,7 +234,9 @@ export function parseTagValue(spec: TagSpec, text: string, quoted: boolean, htyp
     case 'htype': {
       const htype = parseHardwareType(text.trim());
       return htype === undefined
-        ? fail(`"${text}" is not a hardware type: expected ethernet, ether, ethernet3, ax.25, pronet, chaos, token-ring, tr, ieee802, arcnet or a number 1-255`)
+        ? fail(
+            `"${text}" is not a hardware type: expected ethernet, ether, ethernet3, ax.25, pronet, chaos, token-ring, tr, ieee802, arcnet or a number 1-255`,
+          )
         : { ok: true, value: htype };
     }
     case 'haddr': {
@@ -242,7 +246,10 @@ export function parseTagValue(spec: TagSpec, text: string, quoted: boolean, htyp
       const wanted = hardwareLength(htype);
       const length = parsed.bytes.length;
       if (wanted !== undefined ? length !== wanted : length > 16) {
-        const expected = wanted !== undefined ? `${hardwareTypeName(htype)} (type ${htype}) addresses have ${wanted}` : 'at most 16 fit in chaddr';
+        const expected =
+          wanted !== undefined
+            ? `${hardwareTypeName(htype)} (type ${htype}) addresses have ${wanted}`
+            : 'at most 16 fit in chaddr';
         return fail(`hardware address has ${length} byte${length === 1 ? '' : 's'}; ${expected}`);
       }
       return { ok: true, value: parsed.bytes };
@@ -253,8 +260,13 @@ export function parseTagValue(spec: TagSpec, text: string, quoted: boolean, htyp
       if (parsed.ok) bytes = parsed.bytes;
       // A quoted value that is not hex is taken as text bytes (e.g. ck="printer-7").
       else if (quoted && !NOT_LATIN1.test(text)) bytes = Buffer.from(text, 'latin1');
-      else return fail(`expected hex bytes (e.g. 01:08:00:2b:12:34:56 quoted, or 0108002b123456), or a quoted text: ${parsed.reason}`, parsed.offset);
-      if (spec.min !== undefined && bytes.length < spec.min) return fail(`${spec.tag} (${spec.meaning}) needs at least ${spec.min} bytes; found ${bytes.length}`);
+      else
+        return fail(
+          `expected hex bytes (e.g. 01:08:00:2b:12:34:56 quoted, or 0108002b123456), or a quoted text: ${parsed.reason}`,
+          parsed.offset,
+        );
+      if (spec.min !== undefined && bytes.length < spec.min)
+        return fail(`${spec.tag} (${spec.meaning}) needs at least ${spec.min} bytes; found ${bytes.length}`);
       return { ok: true, value: bytes };
     }
   }
@@ -271,7 +283,8 @@ export function formatTagValue(tag: string, value: TagValue): string {
     if (spec?.kind === 'htype') return hardwareTypeName(value);
     return String(value);
   }
-  if (spec?.kind === 'ip-pairs') return (value as Array<[number, number]>).map(([a, b]) => `${ipToString(a)} ${ipToString(b)}`).join(' ');
+  if (spec?.kind === 'ip-pairs')
+    return (value as Array<[number, number]>).map(([a, b]) => `${ipToString(a)} ${ipToString(b)}`).join(' ');
   if (spec?.kind === 'ip-list') return (value as number[]).map(ipToString).join(' ');
   return (value as number[]).join(' ');
 }

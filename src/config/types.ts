@@ -152,9 +152,7 @@ export interface Config {
   warnings: readonly Problem[];
 }
 
-export type LoadResult =
-  | { ok: true; config: Config; warnings: Problem[] }
-  | { ok: false; problems: Problem[] }; // every error and warning of the load
+export type LoadResult = { ok: true; config: Config; warnings: Problem[] } | { ok: false; problems: Problem[] }; // every error and warning of the load
 
 /** What a lookup of per-client parameters needs to know about the client. */
 export interface ClientQuery {

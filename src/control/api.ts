@@ -37,7 +37,11 @@ export interface ApiRequest {
   body: string;
 }
 
-const json = (status: number, value: unknown): HttpReply => ({ status, body: `${JSON.stringify(value)}\n`, contentType: 'application/json' });
+const json = (status: number, value: unknown): HttpReply => ({
+  status,
+  body: `${JSON.stringify(value)}\n`,
+  contentType: 'application/json',
+});
 const fail = (status: number, error: string): HttpReply => json(status, { error });
 
 class BadRequest extends Error {}
@@ -109,7 +113,12 @@ export class ControlApi {
         return this.remove(addressOf(parts[2]), true);
       case 'POST /v1/reload': {
         const result = this.host.reload();
-        return result.ok ? json(200, { reloaded: true }) : json(409, { error: 'the configuration has errors; the running one stays in force', problems: result.problems.map(formatProblem) });
+        return result.ok
+          ? json(200, { reloaded: true })
+          : json(409, {
+              error: 'the configuration has errors; the running one stays in force',
+              problems: result.problems.map(formatProblem),
+            });
       }
       case 'POST /v1/load':
         return this.load(parseBody(req.body));
@@ -157,7 +166,8 @@ export class ControlApi {
   private async release(address: number): Promise<HttpReply> {
     const lease = this.host.store().leases.get(address);
     if (!lease) return fail(404, `${ipToString(address)} has no lease record`);
-    if (lease.state !== LeaseState.ACTIVE) return fail(409, `${ipToString(address)} is ${LeaseState[lease.state].toLowerCase()}, not an active lease`);
+    if (lease.state !== LeaseState.ACTIVE)
+      return fail(409, `${ipToString(address)} is ${LeaseState[lease.state].toLowerCase()}, not an active lease`);
     const t = this.nowSec();
     const released = { ...lease, state: LeaseState.RELEASED, ends: t, cltt: t };
     await this.commit((store) => store.leases.put(released));
@@ -183,11 +193,27 @@ export class ControlApi {
     const hostname = typeof body.hostname === 'string' ? body.hostname : null;
     const t = this.nowSec();
     const record: LeaseRecord = {
-      address, network: 0, client: { type: htype, id: hwaddr }, htype, hwaddr, clientId: null, starts: t, ends: null, cltt: t,
-      state: LeaseState.STATIC, clientHostname: null, hostname,
+      address,
+      network: 0,
+      client: { type: htype, id: hwaddr },
+      htype,
+      hwaddr,
+      clientId: null,
+      starts: t,
+      ends: null,
+      cltt: t,
+      state: LeaseState.STATIC,
+      clientHostname: null,
+      hostname,
     };
     const options: LoadOptions = {
-      delete: false, expired: true, takeBound: body.force === true, leases: true, names: false, ownedOnly: false, overwrite: true,
+      delete: false,
+      expired: true,
+      takeBound: body.force === true,
+      leases: true,
+      names: false,
+      ownedOnly: false,
+      overwrite: true,
     };
     const result = await this.applyRecords([{ kind: 'lease', line: 1, lease: record }], options);
     if (!result.ok) return json(409, { error: result.problems[0]?.message ?? 'refused', problems: result.problems });
@@ -206,15 +232,32 @@ export class ControlApi {
     if (typeof body.text !== 'string') throw new BadRequest('text: the records to load');
     const o = (body.options ?? {}) as Partial<Record<keyof LoadOptions, unknown>>;
     const options: LoadOptions = {
-      delete: o.delete === true, expired: o.expired === true, takeBound: o.takeBound === true, leases: o.leases !== false,
-      names: o.names !== false, ownedOnly: o.ownedOnly === true, overwrite: o.overwrite === true,
+      delete: o.delete === true,
+      expired: o.expired === true,
+      takeBound: o.takeBound === true,
+      leases: o.leases !== false,
+      names: o.names !== false,
+      ownedOnly: o.ownedOnly === true,
+      overwrite: o.overwrite === true,
     };
     const parsed = parseRecords(body.text, separator, this.nowSec());
     if (parsed.problems.length > 0) {
-      return json(409, { ok: false, problems: parsed.problems, loaded: 0, deleted: 0, skipped: [], forgotten: [] } satisfies LoadResult);
+      return json(409, {
+        ok: false,
+        problems: parsed.problems,
+        loaded: 0,
+        deleted: 0,
+        skipped: [],
+        forgotten: [],
+      } satisfies LoadResult);
     }
     const result = await this.applyRecords(parsed.records, options);
-    if (result.ok) logEvent(this.host.log, 'OPS_CHANGE', { what: options.delete ? 'load-delete' : 'load', loaded: result.loaded, deleted: result.deleted });
+    if (result.ok)
+      logEvent(this.host.log, 'OPS_CHANGE', {
+        what: options.delete ? 'load-delete' : 'load',
+        loaded: result.loaded,
+        deleted: result.deleted,
+      });
     return json(result.ok ? 200 : 409, result);
   }
 
@@ -228,7 +271,12 @@ export class ControlApi {
       return { htype: entry.htype, hwaddr: Buffer.from(entry.hwaddr, 'hex') };
     });
     const remove = body.remove === true;
-    const changed = await this.commit((store) => entries.filter((e) => (remove ? store.registered.unregister(e.htype, e.hwaddr) : store.registered.register(e.htype, e.hwaddr))).length);
+    const changed = await this.commit(
+      (store) =>
+        entries.filter((e) =>
+          remove ? store.registered.unregister(e.htype, e.hwaddr) : store.registered.register(e.htype, e.hwaddr),
+        ).length,
+    );
     logEvent(this.host.log, 'OPS_CHANGE', { what: remove ? 'unregister' : 'register', changed });
     return json(200, { changed });
   }

@@ -54,7 +54,9 @@ const TOKEN_COOKIE = 'joind_token';
 function authorised(req: { headers: Record<string, string | string[] | undefined> }, token: string): boolean {
   const bearer = /^Bearer\s+(.+)$/i.exec(String(req.headers.authorization ?? ''))?.[1]?.trim();
   if (sameToken(bearer, token)) return true;
-  const cookie = String(req.headers.cookie ?? '').split(';').map((c) => c.trim().split('='))
+  const cookie = String(req.headers.cookie ?? '')
+    .split(';')
+    .map((c) => c.trim().split('='))
     .find(([name]) => name === TOKEN_COOKIE)?.[1];
   return sameToken(cookie === undefined ? undefined : decodeURIComponent(cookie), token);
 }
@@ -64,7 +66,13 @@ async function guarded(api: ControlApi, token: string, req: Parameters<HttpHandl
   if (req.method === 'GET' && offered !== null && sameToken(offered, token)) {
     const reply = await api.handle(req);
     // The token leaves the address bar for a cookie that only this server sees and scripts cannot read.
-    return { ...reply, headers: { ...reply.headers, 'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/` } };
+    return {
+      ...reply,
+      headers: {
+        ...reply.headers,
+        'set-cookie': `${TOKEN_COOKIE}=${encodeURIComponent(token)}; HttpOnly; SameSite=Strict; Path=/`,
+      },
+    };
   }
   if (authorised(req, token)) return api.handle(req);
   return { status: 401, body: '{"error":"a valid bearer token is required"}\n', contentType: 'application/json' };
@@ -77,7 +85,10 @@ export interface Operations {
 }
 
 export async function startOperations(
-  host: Omit<ControlHost, 'history'>, metrics: MetricsSource, policy: Policy, spoolDir: string,
+  host: Omit<ControlHost, 'history'>,
+  metrics: MetricsSource,
+  policy: Policy,
+  spoolDir: string,
 ): Promise<Operations> {
   const history: HistorySample[] = [];
   // Counters only: cheap enough to run every few seconds on the packet loop (no store query).
@@ -116,7 +127,11 @@ export async function startOperations(
   if (policy.control_listen !== 'off') {
     const token = readToken(policy.control_token_file);
     if (!token) {
-      logEvent(host.log, 'OPS_LISTEN_FAILED', { what: 'control-tcp', where: policy.control_listen, err: 'control_listen needs a token in control_token_file' });
+      logEvent(host.log, 'OPS_LISTEN_FAILED', {
+        what: 'control-tcp',
+        where: policy.control_listen,
+        err: 'control_listen needs a token in control_token_file',
+      });
     } else {
       await start('control-tcp', listenTarget(policy.control_listen), (req) => guarded(api, token, req));
     }
@@ -126,7 +141,8 @@ export async function startOperations(
     await start('metrics', listenTarget(policy.metrics_listen), async (req) =>
       req.url.pathname === '/metrics'
         ? { status: 200, body: await registry.metrics(), contentType: registry.contentType }
-        : { status: 404, body: 'see /metrics\n', contentType: 'text/plain' });
+        : { status: 404, body: 'see /metrics\n', contentType: 'text/plain' },
+    );
   }
   return {
     listening,

@@ -52,11 +52,18 @@ export interface OpenedTransport {
  * can be opened on a served interface, else UDP with one warning. 'raw': throws an Error (with `code`)
  * when that is impossible, e.g. "... needs root or CAP_NET_RAW". 'udp': the UDP transport.
  */
-export function openTransport(kind: TransportKind | 'auto', served: readonly NetworkInterfaceV4[], opts: OpenTransportOptions): OpenedTransport {
+export function openTransport(
+  kind: TransportKind | 'auto',
+  served: readonly NetworkInterfaceV4[],
+  opts: OpenTransportOptions,
+): OpenedTransport {
   const onSendError =
     opts.onSendError ??
     ((err: Error, dest: Destination): void =>
-      opts.log.warn({ msgId: 'SEND_FAILED', err: err.message, code: (err as NodeJS.ErrnoException).code, dest: dest.kind }, 'a reply could not be sent'));
+      opts.log.warn(
+        { msgId: 'SEND_FAILED', err: err.message, code: (err as NodeJS.ErrnoException).code, dest: dest.kind },
+        'a reply could not be sent',
+      ));
   const rcvbufBytes = opts.rcvbufBytes ?? RECEIVE_BUFFER_BYTES;
   const udp = (): Transport =>
     new UdpTransport({

@@ -12,7 +12,12 @@ export interface HttpReply {
   headers?: Record<string, string>;
 }
 
-export type HttpHandler = (req: { method: string; url: URL; headers: http.IncomingHttpHeaders; body: string }) => Promise<HttpReply> | HttpReply;
+export type HttpHandler = (req: {
+  method: string;
+  url: URL;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}) => Promise<HttpReply> | HttpReply;
 
 /** Largest request body accepted (a `joind load` of some ten thousand records fits). */
 const MAX_BODY = 16 * 1024 * 1024;
@@ -34,9 +39,14 @@ function serve(handler: HttpHandler): http.Server {
       if (res.writableEnded) return;
       const url = new URL(req.url ?? '/', 'http://joind');
       Promise.resolve()
-        .then(() => handler({ method: req.method ?? 'GET', url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }))
+        .then(() =>
+          handler({ method: req.method ?? 'GET', url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') }),
+        )
         .then(
-          (reply) => res.writeHead(reply.status, { ...reply.headers, 'content-type': reply.contentType, 'cache-control': 'no-store' }).end(reply.body),
+          (reply) =>
+            res
+              .writeHead(reply.status, { ...reply.headers, 'content-type': reply.contentType, 'cache-control': 'no-store' })
+              .end(reply.body),
           (err: Error) => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: err.message })),
         );
     });
@@ -47,7 +57,11 @@ function serve(handler: HttpHandler): http.Server {
  * Listens on a Unix socket (made mode `mode`, an old socket file removed first) or on a TCP address.
  * Resolves with a close function once listening.
  */
-export async function listenHttp(target: HttpTarget, handler: HttpHandler, mode = 0o660): Promise<{ close: () => Promise<void>; port?: number }> {
+export async function listenHttp(
+  target: HttpTarget,
+  handler: HttpHandler,
+  mode = 0o660,
+): Promise<{ close: () => Promise<void>; port?: number }> {
   const server = serve(handler);
   if ('socketPath' in target) {
     try {
@@ -84,7 +98,12 @@ export class HttpUnreachable extends Error {}
 
 /** One request; rejects with HttpUnreachable when nothing listens there. */
 export function httpRequest(
-  target: HttpTarget, method: string, path: string, body?: string, headers: Record<string, string> = {}, timeoutMs = 30_000,
+  target: HttpTarget,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+  timeoutMs = 30_000,
 ): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(
@@ -92,7 +111,10 @@ export function httpRequest(
         ...('socketPath' in target ? { socketPath: target.socketPath } : { host: target.host, port: target.port }),
         method,
         path,
-        headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) },
+        headers: {
+          ...headers,
+          ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+        },
         timeout: timeoutMs,
       },
       (res) => {

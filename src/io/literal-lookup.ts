@@ -8,6 +8,6 @@ type Lookup = NonNullable<SocketOptions['lookup']>;
 
 export const literalLookup: Lookup = (hostname, options, callback) => {
   // dgram calls lookup(address, 4, callback), not with the options object its type declares.
-  const done = (typeof options === 'function' ? options : callback) as Parameters<Lookup>[2];
+  const done = typeof options === 'function' ? options : callback;
   done(null, hostname, 4);
 };

@@ -27,7 +27,10 @@ export function hostIpv4Addresses(): InterfaceAddressV4[] {
 }
 
 /** The address among `addresses` whose subnet holds `to`, or undefined. */
-export function addressOnSubnetOf(to: number, addresses: readonly { address: number; prefixLength: number }[]): number | undefined {
+export function addressOnSubnetOf(
+  to: number,
+  addresses: readonly { address: number; prefixLength: number }[],
+): number | undefined {
   for (const a of addresses) if (inNetwork(to, a.address, maskFromPrefix(a.prefixLength))) return a.address;
   return undefined;
 }

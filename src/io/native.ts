@@ -64,7 +64,13 @@ export interface NativeSocketConstructor {
    * to bind (host order, 0 for any) in place of ifindex, and binds udpPort (0: any). rcvbufBytes 0 keeps
    * the system default.
    */
-  new (kind: number, ifindexOrAddress: number, udpPort: number, rcvbufBytes: number, onMessage: NativeMessageHandler): NativeSocket;
+  new (
+    kind: number,
+    ifindexOrAddress: number,
+    udpPort: number,
+    rcvbufBytes: number,
+    onMessage: NativeMessageHandler,
+  ): NativeSocket;
 }
 
 /** A user as the user database (NSS) has it. */

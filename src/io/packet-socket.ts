@@ -77,17 +77,27 @@ export class PacketSocket {
     const verify = options.verifyUdpChecksum === true;
     const onBadFrame = options.onBadFrame;
     try {
-      return new PacketSocket(ifname, ifindex, mac, (self) =>
-        new addon.Socket(SOCKET_PACKET, ifindex, options.udpPort ?? 67, options.rcvbufBytes ?? 0, (data, arrival, packetType, flags) => {
-          const frame = parseUdpFrame(data, verify && (flags & FLAG_CSUM_NOT_READY) === 0);
-          if (typeof frame === 'string') {
-            self.badFrames++;
-            if (onBadFrame) onBadFrame(frame, arrival);
-            return;
-          }
-          self.received++;
-          onPacket(frame, arrival, packetType);
-        }),
+      return new PacketSocket(
+        ifname,
+        ifindex,
+        mac,
+        (self) =>
+          new addon.Socket(
+            SOCKET_PACKET,
+            ifindex,
+            options.udpPort ?? 67,
+            options.rcvbufBytes ?? 0,
+            (data, arrival, packetType, flags) => {
+              const frame = parseUdpFrame(data, verify && (flags & FLAG_CSUM_NOT_READY) === 0);
+              if (typeof frame === 'string') {
+                self.badFrames++;
+                if (onBadFrame) onBadFrame(frame, arrival);
+                return;
+              }
+              self.received++;
+              onPacket(frame, arrival, packetType);
+            },
+          ),
       );
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;

@@ -35,7 +35,9 @@ function privilegeFunctions(): NativePrivileges {
   const addon = loadNative();
   const { lookupUser, lookupGroup, userGroups, dropPrivileges } = addon;
   if (!lookupUser || !lookupGroup || !userGroups || !dropPrivileges) {
-    throw new RunAsError('the native addon has no privilege functions (built before --user): rebuild it with `npx node-gyp rebuild`');
+    throw new RunAsError(
+      'the native addon has no privilege functions (built before --user): rebuild it with `npx node-gyp rebuild`',
+    );
   }
   return { lookupUser, lookupGroup, userGroups, dropPrivileges };
 }
@@ -53,7 +55,9 @@ export function resolveRunAs(user: string, group: string | undefined, context: R
   if (user === '') throw new RunAsError('--user needs a user name');
   if (group === '') throw new RunAsError('--group needs a group name');
   if (context.euid !== 0) {
-    throw new RunAsError(`--user ${user}: joind must start as root to open its sockets and then drop to ${user} (it runs as uid ${context.euid})`);
+    throw new RunAsError(
+      `--user ${user}: joind must start as root to open its sockets and then drop to ${user} (it runs as uid ${context.euid})`,
+    );
   }
   // A number that names no user is taken as a uid (containers often have none in /etc/passwd); its
   // group is the same number unless --group says otherwise.
@@ -68,9 +72,16 @@ export function resolveRunAs(user: string, group: string | undefined, context: R
     if (groupId === null) throw new RunAsError(`--group ${group}: no such group`);
     gid = groupId;
   }
-  if (gid === 0) throw new RunAsError(`--user ${user}: group ${group ?? 'of the user'} is root's (gid 0); name an unprivileged group`);
+  if (gid === 0)
+    throw new RunAsError(`--user ${user}: group ${group ?? 'of the user'} is root's (gid 0); name an unprivileged group`);
   const groups = found ? context.lookup.userGroups(found.name, gid) : [gid];
-  return { user: account.name, uid: account.uid, group: group ?? String(gid), gid, groups: [gid, ...groups.filter((g) => g !== gid)] };
+  return {
+    user: account.name,
+    uid: account.uid,
+    group: group ?? String(gid),
+    gid,
+    groups: [gid, ...groups.filter((g) => g !== gid)],
+  };
 }
 
 /**

@@ -30,7 +30,6 @@
 // Our own frames never come back: the packet sockets' kernel filter drops outgoing frames, and replies go
 // to port 68 (clients) or to another host (relays).
 
-
 import { inNetwork, ipToString, maskFromPrefix } from '../util/ipv4';
 import { UDP_FRAME_HEADERS_LENGTH, writeUdpFrameHeaders, type FrameError, type UdpFrame } from './frame';
 import type { InterfaceAddressV4, NetworkInterfaceV4 } from './interfaces';
@@ -431,12 +430,20 @@ export class RawTransport implements Transport {
    * gave): the sender's address arrives as a number and sends go out synchronously, without dgram's
    * per-datagram text formatting, events and send requests. Throws an Error with `code` (EADDRINUSE…).
    */
-  private bindUdp(address: number, port: number, onMessage: (data: Buffer, srcIp: number, srcPort: number) => void): NativeSocket {
+  private bindUdp(
+    address: number,
+    port: number,
+    onMessage: (data: Buffer, srcIp: number, srcPort: number) => void,
+  ): NativeSocket {
     const addon = loadNative();
     try {
-      return new addon.Socket(SOCKET_UDP, address, port, this.options.rcvbufBytes ?? 0, (data, srcIp, srcPort) => onMessage(data, srcIp, srcPort));
+      return new addon.Socket(SOCKET_UDP, address, port, this.options.rcvbufBytes ?? 0, (data, srcIp, srcPort) =>
+        onMessage(data, srcIp, srcPort),
+      );
     } catch (error) {
-      const wrapped = new Error(`cannot bind UDP ${ipToString(address)}:${port}: ${(error as Error).message}`, { cause: error }) as NodeJS.ErrnoException;
+      const wrapped = new Error(`cannot bind UDP ${ipToString(address)}:${port}: ${(error as Error).message}`, {
+        cause: error,
+      }) as NodeJS.ErrnoException;
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== undefined) wrapped.code = code;
       throw wrapped;
@@ -453,7 +460,15 @@ export class RawTransport implements Transport {
     return undefined;
   }
 
-  private sendFrame(link: Link, data: Buffer, dstMac: Uint8Array, dstIp: number, dstPort: number, serverIp: number, dest: Destination): void {
+  private sendFrame(
+    link: Link,
+    data: Buffer,
+    dstMac: Uint8Array,
+    dstIp: number,
+    dstPort: number,
+    serverIp: number,
+    dest: Destination,
+  ): void {
     const length = UDP_FRAME_HEADERS_LENGTH + data.length;
     if (this.frameBuffer.length < length) this.frameBuffer = Buffer.alloc(Math.max(length, this.frameBuffer.length * 2));
     const frame = this.frameBuffer;
@@ -496,4 +511,3 @@ export class RawTransport implements Transport {
     this.options.onSendError?.(error, dest);
   }
 }
-

@@ -91,5 +91,7 @@ function isLoopback(info: NetworkInterfaceV4): boolean {
 
 function networkText(net: NetworkForServing): string {
   const prefix = prefixFromMask(net.mask);
-  return prefix === undefined ? `${ipToString(net.address)} mask ${ipToString(net.mask)}` : `${ipToString(net.address)}/${prefix}`;
+  return prefix === undefined
+    ? `${ipToString(net.address)} mask ${ipToString(net.mask)}`
+    : `${ipToString(net.address)}/${prefix}`;
 }

@@ -32,7 +32,12 @@ export class UdpTransport implements Transport {
 
   start(onPacket: (packet: Inbound) => void): Promise<void> {
     const rcvbuf = this.options.rcvbufBytes;
-    const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true, lookup: literalLookup, ...(rcvbuf ? { recvBufferSize: rcvbuf } : {}) });
+    const socket = dgram.createSocket({
+      type: 'udp4',
+      reuseAddr: true,
+      lookup: literalLookup,
+      ...(rcvbuf ? { recvBufferSize: rcvbuf } : {}),
+    });
     this.socket = socket;
     socket.on('message', (data, rinfo) => {
       onPacket({ data, srcIp: parseIp(rinfo.address) ?? 0, srcPort: rinfo.port });

@@ -15,14 +15,29 @@ export const MESSAGES = {
   STORE_OPENED: { level: 'info', text: 'permanent store opened' },
   STORE_COMMIT_FAILED: { level: 'error', text: 'a group commit failed; the replies that depended on it were not sent' },
   STORE_WRITE_FAILED: { level: 'error', text: 'a lease could not be written; no ACK is sent for it' },
-  STORE_UNWRITABLE: { level: 'error', text: 'the lease database refuses writes (disk full, read-only, I/O error): no new leases until it recovers' },
+  STORE_UNWRITABLE: {
+    level: 'error',
+    text: 'the lease database refuses writes (disk full, read-only, I/O error): no new leases until it recovers',
+  },
   STORE_WRITABLE: { level: 'warn', text: 'the lease database takes writes again: granting leases again' },
-  STORE_INTEGRITY_FAILED: { level: 'fatal', text: 'the lease database failed its integrity check at start: restore a backup (README, Reliability)' },
+  STORE_INTEGRITY_FAILED: {
+    level: 'fatal',
+    text: 'the lease database failed its integrity check at start: restore a backup (README, Reliability)',
+  },
   STORE_BACKUP: { level: 'info', text: 'a backup copy of the lease database was written' },
-  STORE_CHECKPOINT_FAILED: { level: 'warn', text: 'the checkpoint thread could not checkpoint the WAL; commits checkpoint it themselves past 40 MB' },
-  STORE_BACKUP_FAILED: { level: 'error', text: 'a backup copy of the lease database could not be written; the previous copies stay' },
+  STORE_CHECKPOINT_FAILED: {
+    level: 'warn',
+    text: 'the checkpoint thread could not checkpoint the WAL; commits checkpoint it themselves past 40 MB',
+  },
+  STORE_BACKUP_FAILED: {
+    level: 'error',
+    text: 'a backup copy of the lease database could not be written; the previous copies stay',
+  },
   LEASES_EXPIRED: { level: 'debug', text: 'expiry sweep marked leases expired' },
-  PING_UNAVAILABLE: { level: 'warn', text: 'ICMP socket unavailable (needs root or CAP_NET_RAW): serving with the ping check off' },
+  PING_UNAVAILABLE: {
+    level: 'warn',
+    text: 'ICMP socket unavailable (needs root or CAP_NET_RAW): serving with the ping check off',
+  },
   PING_CONFLICT: { level: 'warn', text: 'an address answered the ping check: marked abandoned, trying another' },
   POOL_EXHAUSTED: { level: 'warn', text: 'no free address left in a network: a client could not be offered one' },
   PACKET_DROP_PARSE: { level: 'debug', text: 'a packet could not be decoded and was dropped' },
@@ -37,13 +52,22 @@ export const MESSAGES = {
   DHCP_INFORM: { level: 'info', text: 'DHCPINFORM answered with configuration, no lease' },
   BOOTP_REPLY: { level: 'info', text: 'BOOTREPLY sent' },
   SEND_FAILED: { level: 'warn', text: 'a reply could not be sent' },
-  TRANSPORT_FALLBACK: { level: 'warn', text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport' },
+  TRANSPORT_FALLBACK: {
+    level: 'warn',
+    text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport',
+  },
   TRANSPORT_READY: { level: 'info', text: 'listening (transport, interfaces)' },
   PRIVILEGES_DROPPED: { level: 'info', text: 'now running as the --user account, keeping only the capabilities listed' },
-  PRIVILEGES_CONFIG_UNREADABLE: { level: 'warn', text: 'the --user account cannot read these configuration files: SIGHUP will be rejected until it can' },
+  PRIVILEGES_CONFIG_UNREADABLE: {
+    level: 'warn',
+    text: 'the --user account cannot read these configuration files: SIGHUP will be rejected until it can',
+  },
   STATE_DUMP: { level: 'info', text: 'diagnostic state (SIGUSR1)' },
   OPS_LISTENING: { level: 'info', text: 'the control API or the metrics endpoint listens (where)' },
-  OPS_LISTEN_FAILED: { level: 'error', text: 'the control API or the metrics endpoint could not listen; the server serves without it' },
+  OPS_LISTEN_FAILED: {
+    level: 'error',
+    text: 'the control API or the metrics endpoint could not listen; the server serves without it',
+  },
   OPS_CHANGE: { level: 'info', text: 'an administrator changed the store through the control API (what, which address)' },
 } as const satisfies Record<string, { level: Level; text: string }>;
 

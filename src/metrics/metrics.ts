@@ -30,15 +30,28 @@ export interface MetricsSource {
 
 /** DHCP_OFFER → offer: the message names Kea uses in pkt4-offer-sent and the like. */
 const SENT_NAMES: Record<string, string> = {
-  DHCP_OFFER: 'offer', DHCP_ACK: 'ack', DHCP_NAK: 'nak', DHCP_INFORM: 'ack_inform', BOOTP_REPLY: 'bootp_reply',
+  DHCP_OFFER: 'offer',
+  DHCP_ACK: 'ack',
+  DHCP_NAK: 'nak',
+  DHCP_INFORM: 'ack_inform',
+  BOOTP_REPLY: 'bootp_reply',
 };
 
 type Labelled = Record<string, string>;
 
 /** A counter whose values are copied from elsewhere at each scrape. */
-function mirroredCounter(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Labelled, number]>): void {
+function mirroredCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: () => Array<[Labelled, number]>,
+): void {
   new Counter({
-    name, help, labelNames, registers: [registry],
+    name,
+    help,
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
       for (const [labels, value] of read()) this.inc(labels, value);
@@ -46,9 +59,18 @@ function mirroredCounter(registry: Registry, name: string, help: string, labelNa
   });
 }
 
-function mirroredGauge(registry: Registry, name: string, help: string, labelNames: string[], read: () => Array<[Labelled, number]>): void {
+function mirroredGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: () => Array<[Labelled, number]>,
+): void {
   new Gauge({
-    name, help, labelNames, registers: [registry],
+    name,
+    help,
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
       for (const [labels, value] of read()) this.set(labels, value);
@@ -63,9 +85,13 @@ export function createMetrics(source: MetricsSource): Registry {
   const registry = new Registry();
   // Not prom-client's default metrics: some of them (nodejs_active_handles_total, a gauge) fail promtool's
   // lint. The two a DHCP appliance is watched by:
-  mirroredGauge(registry, 'joind_process_resident_memory_bytes', 'resident memory of the joind process', [], () => [[{}, process.memoryUsage.rss()]]);
+  mirroredGauge(registry, 'joind_process_resident_memory_bytes', 'resident memory of the joind process', [], () => [
+    [{}, process.memoryUsage.rss()],
+  ]);
   const startedAt = Date.now() / 1000 - process.uptime();
-  mirroredGauge(registry, 'joind_process_start_time_seconds', 'when the joind process started (UTC seconds)', [], () => [[{}, Math.round(startedAt)]]);
+  mirroredGauge(registry, 'joind_process_start_time_seconds', 'when the joind process started (UTC seconds)', [], () => [
+    [{}, Math.round(startedAt)],
+  ]);
   // One look at the store per scrape: the per-network gauges share it.
   let networks: NetworkUse[] = [];
   let networksAt = 0;
@@ -77,53 +103,169 @@ export function createMetrics(source: MetricsSource): Registry {
     return networks;
   };
 
-  mirroredCounter(registry, 'joind_pkt4_received_total', 'DHCPv4/BOOTP packets received (Kea pkt4-received), by message type; "unknown" for those never classified (parse failures, replies)', ['type'], () => {
-    const c = source.counters();
-    const typed = Object.values(c.receivedByType).reduce((a, b) => a + b, 0);
-    return [...byLabel('type', c.receivedByType), [{ type: 'unknown' }, Math.max(0, c.received - typed)]];
-  });
+  mirroredCounter(
+    registry,
+    'joind_pkt4_received_total',
+    'DHCPv4/BOOTP packets received (Kea pkt4-received), by message type; "unknown" for those never classified (parse failures, replies)',
+    ['type'],
+    () => {
+      const c = source.counters();
+      const typed = Object.values(c.receivedByType).reduce((a, b) => a + b, 0);
+      return [...byLabel('type', c.receivedByType), [{ type: 'unknown' }, Math.max(0, c.received - typed)]];
+    },
+  );
   mirroredCounter(registry, 'joind_pkt4_sent_total', 'packets sent (Kea pkt4-sent), by message type', ['type'], () =>
-    Object.entries(source.counters().sent).map(([event, n]) => [{ type: SENT_NAMES[event] ?? event.toLowerCase() }, n]));
-  mirroredCounter(registry, 'joind_pkt4_parse_failed_total', 'packets that could not be decoded (Kea pkt4-parse-failed), by kind of fault', ['kind'], () =>
-    byLabel('kind', source.counters().parseFailed));
-  mirroredCounter(registry, 'joind_pkt4_receive_drop_total', 'packets decoded but dropped (Kea pkt4-receive-drop), by reason', ['reason'], () =>
-    byLabel('reason', source.counters().dropped));
-  mirroredCounter(registry, 'joind_pkt4_send_failed_total', 'replies that could not be sent (encoding or commit failure)', [], () =>
-    [[{}, source.counters().sendFailed]]);
-  mirroredCounter(registry, 'joind_handler_errors_total', 'packets whose handler failed unexpectedly', [], () =>
-    [[{}, source.counters().handlerErrors]]);
+    Object.entries(source.counters().sent).map(([event, n]) => [{ type: SENT_NAMES[event] ?? event.toLowerCase() }, n]),
+  );
+  mirroredCounter(
+    registry,
+    'joind_pkt4_parse_failed_total',
+    'packets that could not be decoded (Kea pkt4-parse-failed), by kind of fault',
+    ['kind'],
+    () => byLabel('kind', source.counters().parseFailed),
+  );
+  mirroredCounter(
+    registry,
+    'joind_pkt4_receive_drop_total',
+    'packets decoded but dropped (Kea pkt4-receive-drop), by reason',
+    ['reason'],
+    () => byLabel('reason', source.counters().dropped),
+  );
+  mirroredCounter(
+    registry,
+    'joind_pkt4_send_failed_total',
+    'replies that could not be sent (encoding or commit failure)',
+    [],
+    () => [[{}, source.counters().sendFailed]],
+  );
+  mirroredCounter(registry, 'joind_handler_errors_total', 'packets whose handler failed unexpectedly', [], () => [
+    [{}, source.counters().handlerErrors],
+  ]);
 
-  mirroredCounter(registry, 'joind_ping_checks_total', 'ICMP echo checks made before offering an address', [], () => [[{}, source.allocator().pingChecks]]);
-  mirroredCounter(registry, 'joind_ping_conflicts_total', 'addresses that answered the ping check (then abandoned)', [], () => [[{}, source.allocator().pingConflicts]]);
-  mirroredCounter(registry, 'joind_declines_total', 'DHCPDECLINEs accepted (Kea pkt4-decline-received that abandoned an address)', [], () => [[{}, source.allocator().declined]]);
-  mirroredCounter(registry, 'joind_abandoned_total', 'addresses marked abandoned (ping conflicts and declines)', [], () => [[{}, source.allocator().abandoned]]);
-  mirroredCounter(registry, 'joind_offers_without_address_total', 'DISCOVERs that found no address to offer', [], () => [[{}, source.allocator().offersWithoutAddress]]);
+  mirroredCounter(registry, 'joind_ping_checks_total', 'ICMP echo checks made before offering an address', [], () => [
+    [{}, source.allocator().pingChecks],
+  ]);
+  mirroredCounter(registry, 'joind_ping_conflicts_total', 'addresses that answered the ping check (then abandoned)', [], () => [
+    [{}, source.allocator().pingConflicts],
+  ]);
+  mirroredCounter(
+    registry,
+    'joind_declines_total',
+    'DHCPDECLINEs accepted (Kea pkt4-decline-received that abandoned an address)',
+    [],
+    () => [[{}, source.allocator().declined]],
+  );
+  mirroredCounter(registry, 'joind_abandoned_total', 'addresses marked abandoned (ping conflicts and declines)', [], () => [
+    [{}, source.allocator().abandoned],
+  ]);
+  mirroredCounter(registry, 'joind_offers_without_address_total', 'DISCOVERs that found no address to offer', [], () => [
+    [{}, source.allocator().offersWithoutAddress],
+  ]);
 
-  mirroredCounter(registry, 'joind_store_commits_total', 'group commits of the lease store (each fsynced with auto_sync_dbs)', [], () => [[{}, source.store().commits]]);
-  mirroredCounter(registry, 'joind_store_committed_writes_total', 'writes committed by group commits', [], () => [[{}, source.store().committedWrites]]);
-  mirroredGauge(registry, 'joind_store_writable', '1 while the lease store takes writes, 0 while the storage refuses them (no new leases)', [], () =>
-    [[{}, source.storeWritable() ? 1 : 0]]);
+  mirroredCounter(
+    registry,
+    'joind_store_commits_total',
+    'group commits of the lease store (each fsynced with auto_sync_dbs)',
+    [],
+    () => [[{}, source.store().commits]],
+  );
+  mirroredCounter(registry, 'joind_store_committed_writes_total', 'writes committed by group commits', [], () => [
+    [{}, source.store().committedWrites],
+  ]);
+  mirroredGauge(
+    registry,
+    'joind_store_writable',
+    '1 while the lease store takes writes, 0 while the storage refuses them (no new leases)',
+    [],
+    () => [[{}, source.storeWritable() ? 1 : 0]],
+  );
   // Where the fsyncs ran: on the event loop (batches of a few ACKs) or on the thread pool (larger
   // batches, under load). Their sum against commits shows how well the group commit batches.
-  mirroredCounter(registry, 'joind_store_syncs_total', 'fsyncs of the lease store\'s WAL, by where they ran', ['where'], () => {
+  mirroredCounter(registry, 'joind_store_syncs_total', "fsyncs of the lease store's WAL, by where they ran", ['where'], () => {
     const s = source.store();
-    return [[{ where: 'event-loop' }, s.inlineSyncs], [{ where: 'thread-pool' }, s.syncs - s.inlineSyncs]];
+    return [
+      [{ where: 'event-loop' }, s.inlineSyncs],
+      [{ where: 'thread-pool' }, s.syncs - s.inlineSyncs],
+    ];
   });
-  mirroredCounter(registry, 'joind_store_checkpoints_total', 'WAL checkpoints made by the checkpoint thread', [], () => [[{}, source.store().checkpoints]]);
-  mirroredCounter(registry, 'joind_store_rollbacks_total', 'group commits that failed and were rolled back', [], () => [[{}, source.store().rollbacks]]);
-  mirroredCounter(registry, 'joind_transport_events_total', 'raw transport: frames received, sent, left to the kernel, bad, dropped by the kernel', ['event'], () =>
-    byLabel('event', source.transport() ?? {}));
+  mirroredCounter(registry, 'joind_store_checkpoints_total', 'WAL checkpoints made by the checkpoint thread', [], () => [
+    [{}, source.store().checkpoints],
+  ]);
+  mirroredCounter(registry, 'joind_store_rollbacks_total', 'group commits that failed and were rolled back', [], () => [
+    [{}, source.store().rollbacks],
+  ]);
+  mirroredCounter(
+    registry,
+    'joind_transport_events_total',
+    'raw transport: frames received, sent, left to the kernel, bad, dropped by the kernel',
+    ['event'],
+    () => byLabel('event', source.transport() ?? {}),
+  );
 
   const perNet = (pick: (n: NetworkUse) => number) => (): Array<[Labelled, number]> =>
     use().map((n) => [{ subnet: `${n.network}/${n.prefixLength}` }, pick(n)]);
-  mirroredGauge(registry, 'joind_subnet_total_addresses', 'addresses this server may hand out in the network (Kea subnet total-addresses)', ['subnet'], perNet((n) => n.total));
-  mirroredGauge(registry, 'joind_subnet_assigned_addresses', 'addresses held by unexpired leases and bindings (Kea subnet assigned-addresses)', ['subnet'], perNet((n) => n.assigned));
-  mirroredGauge(registry, 'joind_subnet_declined_addresses', 'abandoned addresses: declined or answered a ping (Kea subnet declined-addresses)', ['subnet'], perNet((n) => n.abandoned));
-  mirroredGauge(registry, 'joind_subnet_offered_addresses', 'addresses on the provisional list (offered, awaiting REQUEST)', ['subnet'], perNet((n) => n.offered));
-  mirroredGauge(registry, 'joind_subnet_free_list_addresses', 'addresses ready on the in-memory free list', ['subnet'], perNet((n) => n.freeList));
-  mirroredCounter(registry, 'joind_subnet_free_list_refills_total', 'refills of the free list from the store', ['subnet'], perNet((n) => n.refills));
-  mirroredCounter(registry, 'joind_subnet_ping_checks_total', 'ping checks of candidate addresses before an offer, per network', ['subnet'], perNet((n) => n.pingChecks));
-  mirroredCounter(registry, 'joind_subnet_ping_conflicts_total', 'candidate addresses that answered the ping check (then abandoned), per network', ['subnet'], perNet((n) => n.pingConflicts));
-  mirroredCounter(registry, 'joind_subnet_exhausted_total', 'times the network had no free address for a client', ['subnet'], perNet((n) => n.exhausted));
+  mirroredGauge(
+    registry,
+    'joind_subnet_total_addresses',
+    'addresses this server may hand out in the network (Kea subnet total-addresses)',
+    ['subnet'],
+    perNet((n) => n.total),
+  );
+  mirroredGauge(
+    registry,
+    'joind_subnet_assigned_addresses',
+    'addresses held by unexpired leases and bindings (Kea subnet assigned-addresses)',
+    ['subnet'],
+    perNet((n) => n.assigned),
+  );
+  mirroredGauge(
+    registry,
+    'joind_subnet_declined_addresses',
+    'abandoned addresses: declined or answered a ping (Kea subnet declined-addresses)',
+    ['subnet'],
+    perNet((n) => n.abandoned),
+  );
+  mirroredGauge(
+    registry,
+    'joind_subnet_offered_addresses',
+    'addresses on the provisional list (offered, awaiting REQUEST)',
+    ['subnet'],
+    perNet((n) => n.offered),
+  );
+  mirroredGauge(
+    registry,
+    'joind_subnet_free_list_addresses',
+    'addresses ready on the in-memory free list',
+    ['subnet'],
+    perNet((n) => n.freeList),
+  );
+  mirroredCounter(
+    registry,
+    'joind_subnet_free_list_refills_total',
+    'refills of the free list from the store',
+    ['subnet'],
+    perNet((n) => n.refills),
+  );
+  mirroredCounter(
+    registry,
+    'joind_subnet_ping_checks_total',
+    'ping checks of candidate addresses before an offer, per network',
+    ['subnet'],
+    perNet((n) => n.pingChecks),
+  );
+  mirroredCounter(
+    registry,
+    'joind_subnet_ping_conflicts_total',
+    'candidate addresses that answered the ping check (then abandoned), per network',
+    ['subnet'],
+    perNet((n) => n.pingConflicts),
+  );
+  mirroredCounter(
+    registry,
+    'joind_subnet_exhausted_total',
+    'times the network had no free address for a client',
+    ['subnet'],
+    perNet((n) => n.exhausted),
+  );
   return registry;
 }

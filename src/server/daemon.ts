@@ -23,7 +23,6 @@ import { networkLookupOf } from '../admin/load';
 import { Operations, startOperations } from '../control/service';
 import { networkUse } from './status';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const VERSION: string = require('../../../package.json').version;
 
 export interface DaemonOptions {
@@ -84,7 +83,11 @@ export class Daemon {
 
     if (this.opts.runAs) prepareSpoolFor(this.opts.spoolDir, this.opts.runAs);
     try {
-      this.store = Store.open({ spoolDir: this.opts.spoolDir, durable: this.config.policy.auto_sync_dbs, backgroundCheckpoint: true });
+      this.store = Store.open({
+        spoolDir: this.opts.spoolDir,
+        durable: this.config.policy.auto_sync_dbs,
+        backgroundCheckpoint: true,
+      });
     } catch (err) {
       if ((err as { code?: string }).code === 'CORRUPT') logEvent(log, 'STORE_INTEGRITY_FAILED', { err: (err as Error).message });
       throw err;
@@ -133,9 +136,14 @@ export class Daemon {
     this.timers.push(setInterval(() => void this.backup(), BACKUP_INTERVAL_MS));
     if (this.opts.idleExitMinutes > 0) {
       const limit = this.opts.idleExitMinutes * 60_000;
-      this.timers.push(setInterval(() => {
-        if (Date.now() - this.lastPacketAt >= limit) void this.stop();
-      }, Math.min(limit, 10_000)));
+      this.timers.push(
+        setInterval(
+          () => {
+            if (Date.now() - this.lastPacketAt >= limit) void this.stop();
+          },
+          Math.min(limit, 10_000),
+        ),
+      );
     }
     for (const t of this.timers) t.unref();
     await this.startOperations();
@@ -163,12 +171,15 @@ export class Daemon {
   backup(): Promise<void> {
     if (this.backingUp) return this.backingUp;
     const started = Date.now();
-    this.backingUp = this.store.backup().then(
-      (file) => logEvent(this.opts.log, 'STORE_BACKUP', { file, ms: Date.now() - started }),
-      (err: Error) => logEvent(this.opts.log, 'STORE_BACKUP_FAILED', { err: err.message }),
-    ).finally(() => {
-      this.backingUp = null;
-    });
+    this.backingUp = this.store
+      .backup()
+      .then(
+        (file) => logEvent(this.opts.log, 'STORE_BACKUP', { file, ms: Date.now() - started }),
+        (err: Error) => logEvent(this.opts.log, 'STORE_BACKUP_FAILED', { err: err.message }),
+      )
+      .finally(() => {
+        this.backingUp = null;
+      });
     return this.backingUp;
   }
 
@@ -200,7 +211,8 @@ export class Daemon {
   /** Interfaces with an address in a network we serve, or those named with -i. */
   private servedInterfaces(): ReturnType<typeof listIpv4Interfaces> {
     const choice = chooseServedInterfaces(listIpv4Interfaces(), networksForServing(this.config.networks), this.opts.interfaces);
-    for (const ignored of choice.ignored) this.opts.log.debug({ msgId: 'TRANSPORT_READY', ignored: ignored.name, reason: ignored.reason }, 'interface not served');
+    for (const ignored of choice.ignored)
+      this.opts.log.debug({ msgId: 'TRANSPORT_READY', ignored: ignored.name, reason: ignored.reason }, 'interface not served');
     return choice.served;
   }
 
@@ -233,8 +245,12 @@ export class Daemon {
         networks,
         networkLookup: () => networkLookupOf(this.config),
         status: () => ({
-          pid: process.pid, uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000), configDir: this.opts.configDir,
-          spoolDir: this.opts.spoolDir, transportKind: this.transportKind, ...this.describeState(),
+          pid: process.pid,
+          uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+          configDir: this.opts.configDir,
+          spoolDir: this.opts.spoolDir,
+          transportKind: this.transportKind,
+          ...this.describeState(),
         }),
         reload: () => {
           const loaded = loadConfig(this.opts.configDir);
@@ -261,11 +277,18 @@ export class Daemon {
     const pools: Record<string, unknown> = {};
     for (const net of this.config.networks) {
       const pool = this.server.poolOf(net.address);
-      if (pool) pools[String(net.address)] = { free: pool.freeListLength(), provisional: pool.provisionalCount(now), ...pool.counters };
+      if (pool)
+        pools[String(net.address)] = { free: pool.freeListLength(), provisional: pool.provisionalCount(now), ...pool.counters };
     }
     // The transport's own drops (bad frames, kernel buffer overruns) happen before the server sees a packet.
     const transport = this.transport instanceof RawTransport ? this.transport.stats() : undefined;
-    return { counters: this.server.counters, allocator: this.server.allocator.counters, store: this.store.stats, pools, transport };
+    return {
+      counters: this.server.counters,
+      allocator: this.server.allocator.counters,
+      store: this.store.stats,
+      pools,
+      transport,
+    };
   }
 
   /** Orderly stop: no more packets, everything committed, pid file removed. */

@@ -33,7 +33,11 @@ function isJoindsOwn(dir: string, stat: fs.Stats): boolean {
 type Access = 'x' | 'wx';
 
 /** Whether runAs may do `want` on a file with this owner and mode, by the kernel's owner/group/other rule. */
-export function userMay(stat: Pick<fs.Stats, 'uid' | 'gid' | 'mode'>, runAs: Pick<RunAs, 'uid' | 'groups'>, want: Access): boolean {
+export function userMay(
+  stat: Pick<fs.Stats, 'uid' | 'gid' | 'mode'>,
+  runAs: Pick<RunAs, 'uid' | 'groups'>,
+  want: Access,
+): boolean {
   const shift = stat.uid === runAs.uid ? 6 : runAs.groups.includes(stat.gid) ? 3 : 0;
   const bits = (stat.mode >> shift) & 0o7;
   const needed = want === 'x' ? 0o1 : 0o3;
@@ -75,7 +79,9 @@ export function prepareSpoolFor(spoolDir: string, runAs: RunAs): void {
   for (let d = path.dirname(dir); ; d = path.dirname(d)) {
     const parent = fs.statSync(d);
     if (!userMay(parent, runAs, 'x')) {
-      throw new Error(`spool directory ${dir} cannot be reached by ${runAs.user}: ${d} is mode ${(parent.mode & 0o7777).toString(8)} (owner ${parent.uid}:${parent.gid})`);
+      throw new Error(
+        `spool directory ${dir} cannot be reached by ${runAs.user}: ${d} is mode ${(parent.mode & 0o7777).toString(8)} (owner ${parent.uid}:${parent.gid})`,
+      );
     }
     if (d === path.dirname(d)) break;
   }
@@ -122,7 +128,13 @@ export function dropAfterStart(options: DropOptions): void {
   if (now.uid.some((id) => id !== runAs.uid) || now.capEff !== capabilityMask(keep) || now.capBnd !== capabilityMask(keep)) {
     throw new Error(`privileges not as requested after the drop (uid ${now.uid.join(' ')}, CapEff ${now.capEff.toString(16)})`);
   }
-  logEvent(log, 'PRIVILEGES_DROPPED', { user: runAs.user, uid: runAs.uid, gid: runAs.gid, groups: runAs.groups, capabilities: keep });
+  logEvent(log, 'PRIVILEGES_DROPPED', {
+    user: runAs.user,
+    uid: runAs.uid,
+    gid: runAs.gid,
+    groups: runAs.groups,
+    capabilities: keep,
+  });
   // SIGHUP re-reads the configuration as the user: say now, not at the first reload, what it cannot read.
   const unreadable = unreadableConfigFiles(options.configDir);
   if (unreadable.length > 0) logEvent(log, 'PRIVILEGES_CONFIG_UNREADABLE', { user: runAs.user, files: unreadable });

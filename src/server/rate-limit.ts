@@ -65,9 +65,9 @@ export class RateLimiter {
 
   /** New limits (SIGHUP); 0 switches a limit off. Buckets of a limit that stays on keep their state. */
   setLimits(perInterface: number, perRelay: number): void {
-    this.perInterface = perInterface > 0 ? this.perInterface ?? new TokenBuckets<string>(perInterface) : null;
+    this.perInterface = perInterface > 0 ? (this.perInterface ?? new TokenBuckets<string>(perInterface)) : null;
     this.perInterface?.setRate(perInterface);
-    this.perRelay = perRelay > 0 ? this.perRelay ?? new TokenBuckets<number>(perRelay) : null;
+    this.perRelay = perRelay > 0 ? (this.perRelay ?? new TokenBuckets<number>(perRelay)) : null;
     this.perRelay?.setRate(perRelay);
   }
 

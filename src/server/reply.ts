@@ -1,11 +1,5 @@
 // Building replies: the BOOTP header fields of RFC 2131 table 3, the options, and the destination.
-import {
-  clientFqdn,
-  hostName,
-  leaseTime,
-  maxMessageSize,
-  parameterRequestList,
-} from '../codec';
+import { clientFqdn, hostName, leaseTime, maxMessageSize, parameterRequestList } from '../codec';
 import { BOOTREPLY, DhcpPacket, MessageType } from '../codec/types';
 import type { TagValue } from '../config/types';
 import { leaseTimes, LeaseTimes } from '../alloc/lease-time';
@@ -79,32 +73,33 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
   const isBootp = parts.type === undefined;
   const nak = parts.type === MessageType.NAK;
   const bootFile = nak ? null : bootFileOf(tags);
-  const tftpServerName = nak ? null : str(tags, 'sn') ?? null;
+  const tftpServerName = nak ? null : (str(tags, 'sn') ?? null);
   const sendBootfileOption = !isBootp && !policy.bootfile_not_sent_as_option;
 
   const agentInfo = req.options.get(82);
-  const options = isBootp && !req.hasMagicCookie
-    ? new Map()
-    : replyOptions(
-        {
-          // Every field present, unset ones undefined: one object shape for every reply (conditional
-          // spreads gave each combination its own, and V8's property lookups went megamorphic).
-          messageType: parts.type,
-          serverId: parts.type !== undefined ? ctx.serverId : undefined,
-          lease: parts.lease,
-          subnetMask: num(tags, 'sm') ?? ctx.network.mask,
-          configured: ctx.params.options,
-          includeConfigured: parts.includeConfigured && !nak,
-          prl: isBootp ? undefined : parameterRequestList(req),
-          hostName: parts.hostName ?? null,
-          bootFile: sendBootfileOption ? bootFile : null,
-          tftpServerName,
-          agentInfo: agentInfo && ctx.relayed ? agentInfo : undefined,
-          message: parts.message,
-          auto: (code) => autoValue(code, tags),
-        },
-        (code, reason) => svc.log.warn({ msgId: 'CONFIG_PROBLEM', option: code, reason }, 'option value cannot be encoded'),
-      );
+  const options =
+    isBootp && !req.hasMagicCookie
+      ? new Map()
+      : replyOptions(
+          {
+            // Every field present, unset ones undefined: one object shape for every reply (conditional
+            // spreads gave each combination its own, and V8's property lookups went megamorphic).
+            messageType: parts.type,
+            serverId: parts.type !== undefined ? ctx.serverId : undefined,
+            lease: parts.lease,
+            subnetMask: num(tags, 'sm') ?? ctx.network.mask,
+            configured: ctx.params.options,
+            includeConfigured: parts.includeConfigured && !nak,
+            prl: isBootp ? undefined : parameterRequestList(req),
+            hostName: parts.hostName ?? null,
+            bootFile: sendBootfileOption ? bootFile : null,
+            tftpServerName,
+            agentInfo: agentInfo && ctx.relayed ? agentInfo : undefined,
+            message: parts.message,
+            auto: (code) => autoValue(code, tags),
+          },
+          (code, reason) => svc.log.warn({ msgId: 'CONFIG_PROBLEM', option: code, reason }, 'option value cannot be encoded'),
+        );
 
   const packet: DhcpPacket = {
     op: BOOTREPLY,
@@ -117,16 +112,16 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
     flags: nak && ctx.relayed ? req.flags | 0x8000 : req.flags,
     ciaddr: parts.type === MessageType.ACK || isBootp ? req.ciaddr : 0,
     yiaddr: nak ? 0 : parts.yiaddr,
-    siaddr: nak ? 0 : num(tags, 'sa') ?? 0,
+    siaddr: nak ? 0 : (num(tags, 'sa') ?? 0),
     giaddr: req.giaddr,
     chaddr: req.chaddr,
-    sname: nak ? '' : tftpServerName ?? '',
-    file: nak ? '' : bootFile ?? '',
+    sname: nak ? '' : (tftpServerName ?? ''),
+    file: nak ? '' : (bootFile ?? ''),
     options,
     hasMagicCookie: isBootp ? req.hasMagicCookie : true,
   };
 
-  const directed = num(tags, 'ba') ?? ((ctx.network.address | ~ctx.network.mask) >>> 0);
+  const directed = num(tags, 'ba') ?? (ctx.network.address | ~ctx.network.mask) >>> 0;
   const dest = replyDestination(req, parts.type, packet.yiaddr, {
     forceBroadcast: policy.force_broadcast_reply,
     directUnicast: svc.directUnicast,

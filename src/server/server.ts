@@ -33,7 +33,14 @@ const HANDLERS: Partial<Record<MessageType, Handler>> = {
 };
 
 const TYPE_NAMES: Record<number, string> = {
-  1: 'discover', 2: 'offer', 3: 'request', 4: 'decline', 5: 'ack', 6: 'nak', 7: 'release', 8: 'inform',
+  1: 'discover',
+  2: 'offer',
+  3: 'request',
+  4: 'decline',
+  5: 'ack',
+  6: 'nak',
+  7: 'release',
+  8: 'inform',
 };
 
 export interface ServerOptions {
@@ -61,7 +68,13 @@ export interface ServerCounters {
 
 export class DhcpServer {
   readonly counters: ServerCounters = {
-    received: 0, receivedByType: {}, parseFailed: {}, dropped: {}, sent: {}, sendFailed: 0, handlerErrors: 0,
+    received: 0,
+    receivedByType: {},
+    parseFailed: {},
+    dropped: {},
+    sent: {},
+    sendFailed: 0,
+    handlerErrors: 0,
   };
   readonly allocator: Allocator;
   private readonly namer: Namer;
@@ -76,9 +89,18 @@ export class DhcpServer {
 
   constructor(private readonly opts: ServerOptions) {
     this.clock = opts.clock ?? Date.now;
-    this.allocator = new Allocator(opts.store, opts.pinger, opts.config.policy.ping_timeout, this.clock, () => this.config.policy.auto_release);
+    this.allocator = new Allocator(
+      opts.store,
+      opts.pinger,
+      opts.config.policy.ping_timeout,
+      this.clock,
+      () => this.config.policy.auto_release,
+    );
     this.allocator.onEvent = (event, detail) => {
-      const fields = { network: ipToString(detail.network), ...(detail.address !== undefined ? { address: ipToString(detail.address) } : {}) };
+      const fields = {
+        network: ipToString(detail.network),
+        ...(detail.address !== undefined ? { address: ipToString(detail.address) } : {}),
+      };
       if (event === 'ping-conflict') return logEvent(opts.log, 'PING_CONFLICT', fields);
       // At most one line per network every 10 s, with the number of clients turned away meanwhile.
       const now = this.clock();
@@ -177,7 +199,10 @@ export class DhcpServer {
       if (reply) this.send(reply);
     } catch (err) {
       this.counters.handlerErrors++;
-      this.opts.log.error({ msgId: 'PACKET_DROP', reason: 'handler-error', err: (err as Error).stack }, 'a packet handler failed');
+      this.opts.log.error(
+        { msgId: 'PACKET_DROP', reason: 'handler-error', err: (err as Error).stack },
+        'a packet handler failed',
+      );
     }
   }
 
@@ -192,7 +217,12 @@ export class DhcpServer {
     if (!decoded.ok) {
       const kind = decoded.error.kind;
       this.counters.parseFailed[kind] = (this.counters.parseFailed[kind] ?? 0) + 1;
-      logEvent(this.opts.log, 'PACKET_DROP_PARSE', { kind, offset: decoded.error.offset, error: decoded.error.message, from: ipToString(inbound.srcIp) });
+      logEvent(this.opts.log, 'PACKET_DROP_PARSE', {
+        kind,
+        offset: decoded.error.offset,
+        error: decoded.error.message,
+        from: ipToString(inbound.srcIp),
+      });
       return null;
     }
     const request = decoded.packet;
@@ -203,7 +233,7 @@ export class DhcpServer {
       if (verdict !== 'ok') return this.drop(verdict);
     }
     const type = messageType(request);
-    const typeName = type === undefined ? 'bootp' : TYPE_NAMES[type] ?? `type-${type}`;
+    const typeName = type === undefined ? 'bootp' : (TYPE_NAMES[type] ?? `type-${type}`);
     this.counters.receivedByType[typeName] = (this.counters.receivedByType[typeName] ?? 0) + 1;
 
     let handler: Handler | undefined;
@@ -276,7 +306,10 @@ export class DhcpServer {
     const received = type === MessageType.DISCOVER ? 'DHCP_DISCOVER' : 'DHCP_REQUEST';
     if (eventEnabled(this.opts.log, received)) {
       logEvent(this.opts.log, received, {
-        type: typeName, hwaddr: hexColons(hwaddr), network: ipToString(network.address), xid: request.xid,
+        type: typeName,
+        hwaddr: hexColons(hwaddr),
+        network: ipToString(network.address),
+        xid: request.xid,
       });
     }
     if (serverId !== undefined) return handler(ctx, this.services);

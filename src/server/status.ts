@@ -41,7 +41,8 @@ export function networkUse(networks: readonly NetworkConfig[], server: DhcpServe
     const pool = server.poolOf(net.address);
     if (!pool) continue;
     let reservedInRanges = 0;
-    for (const address of pool.reservedSet) if (pool.ranges.some((r) => address >= r.start && address <= r.end)) reservedInRanges++;
+    for (const address of pool.reservedSet)
+      if (pool.ranges.some((r) => address >= r.start && address <= r.end)) reservedInRanges++;
     let assigned = 0;
     let abandoned = 0;
     for (const r of pool.ranges) {

@@ -51,9 +51,25 @@ function request(type: MessageType, n: number, relay: number, options: Array<[nu
   // Locally administered MACs (02:…), numbered; they exist only in the throwaway store.
   chaddr.set([0x02, 0x00, 0x5e, (n >> 16) & 255, (n >> 8) & 255, n & 255]);
   const packet: DhcpPacket = {
-    op: BOOTREQUEST, htype: 1, hlen: 6, hops: 1, xid: (0x5a000000 + n) >>> 0, secs: 0, flags: 0,
-    ciaddr: 0, yiaddr: 0, siaddr: 0, giaddr: relay, chaddr, sname: '', file: '',
-    options: new Map<number, Buffer>([[53, Buffer.from([type])], [55, Buffer.from([1, 3, 6, 15, 28, 51, 54, 58, 59])], ...options]),
+    op: BOOTREQUEST,
+    htype: 1,
+    hlen: 6,
+    hops: 1,
+    xid: (0x5a000000 + n) >>> 0,
+    secs: 0,
+    flags: 0,
+    ciaddr: 0,
+    yiaddr: 0,
+    siaddr: 0,
+    giaddr: relay,
+    chaddr,
+    sname: '',
+    file: '',
+    options: new Map<number, Buffer>([
+      [53, Buffer.from([type])],
+      [55, Buffer.from([1, 3, 6, 15, 28, 51, 54, 58, 59])],
+      ...options,
+    ]),
     hasMagicCookie: true,
   };
   return { data: encode(packet), srcIp: relay, srcPort: 67, dstIp: relay };
@@ -69,7 +85,11 @@ function u32(value: number): Buffer {
  * Runs the warm-up for this configuration; null when it has no network with a range of ours (nothing to
  * exercise). Never throws: a failure only means a colder start.
  */
-export async function warmUp(config: Config, budgetMs = WARM_UP_BUDGET_MS, maxExchanges = WARM_UP_MAX_EXCHANGES): Promise<WarmUpResult | null> {
+export async function warmUp(
+  config: Config,
+  budgetMs = WARM_UP_BUDGET_MS,
+  maxExchanges = WARM_UP_MAX_EXCHANGES,
+): Promise<WarmUpResult | null> {
   const network = config.networks.find((n) => n.ourRanges.length > 0);
   if (!network) return null;
   const range = network.ourRanges[0]!;
@@ -105,14 +125,28 @@ export async function warmUp(config: Config, budgetMs = WARM_UP_BUDGET_MS, maxEx
     });
     while (exchanges < limit && Date.now() - started < budgetMs) {
       const count = Math.min(ROUND, limit - exchanges);
-      await Promise.all(Array.from({ length: count }, (_, i) => server.handle(request(MessageType.DISCOVER, exchanges + i, relay, []))));
+      await Promise.all(
+        Array.from({ length: count }, (_, i) => server.handle(request(MessageType.DISCOVER, exchanges + i, relay, []))),
+      );
       const offers = transport.replies;
       transport.replies = [];
       await Promise.all(
         offers.map((offer) => {
           const serverId = offer.options.get(54);
           const n = offer.xid - 0x5a000000;
-          return server.handle(request(MessageType.REQUEST, n, relay, serverId ? [[50, u32(offer.yiaddr)], [54, serverId]] : [[50, u32(offer.yiaddr)]]));
+          return server.handle(
+            request(
+              MessageType.REQUEST,
+              n,
+              relay,
+              serverId
+                ? [
+                    [50, u32(offer.yiaddr)],
+                    [54, serverId],
+                  ]
+                : [[50, u32(offer.yiaddr)]],
+            ),
+          );
         }),
       );
       await nextTurn(); // the batch's commit, then its ACKs

@@ -28,7 +28,10 @@ export class Checkpointer {
    * onError: a checkpoint failed (`ended` false; reported once per run of failures), or the thread itself
    * died (`ended` true: no more checkpoints from here, the caller must take them back).
    */
-  constructor(file: string, private readonly onError: (message: string, ended: boolean) => void = () => undefined) {
+  constructor(
+    file: string,
+    private readonly onError: (message: string, ended: boolean) => void = () => undefined,
+  ) {
     this.worker = new Worker(path.join(__dirname, 'checkpoint-worker.js'), { workerData: { file } });
     this.worker.unref(); // never what keeps the process alive
     this.worker.on('message', (result: { ok: boolean; error?: string }) => {

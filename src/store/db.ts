@@ -9,7 +9,10 @@ import { MIGRATIONS, SCHEMA_VERSION } from './schema';
 export const DB_FILE_NAME = 'joind.db';
 
 export class StoreError extends Error {
-  constructor(message: string, readonly code: string) {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
     super(message);
     this.name = 'StoreError';
   }

@@ -29,7 +29,7 @@ function fromRow(row: LeaseRow): LeaseRecord {
     starts: row.starts,
     ends: row.ends,
     cltt: row.cltt,
-    state: row.state as LeaseState,
+    state: row.state,
     clientHostname: row.client_hostname,
     hostname: row.hostname,
   };
@@ -53,8 +53,7 @@ function toParams(lease: LeaseRecord): LeaseRow {
   };
 }
 
-const COLUMNS =
-  'address, network, cid_type, cid, htype, hwaddr, client_id, starts, ends, cltt, state, client_hostname, hostname';
+const COLUMNS = 'address, network, cid_type, cid, htype, hwaddr, client_id, starts, ends, cltt, state, client_hostname, hostname';
 
 export class LeaseRepository {
   private readonly byAddress: Database.Statement<[number], LeaseRow>;
@@ -155,7 +154,7 @@ export class LeaseRepository {
 
   /** How many records of each state lie in [from, to], split by whether their end is still ahead. */
   countStates(from: number, to: number, nowSec: number): Array<{ state: LeaseState; current: boolean; count: number }> {
-    return this.countsIn.all(nowSec, from, to).map((r) => ({ state: r.state as LeaseState, current: r.current === 1, count: r.n }));
+    return this.countsIn.all(nowSec, from, to).map((r) => ({ state: r.state, current: r.current === 1, count: r.n }));
   }
 
   /** The records most recently touched (granted, renewed, released), newest first. */

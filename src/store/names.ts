@@ -41,7 +41,9 @@ export class NameRepository {
   constructor(db: Database.Database) {
     this.byName = db.prepare('SELECT * FROM names WHERE domain = ? AND name = ?');
     // The first name a client got in a domain is the one it keeps (assign_name_by_hwaddr).
-    this.byOwner = db.prepare('SELECT * FROM names WHERE cid_type = ? AND cid = ? AND domain = ? ORDER BY bound_at, name LIMIT 1');
+    this.byOwner = db.prepare(
+      'SELECT * FROM names WHERE cid_type = ? AND cid = ? AND domain = ? ORDER BY bound_at, name LIMIT 1',
+    );
     this.upsert = db.prepare(
       `INSERT OR REPLACE INTO names (domain, name, cid_type, cid, address, bound_at)
        VALUES (@domain, @name, @cid_type, @cid, @address, @bound_at)`,

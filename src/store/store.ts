@@ -64,7 +64,7 @@ export interface StoreOptions extends OpenOptions {
 const STORAGE_FAULT = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB)/;
 
 export function isStorageFault(err: Error): boolean {
-  return STORAGE_FAULT.test((err as { code?: unknown }).code as string ?? '');
+  return STORAGE_FAULT.test(((err as { code?: unknown }).code as string) ?? '');
 }
 
 export class Store {

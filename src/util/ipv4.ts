@@ -47,7 +47,7 @@ export function prefixFromMask(mask: number): number | undefined {
 
 /** Whether ip lies in the network network/mask. */
 export function inNetwork(address: number, network: number, mask: number): boolean {
-  return ((address & mask) >>> 0) === ((network & mask) >>> 0);
+  return (address & mask) >>> 0 === (network & mask) >>> 0;
 }
 
 /** The classful (RFC 791) mask of an address: used when `netmasks` names no mask for a network. */

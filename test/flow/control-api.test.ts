@@ -32,8 +32,17 @@ function apiOf(bed: Bed): ControlApi {
   });
 }
 
-async function call(api: ControlApi, method: string, url: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const reply = await api.handle({ method, url: new URL(url, 'http://joind'), body: body === undefined ? '' : JSON.stringify(body) });
+async function call(
+  api: ControlApi,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const reply = await api.handle({
+    method,
+    url: new URL(url, 'http://joind'),
+    body: body === undefined ? '' : JSON.stringify(body),
+  });
   return { status: reply.status, json: JSON.parse(reply.body.toString()) };
 }
 
@@ -43,7 +52,11 @@ test('control API: a binding made while the address sits on the free list is nev
   const a = FakeClient.withMac(bed, 1);
   assert.equal(ipToString((await a.dora())!.yiaddr), '10.77.1.100');
   // .101 is now on the in-memory free list (free_list_size 4); bind it to another machine.
-  const bound = await call(api, 'POST', '/v1/bindings', { address: '10.77.1.101', hwaddr: '02:77:00:00:01:09', hostname: 'printer' });
+  const bound = await call(api, 'POST', '/v1/bindings', {
+    address: '10.77.1.101',
+    hwaddr: '02:77:00:00:01:09',
+    hostname: 'printer',
+  });
   assert.equal(bound.status, 201);
   assert.equal(bound.json.state, 'static');
   const b = FakeClient.withMac(bed, 2);
@@ -95,13 +108,19 @@ test('control API: a load with one refused record applies none; a broken configu
   const text = '02:00:00:00:00:01|1|6|10.77.1.105\n02:00:00:00:00:02|1|6|10.77.1.100\n';
   const r = await call(api, 'POST', '/v1/load', { text, separator: '|', options: {} });
   assert.equal(r.status, 409);
-  assert.deepEqual((r.json.problems as Array<{ line: number }>).map((p) => p.line), [2]);
+  assert.deepEqual(
+    (r.json.problems as Array<{ line: number }>).map((p) => p.line),
+    [2],
+  );
   assert.equal(bed.store.leases.get(ip('10.77.1.105')), undefined);
 
   fs.writeFileSync(path.join(bed.configDir, 'nets'), '10.77.1.0 10.77.1.1 10.77.1.100-10.77.1.300\n');
   const reload = await call(api, 'POST', '/v1/reload');
   assert.equal(reload.status, 409);
-  assert.ok((reload.json.problems as string[]).some((p) => /nets:1:\d+: .*10.77.1.300/.test(p)), String(reload.json.problems));
+  assert.ok(
+    (reload.json.problems as string[]).some((p) => /nets:1:\d+: .*10.77.1.300/.test(p)),
+    String(reload.json.problems),
+  );
   assert.equal((await call(api, 'GET', '/v1/nothing')).status, 404);
   assert.equal((await call(api, 'DELETE', '/v1/leases/10.77.1.999')).status, 400);
   bed.close();

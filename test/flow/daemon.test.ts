@@ -28,14 +28,21 @@ test('command line: wrong arguments give one line and exit 2; --check prints JSO
   assert.equal(effective.policy.ping_timeout.value, 0);
   assert.match(effective.policy.ping_timeout.source, /server\.pcy:1$/);
   assert.equal(effective.policy.support_bootp.source, 'default');
-  const broken = run(['--check', '--config-dir', writeConfig({ ...BASE_FILES, 'server.pcy': 'free_list_size many\n', nets: '10.77.1.0 x 10.77.1.9-10.77.1.2\n' })]);
+  const broken = run([
+    '--check',
+    '--config-dir',
+    writeConfig({ ...BASE_FILES, 'server.pcy': 'free_list_size many\n', nets: '10.77.1.0 x 10.77.1.9-10.77.1.2\n' }),
+  ]);
   assert.equal(broken.status, 1);
   assert.match(broken.stderr, /server\.pcy:1:\d+: error/);
   assert.match(broken.stderr, /nets:1:\d+: error/);
   const version = run(['--version']);
   assert.equal(version.status, 0);
   assert.match(version.stdout, /^\d+\.\d+\.\d+/);
-  const env = spawnSync(process.execPath, [MAIN, '--check'], { encoding: 'utf8', env: { ...process.env, JOINCONFIG: '/nonexistent/join' } });
+  const env = spawnSync(process.execPath, [MAIN, '--check'], {
+    encoding: 'utf8',
+    env: { ...process.env, JOINCONFIG: '/nonexistent/join' },
+  });
   assert.equal(env.status, 1, 'JOINCONFIG is honoured: a missing directory is an error');
   assert.match(env.stderr, /\/nonexistent\/join/);
 });
@@ -54,9 +61,13 @@ test('daemon: a broken SIGHUP or auto_reread keeps the running configuration; SI
   const configDir = writeConfig({ ...BASE_FILES, 'server.pcy': 'ping_timeout 0\nauto_reread\n' });
   const spoolDir = tempDir('joind-daemon-spool-');
   let log = '';
-  const child = spawn(process.execPath, [MAIN, '-f', '-l', '2', '--config-dir', configDir, '--spool-dir', spoolDir, '--port', '0', '--bind', '127.0.0.1'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [MAIN, '-f', '-l', '2', '--config-dir', configDir, '--spool-dir', spoolDir, '--port', '0', '--bind', '127.0.0.1'],
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   child.stderr.on('data', (d) => (log += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {

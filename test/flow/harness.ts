@@ -28,7 +28,7 @@ export function writeConfig(files: Record<string, string>): string {
 }
 
 /** The standard test configuration: two on-link networks and one behind a relay. */
-export const BASE_FILES: Record<string, string> = {
+export const BASE_FILES = {
   'server.pcy': 'ping_timeout 0\nprovisional_ttl 60\nfree_list_size 4\ndefault_ttl 3600\n',
   netmasks: '10.77.1.0 255.255.255.0\n10.77.2.0 255.255.255.0\n10.77.3.0 255.255.255.0\n10.77.9.0 255.255.255.0\n',
   nets: '10.77.1.0 10.77.1.1 10.77.1.100-10.77.1.109\n10.77.2.0 10.77.1.1 10.77.2.100-10.77.2.109\n10.77.3.0 10.77.1.1 10.77.3.100-10.77.3.109\n',
@@ -39,7 +39,7 @@ export const BASE_FILES: Record<string, string> = {
     'netc:nw=10.77.3.0:sm=255.255.255.0:gw=10.77.3.1:lt=1200:tc=.site:',
     '',
   ].join('\n'),
-};
+} satisfies Record<string, string>;
 
 export class RecordingTransport implements Transport {
   readonly sent: Array<{ packet: DhcpPacket; bytes: Buffer; dest: Destination }> = [];
@@ -102,7 +102,18 @@ export function makeBed(overrides: Record<string, string> = {}, opts: { pinger?:
     reverseLookup: async (a) => names.get(a) ?? null,
     forwardLookup: async (n) => [...names.entries()].filter(([, v]) => v === n.split('.')[0]).map(([k]) => k),
   });
-  return { server, store, transport, pinger, config: loaded.config, clock, configDir, spoolDir, names, close: () => store.close() };
+  return {
+    server,
+    store,
+    transport,
+    pinger,
+    config: loaded.config,
+    clock,
+    configDir,
+    spoolDir,
+    names,
+    close: () => store.close(),
+  };
 }
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -139,9 +150,22 @@ export class FakeClient {
     const chaddr = Buffer.alloc(16);
     this.mac.copy(chaddr);
     return {
-      op: BOOTREQUEST, htype: 1, hlen: 6, hops: this.giaddr ? 1 : 0, xid: this.xid, secs: 0,
-      flags: this.flags, ciaddr: this.ciaddr, yiaddr: 0, siaddr: 0, giaddr: this.giaddr, chaddr,
-      sname: '', file: '', options: opts, hasMagicCookie: true,
+      op: BOOTREQUEST,
+      htype: 1,
+      hlen: 6,
+      hops: this.giaddr ? 1 : 0,
+      xid: this.xid,
+      secs: 0,
+      flags: this.flags,
+      ciaddr: this.ciaddr,
+      yiaddr: 0,
+      siaddr: 0,
+      giaddr: this.giaddr,
+      chaddr,
+      sname: '',
+      file: '',
+      options: opts,
+      hasMagicCookie: true,
     };
   }
 
@@ -149,8 +173,22 @@ export class FakeClient {
   async send(pkt: DhcpPacket, opts: SendOptions = {}): Promise<Array<{ packet: DhcpPacket; bytes: Buffer; dest: Destination }>> {
     const link = opts.link ?? SERVER_A;
     const inbound: Inbound = pkt.giaddr
-      ? { data: encode(pkt), srcIp: pkt.giaddr, srcPort: 67, dstIp: RELAY_SIDE, ifname: 'veth-r', interfaceAddresses: [{ address: RELAY_SIDE, prefixLength: 24 }] }
-      : { data: encode(pkt, { minSize: 300 }), srcIp: this.ciaddr, srcPort: 68, dstIp: 0xffffffff, ifname: link === SERVER_A ? 'veth-a' : 'veth-b', interfaceAddresses: [{ address: link, prefixLength: 24 }] };
+      ? {
+          data: encode(pkt),
+          srcIp: pkt.giaddr,
+          srcPort: 67,
+          dstIp: RELAY_SIDE,
+          ifname: 'veth-r',
+          interfaceAddresses: [{ address: RELAY_SIDE, prefixLength: 24 }],
+        }
+      : {
+          data: encode(pkt, { minSize: 300 }),
+          srcIp: this.ciaddr,
+          srcPort: 68,
+          dstIp: 0xffffffff,
+          ifname: link === SERVER_A ? 'veth-a' : 'veth-b',
+          interfaceAddresses: [{ address: link, prefixLength: 24 }],
+        };
     await this.bed.server.handle(inbound);
     await turn();
     await turn();
@@ -163,7 +201,11 @@ export class FakeClient {
   }
 
   /** REQUEST in SELECTING state for an offer. */
-  async select(offer: DhcpPacket, options: Array<[number, unknown]> = [], opts: SendOptions = {}): Promise<DhcpPacket | undefined> {
+  async select(
+    offer: DhcpPacket,
+    options: Array<[number, unknown]> = [],
+    opts: SendOptions = {},
+  ): Promise<DhcpPacket | undefined> {
     const serverId = offer.options.get(54)!.readUInt32BE(0);
     const replies = await this.send(this.packet(MessageType.REQUEST, [[50, offer.yiaddr], [54, serverId], ...options]), opts);
     return replies[0]?.packet;

@@ -6,11 +6,13 @@ import { LeaseState } from '../../src/store';
 import { ip, ipToString } from '../../src/util/ipv4';
 import { BASE_FILES, FakeClient, makeBed, msgType, optU32 } from './harness';
 
-const HOSTS = BASE_FILES.dhcpcap + [
-  'printer7:ht=ether:ha=02770000010a:ip=10.77.1.50:bf=p7.cfg:hd=/tftpboot:sa=10.77.1.1:sn=boothost:hn:tc=neta:',
-  'wrongnet:ht=1:ha=02-77-00-00-01-0b:ip=10.77.2.50:',
-  '',
-].join('\n');
+const HOSTS =
+  BASE_FILES.dhcpcap +
+  [
+    'printer7:ht=ether:ha=02770000010a:ip=10.77.1.50:bf=p7.cfg:hd=/tftpboot:sa=10.77.1.1:sn=boothost:hn:tc=neta:',
+    'wrongnet:ht=1:ha=02-77-00-00-01-0b:ip=10.77.2.50:',
+    '',
+  ].join('\n');
 
 test('INFORM: ACK with the configuration, no lease time, no yiaddr, unicast to ciaddr', async () => {
   const bed = makeBed();

@@ -7,14 +7,20 @@ import { LeaseState } from '../../src/store';
 import { ip, ipToString } from '../../src/util/ipv4';
 import { FakeClient, makeBed, msgType, optU32 } from './harness';
 
-const SMALL_NETS = '10.77.1.0 10.77.1.1 10.77.1.100-10.77.1.103\n10.77.2.0 10.77.1.1 10.77.2.100-10.77.2.109\n10.77.3.0 10.77.1.1 10.77.3.100\n';
+const SMALL_NETS =
+  '10.77.1.0 10.77.1.1 10.77.1.100-10.77.1.103\n10.77.2.0 10.77.1.1 10.77.2.100-10.77.2.109\n10.77.3.0 10.77.1.1 10.77.3.100\n';
 
 test('DECLINE abandons the address; it is reused only when nothing else is free, and given at once to a client asking for it', async () => {
   const bed = makeBed({ nets: SMALL_NETS });
   const a = FakeClient.withMac(bed, 1);
   const ack = await a.dora();
   const declined = ack!.yiaddr;
-  await a.send(a.packet(MessageType.DECLINE, [[50, declined], [54, optU32(ack, 54)!]]));
+  await a.send(
+    a.packet(MessageType.DECLINE, [
+      [50, declined],
+      [54, optU32(ack, 54)!],
+    ]),
+  );
   const rec = bed.store.leases.get(declined)!;
   assert.equal(rec.state, LeaseState.ABANDONED);
   assert.equal(rec.cltt, Math.floor(bed.clock.now / 1000), 'abandoned with the time');

@@ -9,7 +9,7 @@ const HN = BASE_FILES.dhcpcap.replace('neta:nw=10.77.1.0:', 'neta:nw=10.77.1.0:h
 const POOL = 'lab.example 10.77.1.1 labpc\n\tamber basalt\n';
 const hostOf = (p: { options: Map<number, Buffer> } | undefined) => p?.options.get(12)?.toString();
 
-test('assign_name_by_ipaddr (default): the name service\'s name for the address', async () => {
+test("assign_name_by_ipaddr (default): the name service's name for the address", async () => {
   const bed = makeBed({ dhcpcap: HN });
   bed.names.set(ip('10.77.1.100'), 'alpha.lab.example');
   const ack = await FakeClient.withMac(bed, 1).dora();
@@ -105,7 +105,10 @@ test('relay on a network we are attached to is ignored unless reply_to_relay_on_
 test('malformed packets are counted by kind and dropped; the server keeps serving', async () => {
   const bed = makeBed();
   await bed.server.handle({ data: Buffer.alloc(20), srcIp: 0, srcPort: 68 });
-  assert.equal(Object.values(bed.server.counters.parseFailed).reduce((a, b) => a + b, 0), 1);
+  assert.equal(
+    Object.values(bed.server.counters.parseFailed).reduce((a, b) => a + b, 0),
+    1,
+  );
   assert.equal(msgType(await FakeClient.withMac(bed, 1).discover()), MessageType.OFFER);
   bed.close();
 });

@@ -9,7 +9,12 @@ test('SELECTING for another server: no reply, and our offer goes back to the fre
   const bed = makeBed();
   const a = FakeClient.withMac(bed, 1);
   const offer = await a.discover();
-  const replies = await a.send(a.packet(MessageType.REQUEST, [[50, offer!.yiaddr], [54, ip('10.77.1.250')]]));
+  const replies = await a.send(
+    a.packet(MessageType.REQUEST, [
+      [50, offer!.yiaddr],
+      [54, ip('10.77.1.250')],
+    ]),
+  );
   assert.equal(replies.length, 0);
   const b = FakeClient.withMac(bed, 2);
   const offerB = await b.discover();
@@ -22,14 +27,19 @@ test('SELECTING for an address held for someone else: NAK, broadcast', async () 
   const a = FakeClient.withMac(bed, 1);
   const b = FakeClient.withMac(bed, 2);
   const offerA = await a.discover();
-  const replies = await b.send(b.packet(MessageType.REQUEST, [[50, offerA!.yiaddr], [54, optU32(offerA, 54)!]]));
+  const replies = await b.send(
+    b.packet(MessageType.REQUEST, [
+      [50, offerA!.yiaddr],
+      [54, optU32(offerA, 54)!],
+    ]),
+  );
   assert.equal(msgType(replies[0]?.packet), MessageType.NAK);
   assert.equal(replies[0]!.dest.kind, 'broadcast');
   assert.equal(replies[0]!.packet.yiaddr, 0);
   bed.close();
 });
 
-test('INIT-REBOOT: ACK for the client\'s own address, NAK for another or the wrong network, silence when unknown', async () => {
+test("INIT-REBOOT: ACK for the client's own address, NAK for another or the wrong network, silence when unknown", async () => {
   const bed = makeBed();
   const a = FakeClient.withMac(bed, 1);
   const ack = await a.dora();

@@ -76,7 +76,8 @@ async function main(): Promise<void> {
     };
     if (data.length >= BOOTP_MIN_LENGTH && data[0] === BOOTREQUEST) {
       const first = packet.interfaceAddresses?.[0];
-      const yiaddr = data.readUInt32BE(12) || (first ? ((first.address & maskFromPrefix(first.prefixLength)) >>> 0) + 100 : fallbackYiaddr);
+      const yiaddr =
+        data.readUInt32BE(12) || (first ? ((first.address & maskFromPrefix(first.prefixLength)) >>> 0) + 100 : fallbackYiaddr);
       const reply = Buffer.from(data);
       reply[0] = BOOTREPLY;
       reply.writeUInt32BE(yiaddr, 16);
@@ -94,7 +95,11 @@ async function main(): Promise<void> {
 
   if (process.env['INITIAL_IFNAMES']) {
     const failures = await transport.setInterfaces(finalInterfaces);
-    print({ event: 'interfaces', interfaces: transport.interfaces, failures: failures.map((f) => `${f.name}: ${f.error.message}`) });
+    print({
+      event: 'interfaces',
+      interfaces: transport.interfaces,
+      failures: failures.map((f) => `${f.name}: ${f.error.message}`),
+    });
   }
   print({ event: 'bound', addresses: transport.boundAddresses.map(ipToString).sort() });
 
@@ -106,6 +111,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  print({ event: 'fatal', error: error instanceof Error ? error.message : String(error), code: (error as NodeJS.ErrnoException).code });
+  print({
+    event: 'fatal',
+    error: error instanceof Error ? error.message : String(error),
+    code: (error as NodeJS.ErrnoException).code,
+  });
   process.exit(1);
 });

@@ -11,11 +11,13 @@ const [url, token, screenshot, address, stepFile] = process.argv.slice(2) as [st
 
 function getJson(path: string): Promise<{ networks: Array<Record<string, number | string>> }> {
   return new Promise((resolve, reject) => {
-    http.get(new URL(path, url), { headers: { authorization: `Bearer ${token}` } }, (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve(JSON.parse(body)));
-    }).on('error', reject);
+    http
+      .get(new URL(path, url), { headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve(JSON.parse(body)));
+      })
+      .on('error', reject);
   });
 }
 
@@ -25,7 +27,11 @@ function check(ok: boolean, what: string): void {
 }
 
 async function main(): Promise<void> {
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'], timeout: 30_000 });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu'],
+    timeout: 30_000,
+  });
   try {
     // As a person would: the page opened once with ?token=, after which the browser holds a cookie.
     const context = await browser.newContext({ viewport: { width: 900, height: 800 } });
@@ -43,7 +49,10 @@ async function main(): Promise<void> {
     const label = await page.$eval(`[data-network="${net.network}"] .label`, (el) => el.textContent ?? '');
     check(label.includes(`${net.assigned} used`) && label.includes(`of ${net.total}`), `the bar's label reads "${label}"`);
     const usedWidth = await page.$eval(`[data-network="${net.network}"] .used`, (el) => (el as HTMLElement).style.width);
-    check(Math.abs(parseFloat(usedWidth) - (100 * Number(net.assigned)) / Number(net.total)) < 0.01, `the used part of the bar is ${usedWidth} wide`);
+    check(
+      Math.abs(parseFloat(usedWidth) - (100 * Number(net.assigned)) / Number(net.total)) < 0.01,
+      `the used part of the bar is ${usedWidth} wide`,
+    );
     const rows = await page.$$eval('#leases tbody tr', (trs) => trs.map((tr) => (tr as HTMLElement).dataset.address));
     check(rows.includes(address), `the latest leases list ${address}`);
 
@@ -57,11 +66,14 @@ async function main(): Promise<void> {
     );
     check(true, `the page refreshed by itself to ${before + 1} used`);
     const received = await page.$eval('#chart polyline[data-series="received"]', (el) => ({
-      points: (el.getAttribute('points') ?? '').trim().split(/\s+/).length, last: (el as SVGElement).dataset.last,
+      points: (el.getAttribute('points') ?? '').trim().split(/\s+/).length,
+      last: (el as SVGElement).dataset.last,
     }));
     const shownReceived = await page.$eval('#meta', (el) => (el as HTMLElement).dataset.received);
-    check(received.points >= 2 && received.last === shownReceived && Number(shownReceived) >= 4,
-      `the graph's received line has ${received.points} points and ends at ${received.last} packets`);
+    check(
+      received.points >= 2 && received.last === shownReceived && Number(shownReceived) >= 4,
+      `the graph's received line has ${received.points} points and ends at ${received.last} packets`,
+    );
     await page.screenshot({ path: screenshot, fullPage: true });
     check(fs.statSync(screenshot).size > 5000, `screenshot kept in ${screenshot}`);
   } finally {

@@ -30,7 +30,7 @@ export function acksIn(pcap: Buffer): Ack[] {
   const nano = (little ? magic : pcap.readUInt32BE(0)) === 0xa1b23c4d;
   const u32 = (at: number): number => (little ? pcap.readUInt32LE(at) : pcap.readUInt32BE(at));
   const acks: Ack[] = [];
-  for (let at = 24; at + 16 <= pcap.length; ) {
+  for (let at = 24; at + 16 <= pcap.length;) {
     const seconds = u32(at);
     const fraction = u32(at + 4);
     const length = u32(at + 8);
@@ -75,7 +75,9 @@ function verify(pcapFile: string, spoolDir: string, killedAt: number): string[] 
       overlapsChecked++;
       // The server keeps whole seconds (an end is floor(now) + lease), the capture microseconds: 1 s of slack.
       if (prev.at + prev.leaseSeconds > next.at + 1.2) {
-        problems.push(`${ipToString(address)} ACKed to ${prev.client} at ${prev.at.toFixed(3)} for ${prev.leaseSeconds} s and to ${next.client} at ${next.at.toFixed(3)}`);
+        problems.push(
+          `${ipToString(address)} ACKed to ${prev.client} at ${prev.at.toFixed(3)} for ${prev.leaseSeconds} s and to ${next.client} at ${next.at.toFixed(3)}`,
+        );
       }
     }
     // The last ACK of the address against the store joind left when it was last killed.
@@ -102,7 +104,9 @@ function verify(pcapFile: string, spoolDir: string, killedAt: number): string[] 
     }
   }
   db.close();
-  console.log(`acks ${acks.length} addresses ${byAddress.size} clients ${new Set(acks.map((a) => a.client)).size} handovers ${overlapsChecked} same-client-in-store ${lastAcksChecked} live-at-last-kill ${liveAtKill} problems ${problems.length}`);
+  console.log(
+    `acks ${acks.length} addresses ${byAddress.size} clients ${new Set(acks.map((a) => a.client)).size} handovers ${overlapsChecked} same-client-in-store ${lastAcksChecked} live-at-last-kill ${liveAtKill} problems ${problems.length}`,
+  );
   return problems;
 }
 

@@ -20,7 +20,7 @@ function run(args: string[]): Promise<{ code: number; out: string; err: string }
   });
 }
 
-test('a direct load (no server socket) waits for the server\'s open batch and loses none of it; reads see only committed leases', async () => {
+test("a direct load (no server socket) waits for the server's open batch and loses none of it; reads see only committed leases", async () => {
   const spool = tempDir();
   const records = path.join(spool, 'records');
   fs.writeFileSync(records, '02:00:00:00:00:09|1|6|10.1.0.9||||||10.1.0.0\n');
@@ -30,8 +30,18 @@ test('a direct load (no server socket) waits for the server\'s open batch and lo
   // Its transaction is driven by hand so that it stays open across the awaits below.
   server.db.exec('BEGIN IMMEDIATE');
   server.leases.put({
-    address: ip('10.1.0.1'), network: ip('10.1.0.0'), client: { type: 1, id: hw }, htype: 1, hwaddr: hw, clientId: null,
-    starts: 1, ends: 4_000_000_000, cltt: 1, state: LeaseState.ACTIVE, clientHostname: null, hostname: null,
+    address: ip('10.1.0.1'),
+    network: ip('10.1.0.0'),
+    client: { type: 1, id: hw },
+    htype: 1,
+    hwaddr: hw,
+    clientId: null,
+    starts: 1,
+    ends: 4_000_000_000,
+    cltt: 1,
+    state: LeaseState.ACTIVE,
+    clientHostname: null,
+    hostname: null,
   });
   const dumpDuring = await run(['dump', '--spool-dir', spool]);
   assert.equal(dumpDuring.code, 0, dumpDuring.err);
@@ -43,7 +53,14 @@ test('a direct load (no server socket) waits for the server\'s open batch and lo
   assert.match(loaded.out, /1 record\(s\) loaded/);
   assert.equal(dumpDuring.out, '', 'a read during the open batch sees nothing uncommitted');
   const after = await run(['dump', '--spool-dir', spool]);
-  assert.deepEqual(after.out.trim().split('\n').map((l) => l.split('|')[3]), ['10.1.0.1', '10.1.0.9'], 'both the server\'s lease and the loaded binding');
+  assert.deepEqual(
+    after.out
+      .trim()
+      .split('\n')
+      .map((l) => l.split('|')[3]),
+    ['10.1.0.1', '10.1.0.9'],
+    "both the server's lease and the loaded binding",
+  );
   const check = await run(['check-db', '--spool-dir', spool]);
   assert.equal(check.code, 0, check.out);
   server.close();

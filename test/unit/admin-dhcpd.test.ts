@@ -62,7 +62,11 @@ lease 10.1.0.51 {
 test('dhcpd.leases: a file as dhcpd writes it imports; the last declaration of an address wins', () => {
   const { leases, problems } = parseLeaseFile(DHCPD_FILE, 0);
   assert.deepEqual(problems, []);
-  assert.deepEqual(leases.map((l) => l.lease.address), [ip('10.1.0.50'), ip('10.1.0.51'), ip('10.1.0.53')], 'backup lease left out');
+  assert.deepEqual(
+    leases.map((l) => l.lease.address),
+    [ip('10.1.0.50'), ip('10.1.0.51'), ip('10.1.0.53')],
+    'backup lease left out',
+  );
   const [a, b, c] = leases.map((l) => l.lease) as [LeaseRecord, LeaseRecord, LeaseRecord];
   assert.equal(a.state, LeaseState.ACTIVE);
   assert.equal(a.starts, Date.UTC(2026, 10, 23, 10) / 1000);
@@ -81,26 +85,68 @@ test('dhcpd.leases: a file as dhcpd writes it imports; the last declaration of a
 
 test('dhcpd.leases: our export reads back to the same records, every state', () => {
   const hw = (n: number) => Buffer.from([2, 0, 0, 0, 0, n]);
-  const base = { network: ip('10.1.0.0'), htype: 1, clientId: null, starts: 1700000000, cltt: 1700000100, clientHostname: null, hostname: null };
+  const base = {
+    network: ip('10.1.0.0'),
+    htype: 1,
+    clientId: null,
+    starts: 1700000000,
+    cltt: 1700000100,
+    clientHostname: null,
+    hostname: null,
+  };
   const records: LeaseRecord[] = [
-    { ...base, address: ip('10.1.0.1'), client: { type: 1, id: hw(1) }, hwaddr: hw(1), ends: 1700003600, state: LeaseState.ACTIVE, hostname: 'a\\b', clientHostname: 'é"' },
-    { ...base, address: ip('10.1.0.2'), client: { type: 0, id: Buffer.from([1, 2, 3]) }, clientId: Buffer.from([1, 2, 3]), hwaddr: hw(2), ends: 1700003600, state: LeaseState.EXPIRED },
-    { ...base, address: ip('10.1.0.3'), client: { type: 1, id: hw(3) }, hwaddr: hw(3), ends: 1700000100, state: LeaseState.RELEASED },
+    {
+      ...base,
+      address: ip('10.1.0.1'),
+      client: { type: 1, id: hw(1) },
+      hwaddr: hw(1),
+      ends: 1700003600,
+      state: LeaseState.ACTIVE,
+      hostname: 'a\\b',
+      clientHostname: 'é"',
+    },
+    {
+      ...base,
+      address: ip('10.1.0.2'),
+      client: { type: 0, id: Buffer.from([1, 2, 3]) },
+      clientId: Buffer.from([1, 2, 3]),
+      hwaddr: hw(2),
+      ends: 1700003600,
+      state: LeaseState.EXPIRED,
+    },
+    {
+      ...base,
+      address: ip('10.1.0.3'),
+      client: { type: 1, id: hw(3) },
+      hwaddr: hw(3),
+      ends: 1700000100,
+      state: LeaseState.RELEASED,
+    },
     { ...base, address: ip('10.1.0.4'), client: null, hwaddr: null, htype: 0, ends: null, state: LeaseState.ABANDONED },
     { ...base, address: ip('10.1.0.5'), client: { type: 1, id: hw(5) }, hwaddr: hw(5), ends: null, state: LeaseState.STATIC },
     { ...base, address: ip('10.1.0.6'), client: { type: 1, id: hw(6) }, hwaddr: hw(6), ends: null, state: LeaseState.BOOTP },
-    { ...base, address: ip('10.1.0.7'), client: { type: 0, id: hw(7) }, hwaddr: hw(7), ends: 1700003600, state: LeaseState.ACTIVE },
+    {
+      ...base,
+      address: ip('10.1.0.7'),
+      client: { type: 0, id: hw(7) },
+      hwaddr: hw(7),
+      ends: 1700003600,
+      state: LeaseState.ACTIVE,
+    },
   ];
   const text = formatLeaseFile(records, 0);
   const { leases, problems } = parseLeaseFile(text, 0);
   assert.deepEqual(problems, []);
-  assert.deepEqual(leases.map((l) => l.lease), records);
+  assert.deepEqual(
+    leases.map((l) => l.lease),
+    records,
+  );
 });
 
 test('dhcpd.leases: broken files are reported with their line', () => {
   let r = parseLeaseFile('lease 10.1.0.1 {\n  starts 1 2026/13/01 00:00:00;\n}\n', 0);
   assert.equal(r.problems[0]?.line, 2);
-  assert.match(r.problems[0]!.message, /expected a date/);
+  assert.match(r.problems[0].message, /expected a date/);
   r = parseLeaseFile('lease 10.1.0.1 {\n  starts 1 2026/11/01 00:00:00;\n', 0);
   assert.match(r.problems[0]!.message, /not closed/);
   r = parseLeaseFile('lease 10.1.0.1 {\n  hardware ethernet zz;\n}\n', 0);

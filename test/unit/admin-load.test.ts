@@ -7,7 +7,15 @@ import { LeaseState, Store } from '../../src/store';
 import { ip } from '../../src/util/ipv4';
 import { tempDir } from '../helpers/tmp';
 
-const base: LoadOptions = { delete: false, expired: false, takeBound: false, leases: true, names: true, ownedOnly: false, overwrite: false };
+const base: LoadOptions = {
+  delete: false,
+  expired: false,
+  takeBound: false,
+  leases: true,
+  names: true,
+  ownedOnly: false,
+  overwrite: false,
+};
 const nets: NetworkLookup = {
   networkOf: (a) => ((a & 0xffffff00) >>> 0 === ip('10.1.0.0') ? ip('10.1.0.0') : undefined),
   owned: (a) => a >= ip('10.1.0.100') && a <= ip('10.1.0.199'),
@@ -29,9 +37,18 @@ test('load: records land with their network; a file with one refused record chan
   assert.equal(store.leases.get(ip('10.1.0.101'))?.network, ip('10.1.0.0'));
 
   // Line 2 takes 10.1.0.100 from the client of line 1's record: refused, and line 1 is not applied either.
-  r = load(store, '02:00:00:00:00:03|1|6|10.1.0.102\n02:00:00:00:00:04|1|6|10.1.0.100\n9.9.9.9|1|6|9.9.9.9\n'.replace('9.9.9.9|1|6|', '02:00:00:00:00:05|1|6|'));
+  r = load(
+    store,
+    '02:00:00:00:00:03|1|6|10.1.0.102\n02:00:00:00:00:04|1|6|10.1.0.100\n9.9.9.9|1|6|9.9.9.9\n'.replace(
+      '9.9.9.9|1|6|',
+      '02:00:00:00:00:05|1|6|',
+    ),
+  );
   assert.equal(r.ok, false);
-  assert.deepEqual(r.problems.map((p) => p.line), [2, 3]);
+  assert.deepEqual(
+    r.problems.map((p) => p.line),
+    [2, 3],
+  );
   assert.match(r.problems[0]!.message, /bound to another client \(take it anyway with -i\)/);
   assert.match(r.problems[1]!.message, /in no network of nets/);
   assert.equal(store.leases.get(ip('10.1.0.102')), undefined, 'nothing of a refused file is applied');
@@ -75,7 +92,9 @@ test('check-db: a sound store passes; bad records are each reported', () => {
   assert.deepEqual(checkStore(store, null).problems, []);
   // Damage written behind the repositories' back, as a crash or a hand edit could.
   store.db.prepare('UPDATE leases SET ends = starts - 10, state = 9 WHERE address = ?').run(ip('10.1.0.100'));
-  store.db.prepare('INSERT INTO leases (address, network, htype, starts, cltt, state) VALUES (?, ?, 0, 1, 1, 1)').run(ip('10.2.0.5'), ip('10.1.0.0'));
+  store.db
+    .prepare('INSERT INTO leases (address, network, htype, starts, cltt, state) VALUES (?, ?, 0, 1, 1, 1)')
+    .run(ip('10.2.0.5'), ip('10.1.0.0'));
   const problems = checkStore(store, null).problems;
   assert.equal(problems.length, 4, problems.join('\n'));
   assert.match(problems.join('\n'), /10.1.0.100: unknown state 9/);

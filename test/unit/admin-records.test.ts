@@ -7,9 +7,18 @@ import { ip } from '../../src/util/ipv4';
 
 const hw = Buffer.from([8, 0, 0x2b, 0x12, 0x34, 0x56]);
 const lease: LeaseRecord = {
-  address: ip('10.1.0.7'), network: ip('10.1.0.0'), client: { type: 0, id: Buffer.from([1, 8, 0, 0x2b, 0x12, 0x34, 0x56]) },
-  htype: 1, hwaddr: hw, clientId: Buffer.from([1, 8, 0, 0x2b, 0x12, 0x34, 0x56]), starts: 789645600, ends: 789732000,
-  cltt: 789650000, state: LeaseState.ACTIVE, clientHostname: 'odd|name\\with\nstuff é', hostname: 'pc7',
+  address: ip('10.1.0.7'),
+  network: ip('10.1.0.0'),
+  client: { type: 0, id: Buffer.from([1, 8, 0, 0x2b, 0x12, 0x34, 0x56]) },
+  htype: 1,
+  hwaddr: hw,
+  clientId: Buffer.from([1, 8, 0, 0x2b, 0x12, 0x34, 0x56]),
+  starts: 789645600,
+  ends: 789732000,
+  cltt: 789650000,
+  state: LeaseState.ACTIVE,
+  clientHostname: 'odd|name\\with\nstuff é',
+  hostname: 'pc7',
 };
 
 test('dates: seconds, the human forms of jdbmod and ISO all read as UTC', () => {
@@ -21,7 +30,8 @@ test('dates: seconds, the human forms of jdbmod and ISO all read as UTC', () => 
   assert.equal(parseDate('1995-01-09'), 789609600);
   assert.equal(formatHumanDate(789645600), 'Mon Jan 09 1995 10:00:00');
   assert.equal(parseDate(formatHumanDate(1795465636)), 1795465636);
-  for (const bad of ['Feb 30 1995', '13/01/1995', 'yesterday', '1995-01-09 25:00', '']) assert.equal(parseDate(bad), undefined, bad);
+  for (const bad of ['Feb 30 1995', '13/01/1995', 'yesterday', '1995-01-09 25:00', ''])
+    assert.equal(parseDate(bad), undefined, bad);
 });
 
 test('dates: dhcpd.leases(5) form, weekday and UTC', () => {
@@ -43,7 +53,9 @@ test('records: a lease and a name survive format → parse, with separator and e
       assert.deepEqual(problems, []);
       assert.deepEqual(records[0], { kind: 'lease', line: 1, lease });
       assert.deepEqual(records[1], {
-        kind: 'name', line: 2, name: { domain: 'lab.example', name: 'amber', owner: lease.client, address: lease.address, boundAt: 789645600 },
+        kind: 'name',
+        line: 2,
+        name: { domain: 'lab.example', name: 'amber', owner: lease.client, address: lease.address, boundAt: 789645600 },
       });
     }
   }
@@ -63,7 +75,8 @@ test('records: a bare jdbmod line (MAC, type, length, IP, start, expiry) is a bi
 
 test('records: every bad line is reported with its number and what was expected', () => {
   const text = [
-    '# comment', '',
+    '# comment',
+    '',
     'zz:00|1|6|10.1.0.1',
     '08:00:2b:12:34:56|1|5|10.1.0.1',
     '08:00:2b:12:34:56|1|6|10.1.0.256',
@@ -75,7 +88,10 @@ test('records: every bad line is reported with its number and what was expected'
     '08:00:2b:12:34:56|1|6|10.1.0.1',
   ].join('\n');
   const { records, problems } = parseRecords(text, '|', 0);
-  assert.deepEqual(problems.map((p) => p.line), [3, 4, 5, 6, 7, 8, 9, 10]);
+  assert.deepEqual(
+    problems.map((p) => p.line),
+    [3, 4, 5, 6, 7, 8, 9, 10],
+  );
   assert.match(problems[0]!.message, /MAC address: "zz:00"/);
   assert.match(problems[1]!.message, /MAC length: 5 does not match the 6 bytes/);
   assert.match(problems[2]!.message, /IP address/);

@@ -36,7 +36,7 @@ function raw(spec: RawSpec = {}): Buffer {
   hex('020000aabbcc').copy(header, 28);
   spec.sname?.copy(header, 44);
   spec.file?.copy(header, 108);
-  const cookie = spec.cookie === undefined ? COOKIE : spec.cookie ?? Buffer.alloc(0);
+  const cookie = spec.cookie === undefined ? COOKIE : (spec.cookie ?? Buffer.alloc(0));
   return Buffer.concat([header, cookie, spec.options ?? hex('ff')]);
 }
 
@@ -147,7 +147,8 @@ test('bad-option-length: the options the server relies on have their RFC length'
 test('bad-message-type: option 53 outside 1..8', () => {
   fails(decode(raw({ options: hex('350100 ff') })), 'bad-message-type', 240);
   fails(decode(raw({ options: hex('0000 350109 ff') })), 'bad-message-type', 242);
-  for (let type = 1; type <= 8; type++) assert.equal(acc.messageType(ok(decode(raw({ options: hex(`3501${type.toString(16).padStart(2, '0')}ff`) })))), type);
+  for (let type = 1; type <= 8; type++)
+    assert.equal(acc.messageType(ok(decode(raw({ options: hex(`3501${type.toString(16).padStart(2, '0')}ff`) })))), type);
 });
 
 test('RFC 3396: repeated options are joined in order, lengths are checked on the joined value', () => {
@@ -205,8 +206,8 @@ test('values are views into the received buffer unless RFC 3396 joined them', ()
 test('accessors read typed values and give undefined for absent or malformed ones', () => {
   const options = hex(
     '350103 3204 0a000005 3604 0a000001 3304 00015180 3902 05dc 3d07 01020000aabbcc 0c05 686f737400' +
-    '3703 01030f 3c0a 4d53465420352e300000 4d04 03616263 5109 010000 686f2e6f7267 5206 01020102 0500' +
-    '7604 0a010000 ff',
+      '3703 01030f 3c0a 4d53465420352e300000 4d04 03616263 5109 010000 686f2e6f7267 5206 01020102 0500' +
+      '7604 0a010000 ff',
   );
   const pkt = ok(decode(raw({ options })));
   assert.equal(acc.messageType(pkt), 3);
@@ -220,7 +221,10 @@ test('accessors read typed values and give undefined for absent or malformed one
   assert.equal(acc.vendorClass(pkt), 'MSFT 5.0');
   assert.deepEqual(acc.userClass(pkt), hex('03616263'));
   assert.deepEqual(acc.clientFqdn(pkt), { flags: 1, rcode1: 0, rcode2: 0, name: 'ho.org' });
-  assert.deepEqual(acc.relayAgentInfo(pkt), [{ code: 1, data: hex('0102') }, { code: 5, data: Buffer.alloc(0) }]);
+  assert.deepEqual(acc.relayAgentInfo(pkt), [
+    { code: 1, data: hex('0102') },
+    { code: 5, data: Buffer.alloc(0) },
+  ]);
   assert.equal(acc.subnetSelection(pkt), ip('10.1.0.0'));
 
   const bare = ok(decode(raw({ options: hex('3902 0100 0c00 3c01 00 5102 0400 ff') })));
@@ -229,8 +233,16 @@ test('accessors read typed values and give undefined for absent or malformed one
   assert.equal(acc.hostName(bare), undefined, 'empty host name');
   assert.equal(acc.vendorClass(bare), undefined, 'vendor class of one NUL');
   assert.equal(acc.clientFqdn(bare), undefined, 'option 81 shorter than 3');
-  for (const read of [acc.requestedAddress, acc.serverIdentifier, acc.leaseTime, acc.clientIdentifier,
-    acc.parameterRequestList, acc.userClass, acc.relayAgentInfo, acc.subnetSelection]) {
+  for (const read of [
+    acc.requestedAddress,
+    acc.serverIdentifier,
+    acc.leaseTime,
+    acc.clientIdentifier,
+    acc.parameterRequestList,
+    acc.userClass,
+    acc.relayAgentInfo,
+    acc.subnetSelection,
+  ]) {
     assert.equal(read(bare), undefined);
   }
 });

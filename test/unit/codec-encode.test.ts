@@ -13,10 +13,23 @@ const hex = (text: string): Buffer => Buffer.from(text.replace(/[\s:]/g, ''), 'h
 
 function reply(options: Array<[number, Buffer]>, extra: Partial<DhcpPacket> = {}): DhcpPacket {
   return {
-    op: 2, htype: 1, hlen: 6, hops: 1, xid: 0x01020304, secs: 3, flags: 0x8000,
-    ciaddr: 0, yiaddr: ip('10.0.0.50'), siaddr: ip('10.0.0.1'), giaddr: ip('10.0.9.1'),
+    op: 2,
+    htype: 1,
+    hlen: 6,
+    hops: 1,
+    xid: 0x01020304,
+    secs: 3,
+    flags: 0x8000,
+    ciaddr: 0,
+    yiaddr: ip('10.0.0.50'),
+    siaddr: ip('10.0.0.1'),
+    giaddr: ip('10.0.9.1'),
     chaddr: Buffer.concat([hex('020000aabbcc'), Buffer.alloc(10)]),
-    sname: '', file: '', options: new Map(options), hasMagicCookie: true, ...extra,
+    sname: '',
+    file: '',
+    options: new Map(options),
+    hasMagicCookie: true,
+    ...extra,
   };
 }
 
@@ -34,9 +47,15 @@ function sameOptions(actual: OptionMap, expected: OptionMap): void {
 /** Options area [start, end) as a list of [code, length] up to END, pads skipped. */
 function layout(buf: Buffer, start: number, end: number): Array<[number, number]> {
   const out: Array<[number, number]> = [];
-  for (let i = start; i < end; ) {
-    if (buf[i] === 0) { i++; continue; }
-    if (buf[i] === 255) { out.push([255, 0]); break; }
+  for (let i = start; i < end;) {
+    if (buf[i] === 0) {
+      i++;
+      continue;
+    }
+    if (buf[i] === 255) {
+      out.push([255, 0]);
+      break;
+    }
     out.push([buf[i]!, buf[i + 1]!]);
     i += 2 + buf[i + 1]!;
   }
@@ -45,38 +64,90 @@ function layout(buf: Buffer, start: number, end: number): Array<[number, number]
 
 const u32 = (v: number) => encodeOptionValue(51, v);
 const ESSENTIALS: Array<[number, Buffer]> = [
-  [53, hex('02')], [54, u32(ip('10.0.0.1'))], [51, u32(3600)], [1, u32(0xffffff00)],
-  [3, u32(ip('10.0.0.1'))], [58, u32(1800)], [59, u32(3150)],
+  [53, hex('02')],
+  [54, u32(ip('10.0.0.1'))],
+  [51, u32(3600)],
+  [1, u32(0xffffff00)],
+  [3, u32(ip('10.0.0.1'))],
+  [58, u32(1800)],
+  [59, u32(3150)],
 ];
 
 test('header and options go out as given, 53 moved first, END last, and decode back the same', () => {
-  const pkt = reply([[1, u32(0xffffff00)], [53, hex('05')], [3, u32(ip('10.0.0.1'))]], { sname: 'srv', file: 'boot' });
+  const pkt = reply(
+    [
+      [1, u32(0xffffff00)],
+      [53, hex('05')],
+      [3, u32(ip('10.0.0.1'))],
+    ],
+    { sname: 'srv', file: 'boot' },
+  );
   const buf = encode(pkt);
   assert.equal(buf.length, 240 + 3 + 6 + 6 + 1);
-  assert.deepEqual(layout(buf, 240, buf.length), [[53, 1], [1, 4], [3, 4], [255, 0]]);
+  assert.deepEqual(layout(buf, 240, buf.length), [
+    [53, 1],
+    [1, 4],
+    [3, 4],
+    [255, 0],
+  ]);
   assert.deepEqual(buf.subarray(0, 12), hex('02 01 06 01 01020304 0003 8000'));
   assert.deepEqual(buf.subarray(12, 28), hex('00000000 0a000032 0a000001 0a000901'));
   assert.deepEqual(buf.subarray(236, 240), hex('63825363'));
   const back = decoded(buf);
   const { options, ...header } = back;
   const { options: sent, ...sentHeader } = pkt;
-  assert.deepEqual({ ...header, chaddr: header.chaddr.toString('hex') }, { ...sentHeader, chaddr: sentHeader.chaddr.toString('hex') });
+  assert.deepEqual(
+    { ...header, chaddr: header.chaddr.toString('hex') },
+    { ...sentHeader, chaddr: sentHeader.chaddr.toString('hex') },
+  );
   sameOptions(options, sent);
 });
 
 test('codes 0, 52, 255 and out-of-range keys in the Map are ignored', () => {
-  const buf = encode(reply([[53, hex('05')], [0, hex('01')], [52, hex('03')], [255, hex('')], [300, hex('01')], [12, Buffer.from('h')]]));
-  assert.deepEqual(layout(buf, 240, buf.length), [[53, 1], [12, 1], [255, 0]]);
+  const buf = encode(
+    reply([
+      [53, hex('05')],
+      [0, hex('01')],
+      [52, hex('03')],
+      [255, hex('')],
+      [300, hex('01')],
+      [12, Buffer.from('h')],
+    ]),
+  );
+  assert.deepEqual(layout(buf, 240, buf.length), [
+    [53, 1],
+    [12, 1],
+    [255, 0],
+  ]);
 });
 
 test('RFC 3396: a value longer than 255 bytes goes out as consecutive instances and joins back', () => {
   const big = Buffer.alloc(600);
   for (let i = 0; i < big.length; i++) big[i] = i & 0xff;
-  const buf = encode(reply([[53, hex('05')], [43, big], [12, Buffer.from('h')]]), { maxMessageSize: 1500 });
-  assert.deepEqual(layout(buf, 240, buf.length), [[53, 1], [43, 255], [43, 255], [43, 90], [12, 1], [255, 0]]);
+  const buf = encode(
+    reply([
+      [53, hex('05')],
+      [43, big],
+      [12, Buffer.from('h')],
+    ]),
+    { maxMessageSize: 1500 },
+  );
+  assert.deepEqual(layout(buf, 240, buf.length), [
+    [53, 1],
+    [43, 255],
+    [43, 255],
+    [43, 90],
+    [12, 1],
+    [255, 0],
+  ]);
   assert.deepEqual(decoded(buf).options.get(43), big);
   // The boundaries: 255 is one instance, 256 two, 510 two, 511 three.
-  for (const [length, instances] of [[255, [255]], [256, [255, 1]], [510, [255, 255]], [511, [255, 255, 1]]] as const) {
+  for (const [length, instances] of [
+    [255, [255]],
+    [256, [255, 1]],
+    [510, [255, 255]],
+    [511, [255, 255, 1]],
+  ] as const) {
     const value = Buffer.alloc(length, 0x5a);
     const out = encode(reply([[43, value]]), { maxMessageSize: 1500 });
     assert.deepEqual(layout(out, 240, out.length), [...instances.map((n): [number, number] => [43, n]), [255, 0]]);
@@ -85,7 +156,10 @@ test('RFC 3396: a value longer than 255 bytes goes out as consecutive instances 
   }
   // Zero-length options stay one zero-length instance.
   const empty = encode(reply([[80, Buffer.alloc(0)]]));
-  assert.deepEqual(layout(empty, 240, empty.length), [[80, 0], [255, 0]]);
+  assert.deepEqual(layout(empty, 240, empty.length), [
+    [80, 0],
+    [255, 0],
+  ]);
 });
 
 test('the default maximum (576) keeps the message within 548 bytes, spilling into file then sname', () => {
@@ -96,7 +170,14 @@ test('the default maximum (576) keeps the message within 548 bytes, spilling int
   const buf = encode(pkt);
   assert.ok(buf.length <= 548, `length ${buf.length}`);
   const main = layout(buf, 240, buf.length);
-  assert.deepEqual(main.slice(0, 2), [[53, 1], [52, 1]], '53 first, then the overload option');
+  assert.deepEqual(
+    main.slice(0, 2),
+    [
+      [53, 1],
+      [52, 1],
+    ],
+    '53 first, then the overload option',
+  );
   assert.equal(buf[245], 1, 'overload = file only: the options fit in the field and file');
   assert.deepEqual(layout(buf, 108, 236).at(-1), [255, 0], 'END in file');
   const back = decoded(buf);
@@ -113,7 +194,10 @@ test('the default maximum (576) keeps the message within 548 bytes, spilling int
   sameOptions(decoded(buf2).options, more.options);
   // A larger maximum from the client: everything in the options field, no overload.
   const big = encode(more, { maxMessageSize: 1500 });
-  assert.equal(layout(big, 240, big.length).some(([code]) => code === 52), false);
+  assert.equal(
+    layout(big, 240, big.length).some(([code]) => code === 52),
+    false,
+  );
   sameOptions(decoded(big).options, more.options);
 });
 

@@ -24,15 +24,20 @@ function fixturesDir(): string {
 }
 
 const dir = fixturesDir();
-const files = fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).sort();
+const files = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.bin'))
+  .sort();
 
 function packetsOf(client: string): Array<{ name: string; bytes: Buffer; pkt: DhcpPacket }> {
-  const list = files.filter((f) => f.startsWith(client + '-')).map((name) => {
-    const bytes = fs.readFileSync(path.join(dir, name));
-    const result = decode(bytes);
-    assert.ok(result.ok, `${name}: ${result.ok ? '' : result.error.message}`);
-    return { name, bytes, pkt: result.packet };
-  });
+  const list = files
+    .filter((f) => f.startsWith(client + '-'))
+    .map((name) => {
+      const bytes = fs.readFileSync(path.join(dir, name));
+      const result = decode(bytes);
+      assert.ok(result.ok, `${name}: ${result.ok ? '' : result.error.message}`);
+      return { name, bytes, pkt: result.packet };
+    });
   assert.ok(list.length > 0, `no ${client} fixtures`);
   return list;
 }

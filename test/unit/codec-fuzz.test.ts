@@ -17,7 +17,13 @@ const SEED = Number(process.env.JCODEC_FUZZ_SEED ?? 0x6a636f64) >>> 0;
 const ITERATIONS = Number(process.env.JCODEC_FUZZ_ITERATIONS ?? 1_000_000);
 
 const KINDS: ReadonlySet<DecodeErrorKind> = new Set<DecodeErrorKind>([
-  'too-short', 'bad-op', 'bad-hlen', 'option-truncated', 'missing-end', 'bad-overload', 'bad-option-length',
+  'too-short',
+  'bad-op',
+  'bad-hlen',
+  'option-truncated',
+  'missing-end',
+  'bad-overload',
+  'bad-option-length',
   'bad-message-type',
 ]);
 
@@ -45,7 +51,11 @@ function loadFixtures(): Buffer[] {
   const dirs = [path.resolve(__dirname, '../../../test/fixtures/packets'), path.resolve(process.cwd(), 'test/fixtures/packets')];
   const dir = dirs.find((d) => fs.existsSync(d));
   assert.ok(dir, 'fixtures folder not found');
-  const list = fs.readdirSync(dir).filter((f) => f.endsWith('.bin')).sort().map((f) => fs.readFileSync(path.join(dir, f)));
+  const list = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.bin'))
+    .sort()
+    .map((f) => fs.readFileSync(path.join(dir, f)));
   assert.ok(list.length > 0);
   return list;
 }
@@ -53,9 +63,12 @@ function loadFixtures(): Buffer[] {
 /** Offsets of the length bytes of the options field (best effort on a possibly damaged packet). */
 function lengthBytes(buf: Buffer): number[] {
   const out: number[] = [];
-  for (let i = 240; i + 1 < buf.length && out.length < 64; ) {
+  for (let i = 240; i + 1 < buf.length && out.length < 64;) {
     const code = buf[i]!;
-    if (code === 0) { i++; continue; }
+    if (code === 0) {
+      i++;
+      continue;
+    }
     if (code === 255) break;
     out.push(i + 1);
     i += 2 + buf[i + 1]!;
@@ -171,7 +184,8 @@ const MUTATORS: Array<(r: Random, buf: Buffer) => Buffer> = [
     return buf;
   },
   // garbage appended, or random options inserted at the start of the options field
-  (r, buf) => (r.chance(0.5) || buf.length < 240 ? Buffer.concat([buf, r.bytes(r.int(64))]) : splice(buf, 240, 0, randomOptions(r, 80))),
+  (r, buf) =>
+    r.chance(0.5) || buf.length < 240 ? Buffer.concat([buf, r.bytes(r.int(64))]) : splice(buf, 240, 0, randomOptions(r, 80)),
   // magic cookie damaged or removed
   (r, buf) => {
     if (buf.length > 236 + 3) buf[236 + r.int(4)] = r.int(256);
@@ -249,8 +263,14 @@ function referenceDecode(buf: Buffer, requireEnd: boolean): Reference {
     let ended = false;
     while (i < end) {
       const code = buf[i]!;
-      if (code === 0) { i += 1; continue; }
-      if (code === 255) { ended = true; break; }
+      if (code === 0) {
+        i += 1;
+        continue;
+      }
+      if (code === 255) {
+        ended = true;
+        break;
+      }
       if (i + 1 === end) return failed('option-truncated', i);
       const length = buf[i + 1]!;
       if (i + 2 + length > end) return failed('option-truncated', i);
@@ -272,7 +292,10 @@ function referenceDecode(buf: Buffer, requireEnd: boolean): Reference {
   const joined = new Map<number, number[]>();
   const firstOffset = new Map<number, number>();
   for (const { code, offset, value } of found) {
-    if (!joined.has(code)) { joined.set(code, []); firstOffset.set(code, offset); }
+    if (!joined.has(code)) {
+      joined.set(code, []);
+      firstOffset.set(code, offset);
+    }
     joined.get(code)!.push(...value);
   }
   const exact: Record<number, number> = { 50: 4, 51: 4, 54: 4, 57: 2, 58: 4, 59: 4, 118: 4, 53: 1 };
@@ -280,7 +303,7 @@ function referenceDecode(buf: Buffer, requireEnd: boolean): Reference {
   for (const [code, data] of joined) {
     const at = firstOffset.get(code)!;
     if (exact[code] !== undefined && data.length !== exact[code]) return failed('bad-option-length', at);
-    if (least[code] !== undefined && data.length < least[code]!) return failed('bad-option-length', at);
+    if (least[code] !== undefined && data.length < least[code]) return failed('bad-option-length', at);
     if (code === 53 && (data[0]! < 1 || data[0]! > 8)) return failed('bad-message-type', at);
     if (code === 82) {
       let i = 0;
@@ -294,8 +317,11 @@ function referenceDecode(buf: Buffer, requireEnd: boolean): Reference {
   }
   const options = new Map([...joined].map(([code, value]) => [code, Buffer.from(value).toString('hex')]));
   return {
-    ok: true, options, hasMagicCookie: true,
-    sname: overload & 2 ? '' : text(44, 64), file: overload & 1 ? '' : text(108, 128),
+    ok: true,
+    options,
+    hasMagicCookie: true,
+    sname: overload & 2 ? '' : text(44, 64),
+    file: overload & 1 ? '' : text(108, 128),
   };
 }
 
@@ -316,13 +342,29 @@ function compareWithReference(result: DecodeResult, expected: Reference): string
   return actual === wanted ? undefined : `options differ from the reference:\n  ${actual}\n  ${wanted}`;
 }
 
-const HEADER_FIELDS = ['op', 'htype', 'hlen', 'hops', 'xid', 'secs', 'flags', 'ciaddr', 'yiaddr', 'siaddr', 'giaddr', 'sname', 'file', 'hasMagicCookie'] as const;
+const HEADER_FIELDS = [
+  'op',
+  'htype',
+  'hlen',
+  'hops',
+  'xid',
+  'secs',
+  'flags',
+  'ciaddr',
+  'yiaddr',
+  'siaddr',
+  'giaddr',
+  'sname',
+  'file',
+  'hasMagicCookie',
+] as const;
 
 function checkRoundTrip(pkt: DhcpPacket): string | undefined {
   const again = decode(encode(pkt, { maxMessageSize: 65535 }));
   if (!again.ok) return `re-encoded packet does not decode: ${again.error.kind} ${again.error.message}`;
   const back = again.packet;
-  for (const field of HEADER_FIELDS) if (back[field] !== pkt[field]) return `${field} ${String(pkt[field])} → ${String(back[field])}`;
+  for (const field of HEADER_FIELDS)
+    if (back[field] !== pkt[field]) return `${field} ${String(pkt[field])} → ${String(back[field])}`;
   if (!back.chaddr.equals(pkt.chaddr)) return 'chaddr changed';
   if (back.options.size !== pkt.options.size) return `${pkt.options.size} options → ${back.options.size}`;
   for (const [code, value] of pkt.options) {
@@ -358,7 +400,8 @@ test(`fuzz: ${ITERATIONS} random and mutated packets (seed ${SEED})`, (t) => {
     if (problem === undefined) problem = result.ok ? checkDecoded(result.packet) : checkError(result, buf);
     const outcome = result.ok ? 'ok' : result.error.kind;
     seen.set(outcome, (seen.get(outcome) ?? 0) + 1);
-    if (problem !== undefined) assert.fail(`seed ${SEED} iteration ${i}${strict ? ' (requireEnd)' : ''}: ${problem}\n${buf.toString('hex')}`);
+    if (problem !== undefined)
+      assert.fail(`seed ${SEED} iteration ${i}${strict ? ' (requireEnd)' : ''}: ${problem}\n${buf.toString('hex')}`);
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   t.diagnostic(`${ITERATIONS} packets in ${seconds.toFixed(1)} s; outcomes ${JSON.stringify(Object.fromEntries(seen))}`);

@@ -3,8 +3,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  OPTIONS, OPTIONS_BY_NAME, type OptionDef, type OptionValue, checkOptionValue, circuitId, decodeOptionValue,
-  encodeOptionValue, linkSelection, optionType, relayAgentSubOption, remoteId, serverIdOverride, FQDN_FLAG_E,
+  OPTIONS,
+  OPTIONS_BY_NAME,
+  type OptionDef,
+  type OptionValue,
+  checkOptionValue,
+  circuitId,
+  decodeOptionValue,
+  encodeOptionValue,
+  linkSelection,
+  optionType,
+  relayAgentSubOption,
+  remoteId,
+  serverIdOverride,
+  FQDN_FLAG_E,
   FQDN_FLAG_S,
 } from '../../src/codec/options';
 import { ip } from '../../src/util/ipv4';
@@ -23,7 +35,12 @@ function samples(def: OptionDef): OptionValue[] {
     case 'ip-list':
       return def.minLength === 0 ? [[], [ip('10.0.0.1')]] : [[ip('10.0.0.1')], [ip('10.0.0.1'), ip('192.168.255.254')]];
     case 'ip-pairs':
-      return [[[ip('10.0.0.0'), ip('255.0.0.0')], [ip('192.168.1.0'), ip('192.168.1.1')]]];
+      return [
+        [
+          [ip('10.0.0.0'), ip('255.0.0.0')],
+          [ip('192.168.1.0'), ip('192.168.1.1')],
+        ],
+      ];
     case 'u8':
       return [clamp(def, 0), clamp(def, 200)];
     case 'u16':
@@ -50,20 +67,24 @@ function samples(def: OptionDef): OptionValue[] {
         { flags: 0, rcode1: 0, rcode2: 0, name: 'host.example.com' },
       ];
     case 'relay-agent':
-      return [[
-        { code: 1, data: Buffer.from('eth0:7') },
-        { code: 2, data: hex('0011223344') },
-        { code: 5, data: hex('0a010000') },
-        { code: 9, data: Buffer.alloc(0) },
-      ]];
+      return [
+        [
+          { code: 1, data: Buffer.from('eth0:7') },
+          { code: 2, data: hex('0011223344') },
+          { code: 5, data: hex('0a010000') },
+          { code: 9, data: Buffer.alloc(0) },
+        ],
+      ];
     case 'domain-list':
       return [['example.com', 'eng.example.com', 'example.org', 'a\\.b.example.com']];
     case 'classless-routes':
-      return [[
-        { destination: 0, prefixLength: 0, router: ip('10.0.0.1') },
-        { destination: ip('10.229.0.128'), prefixLength: 25, router: ip('10.0.0.2') },
-        { destination: ip('10.198.122.47'), prefixLength: 32, router: ip('10.0.0.3') },
-      ]];
+      return [
+        [
+          { destination: 0, prefixLength: 0, router: ip('10.0.0.1') },
+          { destination: ip('10.229.0.128'), prefixLength: 25, router: ip('10.0.0.2') },
+          { destination: ip('10.198.122.47'), prefixLength: 32, router: ip('10.0.0.3') },
+        ],
+      ];
   }
 }
 
@@ -84,10 +105,35 @@ test('the table covers RFC 2132 1..76 and the later options the server meets, wi
   for (let code = 1; code <= 76; code++) assert.ok(OPTIONS.has(code), `option ${code} missing`);
   for (const code of [77, 81, 82, 93, 97, 118, 119, 121]) assert.ok(OPTIONS.has(code), `option ${code} missing`);
   const expected: Record<number, string> = {
-    1: 'ip', 2: 'i32', 3: 'ip-list', 12: 'string', 13: 'u16', 19: 'bool', 20: 'bool', 21: 'ip-pairs',
-    25: 'u16-list', 27: 'bool', 29: 'bool', 30: 'bool', 31: 'bool', 33: 'ip-pairs', 34: 'bool', 36: 'bool',
-    39: 'bool', 43: 'bytes', 51: 'u32', 55: 'u8-list', 61: 'bytes', 66: 'string', 67: 'string', 77: 'bytes',
-    81: 'client-fqdn', 82: 'relay-agent', 118: 'ip', 119: 'domain-list', 121: 'classless-routes',
+    1: 'ip',
+    2: 'i32',
+    3: 'ip-list',
+    12: 'string',
+    13: 'u16',
+    19: 'bool',
+    20: 'bool',
+    21: 'ip-pairs',
+    25: 'u16-list',
+    27: 'bool',
+    29: 'bool',
+    30: 'bool',
+    31: 'bool',
+    33: 'ip-pairs',
+    34: 'bool',
+    36: 'bool',
+    39: 'bool',
+    43: 'bytes',
+    51: 'u32',
+    55: 'u8-list',
+    61: 'bytes',
+    66: 'string',
+    67: 'string',
+    77: 'bytes',
+    81: 'client-fqdn',
+    82: 'relay-agent',
+    118: 'ip',
+    119: 'domain-list',
+    121: 'classless-routes',
   };
   for (const [code, type] of Object.entries(expected)) assert.equal(optionType(Number(code)), type, `option ${code}`);
   assert.equal(optionType(224), 'bytes');
@@ -113,8 +159,17 @@ test('values give the exact RFC bytes', () => {
   // RFC 3397 section 3 example: the second name points back at "apple.com".
   assert.deepEqual(
     encodeOptionValue(119, ['eng.apple.com.', 'marketing.apple.com']),
-    Buffer.concat([hex('03'), Buffer.from('eng'), hex('05'), Buffer.from('apple'), hex('03'), Buffer.from('com'),
-      hex('00 09'), Buffer.from('marketing'), hex('c004')]),
+    Buffer.concat([
+      hex('03'),
+      Buffer.from('eng'),
+      hex('05'),
+      Buffer.from('apple'),
+      hex('03'),
+      Buffer.from('com'),
+      hex('00 09'),
+      Buffer.from('marketing'),
+      hex('c004'),
+    ]),
   );
   // RFC 3442 section 1 table of destination encodings.
   const route = (dest: string, prefixLength: number) =>
@@ -130,8 +185,18 @@ test('values give the exact RFC bytes', () => {
 test('option 81: wire-format names with the E flag, ASCII without', () => {
   const wire = decodeOptionValue(81, hex('0500000d6a636f6465632d646863706364')); // dhcpcd's
   assert.deepEqual(wire, { ok: true, value: { flags: 5, rcode1: 0, rcode2: 0, name: 'jcodec-dhcpcd' } });
-  const full = decodeOptionValue(81, Buffer.concat([hex('040000 04'), Buffer.from('host'), hex('07'),
-    Buffer.from('example'), hex('03'), Buffer.from('com'), hex('00')]));
+  const full = decodeOptionValue(
+    81,
+    Buffer.concat([
+      hex('040000 04'),
+      Buffer.from('host'),
+      hex('07'),
+      Buffer.from('example'),
+      hex('03'),
+      Buffer.from('com'),
+      hex('00'),
+    ]),
+  );
   assert.deepEqual(full, { ok: true, value: { flags: 4, rcode1: 0, rcode2: 0, name: 'host.example.com.' } });
   const ascii = decodeOptionValue(81, Buffer.concat([hex('010000'), Buffer.from('host.example.org')]));
   assert.deepEqual(ascii, { ok: true, value: { flags: 1, rcode1: 0, rcode2: 0, name: 'host.example.org' } });
@@ -142,7 +207,10 @@ test('option 81: wire-format names with the E flag, ASCII without', () => {
   // Escapes make odd labels round-trip.
   const odd = { flags: 4, rcode1: 0, rcode2: 0, name: 'a\\.b\\\\c\\000.example.' };
   const bytes = encodeOptionValue(81, odd);
-  assert.deepEqual(bytes, Buffer.concat([hex('040000 06'), Buffer.from('a.b\\c'), hex('00 07'), Buffer.from('example'), hex('00')]));
+  assert.deepEqual(
+    bytes,
+    Buffer.concat([hex('040000 06'), Buffer.from('a.b\\c'), hex('00 07'), Buffer.from('example'), hex('00')]),
+  );
   assert.deepEqual(decodeOptionValue(81, bytes), { ok: true, value: odd });
   assert.match(checkOptionValue(81, { flags: 4, rcode1: 0, rcode2: 0, name: 'a..b' }) ?? '', /empty label/);
   assert.match(checkOptionValue(81, { flags: 4, rcode1: 0, rcode2: 0, name: 'x'.repeat(64) }) ?? '', /63 octets/);
@@ -172,7 +240,10 @@ test('option 119: compression pointers are followed, loops and forward pointers 
   // Names longer than 255 octets are refused, also when built from pointers.
   const long = Buffer.concat([...Array.from({ length: 5 }, () => Buffer.concat([hex('3f'), Buffer.alloc(63, 0x61)])), hex('00')]);
   assert.equal(decodeOptionValue(119, long).ok, false);
-  assert.match(checkOptionValue(119, ['a'.repeat(63) + '.' + 'b'.repeat(63) + '.' + 'c'.repeat(63) + '.' + 'd'.repeat(63)]) ?? '', /255/);
+  assert.match(
+    checkOptionValue(119, ['a'.repeat(63) + '.' + 'b'.repeat(63) + '.' + 'c'.repeat(63) + '.' + 'd'.repeat(63)]) ?? '',
+    /255/,
+  );
 });
 
 test('option 121: bad widths and truncated routes are refused; host bits are not encoded', () => {
@@ -181,7 +252,8 @@ test('option 121: bad widths and truncated routes are refused; host bits are not
   assert.deepEqual(decodeOptionValue(121, hex('08 0aff 0a000001')).ok, false);
   // Bits past the prefix inside the last significant octet are masked on decode.
   assert.deepEqual(decodeOptionValue(121, hex('19 0ae500ff 0a000001')), {
-    ok: true, value: [{ destination: ip('10.229.0.128'), prefixLength: 25, router: ip('10.0.0.1') }],
+    ok: true,
+    value: [{ destination: ip('10.229.0.128'), prefixLength: 25, router: ip('10.0.0.1') }],
   });
   assert.match(checkOptionValue(121, [{ destination: ip('10.0.0.1'), prefixLength: 8, router: 1 }]) ?? '', /host bits/);
 });
@@ -190,7 +262,10 @@ test('option 82: sub-options kept in order with helpers for the well-known ones'
   const decoded = decodeOptionValue(82, hex('01 03 616263  02 02 0102  05 04 0a0b0c00  0b 04 0a000001  01 01 7a'));
   assert.ok(decoded.ok);
   const list = decoded.value as Array<{ code: number; data: Buffer }>;
-  assert.deepEqual(list.map((s) => s.code), [1, 2, 5, 11, 1]);
+  assert.deepEqual(
+    list.map((s) => s.code),
+    [1, 2, 5, 11, 1],
+  );
   assert.deepEqual(circuitId(list), Buffer.from('abc'), 'the first circuit id');
   assert.deepEqual(remoteId(list), hex('0102'));
   assert.equal(linkSelection(list), ip('10.11.12.0'));
@@ -205,9 +280,27 @@ test('option 82: sub-options kept in order with helpers for the well-known ones'
 
 test('decodeOptionValue refuses lengths and values that do not fit the type', () => {
   const refused: Array<[number, string]> = [
-    [1, '0a0000'], [3, '0a000001 0a'], [3, ''], [21, '0a000001'], [13, '01'], [19, '02'], [19, '0101'],
-    [22, '0100'], [26, '0043'], [25, '0044 00'], [46, '09'], [53, '00'], [53, '09'], [55, ''], [57, '0100'],
-    [61, '01'], [12, ''], [12, '0000'], [23, '00'], [43, ''], [2, '000000'],
+    [1, '0a0000'],
+    [3, '0a000001 0a'],
+    [3, ''],
+    [21, '0a000001'],
+    [13, '01'],
+    [19, '02'],
+    [19, '0101'],
+    [22, '0100'],
+    [26, '0043'],
+    [25, '0044 00'],
+    [46, '09'],
+    [53, '00'],
+    [53, '09'],
+    [55, ''],
+    [57, '0100'],
+    [61, '01'],
+    [12, ''],
+    [12, '0000'],
+    [23, '00'],
+    [43, ''],
+    [2, '000000'],
   ];
   for (const [code, bytes] of refused) {
     const decoded = decodeOptionValue(code, hex(bytes));

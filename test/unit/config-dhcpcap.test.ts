@@ -53,8 +53,22 @@ test('hardware addresses: every written form', () => {
 
 test('hardware types by name or number', () => {
   const names: Array<[string, number]> = [
-    ['ethernet', 1], ['ether', 1], ['ETHER', 1], ['ethernet3', 2], ['ether3', 2], ['ax.25', 3], ['pronet', 4],
-    ['protnet', 4], ['chaos', 5], ['token-ring', 6], ['tr', 6], ['ieee802', 6], ['arcnet', 7], ['1', 1], ['6', 6], ['0x20', 32],
+    ['ethernet', 1],
+    ['ether', 1],
+    ['ETHER', 1],
+    ['ethernet3', 2],
+    ['ether3', 2],
+    ['ax.25', 3],
+    ['pronet', 4],
+    ['protnet', 4],
+    ['chaos', 5],
+    ['token-ring', 6],
+    ['tr', 6],
+    ['ieee802', 6],
+    ['arcnet', 7],
+    ['1', 1],
+    ['6', 6],
+    ['0x20', 32],
   ];
   for (const [name, value] of names) assert.equal(parseHardwareType(name), value, name);
   assert.equal(parseHardwareType('0'), undefined);
@@ -79,11 +93,14 @@ test('dhcpcap: entries, continuation lines, comments, blank lines, quoted string
   ].join('\n');
   const { entries, problems, byLabel } = parse(text);
   assert.deepEqual(brief(problems), []);
-  assert.deepEqual(entries.map((e) => [e.label, e.template, e.source]), [
-    ['.site', true, 'dhcpcap:4'],
-    ['net10-1', false, 'dhcpcap:7'],
-    ['printer7', false, 'dhcpcap:8'],
-  ]);
+  assert.deepEqual(
+    entries.map((e) => [e.label, e.template, e.source]),
+    [
+      ['.site', true, 'dhcpcap:4'],
+      ['net10-1', false, 'dhcpcap:7'],
+      ['printer7', false, 'dhcpcap:8'],
+    ],
+  );
   const site = byLabel('.site');
   assert.equal(site.tags.get('dn'), 'lab.example.com');
   assert.deepEqual(site.tags.get('ds'), [ip('10.1.0.2'), ip('10.1.0.3')]);
@@ -113,12 +130,20 @@ test('dhcpcap: every value kind is stored in the type the option encoder takes',
   const { problems, byLabel } = parse(text);
   assert.deepEqual(brief(problems), ['warning 4:105 hr is given again in this entry (first at 2:82); the later one wins']);
   const e = byLabel('all');
-  assert.deepEqual(e.scope, { hardware: { htype: 1, address: MAC }, clientId: Buffer.from([1, ...MAC]), network: ip('10.1.0.0'), vendorClass: 'MSFT 5.0' });
+  assert.deepEqual(e.scope, {
+    hardware: { htype: 1, address: MAC },
+    clientId: Buffer.from([1, ...MAC]),
+    network: ip('10.1.0.0'),
+    vendorClass: 'MSFT 5.0',
+  });
   assert.equal(e.tags.get('to'), 'auto');
   assert.equal(e.tags.get('bs'), 'auto');
   assert.deepEqual(e.tags.get('gw'), [ip('10.1.0.1'), ip('10.1.0.254')]);
   assert.equal(e.tags.get('fn'), false);
-  assert.deepEqual(e.tags.get('pf'), [[ip('10.0.0.0'), ip('255.0.0.0')], [ip('192.168.0.0'), ip('255.255.0.0')]]);
+  assert.deepEqual(e.tags.get('pf'), [
+    [ip('10.0.0.0'), ip('255.0.0.0')],
+    [ip('192.168.0.0'), ip('255.255.0.0')],
+  ]);
   assert.deepEqual(e.tags.get('sr'), [[ip('10.9.0.0'), ip('10.1.0.1')]]);
   assert.equal(e.tags.get('pt'), 600);
   assert.deepEqual(e.tags.get('pl'), [68, 296, 1500]);
@@ -172,12 +197,15 @@ test('dhcpcap: tc loops and missing labels are errors naming the chain', () => {
     'self:tc=self:', // 7
   ].join('\n');
   const { problems, byLabel } = parse(text);
-  assert.deepEqual(brief(problems).filter((p) => p.startsWith('error')), [
-    'error 3:4 tc loop: a → .b → .c → a',
-    'error 4:3 tc=.missing: no entry is labelled ".missing" (include chain d → .missing)',
-    'error 6:4 tc=.nowhere: no entry is labelled ".nowhere" (include chain e → .f → .nowhere)',
-    'error 7:6 tc loop: self → self',
-  ]);
+  assert.deepEqual(
+    brief(problems).filter((p) => p.startsWith('error')),
+    [
+      'error 3:4 tc loop: a → .b → .c → a',
+      'error 4:3 tc=.missing: no entry is labelled ".missing" (include chain d → .missing)',
+      'error 6:4 tc=.nowhere: no entry is labelled ".nowhere" (include chain e → .f → .nowhere)',
+      'error 7:6 tc loop: self → self',
+    ],
+  );
   assert.equal(byLabel('a').tags.get('lt'), 5, 'what could be resolved still is');
 });
 

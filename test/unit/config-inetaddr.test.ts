@@ -22,12 +22,33 @@ test('inet_addr: short forms fill the low-order bits', () => {
 });
 
 test('inet_addr: out-of-range fields and malformed text are rejected with a reason', () => {
-  for (const bad of ['256.1.1.1', '10.1.1.256', '10.1.65536', '10.16777216', '4294967296', '0x100000000', '99999999999999999999']) {
+  for (const bad of [
+    '256.1.1.1',
+    '10.1.1.256',
+    '10.1.65536',
+    '10.16777216',
+    '4294967296',
+    '0x100000000',
+    '99999999999999999999',
+  ]) {
     const r = inetAddr(bad);
     assert.equal(r.ok, false, bad);
     if (!r.ok) assert.match(r.reason, /larger than/, bad);
   }
-  for (const bad of ['', '10..1.1', '10.1.1.', '.10.1.1', '1.2.3.4.5', '08.1.1.1', '0x.1.1.1', '10.1.1.x', '-1', ' 10.1.1.1', '10.1.1.1 ', '+5']) {
+  for (const bad of [
+    '',
+    '10..1.1',
+    '10.1.1.',
+    '.10.1.1',
+    '1.2.3.4.5',
+    '08.1.1.1',
+    '0x.1.1.1',
+    '10.1.1.x',
+    '-1',
+    ' 10.1.1.1',
+    '10.1.1.1 ',
+    '+5',
+  ]) {
     assert.equal(parseInetAddr(bad), undefined, JSON.stringify(bad));
   }
   const r = inetAddr('10.1.1.300');

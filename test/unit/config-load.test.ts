@@ -25,17 +25,26 @@ test('etc/: the sample configuration loads with no problem and the lab networks 
   const result = loadConfig(dir, { self: LAB_SELF });
   const config = loaded(result);
   assert.deepEqual(result.ok && result.warnings.map(formatProblem), []);
-  assert.deepEqual(config.networks.map((n) => [ipToString(n.address), n.prefixLength, n.owners.every((o) => o.ours)]), [
-    ['10.77.1.0', 24, true],
-    ['10.77.2.0', 24, true],
-    ['10.77.3.0', 24, true],
-  ]);
+  assert.deepEqual(
+    config.networks.map((n) => [ipToString(n.address), n.prefixLength, n.owners.every((o) => o.ours)]),
+    [
+      ['10.77.1.0', 24, true],
+      ['10.77.2.0', 24, true],
+      ['10.77.3.0', 24, true],
+    ],
+  );
   for (const net of config.networks) {
     const base = ipToString(net.address).replace(/\.0$/, '');
-    assert.deepEqual(net.ourRanges.map((r) => [ipToString(r.start), ipToString(r.end)]), [[`${base}.100`, `${base}.199`]]);
+    assert.deepEqual(
+      net.ourRanges.map((r) => [ipToString(r.start), ipToString(r.end)]),
+      [[`${base}.100`, `${base}.199`]],
+    );
   }
   assert.equal(config.dhcpcap.file, path.join(dir, 'dhcpcap'));
-  assert.deepEqual(config.namepools.map((p) => [p.domain, p.ours, p.prefix, p.names.length > 0]), [['lab.example', true, 'labpc', true]]);
+  assert.deepEqual(
+    config.namepools.map((p) => [p.domain, p.ours, p.prefix, p.names.length > 0]),
+    [['lab.example', true, 'labpc', true]],
+  );
 
   // What the lab's clients will get.
   const mac = Buffer.from('02770a000001', 'hex');
@@ -47,7 +56,11 @@ test('etc/: the sample configuration loads with no problem and the lab networks 
   assert.deepEqual(bootp.tags.get('gw'), [ip('10.77.1.1')]);
   assert.equal(findStaticBinding(config.dhcpcap, { network: ip('10.77.1.0'), htype: 1, chaddr: mac })?.address, ip('10.77.1.50'));
   for (const n of [1, 2, 3]) {
-    const tags = resolveClientParams(config.dhcpcap, { network: ip(`10.77.${n}.0`), htype: 1, chaddr: Buffer.from('02770a0000ff', 'hex') }).tags;
+    const tags = resolveClientParams(config.dhcpcap, {
+      network: ip(`10.77.${n}.0`),
+      htype: 1,
+      chaddr: Buffer.from('02770a0000ff', 'hex'),
+    }).tags;
     assert.equal(tags.get('lt'), 600);
     assert.equal(tags.get('t1'), 300);
     assert.equal(tags.get('t2'), 525);
@@ -58,7 +71,12 @@ test('etc/: the sample configuration loads with no problem and the lab networks 
     assert.deepEqual(tags.get('ds'), [ip('10.77.1.1')]);
     assert.equal(tags.get('hn'), true);
   }
-  const classTags = resolveClientParams(config.dhcpcap, { network: ip('10.77.2.0'), htype: 1, chaddr: Buffer.from('02770a0000ff', 'hex'), vendorClass: 'joind-demo' }).tags;
+  const classTags = resolveClientParams(config.dhcpcap, {
+    network: ip('10.77.2.0'),
+    htype: 1,
+    chaddr: Buffer.from('02770a0000ff', 'hex'),
+    vendorClass: 'joind-demo',
+  }).tags;
   assert.equal(classTags.get('lt'), 1200);
 
   // Every keyword of server.pcy is present in the sample (most commented out).
@@ -81,14 +99,19 @@ test('load: one load reports every problem of every file, each with its place', 
     'server.pcy:3:1 warning unknown keyword "no_such_thing" ignored',
     'netmasks:2:10 error mask 255.0.255.0 is not contiguous; expected leading one bits then zero bits',
     'nets:1:19 error range start 10.1.0.50 is above its end 10.1.0.40',
-    'nets:3:11 error range 10.1.0.65 of thirdhost overlaps range 10.1.0.60-10.1.0.70 of otherhost at ' + path.join(dir, 'nets') + ':2:20; ranges of different servers must not overlap',
+    'nets:3:11 error range 10.1.0.65 of thirdhost overlaps range 10.1.0.60-10.1.0.70 of otherhost at ' +
+      path.join(dir, 'nets') +
+      ':2:20; ranges of different servers must not overlap',
     'namepool:2:8 error "bad_name" is not a host name: expected one label of letters, digits and inner hyphens',
     'dhcpcap:1:21 error "abc" is not an integer (decimal, 0… octal or 0x… hex)',
     'dhcpcap:2:18 error hardware address has 2 bytes; ethernet (type 1) addresses have 6',
     'dhcpcap:2:23 error tc=.nothing: no entry is labelled ".nothing" (include chain host → .nothing)',
   ]);
   const text = formatProblem(result.ok ? assert.fail() : result.problems[0]!);
-  assert.equal(text, `${path.join(dir, 'server.pcy')}:2:16: error: "abc" does not fit free_list_size: expected a whole number of address blocks from 1 to 1048576`);
+  assert.equal(
+    text,
+    `${path.join(dir, 'server.pcy')}:2:16: error: "abc" does not fit free_list_size: expected a whole number of address blocks from 1 to 1048576`,
+  );
 });
 
 test('load: cross-file warnings (dhcpcap against nets) do not stop the load', () => {
@@ -124,7 +147,10 @@ test('load: a missing or unusable directory is an error naming it', () => {
   assert.ok(!result.ok);
   assert.equal(result.problems.length, 1);
   assert.equal(result.problems[0]!.file, missing);
-  assert.match(formatProblem(result.problems[0]!), new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: error: cannot open the configuration directory: ENOENT`));
+  assert.match(
+    formatProblem(result.problems[0]!),
+    new RegExp(`^${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: error: cannot open the configuration directory: ENOENT`),
+  );
   const file = path.join(configDir({ plain: 'x' }), 'plain');
   const notDir = loadConfig(file);
   assert.ok(!notDir.ok && notDir.problems[0]!.message === 'the configuration directory is not a directory');
@@ -136,9 +162,16 @@ test('load: empty directory = defaults; bootptab is the fallback of dhcpcap; no 
   assert.equal(empty.config.dhcpcap.file, null);
   assert.equal(empty.config.dhcpcap.entries.length, 0);
   assert.equal(empty.config.policy.default_ttl, 86400);
-  assert.deepEqual(empty.warnings.map((w) => [path.basename(w.file), w.line, w.message]), [['nets', 0, 'no nets file: this server administers no network and will answer no client']]);
+  assert.deepEqual(
+    empty.warnings.map((w) => [path.basename(w.file), w.line, w.message]),
+    [['nets', 0, 'no nets file: this server administers no network and will answer no client']],
+  );
 
-  const dir = configDir({ bootptab: 'b:dn=from-bootptab:\n', nets: '10.1.0.0 me 10.1.0.5\n', netmasks: '10.1.0.0 255.255.255.0' });
+  const dir = configDir({
+    bootptab: 'b:dn=from-bootptab:\n',
+    nets: '10.1.0.0 me 10.1.0.5\n',
+    netmasks: '10.1.0.0 255.255.255.0',
+  });
   const fallback = loaded(loadConfig(dir, { self: { hostname: 'me.example', addresses: [] } }));
   assert.equal(fallback.dhcpcap.file, path.join(dir, 'bootptab'));
   assert.equal(fallback.dhcpcap.entries[0]!.tags.get('dn'), 'from-bootptab');
@@ -161,7 +194,10 @@ test('load: default self is canonical_name (else the host name) and every interf
   const config = loaded(loadConfig(dir));
   assert.equal(config.self.hostname, 'joind-canonical.example');
   assert.ok(config.self.addresses.includes(ip('127.0.0.1')), 'loopback is an interface address');
-  assert.deepEqual(config.networks.map((n) => n.owners[0]!.ours), [true, true]);
+  assert.deepEqual(
+    config.networks.map((n) => n.owners[0]!.ours),
+    [true, true],
+  );
 });
 
 test('load: the snapshot is deeply frozen and describeConfig gives plain JSON with sources', () => {
@@ -189,7 +225,14 @@ test('load: the snapshot is deeply frozen and describeConfig gives plain JSON wi
     mask: '255.255.255.0',
     prefixLength: 24,
     source: `${path.join(repoRoot(), 'etc', 'nets')}:14`,
-    owners: [{ owner: '10.77.1.1', ours: true, source: `${path.join(repoRoot(), 'etc', 'nets')}:14`, ranges: ['10.77.1.100-10.77.1.199'] }],
+    owners: [
+      {
+        owner: '10.77.1.1',
+        ours: true,
+        source: `${path.join(repoRoot(), 'etc', 'nets')}:14`,
+        ranges: ['10.77.1.100-10.77.1.199'],
+      },
+    ],
     ourRanges: ['10.77.1.100-10.77.1.199'],
   });
   const host = described.dhcpcap.entries.find((e) => e.label === 'demo-bootp')!;

@@ -1,7 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDhcpcap } from '../../src/config/dhcpcap';
-import { findBindingByAddress, findBindingsByHardware, findNetwork, findStaticBinding, resolveClientParams, staticBindings } from '../../src/config/lookup';
+import {
+  findBindingByAddress,
+  findBindingsByHardware,
+  findNetwork,
+  findStaticBinding,
+  resolveClientParams,
+  staticBindings,
+} from '../../src/config/lookup';
 import type { ClientQuery, Dhcpcap, NetworkConfig } from '../../src/config/types';
 import { ip } from '../../src/util/ipv4';
 import { brief, sinkFor } from '../fixtures/config/helpers';
@@ -9,7 +16,10 @@ import { brief, sinkFor } from '../fixtures/config/helpers';
 function cap(text: string): Dhcpcap {
   const { sink, problems } = sinkFor('dhcpcap');
   const entries = parseDhcpcap(text, problems);
-  assert.deepEqual(brief(sink.items).filter((p) => p.startsWith('error')), []);
+  assert.deepEqual(
+    brief(sink.items).filter((p) => p.startsWith('error')),
+    [],
+  );
   return { file: 'dhcpcap', mtimeMs: 0, entries };
 }
 
@@ -50,7 +60,11 @@ test('lookup: precedence site < network < class < client < network+class < clien
   assert.equal(lt(q(N1, MAC)), 6, 'client id + network beats everything');
   assert.equal(lt(q(N1, MAC, { vendorClass: 'joind-demo' })), 6, 'client id + network beats network+class and client+class');
   assert.equal(lt(q(N2, MAC, { vendorClass: 'joind-demo' })), 8, 'client id + class beats client id');
-  assert.equal(lt(q(N1, OTHER, { vendorClass: 'joind-demo', clientId: Buffer.from('client-7') })), 5, 'network+class beats client id alone');
+  assert.equal(
+    lt(q(N1, OTHER, { vendorClass: 'joind-demo', clientId: Buffer.from('client-7') })),
+    5,
+    'network+class beats client id alone',
+  );
 });
 
 test('lookup: merged tags, scope tags left out, templates never apply, hostEntry', () => {
@@ -74,7 +88,10 @@ test('lookup: merged tags, scope tags left out, templates never apply, hostEntry
 test('lookup: hardware type must match unless ignoreHardwareType; class prefix match with *', () => {
   assert.equal(lt(q(N2, MAC, { htype: 6 })), 1);
   assert.equal(lt(q(N2, MAC, { htype: 6, ignoreHardwareType: true })), 4);
-  assert.equal(resolveClientParams(CAP, q(N2, OTHER, { vendorClass: 'PXEClient:Arch:00000:UNDI:002001' })).tags.get('bf'), 'pxelinux.0');
+  assert.equal(
+    resolveClientParams(CAP, q(N2, OTHER, { vendorClass: 'PXEClient:Arch:00000:UNDI:002001' })).tags.get('bf'),
+    'pxelinux.0',
+  );
   assert.equal(resolveClientParams(CAP, q(N2, OTHER, { vendorClass: 'PXE' })).tags.get('bf'), undefined);
   assert.equal(lt(q(N2, OTHER, { vendorClass: 'joind-demo-2' })), 1, 'without * the class must match exactly');
 });
@@ -87,16 +104,28 @@ test('lookup: the merge without a host entry is computed once and shared', () =>
   assert.notEqual(a.tags, c.tags);
   const d = resolveClientParams(CAP, q(N1, MAC));
   const e = resolveClientParams(CAP, q(N1, MAC));
-  assert.notEqual(d.tags, e.tags, 'a host merge is the caller\'s own');
+  assert.notEqual(d.tags, e.tags, "a host merge is the caller's own");
 });
 
 test('lookup: static bindings by address, by hardware and by client', () => {
-  assert.deepEqual(staticBindings(CAP).map((b) => [b.entry.label, b.address]), [['hostnet', ip('10.1.0.50')], ['ckhost', ip('10.2.0.7')]]);
+  assert.deepEqual(
+    staticBindings(CAP).map((b) => [b.entry.label, b.address]),
+    [
+      ['hostnet', ip('10.1.0.50')],
+      ['ckhost', ip('10.2.0.7')],
+    ],
+  );
   assert.equal(findBindingByAddress(CAP, ip('10.2.0.7'))?.entry.label, 'ckhost');
   assert.equal(findBindingByAddress(CAP, ip('10.2.0.8')), undefined);
-  assert.deepEqual(findBindingsByHardware(CAP, 1, MAC).map((b) => b.entry.label), ['hostnet']);
+  assert.deepEqual(
+    findBindingsByHardware(CAP, 1, MAC).map((b) => b.entry.label),
+    ['hostnet'],
+  );
   assert.deepEqual(findBindingsByHardware(CAP, 6, MAC), []);
-  assert.deepEqual(findBindingsByHardware(CAP, 6, MAC, true).map((b) => b.entry.label), ['hostnet']);
+  assert.deepEqual(
+    findBindingsByHardware(CAP, 6, MAC, true).map((b) => b.entry.label),
+    ['hostnet'],
+  );
   assert.equal(findStaticBinding(CAP, q(N1, MAC))?.address, ip('10.1.0.50'));
   assert.equal(findStaticBinding(CAP, q(N2, MAC)), undefined, 'hostnet is only for 10.1.0.0');
   assert.equal(findStaticBinding(CAP, q(N2, OTHER, { clientId: Buffer.from('client-7') }))?.address, ip('10.2.0.7'));
@@ -111,7 +140,13 @@ test('lookup: findNetwork by binary search over disjoint networks', () => {
     ourRanges: [],
     source: 'nets:1',
   });
-  const networks = [net('10.77.3.0', 24), net('10.77.1.0', 24), net('172.20.8.16', 28), net('10.0.0.0', 16), net('192.168.0.0', 16)];
+  const networks = [
+    net('10.77.3.0', 24),
+    net('10.77.1.0', 24),
+    net('172.20.8.16', 28),
+    net('10.0.0.0', 16),
+    net('192.168.0.0', 16),
+  ];
   const find = (a: string) => findNetwork(networks, ip(a))?.address;
   assert.equal(find('10.77.1.200'), ip('10.77.1.0'));
   assert.equal(find('10.77.3.1'), ip('10.77.3.0'));

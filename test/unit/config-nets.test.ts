@@ -51,7 +51,9 @@ test('identity: host names match short/FQDN both ways, addresses, and /etc/hosts
 });
 
 test('netmasks: longest covering entry wins, sub-subnets, classful fallback', () => {
-  const table = masks('# comment\n172.20.0.0 255.255.255.0\n172.20.8.0   255.255.255.240 # sub-subnets of 172.20.8.0\n10.77.1.0 255.255.255.0\n0x0a.0x4e.0.0 0xffff0000\n');
+  const table = masks(
+    '# comment\n172.20.0.0 255.255.255.0\n172.20.8.0   255.255.255.240 # sub-subnets of 172.20.8.0\n10.77.1.0 255.255.255.0\n0x0a.0x4e.0.0 0xffff0000\n',
+  );
   const m = (a: string) => ipToString(table.maskFor(ip(a)).mask);
   assert.equal(m('172.20.5.0'), '255.255.255.0');
   assert.equal(m('172.20.8.16'), '255.255.255.240');
@@ -65,7 +67,20 @@ test('netmasks: longest covering entry wins, sub-subnets, classful fallback', ()
 
 test('netmasks: errors with line and column', () => {
   const { sink, problems } = sinkFor('netmasks');
-  parseNetmasks(['10.1.0.0', '10.1.0.0 255.0.255.0', '10.1.1.5 255.255.255.0', '10.2.0.0 255.255.0.0 extra', '10.3.0.0 255.255.0.0', '10.3.0.0 255.255.255.0', '10.x.0.0 255.0.0.0', '10.4.0.0 255.255.0.0', '10.4.0.0 255.255.0.0'].join('\n'), problems);
+  parseNetmasks(
+    [
+      '10.1.0.0',
+      '10.1.0.0 255.0.255.0',
+      '10.1.1.5 255.255.255.0',
+      '10.2.0.0 255.255.0.0 extra',
+      '10.3.0.0 255.255.0.0',
+      '10.3.0.0 255.255.255.0',
+      '10.x.0.0 255.0.0.0',
+      '10.4.0.0 255.255.0.0',
+      '10.4.0.0 255.255.0.0',
+    ].join('\n'),
+    problems,
+  );
   assert.deepEqual(brief(sink.items), [
     'error 1:9 expected a mask after the network: "network mask", e.g. 172.20.0.0 255.255.255.0',
     'error 2:10 mask 255.0.255.0 is not contiguous; expected leading one bits then zero bits',
@@ -101,21 +116,45 @@ test('nets: full lines, continuation lines with one and two fields, several rang
   assert.equal(n1!.owners.find((o) => o.owner === 'dhcphost')!.ours, true);
   assert.equal(n1!.owners.find((o) => o.owner === 'otherhost')!.ours, false);
   assert.equal(n1!.owners.find((o) => o.owner === 'otherhost')!.source, 'nets:4');
-  assert.deepEqual(n1!.ourRanges.map((r) => [ipToString(r.start), ipToString(r.end)]), [['10.1.0.50', '10.1.0.99'], ['10.1.0.120', '10.1.0.140'], ['10.1.0.200', '10.1.0.200']]);
-  assert.deepEqual(n2!.owners.map((o) => [o.owner, o.ours]), [['10.1.0.5', false], ['192.168.7.1', false]]);
+  assert.deepEqual(
+    n1!.ourRanges.map((r) => [ipToString(r.start), ipToString(r.end)]),
+    [
+      ['10.1.0.50', '10.1.0.99'],
+      ['10.1.0.120', '10.1.0.140'],
+      ['10.1.0.200', '10.1.0.200'],
+    ],
+  );
+  assert.deepEqual(
+    n2!.owners.map((o) => [o.owner, o.ours]),
+    [
+      ['10.1.0.5', false],
+      ['192.168.7.1', false],
+    ],
+  );
   assert.deepEqual(ranges(n2, '192.168.7.1'), ['10.2.0.70-10.2.0.80']);
   assert.deepEqual(n2!.ourRanges, [], 'neither owner of 10.2.0.0 is us');
   assert.equal(n3!.owners[0]!.ours, true);
-  assert.deepEqual(n3!.ourRanges.map((r) => ipToString(r.end)), ['10.3.0.9']);
+  assert.deepEqual(
+    n3!.ourRanges.map((r) => ipToString(r.end)),
+    ['10.3.0.9'],
+  );
 });
 
 test('nets: an owner written as an address outside the network still needs ranges inside it', () => {
-  const { problems } = nets('10.2.0.0 10.1.0.5 10.2.0.10-10.2.0.60\n192.168.7.1 192.168.7.10-192.168.7.20\n', '10.2.0.0 255.255.255.0\n');
-  assert.deepEqual(brief(problems), ['error 2:13 192.168.7.10 lies outside network 10.2.0.0/24 (mask 255.255.255.0, from netmasks:1)']);
+  const { problems } = nets(
+    '10.2.0.0 10.1.0.5 10.2.0.10-10.2.0.60\n192.168.7.1 192.168.7.10-192.168.7.20\n',
+    '10.2.0.0 255.255.255.0\n',
+  );
+  assert.deepEqual(brief(problems), [
+    'error 2:13 192.168.7.10 lies outside network 10.2.0.0/24 (mask 255.255.255.0, from netmasks:1)',
+  ]);
 });
 
 test('nets: a single address inside the network at the start of a line is a range, with a warning', () => {
-  const { networks, problems } = nets('10.1.0.0 dhcphost 10.1.0.50-10.1.0.60\n10.1.0.7 10.1.0.70-10.1.0.80\n', '10.1.0.0 255.255.255.0');
+  const { networks, problems } = nets(
+    '10.1.0.0 dhcphost 10.1.0.50-10.1.0.60\n10.1.0.7 10.1.0.70-10.1.0.80\n',
+    '10.1.0.0 255.255.255.0',
+  );
   assert.deepEqual(brief(problems), [
     'warning 2:1 10.1.0.7 lies in network 10.1.0.0/24, so this line is read as 2 ranges of dhcphost; to name an owner here, write it as a host name or repeat the network: "10.1.0.0 10.1.0.7 …"',
   ]);
@@ -127,7 +166,9 @@ test('nets: classful masks, sub-subnets from netmasks, repeated network lines me
     '172.20.8.16 dhcphost 172.20.8.17-172.20.8.30\n10.0.0.0 dhcphost 10.0.0.1-10.0.0.9\n172.20.8.16 otherhost 172.20.8.17\n',
     '172.20.0.0 255.255.255.0\n172.20.8.0 255.255.255.240\n',
   );
-  assert.deepEqual(brief(problems), ['error 3:23 range 172.20.8.17 of otherhost overlaps range 172.20.8.17-172.20.8.30 of dhcphost at nets:1:22; ranges of different servers must not overlap']);
+  assert.deepEqual(brief(problems), [
+    'error 3:23 range 172.20.8.17 of otherhost overlaps range 172.20.8.17-172.20.8.30 of dhcphost at nets:1:22; ranges of different servers must not overlap',
+  ]);
   assert.equal(networks.length, 2);
   assert.equal(networks[0]!.prefixLength, 28);
   assert.equal(networks[0]!.owners.length, 2);
@@ -156,7 +197,7 @@ test('nets: every kind of error, with line and column', () => {
     'error 1:19 range start 10.1.0.60 is above its end 10.1.0.50',
     'error 2:19 10.1.1.5 lies outside network 10.1.0.0/24 (mask 255.255.255.0, from netmasks:1)',
     'error 3:28 "-" is not a range: expected a range like 10.1.0.50-10.1.0.99 (no blanks round the dash) or a single address',
-    'error 4:19 range 10.1.0.0-10.1.0.9 includes the network\'s own number 10.1.0.0',
+    "error 4:19 range 10.1.0.0-10.1.0.9 includes the network's own number 10.1.0.0",
     'error 5:19 range 10.1.0.250-10.1.0.255 includes the broadcast address 10.1.0.255 of 10.1.0.0/24',
     'error 6:1 network 10.1.0.5 has host bits set under mask 255.255.255.0 (from netmasks:1); expected 10.1.0.0 or a netmasks entry for it',
     'error 7:29 "10.1.0.3x" is not an address: field "3x" is not a decimal, octal (0…) or hex (0x…) number; expected a range like 10.1.0.50-10.1.0.99 (no blanks round the dash) or a single address',
@@ -172,14 +213,21 @@ test('nets: every kind of error, with line and column', () => {
 
 test('nets: continuation before any network, overlapping networks, overlapping ranges of two names for us', () => {
   const first = nets('10.1.0.7\n');
-  assert.deepEqual(brief(first.problems), ['error 1:1 expected "network owner range…": no network line comes before this continuation line']);
+  assert.deepEqual(brief(first.problems), [
+    'error 1:1 expected "network owner range…": no network line comes before this continuation line',
+  ]);
 
   const second = nets('10.1.0.0 dhcphost 10.1.0.5\n10.0.0.0 dhcphost 10.0.0.5\n', '10.1.0.0 255.255.255.0');
   assert.deepEqual(brief(second.problems), ['error 2:1 network 10.0.0.0/8 overlaps network 10.1.0.0/24 at nets:1']);
 
   const third = nets('10.1.0.0 dhcphost 10.1.0.5-10.1.0.9\ndhcp-alias 10.1.0.8-10.1.0.12\n', '10.1.0.0 255.255.255.0');
-  assert.deepEqual(brief(third.problems), ['warning 2:12 range 10.1.0.8-10.1.0.12 of dhcp-alias overlaps range 10.1.0.5-10.1.0.9 of dhcphost at nets:1:19; both owners are this server, so they are merged']);
-  assert.deepEqual(third.networks[0]!.ourRanges.map((r) => ipToString(r.start) + '-' + ipToString(r.end)), ['10.1.0.5-10.1.0.12']);
+  assert.deepEqual(brief(third.problems), [
+    'warning 2:12 range 10.1.0.8-10.1.0.12 of dhcp-alias overlaps range 10.1.0.5-10.1.0.9 of dhcphost at nets:1:19; both owners are this server, so they are merged',
+  ]);
+  assert.deepEqual(
+    third.networks[0]!.ourRanges.map((r) => ipToString(r.start) + '-' + ipToString(r.end)),
+    ['10.1.0.5-10.1.0.12'],
+  );
 });
 
 function pools(text: string) {
@@ -188,38 +236,45 @@ function pools(text: string) {
 }
 
 test('namepool: header, names on following lines, names on the header line after the prefix', () => {
-  const { pools: list, problems } = pools([
-    '# comment',
-    'lab.example.com   dhcphost   labpc',
-    '\tamber  basalt  cobalt',
-    '  dolomite   # trailing comment',
-    'acme.com 142.132.3.1 pc alpha bravo',
-    '\tcharlie',
-    'plain.example dhcphost',
-    '\tone two',
-    'noprefix.example dhcphost - three four',
-  ].join('\n'));
+  const { pools: list, problems } = pools(
+    [
+      '# comment',
+      'lab.example.com   dhcphost   labpc',
+      '\tamber  basalt  cobalt',
+      '  dolomite   # trailing comment',
+      'acme.com 142.132.3.1 pc alpha bravo',
+      '\tcharlie',
+      'plain.example dhcphost',
+      '\tone two',
+      'noprefix.example dhcphost - three four',
+    ].join('\n'),
+  );
   assert.deepEqual(brief(problems), []);
-  assert.deepEqual(list.map((p) => [p.domain, p.owner, p.ours, p.prefix, p.names.join(' '), p.source]), [
-    ['lab.example.com', 'dhcphost', true, 'labpc', 'amber basalt cobalt dolomite', 'namepool:2'],
-    ['acme.com', '142.132.3.1', false, 'pc', 'alpha bravo charlie', 'namepool:5'],
-    ['plain.example', 'dhcphost', true, null, 'one two', 'namepool:7'],
-    ['noprefix.example', 'dhcphost', true, null, 'three four', 'namepool:9'],
-  ]);
+  assert.deepEqual(
+    list.map((p) => [p.domain, p.owner, p.ours, p.prefix, p.names.join(' '), p.source]),
+    [
+      ['lab.example.com', 'dhcphost', true, 'labpc', 'amber basalt cobalt dolomite', 'namepool:2'],
+      ['acme.com', '142.132.3.1', false, 'pc', 'alpha bravo charlie', 'namepool:5'],
+      ['plain.example', 'dhcphost', true, null, 'one two', 'namepool:7'],
+      ['noprefix.example', 'dhcphost', true, null, 'three four', 'namepool:9'],
+    ],
+  );
 });
 
 test('namepool: duplicates are warnings; malformed lines are errors with their place', () => {
-  const { pools: list, problems } = pools([
-    '\torphan', // 1
-    'lab.example dhcphost labpc', // 2
-    '\tamber Amber', // 3
-    'lab.example otherhost', // 4
-    '\tamber bad_name', // 5
-    'lonelydomain', // 6
-    '\tignored', // 7
-    'lab.example dhcphost 9bad', // 8
-    'bad..domain dhcphost', // 9
-  ].join('\n'));
+  const { pools: list, problems } = pools(
+    [
+      '\torphan', // 1
+      'lab.example dhcphost labpc', // 2
+      '\tamber Amber', // 3
+      'lab.example otherhost', // 4
+      '\tamber bad_name', // 5
+      'lonelydomain', // 6
+      '\tignored', // 7
+      'lab.example dhcphost 9bad', // 8
+      'bad..domain dhcphost', // 9
+    ].join('\n'),
+  );
   assert.deepEqual(brief(problems), [
     'error 1:2 names before any header: expected a "domain server [prefix]" line starting in column 1 first',
     'warning 3:8 name Amber is already in a pool of lab.example at namepool:3:2; this one is ignored',

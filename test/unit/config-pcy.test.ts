@@ -88,7 +88,9 @@ test('server.pcy: values, bare Booleans, explicit on/off words, comments and sou
 });
 
 test('server.pcy: both spellings of the renamed switches; the last occurrence wins', () => {
-  const { policy, sources, problems } = parse('bootp_addr_from_pool\nregistered_hosts_only on\ndynamic_bootp off\nfree_list_size 4\nfree_list_size 16\n');
+  const { policy, sources, problems } = parse(
+    'bootp_addr_from_pool\nregistered_hosts_only on\ndynamic_bootp off\nfree_list_size 4\nfree_list_size 16\n',
+  );
   assert.equal(policy.dynamic_bootp, false);
   assert.equal(sources.dynamic_bootp, 'server.pcy:3');
   assert.equal(policy.registered_clients_only, true);
@@ -145,7 +147,9 @@ test('server.pcy: naming switches that exclude or need each other', () => {
   assert.deepEqual(brief(implied.problems), []);
 
   const both = parse('assign_name_by_ipaddr on\nassign_name_by_hwaddr on\n');
-  assert.deepEqual(brief(both.problems), ['error 2:1 assign_name_by_hwaddr and assign_name_by_ipaddr exclude each other; switch one off']);
+  assert.deepEqual(brief(both.problems), [
+    'error 2:1 assign_name_by_hwaddr and assign_name_by_ipaddr exclude each other; switch one off',
+  ]);
 
   const needs = parse('accept_client_name\nsupport_bootp off\ndynamic_bootp\n');
   assert.deepEqual(brief(needs.problems), [

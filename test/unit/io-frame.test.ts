@@ -165,14 +165,26 @@ test('rejects malformed frames with a reason, never an exception', () => {
     ['bad-ip-checksum', broken((f) => (f[22] = 63))], // TTL changed, checksum not updated
     ['bad-udp-length', broken((f) => f.writeUInt16BE(7, 38))],
     ['bad-udp-length', broken((f) => f.writeUInt16BE(309, 38))], // beyond the IP datagram
-    ['bad-udp-checksum', broken((f) => (f[100] ^= 1))],
+    ['bad-udp-checksum', broken((f) => (f[100]! ^= 1))],
   ];
   for (const [reason, frame] of cases) {
     assert.equal(parseUdpFrame(frame, true), reason, reason);
   }
   // The UDP checksum is only checked on request, and a zero checksum means "none".
-  assert.notEqual(typeof parseUdpFrame(broken((f) => (f[100] ^= 1)), false), 'string');
-  assert.notEqual(typeof parseUdpFrame(broken((f) => f.writeUInt16BE(0, 40)), true), 'string');
+  assert.notEqual(
+    typeof parseUdpFrame(
+      broken((f) => (f[100]! ^= 1)),
+      false,
+    ),
+    'string',
+  );
+  assert.notEqual(
+    typeof parseUdpFrame(
+      broken((f) => f.writeUInt16BE(0, 40)),
+      true,
+    ),
+    'string',
+  );
 });
 
 test('an IPv4 header with options moves the UDP header', () => {

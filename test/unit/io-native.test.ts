@@ -37,7 +37,10 @@ test('Socket rejects bad arguments with TypeError before opening anything', () =
   assert.throws(() => new Socket(7, 0, 0, 0, noop), TypeError);
   assert.throws(() => new Socket(SOCKET_PACKET, 0, 67, 0, noop), TypeError);
   assert.throws(() => new Socket(SOCKET_PACKET, 1, 70000, 0, noop), TypeError);
-  assert.throws(() => new (Socket as unknown as new (...args: unknown[]) => unknown)(SOCKET_ICMP, 0, 0, 0, 'not a function'), TypeError);
+  assert.throws(
+    () => new (Socket as unknown as new (...args: unknown[]) => unknown)(SOCKET_ICMP, 0, 0, 0, 'not a function'),
+    TypeError,
+  );
 });
 
 test('UDP socket over loopback: binds port 0, delivers sender address and port as numbers, sends back', async () => {
@@ -84,7 +87,8 @@ test('listIpv4Interfaces: no loopback, indexes and MACs agree with sysfs', () =>
     const sysMac = fs.readFileSync(`/sys/class/net/${info.name}/address`, 'latin1').trim();
     if (info.mac !== null) assert.equal([...info.mac].map((b) => b.toString(16).padStart(2, '0')).join(':'), sysMac);
     assert.ok(info.addresses.length > 0);
-    for (const a of info.addresses) assert.equal(a.netmask, a.prefixLength === 0 ? 0 : (0xffffffff << (32 - a.prefixLength)) >>> 0);
+    for (const a of info.addresses)
+      assert.equal(a.netmask, a.prefixLength === 0 ? 0 : (0xffffffff << (32 - a.prefixLength)) >>> 0);
   }
 });
 
@@ -95,27 +99,31 @@ test('PacketSocket.open on a missing interface throws ENODEV', () => {
   );
 });
 
-test('Pinger over loopback: reply, shared echo, close resolves pending checks', { skip: !isRoot && 'needs root (raw ICMP socket)' }, async () => {
-  const pinger = Pinger.open({ warn: (_fields, msg) => assert.fail(`unexpected warning ${msg}`) });
-  assert.ok(pinger);
-  try {
-    const [first, second] = await Promise.all([pinger.check(ip('127.0.0.1'), 1000), pinger.check(ip('127.0.0.1'), 1000)]);
-    assert.equal(first, true);
-    assert.equal(second, true);
-    assert.equal(pinger.sent, 1, 'concurrent checks of one address share one echo');
-    assert.equal(pinger.replies, 2);
-    assert.equal(pinger.shared, 1);
-    const { Socket } = loadNative();
-    // Wrong-kind calls are programming errors: they throw. Sends on a closed socket are values.
-    const icmp = new Socket(SOCKET_ICMP, 0, 0, 0, () => undefined);
-    assert.throws(() => icmp.sendFrame(Buffer.alloc(60)), TypeError);
-    icmp.close();
-    icmp.close();
-    assert.equal(icmp.sendTo(Buffer.alloc(8), ip('127.0.0.1')), os.constants.errno.EBADF);
-  } finally {
-    const pending = pinger.check(ip('127.0.0.2'), 60000);
-    pinger.close();
-    assert.equal(await pending, false, 'close() resolves pending checks with false');
-    assert.equal(await pinger.check(ip('127.0.0.1'), 1000), false, 'a closed Pinger answers false');
-  }
-});
+test(
+  'Pinger over loopback: reply, shared echo, close resolves pending checks',
+  { skip: !isRoot && 'needs root (raw ICMP socket)' },
+  async () => {
+    const pinger = Pinger.open({ warn: (_fields, msg) => assert.fail(`unexpected warning ${msg}`) });
+    assert.ok(pinger);
+    try {
+      const [first, second] = await Promise.all([pinger.check(ip('127.0.0.1'), 1000), pinger.check(ip('127.0.0.1'), 1000)]);
+      assert.equal(first, true);
+      assert.equal(second, true);
+      assert.equal(pinger.sent, 1, 'concurrent checks of one address share one echo');
+      assert.equal(pinger.replies, 2);
+      assert.equal(pinger.shared, 1);
+      const { Socket } = loadNative();
+      // Wrong-kind calls are programming errors: they throw. Sends on a closed socket are values.
+      const icmp = new Socket(SOCKET_ICMP, 0, 0, 0, () => undefined);
+      assert.throws(() => icmp.sendFrame(Buffer.alloc(60)), TypeError);
+      icmp.close();
+      icmp.close();
+      assert.equal(icmp.sendTo(Buffer.alloc(8), ip('127.0.0.1')), os.constants.errno.EBADF);
+    } finally {
+      const pending = pinger.check(ip('127.0.0.2'), 60000);
+      pinger.close();
+      assert.equal(await pending, false, 'close() resolves pending checks with false');
+      assert.equal(await pinger.check(ip('127.0.0.1'), 1000), false, 'a closed Pinger answers false');
+    }
+  },
+);

@@ -23,7 +23,7 @@ test('addressOnSubnetOf', () => {
   assert.equal(addressOnSubnetOf(ip('10.79.0.1'), addresses), undefined);
 });
 
-test('KernelSourceAddresses learns the kernel\'s source address in the background', async () => {
+test("KernelSourceAddresses learns the kernel's source address in the background", async () => {
   const sources = new KernelSourceAddresses();
   const to = ip('127.0.0.9');
   assert.equal(sources.get(to), undefined, 'unknown the first time');

@@ -31,16 +31,23 @@ async function until(predicate: () => boolean, what: string, ms = 2000): Promise
 }
 
 test('directed broadcasts of interface addresses', () => {
-  assert.deepEqual(directedBroadcasts([addr('10.77.1.1/24'), addr('10.78.0.1/16'), addr('10.77.1.9/24')]), [ip('10.77.1.255'), ip('10.78.255.255')]);
-  assert.deepEqual(directedBroadcasts([addr('10.0.0.0/31'), addr('10.0.0.5/32')]), [], 'point-to-point and host routes have none');
+  assert.deepEqual(directedBroadcasts([addr('10.77.1.1/24'), addr('10.78.0.1/16'), addr('10.77.1.9/24')]), [
+    ip('10.77.1.255'),
+    ip('10.78.255.255'),
+  ]);
+  assert.deepEqual(
+    directedBroadcasts([addr('10.0.0.0/31'), addr('10.0.0.5/32')]),
+    [],
+    'point-to-point and host routes have none',
+  );
 });
 
-test('the packet socket keeps only broadcasts; unicast is the kernel UDP sockets\' half', () => {
+test("the packet socket keeps only broadcasts; unicast is the kernel UDP sockets' half", () => {
   const directed = [ip('10.77.1.255')];
   assert.equal(isLinkBroadcast(0xffffffff, directed), true);
   assert.equal(isLinkBroadcast(ip('10.77.1.255'), directed), true);
   assert.equal(isLinkBroadcast(ip('10.77.1.1'), directed), false, 'our own address');
-  assert.equal(isLinkBroadcast(ip('10.77.2.255'), directed), false, 'another link\'s broadcast');
+  assert.equal(isLinkBroadcast(ip('10.77.2.255'), directed), false, "another link's broadcast");
   assert.equal(isLinkBroadcast(ip('10.77.1.0'), directed), false);
 });
 
@@ -53,7 +60,11 @@ test('frame source address: the server identifier if it is on the interface, els
 });
 
 /** A client socket on 127.0.0.1 that records what it receives. */
-async function openClient(): Promise<{ socket: dgram.Socket; port: number; got: Array<{ data: Buffer; from: string; port: number }> }> {
+async function openClient(): Promise<{
+  socket: dgram.Socket;
+  port: number;
+  got: Array<{ data: Buffer; from: string; port: number }>;
+}> {
   const socket = dgram.createSocket('udp4');
   const got: Array<{ data: Buffer; from: string; port: number }> = [];
   socket.on('message', (data, rinfo) => got.push({ data, from: rinfo.address, port: rinfo.port }));
@@ -69,7 +80,11 @@ function sendTo(socket: dgram.Socket, text: string, port: number, address: strin
 test('UDP half on loopback: unicast delivered once with its destination, replies leave from the server address', async (t) => {
   const host = [addr('127.0.0.1/8')];
   const sendErrors: Array<{ err: Error; dest: Destination }> = [];
-  const transport = new RawTransport([], { port: 0, hostAddresses: () => host, onSendError: (err, dest) => sendErrors.push({ err, dest }) });
+  const transport = new RawTransport([], {
+    port: 0,
+    hostAddresses: () => host,
+    onSendError: (err, dest) => sendErrors.push({ err, dest }),
+  });
   const inbound: Inbound[] = [];
   await transport.start((packet) => inbound.push(packet));
   const client = await openClient();
@@ -99,12 +114,27 @@ test('UDP half on loopback: unicast delivered once with its destination, replies
   const clientIp = ip('127.0.0.1');
   transport.send(Buffer.from('relay'), { kind: 'relay', ip: clientIp, port: client.port }, server);
   transport.send(Buffer.from('ciaddr'), { kind: 'unicast', ip: clientIp, port: client.port }, server);
-  transport.send(Buffer.from('gone-if'), { kind: 'unicast', ip: clientIp, port: client.port, mac: Buffer.alloc(6, 2), ifname: 'jraw-none0' }, server);
+  transport.send(
+    Buffer.from('gone-if'),
+    { kind: 'unicast', ip: clientIp, port: client.port, mac: Buffer.alloc(6, 2), ifname: 'jraw-none0' },
+    server,
+  );
   transport.send(Buffer.from('no-if'), { kind: 'unicast', ip: clientIp, port: client.port, mac: Buffer.alloc(6, 2) }, server);
   transport.send(Buffer.from('bcast'), { kind: 'broadcast', port: client.port, directed: clientIp }, server);
-  transport.send(Buffer.from('bcast-gone-if'), { kind: 'broadcast', port: client.port, ifname: 'jraw-none0', directed: clientIp }, server);
+  transport.send(
+    Buffer.from('bcast-gone-if'),
+    { kind: 'broadcast', port: client.port, ifname: 'jraw-none0', directed: clientIp },
+    server,
+  );
   await until(() => client.got.length >= 6, 'six replies');
-  assert.deepEqual(client.got.map((g) => g.data.toString()).sort(), ['bcast', 'bcast-gone-if', 'ciaddr', 'gone-if', 'no-if', 'relay']);
+  assert.deepEqual(client.got.map((g) => g.data.toString()).sort(), [
+    'bcast',
+    'bcast-gone-if',
+    'ciaddr',
+    'gone-if',
+    'no-if',
+    'relay',
+  ]);
   for (const g of client.got) {
     assert.equal(g.from, '127.0.0.1');
     assert.equal(g.port, transport.port, 'from the server port');
@@ -178,7 +208,10 @@ test('close is idempotent; sending after close is a no-op; a closed transport ca
   assert.equal(transport.close(), first);
   await first;
   assert.doesNotThrow(() => transport.send(Buffer.from('x'), { kind: 'relay', ip: ip('127.0.0.1'), port: 9 }, 0));
-  await assert.rejects(transport.start(() => undefined), /already started or closed/);
+  await assert.rejects(
+    transport.start(() => undefined),
+    /already started or closed/,
+  );
 });
 
 test('start fails cleanly when the port is taken without SO_REUSEADDR, and for a missing interface', async () => {
@@ -188,13 +221,19 @@ test('start fails cleanly when the port is taken without SO_REUSEADDR, and for a
   const port = holder.address().port;
   try {
     const transport = new RawTransport([], { port, hostAddresses: () => [addr('127.0.0.1/8')] });
-    await assert.rejects(transport.start(() => undefined), new RegExp(`cannot bind UDP [0-9.]+:${port}: .*EADDRINUSE`));
+    await assert.rejects(
+      transport.start(() => undefined),
+      new RegExp(`cannot bind UDP [0-9.]+:${port}: .*EADDRINUSE`),
+    );
   } finally {
     holder.close();
   }
   const missing = { name: 'jraw-none0', ifindex: 0, mac: Buffer.alloc(6, 2), addresses: [addr('10.77.1.1/24')] };
   const transport = new RawTransport([missing], { port: 0, hostAddresses: () => [] });
-  await assert.rejects(transport.start(() => undefined), (error: NodeJS.ErrnoException) => error.code === 'ENODEV' && /jraw-none0/.test(error.message));
+  await assert.rejects(
+    transport.start(() => undefined),
+    (error: NodeJS.ErrnoException) => error.code === 'ENODEV' && /jraw-none0/.test(error.message),
+  );
   await transport.close();
 });
 

@@ -6,7 +6,12 @@ import type { NetworkInterfaceV4 } from '../../src/io/interfaces';
 import { chooseServedInterfaces, networksForServing } from '../../src/io/served-interfaces';
 import { ip, maskFromPrefix } from '../../src/util/ipv4';
 
-function iface(name: string, ifindex: number, addresses: string[], mac: Buffer | null = Buffer.from([2, 0, 0, 0, 0, ifindex])): NetworkInterfaceV4 {
+function iface(
+  name: string,
+  ifindex: number,
+  addresses: string[],
+  mac: Buffer | null = Buffer.from([2, 0, 0, 0, 0, ifindex]),
+): NetworkInterfaceV4 {
   return {
     name,
     ifindex,
@@ -34,7 +39,10 @@ const networks = [
 
 test('without names: interfaces attached to a network of ours, in the given order', () => {
   const { served, ignored } = chooseServedInterfaces([lo, eth0, eth1, eth2, eth3, tun0, lo2], networks, []);
-  assert.deepEqual(served.map((i) => i.name), ['eth0', 'eth3']);
+  assert.deepEqual(
+    served.map((i) => i.name),
+    ['eth0', 'eth3'],
+  );
   assert.equal(served[0], eth0, 'the interface objects themselves, not copies');
   const reasons = new Map(ignored.map((i) => [i.name, i.reason]));
   assert.deepEqual([...reasons.keys()], ['lo', 'eth1', 'eth2', 'tun0', 'dummylo']);
@@ -60,7 +68,10 @@ test('a network with a non-contiguous mask is named by its mask', () => {
 
 test('with names: exactly those, in the order named, whatever their networks', () => {
   const { served, ignored } = chooseServedInterfaces([lo, eth0, eth1, eth2], networks, ['eth2', 'eth1', 'eth2', 'nope0']);
-  assert.deepEqual(served.map((i) => i.name), ['eth2', 'eth1']);
+  assert.deepEqual(
+    served.map((i) => i.name),
+    ['eth2', 'eth1'],
+  );
   assert.deepEqual(ignored, [
     { name: 'nope0', reason: 'named but no such interface with an IPv4 address' },
     { name: 'lo', reason: 'not named with -i' },

@@ -10,17 +10,35 @@ function source(counters: ServerCounters): MetricsSource {
     store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0, syncs: 5, inlineSyncs: 3, checkpoints: 1 }),
     storeWritable: () => true,
     transport: () => undefined,
-    networks: () => [{
-      network: '10.1.0.0', prefixLength: 24, ranges: ['10.1.0.10-10.1.0.59'], total: 50, assigned: 4, offered: 1, abandoned: 2,
-      free: 43, freeList: 8, refills: 3, exhausted: 0, pingChecks: 12, pingConflicts: 2,
-    }],
+    networks: () => [
+      {
+        network: '10.1.0.0',
+        prefixLength: 24,
+        ranges: ['10.1.0.10-10.1.0.59'],
+        total: 50,
+        assigned: 4,
+        offered: 1,
+        abandoned: 2,
+        free: 43,
+        freeList: 8,
+        refills: 3,
+        exhausted: 0,
+        pingChecks: 12,
+        pingConflicts: 2,
+      },
+    ],
   };
 }
 
-test('metrics: Kea-named series mirror the server\'s own counters at each scrape', async () => {
+test("metrics: Kea-named series mirror the server's own counters at each scrape", async () => {
   const counters: ServerCounters = {
-    received: 12, receivedByType: { discover: 5, request: 4 }, parseFailed: { truncated: 2 }, dropped: { 'not-registered': 1 },
-    sent: { DHCP_OFFER: 5, DHCP_ACK: 4 }, sendFailed: 0, handlerErrors: 0,
+    received: 12,
+    receivedByType: { discover: 5, request: 4 },
+    parseFailed: { truncated: 2 },
+    dropped: { 'not-registered': 1 },
+    sent: { DHCP_OFFER: 5, DHCP_ACK: 4 },
+    sendFailed: 0,
+    handlerErrors: 0,
   };
   const registry = createMetrics(source(counters));
   let text = await registry.metrics();

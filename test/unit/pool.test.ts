@@ -11,8 +11,18 @@ const MASK = ip('255.255.255.0');
 function record(address: string, state: LeaseState, cltt: number, mac: number): LeaseRecord {
   const hw = Buffer.from([2, 0, 0, 0, 1, mac]);
   return {
-    address: ip(address), network: NET, client: { type: 1, id: hw }, htype: 1, hwaddr: hw, clientId: null,
-    starts: cltt, ends: cltt + 10, cltt, state, clientHostname: null, hostname: null,
+    address: ip(address),
+    network: NET,
+    client: { type: 1, id: hw },
+    htype: 1,
+    hwaddr: hw,
+    clientId: null,
+    starts: cltt,
+    ends: cltt + 10,
+    cltt,
+    state,
+    clientHostname: null,
+    hostname: null,
   };
 }
 
@@ -39,13 +49,22 @@ test('pool: refill order is never-used ascending, then expired/released LRU, the
   });
   store.flush();
   const reserved = new Set([ip('10.1.0.12')]); // a static binding
-  const pool = new NetworkPool(NET, MASK, [{ start: ip('10.1.0.10'), end: ip('10.1.0.17') }], reserved,
-    { freeListSize: 2, provisionalTtlMs: 60_000 }, store);
+  const pool = new NetworkPool(
+    NET,
+    MASK,
+    [{ start: ip('10.1.0.10'), end: ip('10.1.0.17') }],
+    reserved,
+    { freeListSize: 2, provisionalTtlMs: 60_000 },
+    store,
+  );
   const now = 2_000_000_000_000;
   assert.deepEqual(drain(pool, now, 10), [
     '10.1.0.10', // never used
-    '10.1.0.14', '10.1.0.15', '10.1.0.13', // released/expired, least recently used first
-    '10.1.0.17', '10.1.0.16', // abandoned, oldest first
+    '10.1.0.14',
+    '10.1.0.15',
+    '10.1.0.13', // released/expired, least recently used first
+    '10.1.0.17',
+    '10.1.0.16', // abandoned, oldest first
   ]);
   assert.equal(pool.take(now), undefined, 'everything is held now: exhausted');
   assert.ok(pool.counters.exhausted >= 1);
@@ -62,15 +81,26 @@ test('pool: a /8 range costs nothing until used, and the search skips used addre
   store.write(() => {
     for (let i = 1; i <= 1000; i++) {
       const a = ip('10.0.0.0') + i;
-      store.leases.put({ ...record('10.0.0.1', LeaseState.ACTIVE, 1_000_000_000, 0), address: a,
-        network: ip('10.0.0.0'), ends: 4_000_000_000, client: { type: 1, id: Buffer.from(a.toString(16).padStart(8, '0'), 'hex') } });
+      store.leases.put({
+        ...record('10.0.0.1', LeaseState.ACTIVE, 1_000_000_000, 0),
+        address: a,
+        network: ip('10.0.0.0'),
+        ends: 4_000_000_000,
+        client: { type: 1, id: Buffer.from(a.toString(16).padStart(8, '0'), 'hex') },
+      });
     }
   });
   store.flush();
   const before = process.memoryUsage().heapUsed;
   const t0 = process.hrtime.bigint();
-  const pool = new NetworkPool(ip('10.0.0.0'), ip('255.0.0.0'), [{ start: ip('10.0.0.1'), end: ip('10.255.255.254') }],
-    new Set(), { freeListSize: 8, provisionalTtlMs: 60_000 }, store);
+  const pool = new NetworkPool(
+    ip('10.0.0.0'),
+    ip('255.0.0.0'),
+    [{ start: ip('10.0.0.1'), end: ip('10.255.255.254') }],
+    new Set(),
+    { freeListSize: 8, provisionalTtlMs: 60_000 },
+    store,
+  );
   const first = pool.take(Date.now());
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   assert.equal(first !== undefined && ipToString(first), '10.0.3.233', 'first never-used after 1000 used');
@@ -82,8 +112,14 @@ test('pool: a /8 range costs nothing until used, and the search skips used addre
 
 test('pool: a record deleted behind the cursor becomes never-used again', () => {
   const store = Store.open({ spoolDir: tempDir(), durable: false });
-  const pool = new NetworkPool(NET, MASK, [{ start: ip('10.1.0.10'), end: ip('10.1.0.12') }], new Set(),
-    { freeListSize: 8, provisionalTtlMs: 60_000 }, store);
+  const pool = new NetworkPool(
+    NET,
+    MASK,
+    [{ start: ip('10.1.0.10'), end: ip('10.1.0.12') }],
+    new Set(),
+    { freeListSize: 8, provisionalTtlMs: 60_000 },
+    store,
+  );
   const now = Date.now();
   const got = drain(pool, now, 3);
   assert.deepEqual(got, ['10.1.0.10', '10.1.0.11', '10.1.0.12']);

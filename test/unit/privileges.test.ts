@@ -8,7 +8,14 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { tryLoadNative } from '../../src/io/native';
-import { capabilityMask, parseProcStatus, resolveRunAs, RunAsError, type RunAs, type RunAsContext } from '../../src/io/privileges';
+import {
+  capabilityMask,
+  parseProcStatus,
+  resolveRunAs,
+  RunAsError,
+  type RunAs,
+  type RunAsContext,
+} from '../../src/io/privileges';
 import { capabilitiesToKeep, handSpoolTo, prepareSpoolFor, userMay } from '../../src/server/privileges';
 
 const isRoot = process.getuid?.() === 0;
@@ -36,16 +43,43 @@ function fakeContext(euid = 0): RunAsContext {
 }
 
 test('resolveRunAs: the user, its primary group, and its groups with the chosen gid first', () => {
-  assert.deepEqual(resolveRunAs('svc', undefined, fakeContext()), { user: 'svc', uid: 1001, group: '1001', gid: 1001, groups: [1001, 2000] });
-  assert.deepEqual(resolveRunAs('svc', 'staff', fakeContext()), { user: 'svc', uid: 1001, group: 'staff', gid: 50, groups: [50, 2000] });
+  assert.deepEqual(resolveRunAs('svc', undefined, fakeContext()), {
+    user: 'svc',
+    uid: 1001,
+    group: '1001',
+    gid: 1001,
+    groups: [1001, 2000],
+  });
+  assert.deepEqual(resolveRunAs('svc', 'staff', fakeContext()), {
+    user: 'svc',
+    uid: 1001,
+    group: 'staff',
+    gid: 50,
+    groups: [50, 2000],
+  });
   // A number that names no user is a uid, with the same number as its group.
-  assert.deepEqual(resolveRunAs('4242', undefined, fakeContext()), { user: '4242', uid: 4242, group: '4242', gid: 4242, groups: [4242] });
-  assert.deepEqual(resolveRunAs('4242', 'staff', fakeContext()), { user: '4242', uid: 4242, group: 'staff', gid: 50, groups: [50] });
+  assert.deepEqual(resolveRunAs('4242', undefined, fakeContext()), {
+    user: '4242',
+    uid: 4242,
+    group: '4242',
+    gid: 4242,
+    groups: [4242],
+  });
+  assert.deepEqual(resolveRunAs('4242', 'staff', fakeContext()), {
+    user: '4242',
+    uid: 4242,
+    group: 'staff',
+    gid: 50,
+    groups: [50],
+  });
 });
 
 test('resolveRunAs refuses, each with a reason that names the problem', () => {
   const refuses = (user: string, group: string | undefined, pattern: RegExp, euid = 0): void =>
-    assert.throws(() => resolveRunAs(user, group, fakeContext(euid)), (err: Error) => err instanceof RunAsError && pattern.test(err.message));
+    assert.throws(
+      () => resolveRunAs(user, group, fakeContext(euid)),
+      (err: Error) => err instanceof RunAsError && pattern.test(err.message),
+    );
   refuses('svc', undefined, /must start as root.*uid 1000/, 1000);
   refuses('nosuch', undefined, /--user nosuch: no such user/);
   refuses('root', undefined, /that is root \(uid 0\)/);
@@ -78,9 +112,16 @@ test('userMay follows the kernel rule: the owner class alone decides for the own
 
 test('parseProcStatus reads ids and capability sets', () => {
   const text = [
-    'Name:\tnode', 'Uid:\t995\t995\t995\t995', 'Gid:\t994\t994\t994\t994', 'Groups:\t994 ',
-    'CapInh:\t0000000000000000', 'CapPrm:\t0000000000002400', 'CapEff:\t0000000000002400',
-    'CapBnd:\t0000000000002400', 'CapAmb:\t0000000000000000', 'NoNewPrivs:\t1',
+    'Name:\tnode',
+    'Uid:\t995\t995\t995\t995',
+    'Gid:\t994\t994\t994\t994',
+    'Groups:\t994 ',
+    'CapInh:\t0000000000000000',
+    'CapPrm:\t0000000000002400',
+    'CapEff:\t0000000000002400',
+    'CapBnd:\t0000000000002400',
+    'CapAmb:\t0000000000000000',
+    'NoNewPrivs:\t1',
   ].join('\n');
   const c = parseProcStatus(text);
   assert.deepEqual(c.uid, [995, 995, 995, 995]);
@@ -101,7 +142,7 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 
 const NOBODY: RunAs = { user: 'nobody', uid: 65534, group: 'nogroup', gid: 65534, groups: [65534] };
 
-test('prepareSpoolFor refuses a spool the user cannot write that is not only joind\'s, and changes nothing', (t) => {
+test("prepareSpoolFor refuses a spool the user cannot write that is not only joind's, and changes nothing", (t) => {
   const dir = tempDir(t);
   fs.chmodSync(dir, 0o755);
   const spool = path.join(dir, 'spool');
@@ -139,39 +180,48 @@ test('prepareSpoolFor refuses a symbolic link among joind files', { skip: !isRoo
   assert.equal(fs.statSync(outside).uid, 0);
 });
 
-test('prepareSpoolFor hands over an existing spool that holds only joind files, not a sticky one', { skip: !isRoot && 'needs root (chown)' }, (t) => {
-  const dir = tempDir(t);
-  fs.chmodSync(dir, 0o755);
-  const spool = path.join(dir, 'spool');
-  fs.mkdirSync(spool, { mode: 0o750 });
-  fs.writeFileSync(path.join(spool, 'joind.db'), '');
-  fs.writeFileSync(path.join(spool, 'joind.db.bak'), '');
-  prepareSpoolFor(spool, NOBODY);
-  assert.equal(fs.statSync(spool).uid, NOBODY.uid);
-  const shared = path.join(dir, 'shared');
-  fs.mkdirSync(shared);
-  fs.chmodSync(shared, 0o1755);
-  assert.throws(() => prepareSpoolFor(shared, NOBODY), /not writable by nobody/);
-  assert.equal(fs.statSync(shared).uid, 0);
-});
+test(
+  'prepareSpoolFor hands over an existing spool that holds only joind files, not a sticky one',
+  { skip: !isRoot && 'needs root (chown)' },
+  (t) => {
+    const dir = tempDir(t);
+    fs.chmodSync(dir, 0o755);
+    const spool = path.join(dir, 'spool');
+    fs.mkdirSync(spool, { mode: 0o750 });
+    fs.writeFileSync(path.join(spool, 'joind.db'), '');
+    fs.writeFileSync(path.join(spool, 'joind.db.bak'), '');
+    prepareSpoolFor(spool, NOBODY);
+    assert.equal(fs.statSync(spool).uid, NOBODY.uid);
+    const shared = path.join(dir, 'shared');
+    fs.mkdirSync(shared);
+    fs.chmodSync(shared, 0o1755);
+    assert.throws(() => prepareSpoolFor(shared, NOBODY), /not writable by nobody/);
+    assert.equal(fs.statSync(shared).uid, 0);
+  },
+);
 
-test('prepareSpoolFor creates a missing spool for the user; handSpoolTo gives only joind files', { skip: !isRoot && 'needs root (chown)' }, (t) => {
-  const dir = tempDir(t);
-  fs.chmodSync(dir, 0o755);
-  const spool = path.join(dir, 'a', 'spool');
-  prepareSpoolFor(spool, NOBODY);
-  assert.equal(fs.statSync(spool).uid, NOBODY.uid);
-  assert.equal(fs.statSync(path.dirname(spool)).uid, NOBODY.uid, 'every directory it created');
-  assert.equal(fs.statSync(dir).uid, 0, 'not the one that was there');
-  fs.writeFileSync(path.join(spool, 'joind.db'), '');
-  fs.writeFileSync(path.join(spool, 'other'), '');
-  handSpoolTo(spool, NOBODY);
-  assert.equal(fs.statSync(path.join(spool, 'joind.db')).uid, NOBODY.uid);
-  assert.equal(fs.statSync(path.join(spool, 'other')).uid, 0);
-});
+test(
+  'prepareSpoolFor creates a missing spool for the user; handSpoolTo gives only joind files',
+  { skip: !isRoot && 'needs root (chown)' },
+  (t) => {
+    const dir = tempDir(t);
+    fs.chmodSync(dir, 0o755);
+    const spool = path.join(dir, 'a', 'spool');
+    prepareSpoolFor(spool, NOBODY);
+    assert.equal(fs.statSync(spool).uid, NOBODY.uid);
+    assert.equal(fs.statSync(path.dirname(spool)).uid, NOBODY.uid, 'every directory it created');
+    assert.equal(fs.statSync(dir).uid, 0, 'not the one that was there');
+    fs.writeFileSync(path.join(spool, 'joind.db'), '');
+    fs.writeFileSync(path.join(spool, 'other'), '');
+    handSpoolTo(spool, NOBODY);
+    assert.equal(fs.statSync(path.join(spool, 'joind.db')).uid, NOBODY.uid);
+    assert.equal(fs.statSync(path.join(spool, 'other')).uid, 0);
+  },
+);
 
 test('the command line: --group without --user, and the user checks, exit 2 with one line', () => {
-  const run = (args: string[]) => spawnSync(process.execPath, [MAIN, '-f', '--config-dir', '/nonexistent', ...args], { encoding: 'utf8', timeout: 20_000 });
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [MAIN, '-f', '--config-dir', '/nonexistent', ...args], { encoding: 'utf8', timeout: 20_000 });
   const alone = run(['--group', 'nogroup']);
   assert.equal(alone.status, 2);
   assert.equal(alone.stderr, 'joind: --group needs --user\n');
@@ -190,8 +240,11 @@ test('the addon looks users and groups up', { skip: !addonHasPrivileges && OLD_A
   assert.throws(() => addon!.lookupUser!(''), TypeError);
 });
 
-test('a real drop, in a child process: ids, capability sets, no way back', { skip: (!isRoot && 'needs root') || (!addonHasPrivileges && OLD_ADDON) }, () => {
-  const script = `
+test(
+  'a real drop, in a child process: ids, capability sets, no way back',
+  { skip: (!isRoot && 'needs root') || (!addonHasPrivileges && OLD_ADDON) },
+  () => {
+    const script = `
     const p = require(${JSON.stringify(path.resolve(__dirname, '../../src/io/privileges.js'))});
     const runAs = p.resolveRunAs('nobody', undefined);
     p.dropPrivileges(runAs, ['CAP_NET_RAW']);
@@ -200,12 +253,18 @@ test('a real drop, in a child process: ids, capability sets, no way back', { ski
     try { process.setuid(0); back = 'yes'; } catch {}
     console.log(JSON.stringify({ uid: c.uid, gid: c.gid, eff: c.capEff.toString(16), prm: c.capPrm.toString(16), bnd: c.capBnd.toString(16), amb: c.capAmb.toString(16), nnp: c.noNewPrivs, back }));
   `;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const nobody = addon!.lookupUser!('nobody')!;
-  assert.deepEqual(JSON.parse(r.stdout), {
-    uid: [nobody.uid, nobody.uid, nobody.uid, nobody.uid],
-    gid: [nobody.gid, nobody.gid, nobody.gid, nobody.gid],
-    eff: '2000', prm: '2000', bnd: '2000', amb: '0', nnp: true, back: 'no',
-  });
-});
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.status, 0, r.stderr);
+    const nobody = addon!.lookupUser!('nobody')!;
+    assert.deepEqual(JSON.parse(r.stdout), {
+      uid: [nobody.uid, nobody.uid, nobody.uid, nobody.uid],
+      gid: [nobody.gid, nobody.gid, nobody.gid, nobody.gid],
+      eff: '2000',
+      prm: '2000',
+      bnd: '2000',
+      amb: '0',
+      nnp: true,
+      back: 'no',
+    });
+  },
+);

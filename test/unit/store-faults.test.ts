@@ -13,9 +13,18 @@ import { tempDir } from '../helpers/tmp';
 function lease(n: number): LeaseRecord {
   const hw = Buffer.from([2, 0, 0, 0, n >> 8, n & 255]);
   return {
-    address: ip('10.1.0.0') + n, network: ip('10.1.0.0'), client: { type: 1, id: hw }, htype: 1, hwaddr: hw,
-    clientId: null, starts: 1000, ends: 2000, cltt: 1000, state: LeaseState.ACTIVE,
-    clientHostname: 'x'.repeat(200), hostname: null,
+    address: ip('10.1.0.0') + n,
+    network: ip('10.1.0.0'),
+    client: { type: 1, id: hw },
+    htype: 1,
+    hwaddr: hw,
+    clientId: null,
+    starts: 1000,
+    ends: 2000,
+    cltt: 1000,
+    state: LeaseState.ACTIVE,
+    clientHostname: 'x'.repeat(200),
+    hostname: null,
   };
 }
 /** Resolves with 'ok' or 'failed' once everything written so far is durable or rolled back. */
@@ -24,7 +33,7 @@ const durable = (store: Store) => new Promise<string>((resolve) => store.whenDur
 test('store faults: SQLITE_FULL sets the fault once, fails the waiters, and a probe clears it when space returns', async () => {
   const store = Store.open({ spoolDir: tempDir(), durable: true });
   const changes: Array<string | null> = [];
-  store.onFaultChange = (err) => changes.push(err ? (err as { code?: string }).code ?? 'error' : null);
+  store.onFaultChange = (err) => changes.push(err ? ((err as { code?: string }).code ?? 'error') : null);
   const pages = store.db.pragma('page_count', { simple: true }) as number;
   store.db.pragma(`max_page_count = ${pages}`); // "the disk is full"
   const results: string[] = [];
@@ -37,7 +46,10 @@ test('store faults: SQLITE_FULL sets the fault once, fails the waiters, and a pr
     }
   }
   assert.equal(results.length, 3);
-  assert.ok(results.every((r) => r !== 'ok'), `nothing is acknowledged while full: ${results.join(',')}`);
+  assert.ok(
+    results.every((r) => r !== 'ok'),
+    `nothing is acknowledged while full: ${results.join(',')}`,
+  );
   assert.deepEqual(changes, ['SQLITE_FULL'], 'the fault is reported once, not per batch');
   // (max_page_count stops growth only: the probe, which rewrites page 1, would pass here. On a real full
   // disk it fails, as rel-storage.test.sh shows: it needs a new WAL frame.)
@@ -64,18 +76,24 @@ test('store faults: a corrupt or truncated database is refused at open with a re
   // Overwrite the middle pages (not the header): SQLite opens it, quick_check finds the damage.
   bytes.fill(0x5a, 4096, Math.min(size, 4096 * 4));
   fs.writeFileSync(path.join(damaged, DB_FILE_NAME), bytes);
-  assert.throws(() => Store.open({ spoolDir: damaged, durable: true }), (err: unknown) =>
-    err instanceof StoreError && err.code === 'CORRUPT' && /restore .*joind\.db\.bak/.test(err.message));
+  assert.throws(
+    () => Store.open({ spoolDir: damaged, durable: true }),
+    (err: unknown) => err instanceof StoreError && err.code === 'CORRUPT' && /restore .*joind\.db\.bak/.test(err.message),
+  );
 
   const truncated = tempDir();
   fs.writeFileSync(path.join(truncated, DB_FILE_NAME), fs.readFileSync(file).subarray(0, 4096 + 100));
-  assert.throws(() => Store.open({ spoolDir: truncated, durable: true }), (err: unknown) =>
-    err instanceof StoreError && err.code === 'CORRUPT');
+  assert.throws(
+    () => Store.open({ spoolDir: truncated, durable: true }),
+    (err: unknown) => err instanceof StoreError && err.code === 'CORRUPT',
+  );
 
   const garbage = tempDir();
   fs.writeFileSync(path.join(garbage, DB_FILE_NAME), Buffer.alloc(10000, 0x41));
-  assert.throws(() => Store.open({ spoolDir: garbage, durable: true }), (err: unknown) =>
-    err instanceof StoreError && err.code === 'CORRUPT');
+  assert.throws(
+    () => Store.open({ spoolDir: garbage, durable: true }),
+    (err: unknown) => err instanceof StoreError && err.code === 'CORRUPT',
+  );
 });
 
 test('store faults: backups hold the committed leases, rotate, and restore by copying', async () => {
@@ -126,7 +144,7 @@ test('store faults: leftovers of a backup killed half-way are not replayed into 
 test('store faults: a turn that only read (an empty commit) does not clear a fault; only a real write or the probe does', async () => {
   const store = Store.open({ spoolDir: tempDir(), durable: true });
   const changes: Array<string | null> = [];
-  store.onFaultChange = (err) => changes.push(err ? (err as { code?: string }).code ?? 'error' : null);
+  store.onFaultChange = (err) => changes.push(err ? ((err as { code?: string }).code ?? 'error') : null);
   const pages = store.db.pragma('page_count', { simple: true }) as number;
   store.db.pragma(`max_page_count = ${pages}`);
   try {

@@ -10,9 +10,19 @@ import { tempDir } from '../helpers/tmp';
 function lease(address: string, mac: number, extra: Partial<LeaseRecord> = {}): LeaseRecord {
   const hw = Buffer.from([2, 0, 0, 0, 0, mac]);
   return {
-    address: ip(address), network: ip('10.1.0.0'), client: { type: 1, id: hw }, htype: 1, hwaddr: hw,
-    clientId: null, starts: 1000, ends: 2000, cltt: 1000, state: LeaseState.ACTIVE,
-    clientHostname: null, hostname: null, ...extra,
+    address: ip(address),
+    network: ip('10.1.0.0'),
+    client: { type: 1, id: hw },
+    htype: 1,
+    hwaddr: hw,
+    clientId: null,
+    starts: 1000,
+    ends: 2000,
+    cltt: 1000,
+    state: LeaseState.ACTIVE,
+    clientHostname: null,
+    hostname: null,
+    ...extra,
   };
 }
 
@@ -118,7 +128,14 @@ test('store: a small batch is synced on the event loop, a large one on the threa
   assert.deepEqual(store.stats.syncs, 2);
   assert.deepEqual(store.stats.inlineSyncs, 1);
 
-  const failing = Store.open({ spoolDir: tempDir(), durable: true, fsync, fsyncSync: () => { throw Object.assign(new Error('EIO'), { code: 'EIO' }); } });
+  const failing = Store.open({
+    spoolDir: tempDir(),
+    durable: true,
+    fsync,
+    fsyncSync: () => {
+      throw Object.assign(new Error('EIO'), { code: 'EIO' });
+    },
+  });
   const outcome: string[] = [];
   failing.write(() => failing.leases.put(lease('10.1.0.66', 22)));
   failing.whenDurable((err) => outcome.push(err ? `failed:${(err as { code?: string }).code}` : 'ok'));
@@ -226,7 +243,11 @@ test('store: a domain first seen without names finds the one bound later (the pe
 test('store: with backgroundCheckpoint the worker thread checkpoints the WAL, and the main connection does not', async () => {
   const dir = tempDir();
   const store = Store.open({ spoolDir: dir, durable: true, backgroundCheckpoint: true });
-  assert.equal(store.db.pragma('wal_autocheckpoint', { simple: true }), 10_000, "the main connection's own checkpoint is only a safety valve");
+  assert.equal(
+    store.db.pragma('wal_autocheckpoint', { simple: true }),
+    10_000,
+    "the main connection's own checkpoint is only a safety valve",
+  );
   for (let i = 0; i < 250; i++) {
     store.write(() => store.leases.put(lease(`10.1.${Math.floor(i / 200)}.${i % 200}`, i % 250)));
     await new Promise<void>((resolve, reject) => store.whenDurable((err) => (err ? reject(err) : resolve())));
@@ -240,9 +261,14 @@ test('store: with backgroundCheckpoint the worker thread checkpoints the WAL, an
   again.close();
 });
 
-test('store: beginTurn puts the turn\'s reads and writes in one transaction; a turn that only read is not synced', async () => {
+test("store: beginTurn puts the turn's reads and writes in one transaction; a turn that only read is not synced", async () => {
   const inline: number[] = [];
-  const store = Store.open({ spoolDir: tempDir(), durable: true, fsync: () => assert.fail('no pool sync'), fsyncSync: (fd) => inline.push(fd) });
+  const store = Store.open({
+    spoolDir: tempDir(),
+    durable: true,
+    fsync: () => assert.fail('no pool sync'),
+    fsyncSync: (fd) => inline.push(fd),
+  });
   store.beginTurn();
   assert.equal(store.db.inTransaction, true, 'open before the first statement');
   assert.equal(store.leases.get(ip('10.1.0.70')), undefined);

@@ -10,7 +10,9 @@ import { tempDir } from '../helpers/tmp';
 import { BASE_FILES, writeConfig } from '../flow/harness';
 
 function config(overrides: Record<string, string> = {}) {
-  const loaded = loadConfig(writeConfig({ ...BASE_FILES, ...overrides }), { self: { hostname: 'warm', addresses: [ip('10.77.1.1')] } });
+  const loaded = loadConfig(writeConfig({ ...BASE_FILES, ...overrides }), {
+    self: { hostname: 'warm', addresses: [ip('10.77.1.1')] },
+  });
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
   return loaded.config;
 }
@@ -33,6 +35,7 @@ test('warm-up: DORA exchanges to the end of the first range, within its budget, 
 
 test('warm-up: nothing to do without a range of ours', async () => {
   // Every range belongs to another server (10.77.1.99 owns them).
-  const others = '10.77.1.0 10.77.1.99 10.77.1.100-10.77.1.109\n10.77.2.0 10.77.1.99 10.77.2.100-10.77.2.109\n10.77.3.0 10.77.1.99 10.77.3.100-10.77.3.109\n';
+  const others =
+    '10.77.1.0 10.77.1.99 10.77.1.100-10.77.1.109\n10.77.2.0 10.77.1.99 10.77.2.100-10.77.2.109\n10.77.3.0 10.77.1.99 10.77.3.100-10.77.3.109\n';
   assert.equal(await warmUp(config({ nets: others })), null);
 });
