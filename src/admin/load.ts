@@ -2,11 +2,11 @@
 // (server not running: its own short transaction) and the control API (server running: inside the
 // server's own batch, on its event loop) call applyLoad, so the rules are one.
 //
-// The rule for a store changed while the server runs (see docs/joind-load.md): writes go through the
-// server when it runs, so its in-memory lists learn of them at once. A record added behind its back is
-// still never given twice, because the server re-reads the store before it offers or grants an address;
-// an address deleted behind its back is simply not offered again until the pools are rebuilt (restart).
+// Lease records are written through a LeaseOwner (src/alloc/lease-owner.ts), the one writer of lease
+// state: the running server's own when it runs (through the control API, so its pools learn of every
+// change at once), a pool-less one of the command's when it does not (docs/joind-load.md).
 import { sameClient } from '../alloc/client-key';
+import type { LeaseOwner } from '../alloc/lease-owner';
 import { holdsAddress } from '../alloc/pool';
 import { inRanges } from '../alloc/ranges';
 import { findNetwork } from '../config/lookup';
@@ -55,8 +55,6 @@ export interface LoadResult {
   loaded: number;
   deleted: number;
   skipped: Array<{ line: number; why: string }>;
-  /** Addresses that lost their record (deleted, or freed because the client moved): the pools must look again. */
-  forgotten: number[];
 }
 
 /**
@@ -65,12 +63,13 @@ export interface LoadResult {
  */
 export function applyLoad(
   store: Store,
+  leases: LeaseOwner,
   records: ParsedRecord[],
   opts: LoadOptions,
   nets: NetworkLookup | null,
   nowSec: number,
 ): LoadResult {
-  const result: LoadResult = { ok: true, problems: [], loaded: 0, deleted: 0, skipped: [], forgotten: [] };
+  const result: LoadResult = { ok: true, problems: [], loaded: 0, deleted: 0, skipped: [] };
   const actions: Array<() => void> = [];
   for (const rec of records) {
     if (rec.kind === 'name') {
@@ -78,14 +77,13 @@ export function applyLoad(
       planName(store, rec.line, rec.name, opts, result, actions);
     } else {
       if (!opts.leases) continue;
-      planLease(store, rec.line, rec.lease, opts, nets, nowSec, result, actions);
+      planLease(store, leases, rec.line, rec.lease, opts, nets, nowSec, result, actions);
     }
   }
   if (result.problems.length > 0) {
     result.ok = false;
     result.loaded = 0;
     result.deleted = 0;
-    result.forgotten = [];
     return result;
   }
   for (const act of actions) act();
@@ -94,6 +92,7 @@ export function applyLoad(
 
 function planLease(
   store: Store,
+  leases: LeaseOwner,
   line: number,
   lease: LeaseRecord,
   opts: LoadOptions,
@@ -113,10 +112,7 @@ function planLease(
       return;
     }
     actions.push(() => {
-      if (store.leases.delete(lease.address)) {
-        result.deleted++;
-        result.forgotten.push(lease.address);
-      }
+      if (leases.delete(lease.address)) result.deleted++;
     });
     return;
   }
@@ -167,7 +163,7 @@ function planLease(
     }
   }
   actions.push(() => {
-    result.forgotten.push(...store.leases.put(record));
+    leases.put(record);
     result.loaded++;
   });
 }

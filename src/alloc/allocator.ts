@@ -1,17 +1,15 @@
-// joind's allocation over the pools and the permanent store: which address a client is offered, whether
-// an address may be granted to it, and the records that a grant, a decline or a release leave behind.
-// The RFC 2131 message rules (which REQUEST state, NAK or silence) live in src/server; this module only
-// answers questions about addresses.
+// joind's allocation over the pools and the permanent store: which address a client is offered, and
+// whether an address may be granted to it. The RFC 2131 message rules (which REQUEST state, NAK or
+// silence) live in src/server; this module only answers questions about addresses. What a grant, a
+// decline or a release leaves behind is written by the lease owner (lease-owner.ts), never here.
 import type { Store } from '../store/store';
 import { ClientKey, LeaseRecord, LeaseState } from '../store/types';
 import { keyString, sameClient } from './client-key';
+import type { LeaseOwner } from './lease-owner';
+import type { PingGate } from './ping-gate';
 import { holdsAddress, NetworkPool } from './pool';
 
-/** The ICMP echo check, as the allocator needs it (src/io/ping.ts implements it). */
-export interface PingChecker {
-  /** true when the address answered within the timeout (it is in use). */
-  check(address: number, timeoutMs: number): Promise<boolean>;
-}
+export type { PingChecker } from './ping-gate';
 
 /** What the allocator needs to know of a client on one network. */
 export interface ClientContext {
@@ -38,9 +36,12 @@ export interface AllocatorCounters {
   abandoned: number;
   declined: number;
   offersWithoutAddress: number;
+  /** Ended BOOTP allocations whose client still answered a ping, extended (bp_auto_extension). */
+  bootpExtended: number;
 }
 
-export interface LeaseGrant {
+/** What a grant needs beyond the client: the address, how long, and the names. */
+export interface GrantTerms {
   address: number;
   /** Seconds; null = no end (permanent). */
   leaseSeconds: number | null;
@@ -48,6 +49,8 @@ export interface LeaseGrant {
   clientHostname: string | null;
   hostname: string | null;
 }
+
+export type AllocatorEvent = 'ping-conflict' | 'pool-exhausted' | 'bootp-extended';
 
 /** How many candidates one DISCOVER may try (each may be found in use by a ping) before giving up. */
 const MAX_CANDIDATES = 8;
@@ -59,24 +62,21 @@ export class Allocator {
     abandoned: 0,
     declined: 0,
     offersWithoutAddress: 0,
+    bootpExtended: 0,
   };
   /** Offers being prepared (waiting on a ping), by client: a retransmitted DISCOVER joins the first one. */
   private readonly inFlight = new Map<string, Promise<OfferChoice | undefined>>();
-  /** Log hook for conflicts and exhaustion; the server sets it. */
-  onEvent: ((event: 'ping-conflict' | 'pool-exhausted', detail: { network: number; address?: number }) => void) | null = null;
+  /** Log hook for conflicts, exhaustion and BOOTP extensions; the server sets it. */
+  onEvent: ((event: AllocatorEvent, detail: { network: number; address?: number }) => void) | null = null;
 
   constructor(
     private readonly store: Store,
-    private pinger: PingChecker | null,
-    private pingTimeoutMs: number,
+    private readonly leases: LeaseOwner,
+    private readonly ping: PingGate,
     private readonly now: () => number,
-    private readonly autoRelease: () => boolean,
+    /** The running bp_auto_extension (seconds; 0: BOOTP allocations are not extended). */
+    private readonly bootpExtension: () => number,
   ) {}
-
-  setPing(pinger: PingChecker | null, timeoutMs: number): void {
-    this.pinger = pinger;
-    this.pingTimeoutMs = timeoutMs;
-  }
 
   /** The address to offer a DISCOVERing client, after a ping check where one is due; undefined if none. */
   chooseOffer(ctx: ClientContext, pingCheck = true): Promise<OfferChoice | undefined> {
@@ -124,42 +124,19 @@ export class Allocator {
     return !record || !holdsAddress(record, Math.floor(nowMs / 1000));
   }
 
-  /** Writes the lease into the current batch (durable at the next group commit). */
-  grant(ctx: ClientContext, grant: LeaseGrant): LeaseRecord {
-    const nowMs = this.now();
-    const nowSec = Math.floor(nowMs / 1000);
-    // A binding an administrator loaded (joind load, joind ctl bind) stays a binding when its client
-    // takes it: renewing must not turn it into a lease that can end and be given to someone else.
-    const existing = this.store.leases.get(grant.address);
-    const binding = existing?.state === LeaseState.STATIC && sameClient(existing.client, ctx.key);
-    const record: LeaseRecord = {
-      address: grant.address,
-      network: ctx.pool.network,
-      client: ctx.key,
-      htype: ctx.htype,
-      hwaddr: ctx.hwaddr,
-      clientId: ctx.clientId,
-      starts: nowSec,
-      ends: binding || grant.leaseSeconds === null ? null : nowSec + grant.leaseSeconds,
-      cltt: nowSec,
-      state: binding ? LeaseState.STATIC : grant.state,
-      clientHostname: grant.clientHostname,
-      hostname: grant.hostname,
-    };
-    const freed = this.store.write(() => {
-      const freedHere = this.store.leases.put(record);
-      if (this.autoRelease()) {
-        // auto_release: a client that appears on this network gives up its leases on every other one.
-        for (const other of this.store.leases.findAllOfClient(ctx.key)) {
-          if (other.network !== record.network) this.store.leases.delete(other.address);
-        }
-      }
-      return freedHere;
-    });
-    for (const address of freed) ctx.pool.forgetRecord(address);
-    ctx.pool.releaseHoldOf(keyString(ctx.key), false);
-    ctx.pool.releaseHold(grant.address, false);
-    return record;
+  /** Writes the lease into the current batch (durable at the next group commit); ends the client's hold. */
+  grant(ctx: ClientContext, terms: GrantTerms): LeaseRecord {
+    return this.leases.grant(
+      {
+        ...terms,
+        network: ctx.pool.network,
+        client: ctx.key,
+        htype: ctx.htype,
+        hwaddr: ctx.hwaddr,
+        clientId: ctx.clientId,
+      },
+      Math.floor(this.now() / 1000),
+    );
   }
 
   /** The client chose another server (or its offer lapsed): its provisional address goes back. */
@@ -178,42 +155,20 @@ export class Allocator {
     return true;
   }
 
-  /** DHCPRELEASE: the lease ends now; the record stays, so the client may get the address back later. */
+  /** DHCPRELEASE: the client's active lease ends now (the release rule is the lease owner's). */
   release(ctx: ClientContext, address: number): boolean {
-    const record = this.store.leases.get(address);
-    if (!record || !sameClient(record.client, ctx.key) || record.state !== LeaseState.ACTIVE) return false;
-    const nowSec = Math.floor(this.now() / 1000);
-    this.store.write(() => this.store.leases.put({ ...record, state: LeaseState.RELEASED, ends: nowSec, cltt: nowSec }));
-    return true;
+    return typeof this.leases.release(address, Math.floor(this.now() / 1000), ctx.key) !== 'string';
   }
 
   /** Marks an address abandoned (it answered a ping or was declined), with the time. */
-  abandon(pool: NetworkPool, address: number): void {
-    const nowSec = Math.floor(this.now() / 1000);
+  private abandon(pool: NetworkPool, address: number): void {
     this.counters.abandoned++;
-    this.store.write(() =>
-      this.store.leases.put({
-        address,
-        network: pool.network,
-        client: null,
-        htype: 0,
-        hwaddr: null,
-        clientId: null,
-        starts: nowSec,
-        ends: null,
-        cltt: nowSec,
-        state: LeaseState.ABANDONED,
-        clientHostname: null,
-        hostname: null,
-      }),
-    );
-    pool.releaseHold(address, false);
+    this.leases.abandon(pool.network, address, Math.floor(this.now() / 1000));
   }
 
   /** Marks leases whose end has passed as expired (the records stay). Returns how many. */
   sweepExpired(): number {
-    const nowSec = Math.floor(this.now() / 1000);
-    return this.store.write(() => this.store.leases.expireDue(nowSec)).length;
+    return this.leases.expireDue(Math.floor(this.now() / 1000));
   }
 
   private async findOffer(ctx: ClientContext, key: string, pingCheck: boolean): Promise<OfferChoice | undefined> {
@@ -240,7 +195,7 @@ export class Allocator {
       pool.hold(requested, key, nowMs);
       // An abandoned address asked for by name is given at once: the asker was most likely the one
       // that answered the ping (dhcpd.leases(5)).
-      if (record?.state === LeaseState.ABANDONED || !pingCheck || (await this.isFree(pool, requested))) {
+      if (record?.state === LeaseState.ABANDONED || (await this.reusable(pool, requested, pingCheck))) {
         pool.hold(requested, key, this.now()); // the hold may have aged while the ping was out
         return { address: requested, reason: 'requested' };
       }
@@ -259,7 +214,7 @@ export class Allocator {
       }
       tried.add(candidate);
       pool.hold(candidate, key, this.now());
-      if (!pingCheck || (await this.isFree(pool, candidate))) {
+      if (await this.reusable(pool, candidate, pingCheck)) {
         pool.hold(candidate, key, this.now()); // the hold may have aged while the ping was out
         return { address: candidate, reason: 'free-list' };
       }
@@ -270,19 +225,47 @@ export class Allocator {
 
   /** Whether the address answers a ping (false when pinging is off): for static BOOTP bindings. */
   async probe(address: number): Promise<boolean> {
-    if (!this.pinger || this.pingTimeoutMs <= 0) return false;
+    if (!this.ping.enabled) return false;
     this.counters.pingChecks++;
-    const inUse = await this.pinger.check(address, this.pingTimeoutMs);
+    const inUse = await this.ping.inUse(address);
     if (inUse) this.counters.pingConflicts++;
     return inUse;
   }
 
+  /**
+   * Whether a candidate from the free list may be offered. An ended BOOTP allocation is pinged first
+   * whenever bp_auto_extension is set (BOOTP clients never renew: a ping is the only sign of life), and
+   * one that answers stays its client's for bp_auto_extension seconds more (joind-spec.md section 2).
+   * Any other candidate is pinged when the caller asks for the check.
+   */
+  private async reusable(pool: NetworkPool, address: number, pingCheck: boolean): Promise<boolean> {
+    const extension = this.bootpExtension();
+    if (extension > 0 && this.ping.enabled) {
+      const record = this.store.leases.get(address);
+      if (record?.state === LeaseState.BOOTP && record.ends !== null) {
+        this.counters.pingChecks++;
+        pool.counters.pingChecks++;
+        if (!(await this.ping.inUse(address))) return true;
+        // Read again: the record may have changed while the ping was out.
+        const now = this.store.leases.get(address);
+        if (now?.state === LeaseState.BOOTP && now.ends !== null) {
+          this.leases.extend(now, extension, Math.floor(this.now() / 1000));
+          this.counters.bootpExtended++;
+          this.onEvent?.('bootp-extended', { network: pool.network, address });
+        }
+        pool.releaseHold(address, false);
+        return false;
+      }
+    }
+    return !pingCheck || this.isFree(pool, address);
+  }
+
   /** Pings the address when pinging is on; an answer abandons it. */
   private async isFree(pool: NetworkPool, address: number): Promise<boolean> {
-    if (!this.pinger || this.pingTimeoutMs <= 0) return true;
+    if (!this.ping.enabled) return true;
     this.counters.pingChecks++;
     pool.counters.pingChecks++;
-    const inUse = await this.pinger.check(address, this.pingTimeoutMs);
+    const inUse = await this.ping.inUse(address);
     if (!inUse) return true;
     this.counters.pingConflicts++;
     pool.counters.pingConflicts++;

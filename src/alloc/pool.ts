@@ -171,10 +171,22 @@ export class NetworkPool {
   }
 
   /**
+   * The lease owner tells the pool of every record it writes or removes (undefined: the address has no
+   * record any more). An address someone now holds leaves the free list; one that lost its record is
+   * never-used again, so the never-used search must look at it once more. A record that no longer holds
+   * its address (released, expired, abandoned) needs nothing: the reuse search finds it in the store.
+   */
+  recordChanged(address: number, record: LeaseRecord | undefined): void {
+    if (record === undefined) this.forgetRecord(address);
+    // Whatever its end: take() checks the end against the store before offering anyway.
+    else if (holdsAddress(record, 0)) this.removeFromFree(address);
+  }
+
+  /**
    * The store no longer has a record for this address (deleted, or rolled back): the never-used search
    * must look at it again.
    */
-  forgetRecord(address: number): void {
+  private forgetRecord(address: number): void {
     for (const cursor of this.cursors) {
       if (address >= cursor.start && address <= cursor.end && address < cursor.next) cursor.next = address;
     }
@@ -207,7 +219,8 @@ export class NetworkPool {
     if (this.free.length > 0) return true;
 
     const nowSec = Math.floor(nowMs / 1000);
-    this.loadReusable([LeaseState.EXPIRED, LeaseState.RELEASED], want, nowSec, nowMs);
+    // Ended BOOTP allocations (bp_auto_extension) count as expired; the allocator pings them before reuse.
+    this.loadReusable([LeaseState.EXPIRED, LeaseState.RELEASED, LeaseState.BOOTP], want, nowSec, nowMs);
     if (this.free.length > 0) {
       this.counters.reusedLoaded += this.free.length;
       return true;

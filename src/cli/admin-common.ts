@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { LoadResult, NetworkLookup, networkLookupOf } from '../admin/load';
+import { LeaseOwner } from '../alloc/lease-owner';
 import { loadConfig } from '../config/load';
 import { formatProblem } from '../config/problems';
 import type { Config } from '../config/types';
@@ -90,11 +91,15 @@ export async function throughServer<T>(spoolDir: string, path: string, body: unk
   }
 }
 
-/** Runs a change in one transaction of its own, committed (and fsynced) before returning. */
-export function loadDirect<T>(spoolDir: string, change: (store: Store) => T): T {
+/**
+ * Runs a change in one transaction of its own, committed (and fsynced) before returning. The server is
+ * not running, so its lease records are written through a lease owner without pools.
+ */
+export function loadDirect<T>(spoolDir: string, change: (store: Store, leases: LeaseOwner) => T): T {
   const store = Store.open({ spoolDir, durable: true });
   try {
-    const result = store.write(() => change(store));
+    const leases = new LeaseOwner(store);
+    const result = store.write(() => change(store, leases));
     store.flush();
     return result;
   } finally {

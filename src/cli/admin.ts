@@ -135,7 +135,7 @@ function loadCommand(): Command {
         const nets = networkLookup(optionalConfig(configDir));
         if (opts.ownedOnly && !nets) throw new AdminError('-o needs the configuration (nets) to know which ranges are ours');
         report(
-          loadDirect(spoolDir, (store) => applyLoad(store, parsed.records, opts, nets, now())),
+          loadDirect(spoolDir, (store, leases) => applyLoad(store, leases, parsed.records, opts, nets, now())),
           o.d ? 'deleted' : 'loaded',
         );
       },

@@ -90,6 +90,6 @@ export function importCommand(): Command {
       if (viaServer) return report(toFileLines(viaServer), 'imported');
       const nets = networkLookup(optionalConfig(configDir));
       const recs = parseRecords(records, separator, now()).records;
-      report(toFileLines(loadDirect(spoolDir, (store) => applyLoad(store, recs, opts, nets, now()))), 'imported');
+      report(toFileLines(loadDirect(spoolDir, (store, leases) => applyLoad(store, leases, recs, opts, nets, now()))), 'imported');
     });
 }

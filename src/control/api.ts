@@ -2,6 +2,7 @@
 // event loop inside its store batch, and answer only once committed, so an admin change is as durable
 // as a lease and the in-memory pools learn of it at once (see src/admin/load.ts for the rule).
 import { applyLoad, LoadOptions, LoadResult, NetworkLookup } from '../admin/load';
+import type { LeaseOwner } from '../alloc/lease-owner';
 import { leaseToJson, parseHex, parseRecords } from '../admin/records';
 import { selects, Selection } from '../admin/select';
 import type { Problem } from '../config/types';
@@ -148,39 +149,33 @@ export class ControlApi {
     return json(200, { leases: leases.map(leaseToJson) });
   }
 
-  /** Runs a change in the server's current batch; resolves once it is committed. */
-  private commit<T>(change: (store: Store) => T): Promise<T> {
+  /**
+   * Runs a change in the server's current batch; resolves once it is committed. Lease records change
+   * only through the server's lease owner, which keeps the pools in step.
+   */
+  private commit<T>(change: (store: Store, leases: LeaseOwner) => T): Promise<T> {
     const store = this.host.store();
-    const result = store.write(() => change(store));
+    const leases = this.host.server().leases;
+    const result = store.write(() => change(store, leases));
     return new Promise((resolve, reject) => store.whenDurable((err) => (err ? reject(err) : resolve(result))));
   }
 
-  private forget(addresses: number[]): void {
-    const server = this.host.server();
-    for (const address of addresses) {
-      const network = this.host.networkLookup().networkOf(address);
-      if (network !== undefined) server.poolOf(network)?.forgetRecord(address);
-    }
-  }
-
   private async release(address: number): Promise<HttpReply> {
-    const lease = this.host.store().leases.get(address);
-    if (!lease) return fail(404, `${ipToString(address)} has no lease record`);
-    if (lease.state !== LeaseState.ACTIVE)
-      return fail(409, `${ipToString(address)} is ${LeaseState[lease.state].toLowerCase()}, not an active lease`);
-    const t = this.nowSec();
-    const released = { ...lease, state: LeaseState.RELEASED, ends: t, cltt: t };
-    await this.commit((store) => store.leases.put(released));
+    const outcome = await this.commit((_store, leases) => leases.release(address, this.nowSec()));
+    if (outcome === 'no-record') return fail(404, `${ipToString(address)} has no lease record`);
+    if (typeof outcome === 'string') {
+      const state = LeaseState[this.host.store().leases.get(address)?.state ?? LeaseState.EXPIRED].toLowerCase();
+      return fail(409, `${ipToString(address)} is ${state}, not an active lease`);
+    }
     logEvent(this.host.log, 'OPS_CHANGE', { what: 'release', address: ipToString(address) });
-    return json(200, leaseToJson(released));
+    return json(200, leaseToJson(outcome));
   }
 
   private async remove(address: number, bindingOnly: boolean): Promise<HttpReply> {
     const lease = this.host.store().leases.get(address);
     if (!lease) return fail(404, `${ipToString(address)} has no ${bindingOnly ? 'binding' : 'lease record'}`);
     if (bindingOnly && lease.state !== LeaseState.STATIC) return fail(409, `${ipToString(address)} is not a static binding`);
-    await this.commit((store) => store.leases.delete(address));
-    this.forget([address]);
+    await this.commit((_store, leases) => leases.delete(address));
     logEvent(this.host.log, 'OPS_CHANGE', { what: bindingOnly ? 'remove-binding' : 'delete', address: ipToString(address) });
     return json(200, { deleted: ipToString(address) });
   }
@@ -221,10 +216,8 @@ export class ControlApi {
     return json(201, leaseToJson(this.host.store().leases.get(address)!));
   }
 
-  private async applyRecords(records: Parameters<typeof applyLoad>[1], options: LoadOptions): Promise<LoadResult> {
-    const result = await this.commit((store) => applyLoad(store, records, options, this.host.networkLookup(), this.nowSec()));
-    this.forget(result.forgotten);
-    return result;
+  private async applyRecords(records: Parameters<typeof applyLoad>[2], options: LoadOptions): Promise<LoadResult> {
+    return this.commit((store, leases) => applyLoad(store, leases, records, options, this.host.networkLookup(), this.nowSec()));
   }
 
   private async load(body: Record<string, unknown>): Promise<HttpReply> {
@@ -242,14 +235,7 @@ export class ControlApi {
     };
     const parsed = parseRecords(body.text, separator, this.nowSec());
     if (parsed.problems.length > 0) {
-      return json(409, {
-        ok: false,
-        problems: parsed.problems,
-        loaded: 0,
-        deleted: 0,
-        skipped: [],
-        forgotten: [],
-      } satisfies LoadResult);
+      return json(409, { ok: false, problems: parsed.problems, loaded: 0, deleted: 0, skipped: [] } satisfies LoadResult);
     }
     const result = await this.applyRecords(parsed.records, options);
     if (result.ok)

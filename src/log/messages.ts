@@ -42,6 +42,7 @@ export const MESSAGES = {
   POOL_EXHAUSTED: { level: 'warn', text: 'no free address left in a network: a client could not be offered one' },
   PACKET_DROP_PARSE: { level: 'debug', text: 'a packet could not be decoded and was dropped' },
   PACKET_DROP: { level: 'debug', text: 'a packet was dropped (reason given)' },
+  PACKET_HANDLER_FAILED: { level: 'error', text: 'a packet handler failed: the packet was dropped (a bug; stack given)' },
   DHCP_DISCOVER: { level: 'debug', text: 'DHCPDISCOVER received' },
   DHCP_OFFER: { level: 'info', text: 'DHCPOFFER sent' },
   DHCP_REQUEST: { level: 'debug', text: 'DHCPREQUEST received' },
@@ -51,6 +52,18 @@ export const MESSAGES = {
   DHCP_RELEASE: { level: 'info', text: 'DHCPRELEASE: lease ended by the client' },
   DHCP_INFORM: { level: 'info', text: 'DHCPINFORM answered with configuration, no lease' },
   BOOTP_REPLY: { level: 'info', text: 'BOOTREPLY sent' },
+  BOOTP_EXTENDED: {
+    level: 'info',
+    text: 'an ended BOOTP allocation still answers a ping: extended by bp_auto_extension instead of reused',
+  },
+  BOOTP_WRONG_NETWORK: {
+    level: 'error',
+    text: 'a BOOTP client is not on the network of its bound address (check_bootp_client_net): not answered',
+  },
+  BOOTP_BINDING_IN_USE: {
+    level: 'error',
+    text: 'the bound address of a BOOTP client answers a ping (ping_bootp_clients): client not configured',
+  },
   SEND_FAILED: { level: 'warn', text: 'a reply could not be sent' },
   TRANSPORT_FALLBACK: {
     level: 'warn',

@@ -1,6 +1,7 @@
 // What every message handler gets: the decoded request, where it came from, the client's network, pool
-// and parameters, and the services it may use. Handlers return the reply to send (or null for silence);
-// they never touch sockets.
+// and parameters, and the services it may use. Handlers return an Outcome: the reply to send, a drop
+// with its reason (silence the metrics count), or NO_REPLY where the protocol wants none. They never
+// touch sockets.
 import type { DhcpPacket } from '../codec/types';
 import type { CapEntry, Config, NetworkConfig, TagValue } from '../config/types';
 import type { Inbound, Destination } from '../io/transport';
@@ -52,6 +53,8 @@ export interface Services {
 export interface Reply {
   packet: DhcpPacket;
   dest: Destination;
+  /** Our address as the client sees it (option 54): the transport sends from it. */
+  serverId: number;
   /** The reply may leave only once the batch it depends on is on disk. */
   durable: boolean;
   /** Encode with this minimum size (BOOTP) and maximum (option 57). */
@@ -62,4 +65,23 @@ export interface Reply {
   detail?: Record<string, unknown>;
 }
 
-export type Handler = (ctx: RequestContext, svc: Services) => Reply | null | Promise<Reply | null>;
+/** A request left unanswered, and why: counted by reason (joind_pkt4_dropped_total) and logged. */
+export interface Drop {
+  readonly dropped: string;
+  readonly fields?: Record<string, unknown>;
+}
+
+export function drop(reason: string, fields?: Record<string, unknown>): Drop {
+  return fields === undefined ? { dropped: reason } : { dropped: reason, fields };
+}
+
+/** Handled, and the protocol wants no reply (DHCPRELEASE, DHCPDECLINE): neither sent nor dropped. */
+export const NO_REPLY = Object.freeze({ noReply: true as const });
+
+export type Outcome = Reply | Drop | typeof NO_REPLY;
+
+export function isReply(outcome: Outcome | null): outcome is Reply {
+  return outcome !== null && 'packet' in outcome;
+}
+
+export type Handler = (ctx: RequestContext, svc: Services) => Outcome | Promise<Outcome>;

@@ -50,7 +50,8 @@ const REREAD_CHECK_MS = 1_000;
 export const PID_FILE_NAME = 'joind.pid';
 
 export class Daemon {
-  private config!: Config;
+  /** The configuration read at start, until the server exists; from then on the server owns it. */
+  private startConfig!: Config;
   private store!: Store;
   private transport!: Transport;
   private transportKind: 'raw' | 'udp' = 'udp';
@@ -77,32 +78,30 @@ export class Daemon {
       throw new Error(`configuration has errors:\n${loaded.problems.map(formatProblem).join('\n')}`);
     }
     for (const w of loaded.warnings) logEvent(log, 'CONFIG_PROBLEM', { problem: formatProblem(w) });
-    this.config = loaded.config;
-    this.capMtime = loaded.config.dhcpcap.mtimeMs;
-    logEvent(log, 'CONFIG_LOADED', { dir: this.opts.configDir, networks: this.config.networks.length });
+    const config = loaded.config;
+    this.startConfig = config;
+    this.capMtime = config.dhcpcap.mtimeMs;
+    logEvent(log, 'CONFIG_LOADED', { dir: this.opts.configDir, networks: config.networks.length });
 
     if (this.opts.runAs) prepareSpoolFor(this.opts.spoolDir, this.opts.runAs);
     try {
       this.store = Store.open({
         spoolDir: this.opts.spoolDir,
-        durable: this.config.policy.auto_sync_dbs,
+        durable: config.policy.auto_sync_dbs,
         backgroundCheckpoint: true,
       });
     } catch (err) {
       if ((err as { code?: string }).code === 'CORRUPT') logEvent(log, 'STORE_INTEGRITY_FAILED', { err: (err as Error).message });
       throw err;
     }
-    logEvent(log, 'STORE_OPENED', { file: this.store.file, durable: this.config.policy.auto_sync_dbs });
+    logEvent(log, 'STORE_OPENED', { file: this.store.file, durable: config.policy.auto_sync_dbs });
     this.writePidFile();
     // Before any socket opens: the first real clients meet compiled code (warm-up.ts).
-    const warmed = await warmUp(this.config);
+    const warmed = await warmUp(config);
 
-    if (this.config.policy.ping_timeout > 0) {
-      this.pinger = Pinger.open({
-        warn: (fields: object, message: string) => logEvent(log, 'PING_UNAVAILABLE', { ...fields }, message),
-      });
-    }
-    const opened = openTransport(this.config.policy.transport, this.servedInterfaces(), {
+    // Opened while privileged even when ping_timeout is 0, so that a reload can turn the check on.
+    this.openPinger(config);
+    const opened = openTransport(config.policy.transport, this.servedInterfaces(), {
       ...(this.opts.port !== undefined ? { port: this.opts.port } : {}),
       ...(this.opts.bindAddress !== undefined ? { bindAddress: this.opts.bindAddress } : {}),
       log,
@@ -111,7 +110,7 @@ export class Daemon {
     this.transport = opened.transport;
     this.transportKind = opened.kind;
     this.server = new DhcpServer({
-      config: this.config,
+      config,
       store: this.store,
       transport: this.transport,
       pinger: this.pinger,
@@ -195,9 +194,10 @@ export class Daemon {
       return false;
     }
     for (const w of loaded.warnings) logEvent(log, 'CONFIG_PROBLEM', { problem: formatProblem(w) });
-    this.config = loaded.config;
     this.capMtime = loaded.config.dhcpcap.mtimeMs;
     this.server.applyConfig(loaded.config);
+    // A reload that turns the ping check on needs a socket, if none could be opened so far.
+    if (loaded.config.policy.ping_timeout > 0 && !this.server.hasPinger) this.openPinger(loaded.config);
     if (this.transport instanceof RawTransport) {
       // SIGHUP re-detects interfaces and addresses.
       void this.transport.setInterfaces(this.servedInterfaces()).then((failed) => {
@@ -206,6 +206,26 @@ export class Daemon {
     }
     logEvent(log, 'CONFIG_RELOADED', { why });
     return true;
+  }
+
+  /** The configuration in force: the server's (it owns it), or the one read at start before it exists. */
+  private get config(): Config {
+    return this.server?.currentConfig ?? this.startConfig;
+  }
+
+  /**
+   * Opens the ping socket if none is open (it needs CAP_NET_RAW) and hands it to the server. That it
+   * cannot be opened is worth a warning only when the configuration wants the check.
+   */
+  private openPinger(config: Config): void {
+    if (this.pinger) return;
+    const log = this.opts.log;
+    this.pinger = Pinger.open({
+      warn: (fields: object, message: string) => {
+        if (config.policy.ping_timeout > 0) logEvent(log, 'PING_UNAVAILABLE', { ...fields }, message);
+      },
+    });
+    if (this.pinger) this.server?.setPinger(this.pinger);
   }
 
   /** Interfaces with an address in a network we serve, or those named with -i. */

@@ -128,7 +128,7 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
     ifname: ctx.inbound.ifname,
     directed,
   });
-  const reply: Reply = { packet, dest, durable: parts.durable, event: parts.event };
+  const reply: Reply = { packet, dest, serverId: ctx.serverId, durable: parts.durable, event: parts.event };
   if (isBootp) reply.minSize = policy.expand_bootp_packet ? BOOTP_EXPANDED_SIZE : BOOTP_MIN_SIZE;
   else reply.maxSize = maxMessageSize(req) ?? DEFAULT_MAX_MESSAGE;
   if (parts.detail) reply.detail = parts.detail;

@@ -1,19 +1,38 @@
-// The DHCP/BOOTP server: decodes what the transport hands it, finds the client's network and
-// parameters, runs the handler of the message type, and sends the reply once what it depends on is on
-// disk. One handler per message type (src/server/handlers); no policy here beyond the dispatch.
+// The DHCP/BOOTP server. A packet goes through four named stages (process):
+//   admit        decode it, check it is a client message we serve, apply the rate limits and the
+//                registered-clients rule, pick the handler of its message type;
+//   locate       find the client's network (subnet.ts) and the pool of our ranges in it;
+//   contextualise build the client's context: its key, dhcpcap parameters, static address, server id;
+//   dispatch     run the handler (src/server/handlers, one per message type).
+// Every stage and handler ends in an Outcome: a reply (sent once what it depends on is on disk), a
+// drop with its reason (counted by reason, joind_pkt4_dropped_total, and logged as PACKET_DROP), or no
+// reply because the protocol wants none (DHCPRELEASE, DHCPDECLINE). This file holds no policy beyond
+// the dispatch. It owns the running configuration: applyConfig puts one in force, currentConfig reads it.
 import { clientIdentifier, decode, encode, hardwareAddress, messageType, requestedAddress, vendorClass } from '../codec';
 import { BOOTREQUEST, DhcpPacket, MessageType } from '../codec/types';
 import type { Config } from '../config/types';
-import { findBindingsByHardware, resolveClientParams, staticBindings } from '../config/lookup';
-import { Allocator, PingChecker } from '../alloc/allocator';
+import { findBindingsByHardware, resolveClientParams } from '../config/lookup';
+import { Allocator } from '../alloc/allocator';
 import { clientKeyOf } from '../alloc/client-key';
-import { NetworkPool } from '../alloc/pool';
+import { LeaseOwner } from '../alloc/lease-owner';
+import { PingChecker, PingGate } from '../alloc/ping-gate';
+import type { NetworkPool } from '../alloc/pool';
 import type { Destination, Inbound, Transport } from '../io/transport';
 import { eventEnabled, logEvent, Logger } from '../log/logger';
 import { ForwardLookup, Namer, ReverseLookup } from '../naming/namer';
 import type { Store } from '../store/store';
 import { inNetwork, ipToString, hexColons } from '../util/ipv4';
-import type { ClientParams, Handler, Reply, RequestContext, Services } from './context';
+import {
+  drop,
+  Drop,
+  isReply,
+  type ClientParams,
+  type Handler,
+  type Outcome,
+  type Reply,
+  type RequestContext,
+  type Services,
+} from './context';
 import { handleBootp } from './handlers/bootp';
 import { handleDecline } from './handlers/decline';
 import { handleDiscover } from './handlers/discover';
@@ -22,7 +41,7 @@ import { handleRelease } from './handlers/release';
 import { handleRequest } from './handlers/request';
 import { configuredOptions } from './options';
 import { RateLimiter } from './rate-limit';
-import { selectNetwork } from './subnet';
+import { NetworkChoice, selectNetwork } from './subnet';
 
 const HANDLERS: Partial<Record<MessageType, Handler>> = {
   [MessageType.DISCOVER]: handleDiscover,
@@ -66,6 +85,21 @@ export interface ServerCounters {
   handlerErrors: number;
 }
 
+/** What admit() hands on: the decoded request and the handler of its message type. */
+interface Admitted {
+  request: DhcpPacket;
+  type: number | undefined;
+  typeName: string;
+  handler: Handler;
+  hwaddr: Buffer;
+}
+
+/** What locate() hands on: the client's network, and the pool of our ranges in it. */
+interface Located {
+  choice: NetworkChoice & { ok: true };
+  pool: NetworkPool;
+}
+
 export class DhcpServer {
   readonly counters: ServerCounters = {
     received: 0,
@@ -76,10 +110,12 @@ export class DhcpServer {
     sendFailed: 0,
     handlerErrors: 0,
   };
+  /** The one writer of lease records, and the owner of the pools that cache them. */
+  readonly leases: LeaseOwner;
   readonly allocator: Allocator;
+  private readonly ping: PingGate;
   private readonly namer: Namer;
   private config!: Config;
-  private pools = new Map<number, NetworkPool>();
   private ourServerIds = new Set<number>();
   private readonly clock: () => number;
   private readonly services: Services;
@@ -89,19 +125,19 @@ export class DhcpServer {
 
   constructor(private readonly opts: ServerOptions) {
     this.clock = opts.clock ?? Date.now;
-    this.allocator = new Allocator(
-      opts.store,
-      opts.pinger,
-      opts.config.policy.ping_timeout,
-      this.clock,
-      () => this.config.policy.auto_release,
-    );
+    this.leases = new LeaseOwner(opts.store, () => this.config.policy.auto_release);
+    this.leases.onRollback = (err) => logEvent(opts.log, 'STORE_COMMIT_FAILED', { err: err.message });
+    this.ping = new PingGate(opts.pinger, () => this.config.policy.ping_timeout);
+    this.allocator = new Allocator(opts.store, this.leases, this.ping, this.clock, () => this.config.policy.bp_auto_extension);
     this.allocator.onEvent = (event, detail) => {
       const fields = {
         network: ipToString(detail.network),
         ...(detail.address !== undefined ? { address: ipToString(detail.address) } : {}),
       };
       if (event === 'ping-conflict') return logEvent(opts.log, 'PING_CONFLICT', fields);
+      if (event === 'bootp-extended') {
+        return logEvent(opts.log, 'BOOTP_EXTENDED', { ...fields, seconds: this.config.policy.bp_auto_extension });
+      }
       // At most one line per network every 10 s, with the number of clients turned away meanwhile.
       const now = this.clock();
       const last = this.exhaustedLog.get(detail.network);
@@ -113,16 +149,12 @@ export class DhcpServer {
       this.exhaustedLog.set(detail.network, { at: now, suppressed: 0 });
     };
     this.namer = new Namer(opts.store, opts.reverseLookup, opts.forwardLookup);
-    opts.store.onRollback = (err) => {
-      logEvent(opts.log, 'STORE_COMMIT_FAILED', { err: err.message });
-      for (const pool of this.pools.values()) pool.reset();
-    };
     opts.store.onCheckpointError = (message) => logEvent(opts.log, 'STORE_CHECKPOINT_FAILED', { err: message });
     opts.store.onFaultChange = (err) => {
       if (err) logEvent(opts.log, 'STORE_UNWRITABLE', { err: err.message, code: (err as { code?: string }).code });
       else logEvent(opts.log, 'STORE_WRITABLE', {});
     };
-    const self = this;
+    const ping = this.ping;
     this.services = {
       store: opts.store,
       allocator: this.allocator,
@@ -130,57 +162,50 @@ export class DhcpServer {
       log: opts.log,
       directUnicast: opts.transport.directUnicast,
       get pingEnabled() {
-        return opts.pinger !== null && self.config.policy.ping_timeout > 0;
+        return ping.enabled;
       },
       isOurServerId: (address) => this.ourServerIds.has(address),
     };
     this.applyConfig(opts.config);
   }
 
+  /** The configuration in force: the one place every part of the running daemon reads it from. */
   get currentConfig(): Config {
     return this.config;
   }
 
   poolOf(network: number): NetworkPool | undefined {
-    return this.pools.get(network);
+    return this.leases.poolOf(network);
   }
 
-  /** Puts a new configuration in force. Pools of networks whose ranges did not change keep their state. */
+  /** Whether addresses are pinged now (a ping socket is open and ping_timeout is above 0). */
+  get pingEnabled(): boolean {
+    return this.ping.enabled;
+  }
+
+  /** Whether a ping socket is open: a reload that turns the check on needs one. */
+  get hasPinger(): boolean {
+    return this.ping.hasPinger;
+  }
+
+  /** Hands over a ping socket opened after the start (a reload turned the check on). */
+  setPinger(pinger: PingChecker | null): void {
+    this.ping.setPinger(pinger);
+  }
+
+  /**
+   * Puts a new configuration in force, all of it that can change while running: networks and pools
+   * (pools of networks whose ranges did not change keep their state), dhcpcap, policy, ping, limits.
+   */
   applyConfig(config: Config): void {
-    const settings = { freeListSize: config.policy.free_list_size, provisionalTtlMs: config.policy.provisional_ttl * 1000 };
-    const reservedByNet = new Map<number, Set<number>>();
     const serverIds = new Set<number>(config.self.addresses);
-    for (const binding of staticBindings(config.dhcpcap)) {
-      for (const net of config.networks) {
-        if (inNetwork(binding.address, net.address, net.mask)) {
-          if (!reservedByNet.has(net.address)) reservedByNet.set(net.address, new Set());
-          reservedByNet.get(net.address)!.add(binding.address);
-        }
-      }
-    }
     for (const entry of config.dhcpcap.entries) {
       const sv = entry.tags.get('sv');
       if (typeof sv === 'number') serverIds.add(sv);
     }
-    const pools = new Map<number, NetworkPool>();
-    for (const net of config.networks) {
-      if (net.ourRanges.length === 0) continue;
-      const reserved = reservedByNet.get(net.address) ?? new Set<number>();
-      reserved.add(net.address);
-      reserved.add((net.address | ~net.mask) >>> 0);
-      for (const own of config.self.addresses) if (inNetwork(own, net.address, net.mask)) reserved.add(own);
-      const old = this.pools.get(net.address);
-      if (old && old.mask === net.mask && sameRanges(old.ranges, net.ourRanges) && sameSet(old.reservedSet, reserved)) {
-        old.updateSettings(settings);
-        pools.set(net.address, old);
-      } else {
-        pools.set(net.address, new NetworkPool(net.address, net.mask, net.ourRanges, reserved, settings, this.opts.store));
-      }
-    }
-    this.pools = pools;
+    this.leases.configure(config);
     this.ourServerIds = serverIds;
     this.config = config;
-    this.allocator.setPing(this.opts.pinger, config.policy.ping_timeout);
     this.limiter.setLimits(config.policy.rate_limit_per_interface, config.policy.rate_limit_per_relay);
   }
 
@@ -195,24 +220,36 @@ export class DhcpServer {
   async handle(inbound: Inbound): Promise<void> {
     this.counters.received++;
     try {
-      const reply = await this.process(inbound);
-      if (reply) this.send(reply);
+      const outcome = await this.process(inbound);
+      if (isReply(outcome)) this.send(outcome);
+      else if (outcome !== null && 'dropped' in outcome) this.countDrop(outcome);
     } catch (err) {
       this.counters.handlerErrors++;
-      this.opts.log.error(
-        { msgId: 'PACKET_DROP', reason: 'handler-error', err: (err as Error).stack },
-        'a packet handler failed',
-      );
+      this.countDrop(drop('handler-error', { err: (err as Error).stack }));
     }
   }
 
-  private drop(reason: string, fields: Record<string, unknown> = {}): null {
+  private countDrop(dropped: Drop): void {
+    const reason = dropped.dropped;
     this.counters.dropped[reason] = (this.counters.dropped[reason] ?? 0) + 1;
-    logEvent(this.opts.log, 'PACKET_DROP', { reason, ...fields });
-    return null;
+    if (reason === 'handler-error') return logEvent(this.opts.log, 'PACKET_HANDLER_FAILED', dropped.fields);
+    logEvent(this.opts.log, 'PACKET_DROP', { reason, ...dropped.fields });
   }
 
-  private process(inbound: Inbound): Promise<Reply | null> | Reply | null {
+  /** The four stages; null when the packet was dealt with already (a decode failure, counted apart). */
+  private process(inbound: Inbound): Outcome | null | Promise<Outcome> {
+    const admitted = this.admit(inbound);
+    if (admitted === null || 'dropped' in admitted) return admitted;
+    const located = this.locate(admitted, inbound);
+    if ('dropped' in located) return located;
+    return this.dispatch(admitted, located, inbound);
+  }
+
+  /**
+   * Stage 1: decode, and decide whether we answer this packet at all and with which handler. Decode
+   * failures are counted by kind (joind_pkt4_parse_failed_total), not as drops: null.
+   */
+  private admit(inbound: Inbound): Admitted | Drop | null {
     const decoded = decode(inbound.data);
     if (!decoded.ok) {
       const kind = decoded.error.kind;
@@ -226,11 +263,11 @@ export class DhcpServer {
       return null;
     }
     const request = decoded.packet;
-    if (request.op !== BOOTREQUEST) return this.drop('not-a-request');
-    const config = this.config;
+    if (request.op !== BOOTREQUEST) return drop('not-a-request');
+    const policy = this.config.policy;
     if (this.limiter.active) {
       const verdict = this.limiter.admit(inbound.ifname, request.giaddr, this.clock(), () => this.knownClientKey(request));
-      if (verdict !== 'ok') return this.drop(verdict);
+      if (verdict !== 'ok') return drop(verdict);
     }
     const type = messageType(request);
     const typeName = type === undefined ? 'bootp' : (TYPE_NAMES[type] ?? `type-${type}`);
@@ -238,38 +275,47 @@ export class DhcpServer {
 
     let handler: Handler | undefined;
     if (type === undefined) {
-      if (!config.policy.support_bootp) return this.drop('bootp-not-supported');
-      if (inbound.data.length < config.policy.min_bootp_packet_size) return this.drop('bootp-too-short');
+      if (!policy.support_bootp) return drop('bootp-not-supported');
+      if (inbound.data.length < policy.min_bootp_packet_size) return drop('bootp-too-short');
       handler = handleBootp;
     } else {
       handler = HANDLERS[type as MessageType];
-      if (!handler) return this.drop('not-a-client-message', { type });
+      if (!handler) return drop('not-a-client-message', { type });
     }
     // While the store refuses writes nothing new can be granted: no OFFER that no ACK could follow.
     // Silence (not NAK) lets the client keep retrying, or take another server's offer.
-    if (type === MessageType.DISCOVER && this.opts.store.fault) return this.drop('store-unwritable');
+    if (type === MessageType.DISCOVER && this.opts.store.fault) return drop('store-unwritable');
     // From here on the store is read (and maybe written): one transaction for the whole turn.
     this.opts.store.beginTurn();
     const hwaddr = hardwareAddress(request);
-    if (config.policy.registered_clients_only && !this.opts.store.registered.isRegistered(request.htype, hwaddr)) {
-      return this.drop('not-registered', { hwaddr: hexColons(hwaddr) });
+    if (policy.registered_clients_only && !this.opts.store.registered.isRegistered(request.htype, hwaddr)) {
+      return drop('not-registered', { hwaddr: hexColons(hwaddr) });
     }
+    return { request, type, typeName, handler, hwaddr };
+  }
 
-    const choice = selectNetwork(config, request, inbound);
-    if (!choice.ok) return this.drop(choice.reason, { giaddr: ipToString(request.giaddr) });
-    const network = choice.network;
-    const pool = this.pools.get(network.address);
-    if (!pool) return this.drop('network-not-ours', { network: ipToString(network.address) });
+  /** Stage 2: the client's network (relay, link, option 82/118) and the pool of our ranges in it. */
+  private locate(admitted: Admitted, inbound: Inbound): Located | Drop {
+    const choice = selectNetwork(this.config, admitted.request, inbound);
+    if (!choice.ok) return drop(choice.reason, { giaddr: ipToString(admitted.request.giaddr) });
+    const pool = this.leases.poolOf(choice.network.address);
+    if (!pool) return drop('network-not-ours', { network: ipToString(choice.network.address) });
+    return { choice, pool };
+  }
 
+  /** Stage 3: who the client is on that network, its dhcpcap parameters, and our server id for it. */
+  private contextualise(admitted: Admitted, located: Located, inbound: Inbound): RequestContext {
+    const config = this.config;
+    const { request, type, hwaddr } = admitted;
+    const network = located.choice.network;
     const clientId = clientIdentifier(request);
-    const vendor = vendorClass(request);
     const resolved = resolveClientParams(config.dhcpcap, {
       network: network.address,
       htype: request.htype,
       chaddr: hwaddr,
       ignoreHardwareType: config.policy.ignore_hardware_type,
       clientId,
-      vendorClass: vendor,
+      vendorClass: vendorClass(request),
     });
     // Objects on the packet path are built with every field present (unset ones undefined), so that each
     // keeps one shape whatever the packet carries: V8's property accesses stay monomorphic.
@@ -279,45 +325,49 @@ export class DhcpServer {
       hostEntry: resolved.hostEntry,
     };
     const bound = resolved.hostEntry ? resolved.tags.get('ip') : undefined;
-    const requested = requestedAddress(request);
     const client = {
-      pool,
+      pool: located.pool,
       key: clientKeyOf(request.htype, hwaddr, clientId, config.policy.ignore_hardware_type),
       htype: request.htype,
       hwaddr,
       clientId: clientId ?? null,
-      requested,
+      requested: requestedAddress(request),
       staticAddress: typeof bound === 'number' && inNetwork(bound, network.address, network.mask) ? bound : undefined,
     };
     const serverId = this.serverIdFor(params, inbound, request.giaddr, network.address, network.mask);
-    const ctx: RequestContext = {
+    return {
       request,
       inbound,
       type,
       nowMs: this.clock(),
       config,
       network,
-      pool,
+      pool: located.pool,
       client,
       params,
       serverId: serverId ?? 0,
-      relayed: choice.relayed,
+      relayed: located.choice.relayed,
     };
-    const received = type === MessageType.DISCOVER ? 'DHCP_DISCOVER' : 'DHCP_REQUEST';
+  }
+
+  /** Stage 4: the handler of the message type, once our address towards the client is known. */
+  private dispatch(admitted: Admitted, located: Located, inbound: Inbound): Outcome | Promise<Outcome> {
+    const ctx = this.contextualise(admitted, located, inbound);
+    const received = ctx.type === MessageType.DISCOVER ? 'DHCP_DISCOVER' : 'DHCP_REQUEST';
     if (eventEnabled(this.opts.log, received)) {
       logEvent(this.opts.log, received, {
-        type: typeName,
-        hwaddr: hexColons(hwaddr),
-        network: ipToString(network.address),
-        xid: request.xid,
+        type: admitted.typeName,
+        hwaddr: hexColons(admitted.hwaddr),
+        network: ipToString(ctx.network.address),
+        xid: ctx.request.xid,
       });
     }
-    if (serverId !== undefined) return handler(ctx, this.services);
+    if (ctx.serverId !== 0) return admitted.handler(ctx, this.services);
     // Our address towards a new relay (or a routed network) is learnt asynchronously: wait for it once,
     // rather than name a server the relay cannot reach (the host's first address may be loopback).
-    const towards = request.giaddr !== 0 ? request.giaddr : network.address;
+    const towards = ctx.request.giaddr !== 0 ? ctx.request.giaddr : ctx.network.address;
     return (this.opts.transport.learnLocalAddressFor?.(towards) ?? Promise.resolve(undefined)).then((learnt) =>
-      handler({ ...ctx, serverId: learnt ?? config.self.addresses[0] ?? 0 }, this.services),
+      admitted.handler({ ...ctx, serverId: learnt ?? this.config.self.addresses[0] ?? 0 }, this.services),
     );
   }
 
@@ -351,8 +401,7 @@ export class DhcpServer {
         logEvent(this.opts.log, 'SEND_FAILED', { err: (err as Error).message });
         return;
       }
-      const serverId = reply.packet.options.get(54)?.readUInt32BE(0) ?? 0;
-      this.opts.transport.send(data, reply.dest, serverId);
+      this.opts.transport.send(data, reply.dest, reply.serverId);
       const name = reply.event;
       this.counters.sent[name] = (this.counters.sent[name] ?? 0) + 1;
       if (!eventEnabled(this.opts.log, name)) return;
@@ -381,14 +430,4 @@ export class DhcpServer {
 function viaOf(dest: Destination): string | undefined {
   if (dest.kind === 'relay') return `relay ${ipToString(dest.ip)}`;
   return dest.ifname;
-}
-
-function sameRanges(a: readonly { start: number; end: number }[], b: readonly { start: number; end: number }[]): boolean {
-  return a.length === b.length && a.every((r, i) => r.start === b[i]!.start && r.end === b[i]!.end);
-}
-
-function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
-  if (a.size !== b.size) return false;
-  for (const x of a) if (!b.has(x)) return false;
-  return true;
 }

@@ -63,6 +63,7 @@ export class LeaseRepository {
   private readonly removeAddress: Database.Statement<[number]>;
   private readonly usedFrom: Database.Statement<[number, number]>;
   private readonly reusable: Database.Statement<[number, number, number, number]>;
+  private readonly endedBootp: Database.Statement<[number, number, number]>;
   private readonly expire: Database.Statement<[number]>;
   private readonly updateState: Database.Statement<[number, number, number]>;
   private readonly everything: Database.Statement<[], LeaseRow>;
@@ -88,6 +89,11 @@ export class LeaseRepository {
     this.usedFrom = db.prepare('SELECT address FROM leases WHERE address >= ? AND address <= ? ORDER BY address');
     this.reusable = db.prepare(
       'SELECT address FROM leases WHERE network = ? AND state = ? AND cltt <= ? ORDER BY cltt, address LIMIT ?',
+    );
+    // Only BOOTP allocations with an end (bp_auto_extension) are ever reused; permanent ones never are.
+    this.endedBootp = db.prepare(
+      `SELECT address FROM leases WHERE network = ? AND state = ${LeaseState.BOOTP} AND ends IS NOT NULL AND ends <= ?
+       ORDER BY cltt, address LIMIT ?`,
     );
     this.expire = db.prepare(`UPDATE leases SET state = ${LeaseState.EXPIRED}
        WHERE state = ${LeaseState.ACTIVE} AND ends IS NOT NULL AND ends <= ? RETURNING address`);
@@ -142,8 +148,12 @@ export class LeaseRepository {
     for (const address of this.usedFrom.pluck().iterate(from, to) as IterableIterator<number>) yield address;
   }
 
-  /** Records of a network in a state, least recently used first, last touched no later than `before`. */
+  /**
+   * Records of a network in a state, least recently used first, last touched no later than `before`; for
+   * BOOTP, only allocations that have an end and reached it by `before`.
+   */
   reusableAddresses(network: number, state: LeaseState, before: number, limit: number): number[] {
+    if (state === LeaseState.BOOTP) return this.endedBootp.pluck().all(network, before, limit) as number[];
     return this.reusable.pluck().all(network, state, before, limit) as number[];
   }
 

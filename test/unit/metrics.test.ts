@@ -6,7 +6,7 @@ import type { ServerCounters } from '../../src/server/server';
 function source(counters: ServerCounters): MetricsSource {
   return {
     counters: () => counters,
-    allocator: () => ({ pingChecks: 7, pingConflicts: 2, abandoned: 3, declined: 1, offersWithoutAddress: 0 }),
+    allocator: () => ({ pingChecks: 7, pingConflicts: 2, abandoned: 3, declined: 1, offersWithoutAddress: 0, bootpExtended: 0 }),
     store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0, syncs: 5, inlineSyncs: 3, checkpoints: 1 }),
     storeWritable: () => true,
     transport: () => undefined,

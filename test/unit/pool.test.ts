@@ -126,7 +126,7 @@ test('pool: a record deleted behind the cursor becomes never-used again', () => 
   store.write(() => store.leases.put(record('10.1.0.11', LeaseState.ACTIVE, Math.floor(now / 1000), 9)));
   pool.releaseHold(ip('10.1.0.11'), false);
   store.write(() => store.leases.delete(ip('10.1.0.11')));
-  pool.forgetRecord(ip('10.1.0.11'));
+  pool.recordChanged(ip('10.1.0.11'), undefined);
   assert.equal(ipToString(pool.take(now)!), '10.1.0.11');
   store.close();
 });

@@ -1,9 +1,11 @@
 // BOOTREQUEST without a DHCP message type (RFC 951, RFC 1542; joind-spec.md 3.1 item 10): a permanent
 // binding from the client's dhcpcap host entry (ht/ha + ip), or, with dynamic_bootp, an address from the
-// pool that is the client's for good (or for bp_auto_extension-limited leases).
+// pool that is the client's for good, or until its end with bp_auto_extension (the allocator pings an
+// ended one before reuse and extends it when its client still answers).
 import { LeaseState } from '../../store/types';
+import { logEvent } from '../../log/logger';
 import { inNetwork, ipToString } from '../../util/ipv4';
-import type { Handler } from '../context';
+import { drop, type Handler } from '../context';
 import { buildReply } from '../reply';
 import { grantLease } from './grant';
 
@@ -13,18 +15,14 @@ export const handleBootp: Handler = async (ctx, svc) => {
   if (typeof bound === 'number') {
     const onNet = inNetwork(bound, ctx.network.address, ctx.network.mask);
     if (!onNet && policy.check_bootp_client_net) {
-      svc.log.error(
-        { msgId: 'PACKET_DROP', reason: 'bootp-wrong-network', address: ipToString(bound) },
-        'BOOTP client is not on the network of its bound address (check_bootp_client_net): not answered',
-      );
-      return null;
+      // check_bootp_client_net: the client is not on the network of its bound address; not answered.
+      logEvent(svc.log, 'BOOTP_WRONG_NETWORK', { address: ipToString(bound) });
+      return drop('bootp-wrong-network', { address: ipToString(bound) });
     }
     if (policy.ping_bootp_clients && svc.pingEnabled && (await svc.allocator.probe(bound))) {
-      svc.log.error(
-        { msgId: 'PING_CONFLICT', address: ipToString(bound) },
-        'the bound address of a BOOTP client answers a ping (ping_bootp_clients): client not configured',
-      );
-      return null;
+      // ping_bootp_clients: the bound address answers a ping; the client is not configured.
+      logEvent(svc.log, 'BOOTP_BINDING_IN_USE', { address: ipToString(bound) });
+      return drop('bootp-binding-in-use', { address: ipToString(bound) });
     }
     const hostName = ctx.params.tags.get('hn') === true ? (ctx.params.hostEntry?.label ?? null) : null;
     return buildReply(ctx, svc, {
@@ -38,12 +36,12 @@ export const handleBootp: Handler = async (ctx, svc) => {
       detail: { binding: 'static', host: ctx.params.hostEntry?.label ?? null },
     });
   }
-  if (!policy.dynamic_bootp) return null;
+  if (!policy.dynamic_bootp) return drop('bootp-without-binding');
   const record = svc.allocator.recordOf(ctx.client);
   if (record && record.state === LeaseState.BOOTP && svc.allocator.availableFor(ctx.client, record.address)) {
     return grantLease(ctx, svc, record.address, 'bootp');
   }
   const choice = await svc.allocator.chooseOffer(ctx.client, policy.ping_bootp_clients);
-  if (!choice) return null;
+  if (!choice) return drop('no-free-address');
   return grantLease(ctx, svc, choice.address, 'bootp');
 };

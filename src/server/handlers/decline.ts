@@ -2,13 +2,14 @@
 import { requestedAddress, serverIdentifier } from '../../codec';
 import { logEvent } from '../../log/logger';
 import { ipToString } from '../../util/ipv4';
-import type { Handler } from '../context';
+import { drop, NO_REPLY, type Handler } from '../context';
 
 export const handleDecline: Handler = (ctx, svc) => {
   const serverId = serverIdentifier(ctx.request);
-  if (serverId !== undefined && !svc.isOurServerId(serverId)) return null;
+  if (serverId !== undefined && !svc.isOurServerId(serverId)) return drop('for-another-server');
   const address = requestedAddress(ctx.request);
-  if (address === undefined) return null;
-  if (svc.allocator.decline(ctx.client, address)) logEvent(svc.log, 'DHCP_DECLINE', { address: ipToString(address) });
-  return null;
+  if (address === undefined) return drop('decline-without-address');
+  if (!svc.allocator.decline(ctx.client, address)) return drop('decline-not-holder', { address: ipToString(address) });
+  logEvent(svc.log, 'DHCP_DECLINE', { address: ipToString(address) });
+  return NO_REPLY;
 };

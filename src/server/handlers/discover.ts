@@ -1,12 +1,12 @@
 // DHCPDISCOVER → DHCPOFFER (RFC 2131 4.3.1): the address comes from the allocator (the client's own,
 // the one it asked for, or the free list, after a ping check), held on the provisional list.
 import { MessageType } from '../../codec/types';
-import type { Handler } from '../context';
+import { drop, type Handler } from '../context';
 import { buildReply, leaseFor } from '../reply';
 
 export const handleDiscover: Handler = async (ctx, svc) => {
   const choice = await svc.allocator.chooseOffer(ctx.client, svc.pingEnabled);
-  if (!choice) return null;
+  if (!choice) return drop('no-free-address');
   return buildReply(ctx, svc, {
     type: MessageType.OFFER,
     yiaddr: choice.address,

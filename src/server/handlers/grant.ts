@@ -3,7 +3,7 @@
 import { MessageType } from '../../codec/types';
 import { INFINITE } from '../../alloc/lease-time';
 import { LeaseState } from '../../store/types';
-import type { Reply, RequestContext, Services } from '../context';
+import { drop, type Outcome, type RequestContext, type Services } from '../context';
 import { buildReply, leaseFor, suggestedName } from '../reply';
 import { logEvent } from '../../log/logger';
 import { ipToString } from '../../util/ipv4';
@@ -16,12 +16,7 @@ function staticNameOf(ctx: RequestContext): string | null {
   return entry && !entry.template ? entry.label : null;
 }
 
-export async function grantLease(
-  ctx: RequestContext,
-  svc: Services,
-  address: number,
-  kind: 'dhcp' | 'bootp',
-): Promise<Reply | null> {
+export async function grantLease(ctx: RequestContext, svc: Services, address: number, kind: 'dhcp' | 'bootp'): Promise<Outcome> {
   const lease = kind === 'dhcp' ? leaseFor(ctx) : undefined;
   const domainTag = ctx.params.tags.get('dn');
   const naming = {
@@ -33,7 +28,7 @@ export async function grantLease(
   };
   const name = await svc.namer.choose(ctx.config, naming);
   // The ping and the name lookup may have taken time: make sure the address is still ours to give.
-  if (!svc.allocator.availableFor(ctx.client, address)) return null;
+  if (!svc.allocator.availableFor(ctx.client, address)) return drop('address-taken-meanwhile', { address: ipToString(address) });
 
   const nowSec = Math.floor(ctx.nowMs / 1000);
   let leaseSeconds: number | null;
@@ -55,7 +50,7 @@ export async function grantLease(
     svc.store.write(() => svc.namer.record(naming, name, nowSec));
   } catch (err) {
     logEvent(svc.log, 'STORE_WRITE_FAILED', { address: ipToString(address), err: (err as Error).message });
-    return null;
+    return drop('store-write-failed');
   }
   const sendName = ctx.params.tags.get('hn') === true ? name.name : null;
   return buildReply(ctx, svc, {

@@ -3,13 +3,14 @@
 import { serverIdentifier } from '../../codec';
 import { logEvent } from '../../log/logger';
 import { ipToString } from '../../util/ipv4';
-import type { Handler } from '../context';
+import { drop, NO_REPLY, type Handler } from '../context';
 
 export const handleRelease: Handler = (ctx, svc) => {
   const serverId = serverIdentifier(ctx.request);
-  if (serverId !== undefined && !svc.isOurServerId(serverId)) return null;
+  if (serverId !== undefined && !svc.isOurServerId(serverId)) return drop('for-another-server');
   const address = ctx.request.ciaddr;
-  if (address === 0) return null;
-  if (svc.allocator.release(ctx.client, address)) logEvent(svc.log, 'DHCP_RELEASE', { address: ipToString(address) });
-  return null;
+  if (address === 0) return drop('release-without-ciaddr');
+  if (!svc.allocator.release(ctx.client, address)) return drop('release-not-holder', { address: ipToString(address) });
+  logEvent(svc.log, 'DHCP_RELEASE', { address: ipToString(address) });
+  return NO_REPLY;
 };

@@ -4,7 +4,7 @@
 import { requestedAddress, serverIdentifier } from '../../codec';
 import { MessageType } from '../../codec/types';
 import { inNetwork, ipToString } from '../../util/ipv4';
-import type { Handler, Reply, RequestContext, Services } from '../context';
+import { drop, type Handler, type Reply, type RequestContext, type Services } from '../context';
 import { buildReply } from '../reply';
 import { grantLease } from './grant';
 
@@ -30,10 +30,10 @@ export const handleRequest: Handler = async (ctx, svc) => {
     // SELECTING: the client answers an OFFER. If it chose another server, our offer lapses at once.
     if (!svc.isOurServerId(serverId)) {
       svc.allocator.dropOffer(ctx.client);
-      return null;
+      return drop('for-another-server');
     }
     const address = requested ?? (req.ciaddr !== 0 ? req.ciaddr : undefined);
-    if (address === undefined) return null; // RFC 2131: SELECTING MUST carry the requested address
+    if (address === undefined) return drop('selecting-without-address'); // RFC 2131: it MUST carry one
     if (!inNetwork(address, network.address, network.mask)) return nak(ctx, svc, 'address not on this network');
     if (!svc.allocator.availableFor(ctx.client, address)) return nak(ctx, svc, 'address not available');
     return grantLease(ctx, svc, address, 'dhcp');
@@ -43,7 +43,7 @@ export const handleRequest: Handler = async (ctx, svc) => {
     // INIT-REBOOT: the client wants to keep the address it had.
     if (!inNetwork(requested, network.address, network.mask)) return nak(ctx, svc, 'address not on this network');
     const own = svc.allocator.ownAddress(ctx.client);
-    if (own === undefined) return null; // no record of this client: MUST remain silent
+    if (own === undefined) return drop('init-reboot-unknown-client'); // RFC 2131 4.3.2: MUST remain silent
     if (own !== requested) return nak(ctx, svc, `address is not this client's (it has ${ipToString(own)})`);
     if (!svc.allocator.availableFor(ctx.client, requested)) return nak(ctx, svc, 'address no longer available');
     return grantLease(ctx, svc, requested, 'dhcp');
@@ -61,8 +61,8 @@ export const handleRequest: Handler = async (ctx, svc) => {
       return grantLease(ctx, svc, address, 'dhcp');
     }
     // The address belongs to another server's range: not ours to refuse.
-    if (!ctx.pool.allocatable(address) && own === undefined) return null;
+    if (!ctx.pool.allocatable(address) && own === undefined) return drop('renewing-foreign-address');
     return nak(ctx, svc, 'lease not valid for this client');
   }
-  return null; // neither state fits: malformed; dropped
+  return drop('request-state-unknown'); // neither state fits: malformed
 };
