@@ -126,8 +126,8 @@ export function createMetrics(source: MetricsSource): Registry {
   );
   mirroredCounter(
     registry,
-    'joind_pkt4_receive_drop_total',
-    'packets decoded but dropped (Kea pkt4-receive-drop), by reason',
+    'joind_pkt4_dropped_total',
+    'packets decoded but left unanswered (Kea pkt4-receive-drop), by reason (docs/joind-metrics.md lists them)',
     ['reason'],
     () => byLabel('reason', source.counters().dropped),
   );

@@ -5,46 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import pino from 'pino';
-import { networkLookupOf } from '../../src/admin/load';
-import { loadConfig } from '../../src/config/load';
-import { ControlApi } from '../../src/control/api';
-import { networkUse } from '../../src/server/status';
 import { LeaseState } from '../../src/store';
 import { ip, ipToString } from '../../src/util/ipv4';
-import { Bed, FakeClient, makeBed } from './harness';
+import { apiOf, callApi, FakeClient, makeBed } from './harness';
 
-function apiOf(bed: Bed): ControlApi {
-  return new ControlApi({
-    version: 'test',
-    log: pino({ level: 'silent' }),
-    nowMs: () => bed.clock.now,
-    server: () => bed.server,
-    store: () => bed.store,
-    networks: () => networkUse(bed.config.networks, bed.server, bed.store, bed.clock.now),
-    networkLookup: () => networkLookupOf(bed.config),
-    status: () => ({}),
-    reload: () => {
-      const loaded = loadConfig(bed.configDir);
-      return loaded.ok ? { ok: true } : { ok: false, problems: loaded.problems };
-    },
-    history: () => [],
-  });
-}
-
-async function call(
-  api: ControlApi,
-  method: string,
-  url: string,
-  body?: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const reply = await api.handle({
-    method,
-    url: new URL(url, 'http://joind'),
-    body: body === undefined ? '' : JSON.stringify(body),
-  });
-  return { status: reply.status, json: JSON.parse(reply.body.toString()) };
-}
+const call = callApi;
 
 test('control API: a binding made while the address sits on the free list is never offered to another client', async () => {
   const bed = makeBed();

@@ -1,13 +1,17 @@
 // In-process flow tests: a fake client drives the real server (real codec, real configuration files,
 // real SQLite store in a temp directory) through a transport that records what would have been sent,
 // with a fake clock. Kea's Dhcp4Client (doDORA, doRequest, …) is the model.
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { decode, encode } from '../../src/codec';
 import { encodeOptionValue } from '../../src/codec/options';
 import { BOOTREQUEST, DhcpPacket, FLAG_BROADCAST, MessageType } from '../../src/codec/types';
+import { networkLookupOf } from '../../src/admin/load';
 import { loadConfig } from '../../src/config/load';
+import { ControlApi } from '../../src/control/api';
+import { networkUse } from '../../src/server/status';
 import type { Config } from '../../src/config/types';
 import type { PingChecker } from '../../src/alloc/allocator';
 import type { Destination, Inbound, Transport } from '../../src/io/transport';
@@ -195,6 +199,20 @@ export class FakeClient {
     return this.bed.transport.take();
   }
 
+  /**
+   * Sends a request that must go unanswered, and checks why: exactly one more drop, for `reason`
+   * (a test that expects silence says why the packet was dropped).
+   */
+  async expectDrop(pkt: DhcpPacket, reason: string, opts: SendOptions = {}): Promise<void> {
+    const before = { ...this.bed.server.counters.dropped };
+    const replies = await this.send(pkt, opts);
+    assert.equal(replies.length, 0, `expected no reply (${reason})`);
+    const grown: Record<string, number> = {};
+    for (const [r, n] of Object.entries(this.bed.server.counters.dropped))
+      if (n !== (before[r] ?? 0)) grown[r] = n - (before[r] ?? 0);
+    assert.deepEqual(grown, { [reason]: 1 }, 'dropped for this reason, once');
+  }
+
   async discover(options: Array<[number, unknown]> = [], opts: SendOptions = {}): Promise<DhcpPacket | undefined> {
     const replies = await this.send(this.packet(MessageType.DISCOVER, options), opts);
     return replies[0]?.packet;
@@ -231,4 +249,38 @@ export function optU32(p: DhcpPacket | undefined, code: number): number | undefi
 
 export function msgType(p: DhcpPacket | undefined): number | undefined {
   return p?.options.get(53)?.[0];
+}
+
+/** The control API over a bed's server and store, as the daemon wires it. */
+export function apiOf(bed: Bed): ControlApi {
+  return new ControlApi({
+    version: 'test',
+    log: pino({ level: 'silent' }),
+    nowMs: () => bed.clock.now,
+    server: () => bed.server,
+    store: () => bed.store,
+    networks: () => networkUse(bed.config.networks, bed.server, bed.store, bed.clock.now),
+    networkLookup: () => networkLookupOf(bed.config),
+    status: () => ({}),
+    reload: () => {
+      const loaded = loadConfig(bed.configDir);
+      return loaded.ok ? { ok: true } : { ok: false, problems: loaded.problems };
+    },
+    history: () => [],
+  });
+}
+
+/** One control API call, with its JSON answer. */
+export async function callApi(
+  api: ControlApi,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const reply = await api.handle({
+    method,
+    url: new URL(url, 'http://joind'),
+    body: body === undefined ? '' : JSON.stringify(body),
+  });
+  return { status: reply.status, json: JSON.parse(reply.body.toString()) as Record<string, unknown> };
 }

@@ -126,7 +126,7 @@ test('lease time: lt is the most granted, a shorter request is honoured, T1/T2 d
 test('registered_clients_only serves registered hardware addresses only', async () => {
   const bed = makeBed({ 'server.pcy': 'ping_timeout 0\nregistered_hosts_only\n' });
   const a = FakeClient.withMac(bed, 1);
-  assert.equal(await a.discover(), undefined);
+  await a.expectDrop(a.packet(MessageType.DISCOVER), 'not-registered');
   bed.store.registered.register(1, a.mac);
   assert.equal(msgType(await a.discover()), MessageType.OFFER);
   assert.equal(bed.server.counters.dropped['not-registered'], 1);
@@ -147,7 +147,8 @@ test('auto_release: a client that appears on another network loses its leases el
 test('pool exhaustion: no offer, counted', async () => {
   const bed = makeBed({ nets: SMALL_NETS.replace('10.77.1.100-10.77.1.103', '10.77.1.100') });
   await FakeClient.withMac(bed, 1).dora();
-  assert.equal(await FakeClient.withMac(bed, 2).discover(), undefined);
+  const late = FakeClient.withMac(bed, 2);
+  await late.expectDrop(late.packet(MessageType.DISCOVER), 'no-free-address');
   assert.equal(bed.server.allocator.counters.offersWithoutAddress, 1);
   bed.close();
 });

@@ -51,7 +51,7 @@ test("metrics: Kea-named series mirror the server's own counters at each scrape"
   assert.equal(value('joind_pkt4_sent_total{type="offer"}'), 5);
   assert.equal(value('joind_pkt4_sent_total{type="ack"}'), 4);
   assert.equal(value('joind_pkt4_parse_failed_total{kind="truncated"}'), 2);
-  assert.equal(value('joind_pkt4_receive_drop_total{reason="not-registered"}'), 1);
+  assert.equal(value('joind_pkt4_dropped_total{reason="not-registered"}'), 1);
   assert.equal(value('joind_ping_conflicts_total'), 2);
   assert.equal(value('joind_store_writable'), 1);
   assert.equal(value('joind_store_syncs_total{where="event-loop"}'), 3);
