@@ -52,6 +52,10 @@ export const MESSAGES = {
   DHCP_INFORM: { level: 'info', text: 'DHCPINFORM answered with configuration, no lease' },
   BOOTP_REPLY: { level: 'info', text: 'BOOTREPLY sent' },
   SEND_FAILED: { level: 'warn', text: 'a reply could not be sent' },
+  SOCKET_ERROR: {
+    level: 'warn',
+    text: 'a socket problem the transport serves on without: an address or interface it could not bind or open, a socket error',
+  },
   TRANSPORT_FALLBACK: {
     level: 'warn',
     text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport',

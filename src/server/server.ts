@@ -8,7 +8,7 @@ import { findBindingsByHardware, resolveClientParams, staticBindings } from '../
 import { Allocator, PingChecker } from '../alloc/allocator';
 import { clientKeyOf } from '../alloc/client-key';
 import { NetworkPool } from '../alloc/pool';
-import type { Destination, Inbound, Transport } from '../io/transport';
+import type { Destination, Inbound, ReplyTransport } from '../io/transport';
 import { eventEnabled, logEvent, Logger } from '../log/logger';
 import { ForwardLookup, Namer, ReverseLookup } from '../naming/namer';
 import type { Store } from '../store/store';
@@ -46,7 +46,7 @@ const TYPE_NAMES: Record<number, string> = {
 export interface ServerOptions {
   config: Config;
   store: Store;
-  transport: Transport;
+  transport: ReplyTransport;
   pinger: PingChecker | null;
   log: Logger;
   /** Milliseconds since the epoch; a fake clock in tests. */
