@@ -3,6 +3,7 @@
 // only broadcast to clients without an address and cannot tell interfaces apart, which is fine behind
 // relays. 'auto' takes raw when it can and says clearly, once, when it cannot.
 
+import { logEvent, type Logger } from '../log/logger';
 import type { NetworkInterfaceV4 } from './interfaces';
 import { PacketSocket } from './packet-socket';
 import { RawTransport } from './raw';
@@ -22,6 +23,12 @@ export interface OpenTransportOptions {
   log: TransportLog;
   /** Failed sends; by default each one is logged as a SEND_FAILED warning. */
   onSendError?: (err: Error, dest: Destination) => void;
+  /**
+   * Socket problems that do not stop the transport: an address that could not be bound, an error a
+   * socket reported. Required, so that no caller leaves them unheard: joind logs them as SOCKET_ERROR
+   * (transportErrorLogging).
+   */
+  onSocketError: (err: Error) => void;
   /** UDP transport only: the address to bind (default 0.0.0.0). */
   bindAddress?: string;
   /** Receive buffer of every socket that hears requests, in bytes (default RECEIVE_BUFFER_BYTES). */
@@ -38,6 +45,18 @@ export interface OpenTransportOptions {
  * UDP sockets) use SO_RCVBUFFORCE, which works with CAP_NET_ADMIN (as root before the privilege drop).
  */
 export const RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The error callbacks for openTransport that log catalogued events: SEND_FAILED for each reply lost,
+ * SOCKET_ERROR for each socket problem.
+ */
+export function transportErrorLogging(log: Logger): Required<Pick<OpenTransportOptions, 'onSendError' | 'onSocketError'>> {
+  return {
+    onSendError: (err, dest) =>
+      logEvent(log, 'SEND_FAILED', { err: err.message, code: (err as NodeJS.ErrnoException).code, dest: dest.kind }),
+    onSocketError: (err) => logEvent(log, 'SOCKET_ERROR', { err: err.message, code: (err as NodeJS.ErrnoException).code }),
+  };
+}
 
 export interface OpenedTransport {
   /** Not started yet: call start(onPacket). */
@@ -71,6 +90,7 @@ export function openTransport(
       ...(opts.bindAddress !== undefined ? { address: opts.bindAddress } : {}),
       rcvbufBytes,
       onSendError,
+      onSocketError: opts.onSocketError,
     });
   if (kind === 'udp') return { transport: udp(), kind: 'udp' };
 
@@ -80,6 +100,7 @@ export function openTransport(
       ...(opts.port !== undefined ? { port: opts.port } : {}),
       rcvbufBytes,
       onSendError,
+      onSocketError: opts.onSocketError,
     });
     return { transport, kind: 'raw' };
   }

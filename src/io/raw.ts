@@ -31,12 +31,12 @@
 // to port 68 (clients) or to another host (relays).
 
 import { inNetwork, ipToString, maskFromPrefix } from '../util/ipv4';
-import { UDP_FRAME_HEADERS_LENGTH, writeUdpFrameHeaders, type FrameError, type UdpFrame } from './frame';
+import { UDP_FRAME_HEADERS_LENGTH, writeUdpFrameHeaders, type UdpFrame } from './frame';
 import type { InterfaceAddressV4, NetworkInterfaceV4 } from './interfaces';
 import { addressOnSubnetOf, hostIpv4Addresses, KernelSourceAddresses } from './local-address';
 import { errnoName, loadNative, SOCKET_UDP, type NativeSocket } from './native';
 import { PacketSocket } from './packet-socket';
-import type { Destination, Inbound, Transport } from './transport';
+import type { Destination, Inbound, InterfaceRefresh, Transport, TransportStats } from './transport';
 
 const LIMITED_BROADCAST = 0xffffffff;
 const BROADCAST_MAC = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
@@ -53,31 +53,14 @@ export interface RawTransportOptions {
   /** Told about every send that failed (the reply is lost); never thrown. */
   onSendError?: (err: Error, dest: Destination) => void;
   /**
-   * Told about socket problems that do not stop the transport: an address or interface that could not be
-   * bound or opened after a change, a frame that failed parsing.
+   * Told about socket problems that do not stop the transport: an address that could not be bound (once
+   * per address until it binds or leaves the host), the host's addresses that could not be read. Frames
+   * that fail parsing are only counted (stats().badFrames): they come off the wire at any rate.
+   * Interfaces that cannot be opened on a refresh are in refreshInterfaces' answer instead.
    */
   onSocketError?: (err: Error) => void;
   /** The host's IPv4 addresses, each of which gets a unicast UDP socket (default: hostIpv4Addresses). */
   hostAddresses?: () => InterfaceAddressV4[];
-}
-
-/** Counters, cumulative since start. */
-export interface RawTransportStats {
-  /** Broadcast frames delivered from packet sockets. */
-  broadcastsReceived: number;
-  /** Datagrams delivered from the per-address UDP sockets. */
-  unicastReceived: number;
-  /** Frames a packet socket saw but left to the UDP sockets (not to a broadcast address). */
-  framesLeftToKernel: number;
-  /** Datagrams read and dropped by the catch-all 0.0.0.0 socket. */
-  catchAllDiscarded: number;
-  /** Frames that failed parsing, over all packet sockets. */
-  badFrames: number;
-  framesSent: number;
-  udpSent: number;
-  sendErrors: number;
-  /** Frames the kernel dropped because a packet socket's receive buffer was full. */
-  kernelDrops: number;
 }
 
 /** One served interface and its packet socket. */
@@ -125,6 +108,8 @@ export class RawTransport implements Transport {
   /** Unicast UDP sockets by the address they are bound to. */
   private readonly unicastSockets = new Map<number, NativeSocket>();
   private catchAll: NativeSocket | null = null;
+  /** Host addresses whose UDP socket could not be bound, already told to onSocketError (once each). */
+  private readonly unbindable = new Set<number>();
   private hostAddresses: InterfaceAddressV4[] = [];
   private readonly kernelSources = new KernelSourceAddresses();
   private onPacket: ((packet: Inbound) => void) | null = null;
@@ -137,6 +122,7 @@ export class RawTransport implements Transport {
   private readonly counters = {
     broadcastsReceived: 0,
     unicastReceived: 0,
+    datagramsReceived: 0,
     framesLeftToKernel: 0,
     catchAllDiscarded: 0,
     framesSent: 0,
@@ -189,7 +175,7 @@ export class RawTransport implements Transport {
           // Another server may hold an address we do not serve (dnsmasq on a VM bridge): say so and go on.
           // An address of a served interface is one our clients renew at: that one must be ours.
           if (this.served.some((info) => info.addresses.some((own) => own.address === a.address))) throw error;
-          this.options.onSocketError?.(error as Error);
+          this.bindFailed(a.address, error as Error);
         }
       }
     } catch (error) {
@@ -257,11 +243,11 @@ export class RawTransport implements Transport {
    * Follows a change of the served interfaces (SIGHUP re-detection): opens packet sockets for new ones,
    * closes those of removed ones, reopens an interface whose index or MAC changed, takes the new addresses
    * of kept ones, then re-reads the host's addresses for the unicast sockets. Interfaces that cannot be
-   * opened are returned (and left out); the others keep working.
+   * opened are returned as failures (and left out); the others keep working.
    */
-  async setInterfaces(interfaces: readonly NetworkInterfaceV4[]): Promise<Array<{ name: string; error: Error }>> {
+  async refreshInterfaces(interfaces: readonly NetworkInterfaceV4[]): Promise<InterfaceRefresh> {
     this.served = [...interfaces];
-    if (this.onPacket === null || this.closing !== null) return [];
+    if (this.onPacket === null || this.closing !== null) return { refreshed: true, failures: [] };
     const failures: Array<{ name: string; error: Error }> = [];
     const wanted = new Map(interfaces.map((info) => [info.name, info]));
     for (const [name, link] of this.links) {
@@ -282,10 +268,10 @@ export class RawTransport implements Transport {
       }
     }
     await this.rereadHostAddresses();
-    return failures;
+    return { refreshed: true, failures };
   }
 
-  stats(): RawTransportStats {
+  stats(): TransportStats {
     let badFrames = this.closedBadFrames;
     let kernelDrops = this.closedKernelDrops;
     for (const link of this.links.values()) {
@@ -312,9 +298,6 @@ export class RawTransport implements Transport {
   // --- receiving ------------------------------------------------------------------------------------
 
   private openLink(info: NetworkInterfaceV4): void {
-    const onBadFrame = this.options.onSocketError
-      ? (error: FrameError): void => this.options.onSocketError?.(new Error(`bad frame on ${info.name}: ${error}`))
-      : undefined;
     let link: Link | undefined;
     const socket = PacketSocket.open(
       info.name,
@@ -325,7 +308,6 @@ export class RawTransport implements Transport {
         udpPort: this.boundPort,
         ...(this.options.rcvbufBytes !== undefined ? { rcvbufBytes: this.options.rcvbufBytes } : {}),
         ...(this.options.verifyUdpChecksum !== undefined ? { verifyUdpChecksum: this.options.verifyUdpChecksum } : {}),
-        ...(onBadFrame ? { onBadFrame } : {}),
       },
     );
     // Index and MAC as the kernel has them now (the list may be older than a recreated interface).
@@ -396,12 +378,13 @@ export class RawTransport implements Transport {
           socket.close();
         }
       }
+      for (const address of this.unbindable) if (!wanted.has(address)) this.unbindable.delete(address);
       for (const a of current) {
         if (this.unicastSockets.has(a.address) || this.closing !== null) continue;
         try {
           await this.bindUnicast(a.address);
         } catch (error) {
-          this.options.onSocketError?.(error as Error);
+          this.bindFailed(a.address, error as Error);
         }
       }
     };
@@ -422,7 +405,15 @@ export class RawTransport implements Transport {
     }
     const previous = this.unicastSockets.get(address);
     this.unicastSockets.set(address, socket);
+    this.unbindable.delete(address);
     if (previous !== undefined) previous.close();
+  }
+
+  /** Tells onSocketError that `address` could not be bound, unless it was told already and nothing changed since. */
+  private bindFailed(address: number, error: Error): void {
+    if (this.unbindable.has(address)) return;
+    this.unbindable.add(address);
+    this.options.onSocketError?.(error);
   }
 
   /**

@@ -65,6 +65,10 @@ export const MESSAGES = {
     text: 'the bound address of a BOOTP client answers a ping (ping_bootp_clients): client not configured',
   },
   SEND_FAILED: { level: 'warn', text: 'a reply could not be sent' },
+  SOCKET_ERROR: {
+    level: 'warn',
+    text: 'a socket problem the transport serves on without: an address or interface it could not bind or open, a socket error',
+  },
   TRANSPORT_FALLBACK: {
     level: 'warn',
     text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport',

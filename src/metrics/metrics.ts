@@ -5,6 +5,7 @@
 // packet path carries no second set of counters.
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AllocatorCounters } from '../alloc/allocator';
+import type { TransportStats } from '../io/transport';
 import type { ServerCounters } from '../server/server';
 import type { NetworkUse } from '../server/status';
 
@@ -23,8 +24,8 @@ export interface MetricsSource {
   };
   /** false while the storage refuses writes (disk full, read-only, I/O error): no new leases then. */
   storeWritable(): boolean;
-  /** The raw transport's counters (frames, kernel drops), when it is the transport in use. */
-  transport(): Record<string, number> | undefined;
+  /** The counters of the transport in use (Transport.stats(): the same events for every transport, 0 where one cannot happen). */
+  transport(): TransportStats;
   networks(): NetworkUse[];
 }
 
@@ -197,9 +198,9 @@ export function createMetrics(source: MetricsSource): Registry {
   mirroredCounter(
     registry,
     'joind_transport_events_total',
-    'raw transport: frames received, sent, left to the kernel, bad, dropped by the kernel',
+    'transport: datagrams and frames received and sent, left to the kernel, bad, dropped by the kernel, send errors',
     ['event'],
-    () => byLabel('event', source.transport() ?? {}),
+    () => byLabel('event', { ...source.transport() }),
   );
 
   const perNet = (pick: (n: NetworkUse) => number) => (): Array<[Labelled, number]> =>

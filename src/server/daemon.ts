@@ -8,9 +8,8 @@ import { formatProblem } from '../config/problems';
 import type { Config } from '../config/types';
 import { logEvent, Logger } from '../log/logger';
 import { Pinger } from '../io/ping';
-import { openTransport } from '../io/choose-transport';
+import { openTransport, transportErrorLogging } from '../io/choose-transport';
 import { listIpv4Interfaces } from '../io/interfaces';
-import { RawTransport } from '../io/raw';
 import { chooseServedInterfaces, networksForServing } from '../io/served-interfaces';
 import type { Transport } from '../io/transport';
 import { systemForwardLookup, systemReverseLookup } from '../naming/resolver';
@@ -105,7 +104,7 @@ export class Daemon {
       ...(this.opts.port !== undefined ? { port: this.opts.port } : {}),
       ...(this.opts.bindAddress !== undefined ? { bindAddress: this.opts.bindAddress } : {}),
       log,
-      onSendError: (err, dest) => logEvent(log, 'SEND_FAILED', { err: err.message, dest: dest.kind }),
+      ...transportErrorLogging(log),
     });
     this.transport = opened.transport;
     this.transportKind = opened.kind;
@@ -125,8 +124,8 @@ export class Daemon {
     });
     logEvent(log, 'TRANSPORT_READY', {
       transport: this.transportKind,
-      port: (this.transport as { port?: number }).port,
-      interfaces: this.transport instanceof RawTransport ? this.transport.interfaces : [],
+      port: this.transport.port,
+      interfaces: this.transport.interfaces,
     });
 
     this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
@@ -198,12 +197,10 @@ export class Daemon {
     this.server.applyConfig(loaded.config);
     // A reload that turns the ping check on needs a socket, if none could be opened so far.
     if (loaded.config.policy.ping_timeout > 0 && !this.server.hasPinger) this.openPinger(loaded.config);
-    if (this.transport instanceof RawTransport) {
-      // SIGHUP re-detects interfaces and addresses.
-      void this.transport.setInterfaces(this.servedInterfaces()).then((failed) => {
-        for (const f of failed) logEvent(log, 'SEND_FAILED', { interface: f.name, err: f.error.message });
-      });
-    }
+    // SIGHUP re-detects interfaces and addresses (a no-op for a transport that does not depend on them).
+    void this.transport.refreshInterfaces(this.servedInterfaces()).then(({ failures }) => {
+      for (const f of failures) logEvent(log, 'SOCKET_ERROR', { interface: f.name, err: f.error.message });
+    });
     logEvent(log, 'CONFIG_RELOADED', { why });
     return true;
   }
@@ -283,7 +280,7 @@ export class Daemon {
         allocator: () => this.server.allocator.counters,
         store: () => ({ ...this.store.stats, checkpoints: this.store.backgroundCheckpoints }),
         storeWritable: () => this.store.fault === null,
-        transport: () => (this.transport instanceof RawTransport ? { ...this.transport.stats() } : undefined),
+        transport: () => this.transport.stats(),
         networks,
       },
       this.config.policy,
@@ -301,7 +298,7 @@ export class Daemon {
         pools[String(net.address)] = { free: pool.freeListLength(), provisional: pool.provisionalCount(now), ...pool.counters };
     }
     // The transport's own drops (bad frames, kernel buffer overruns) happen before the server sees a packet.
-    const transport = this.transport instanceof RawTransport ? this.transport.stats() : undefined;
+    const transport = this.transport.stats();
     return {
       counters: this.server.counters,
       allocator: this.server.allocator.counters,

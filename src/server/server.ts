@@ -17,7 +17,7 @@ import { clientKeyOf } from '../alloc/client-key';
 import { LeaseOwner } from '../alloc/lease-owner';
 import { PingChecker, PingGate } from '../alloc/ping-gate';
 import type { NetworkPool } from '../alloc/pool';
-import type { Destination, Inbound, Transport } from '../io/transport';
+import type { Destination, Inbound, ReplyTransport } from '../io/transport';
 import { eventEnabled, logEvent, Logger } from '../log/logger';
 import { ForwardLookup, Namer, ReverseLookup } from '../naming/namer';
 import type { Store } from '../store/store';
@@ -65,7 +65,7 @@ const TYPE_NAMES: Record<number, string> = {
 export interface ServerOptions {
   config: Config;
   store: Store;
-  transport: Transport;
+  transport: ReplyTransport;
   pinger: PingChecker | null;
   log: Logger;
   /** Milliseconds since the epoch; a fake clock in tests. */

@@ -11,7 +11,7 @@ import { decode, encode } from '../codec';
 import { BOOTREQUEST, MessageType, type DhcpPacket } from '../codec/types';
 import { deepFreeze } from '../config/frozen';
 import type { Config } from '../config/types';
-import type { Inbound, Transport } from '../io/transport';
+import type { Inbound, ReplyTransport } from '../io/transport';
 import { createLogger } from '../log/logger';
 import { Store } from '../store/store';
 import { DhcpServer } from './server';
@@ -29,7 +29,7 @@ export const WARM_UP_MAX_EXCHANGES = 1500;
 const ROUND = 25;
 
 /** A transport that sends nothing: it keeps the replies for the warm-up to answer. */
-class ReplyCollector implements Transport {
+class ReplyCollector implements ReplyTransport {
   readonly directUnicast = true;
   replies: DhcpPacket[] = [];
   constructor(private readonly serverAddress: number) {}

@@ -14,7 +14,7 @@ import { ControlApi } from '../../src/control/api';
 import { networkUse } from '../../src/server/status';
 import type { Config } from '../../src/config/types';
 import type { PingChecker } from '../../src/alloc/allocator';
-import type { Destination, Inbound, Transport } from '../../src/io/transport';
+import type { Destination, Inbound, ReplyTransport } from '../../src/io/transport';
 import { DhcpServer } from '../../src/server/server';
 import { Store } from '../../src/store';
 import { ip } from '../../src/util/ipv4';
@@ -45,7 +45,7 @@ export const BASE_FILES = {
   ].join('\n'),
 } satisfies Record<string, string>;
 
-export class RecordingTransport implements Transport {
+export class RecordingTransport implements ReplyTransport {
   readonly sent: Array<{ packet: DhcpPacket; bytes: Buffer; dest: Destination }> = [];
   constructor(readonly directUnicast = true) {}
   async start(): Promise<void> {}

@@ -4,7 +4,7 @@
 // tests the transport, not the server. Prints one JSON line per inbound datagram and per event on stdout.
 //
 // Environment: IFNAMES (comma list served once ready), INITIAL_IFNAMES (served at start, default IFNAMES;
-// the switch exercises setInterfaces), KIND (raw|auto, default raw), READY (file written when ready),
+// the switch exercises refreshInterfaces), KIND (raw|auto, default raw), READY (file written when ready),
 // LIFETIME_MS (exit after this long, default 60000), YIADDR (yiaddr for requests that came without an
 // interface, default 10.78.3.100). SIGTERM prints the transport's counters and exits.
 
@@ -61,6 +61,7 @@ async function main(): Promise<void> {
   const opened = openTransport(kind, initialInterfaces, {
     log: { warn: (fields, message) => print({ event: 'warning', fields, message }) },
     onSendError: (err, dest) => print({ event: 'send-error', error: err.message, dest: dest.kind }),
+    onSocketError: (err) => print({ event: 'socket-error', error: err.message }),
   });
   if (!(opened.transport instanceof RawTransport)) throw new Error(`expected the raw transport, got ${opened.kind}`);
   const transport = opened.transport;
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
   print({ event: 'started', kind: opened.kind, interfaces: transport.interfaces, port: transport.port });
 
   if (process.env['INITIAL_IFNAMES']) {
-    const failures = await transport.setInterfaces(finalInterfaces);
+    const { failures } = await transport.refreshInterfaces(finalInterfaces);
     print({
       event: 'interfaces',
       interfaces: transport.interfaces,

@@ -8,7 +8,7 @@
 #   client namespace B: rb-c, no address
 #
 # test/system/io-raw-echo.ts runs RawTransport in S (opened through openTransport('raw'), started on
-# ra-s + jr-d, then switched to ra-s + rb-s with setInterfaces) and answers each BOOTREQUEST with a
+# ra-s + jr-d, then switched to ra-s + rb-s with refreshInterfaces) and answers each BOOTREQUEST with a
 # BOOTREPLY copy sent where RFC 2131 4.1 says.
 #   (a) udhcpc DISCOVERs (flag clear on A, -B on B) arrive once each, with the right interface, from the
 #       packet sockets; replies reach A at its MAC (10.78.1.100) and B at ff:ff:ff:ff:ff:ff, "udp sum ok".
@@ -102,7 +102,7 @@ pids+=("$echo_pid")
 for _ in $(seq 1 100); do [ -e "$ready" ] && break; kill -0 "$echo_pid" 2>/dev/null || break; sleep 0.1; done
 [ -e "$ready" ] || { cat "$work/echo.err"; fail "echo server did not start"; }
 grep -q '"event":"started","kind":"raw","interfaces":\["ra-s","jr-d"\]' "$work/echo.out" || fail "not started raw on ra-s, jr-d"
-grep -q '"event":"interfaces","interfaces":\["ra-s","rb-s"\],"failures":\[\]' "$work/echo.out" || fail "setInterfaces did not switch to ra-s, rb-s"
+grep -q '"event":"interfaces","interfaces":\["ra-s","rb-s"\],"failures":\[\]' "$work/echo.out" || fail "refreshInterfaces did not switch to ra-s, rb-s"
 grep -q '"event":"bound","addresses":\["10.78.1.1","10.78.2.1","10.78.9.1","127.0.0.1"\]' "$work/echo.out" ||
   fail "unicast UDP sockets not bound to every address of the namespace"
 

@@ -68,7 +68,7 @@ echo "ok: as nobody joind granted $(bed_result "$WORK/a" ip) (ping check and com
 ip netns exec "$SRV" ip addr add "$BED_SRV_B/24" dev b-srv || fail "cannot give link B its address"
 kill -HUP "$PID"
 bed_wait_for 10 grep -q '"CONFIG_RELOADED"' "$WORK/joind.log" || fail "SIGHUP as nobody did not reload"
-if grep '"SEND_FAILED".*"interface"' "$WORK/joind.log"; then fail "a socket for the new interface failed"; fi
+if grep '"SOCKET_ERROR".*"interface"' "$WORK/joind.log"; then fail "a socket for the new interface failed"; fi
 run_udhcpc "$(bed_ns "$P" clb)" b-cli "$WORK/b" || fail "link B, added after the drop, is not served: $(tail -3 "$WORK/b/log")"
 echo "ok: SIGHUP as nobody re-read the configuration and served link B, given its address after the drop ($(bed_result "$WORK/b" ip))"
 bed_stop "$P" "$JOIND" || fail "joind did not stop"

@@ -175,9 +175,9 @@ test('a unicast to an address without a socket is not delivered; it makes the tr
   assert.equal(inbound[0]!.dstIp, ip('127.0.0.3'));
   assert.equal(inbound[0]!.data.toString(), 'later');
 
-  // An address that goes away loses its socket (re-read by setInterfaces, as on SIGHUP).
+  // An address that goes away loses its socket (re-read by refreshInterfaces, as on SIGHUP).
   host.splice(1, 1);
-  assert.deepEqual(await transport.setInterfaces([]), []);
+  assert.deepEqual(await transport.refreshInterfaces([]), { refreshed: true, failures: [] });
   assert.deepEqual(transport.boundAddresses, [ip('127.0.0.1')]);
   await sendTo(client.socket, 'after', transport.port, '127.0.0.3');
   await until(() => transport.stats().catchAllDiscarded >= 2, 'the catch-all to read it');
@@ -237,12 +237,13 @@ test('start fails cleanly when the port is taken without SO_REUSEADDR, and for a
   await transport.close();
 });
 
-test('an address outside the served interfaces that cannot be bound is reported, not fatal', async () => {
+test('an address outside the served interfaces that cannot be bound is reported once, not fatal', async () => {
   const errors: Error[] = [];
   // 192.0.2.77 (TEST-NET-1) is not on this host: binding it fails with EADDRNOTAVAIL; nothing is sent.
+  const host = [addr('127.0.0.1/8'), addr('192.0.2.77/24')];
   const transport = new RawTransport([], {
     port: 0,
-    hostAddresses: () => [addr('127.0.0.1/8'), addr('192.0.2.77/24')],
+    hostAddresses: () => host,
     onSocketError: (error) => errors.push(error),
   });
   await transport.start(() => undefined);
@@ -250,6 +251,15 @@ test('an address outside the served interfaces that cannot be bound is reported,
     assert.deepEqual(transport.boundAddresses, [ip('127.0.0.1')]);
     assert.equal(errors.length, 1);
     assert.match(errors[0]!.message, /cannot bind UDP 192\.0\.2\.77:\d+: .*EADDRNOTAVAIL/);
+    // Every re-read tries again, but says so only once per address while it stays unbindable.
+    assert.deepEqual(await transport.refreshInterfaces([]), { refreshed: true, failures: [] });
+    assert.equal(errors.length, 1, 'the same failure is not reported again');
+    // Once the address has left the host, its return is news again.
+    host.pop();
+    await transport.refreshInterfaces([]);
+    host.push(addr('192.0.2.77/24'));
+    await transport.refreshInterfaces([]);
+    assert.equal(errors.length, 2);
   } finally {
     await transport.close();
   }
@@ -259,22 +269,26 @@ test('openTransport: udp on request; auto without an interface to serve falls ba
   const warnings: Array<{ fields: object; message: string }> = [];
   const log = { warn: (fields: object, message: string) => warnings.push({ fields, message }) };
 
-  const udp = openTransport('udp', [], { log, port: 0 });
+  const onSocketError = (): void => undefined;
+  const udp = openTransport('udp', [], { log, port: 0, onSocketError });
   assert.equal(udp.kind, 'udp');
   assert.ok(udp.transport instanceof UdpTransport);
   assert.equal(udp.warning, undefined);
   assert.equal(warnings.length, 0);
 
-  const auto = openTransport('auto', [], { log, port: 0 });
+  const auto = openTransport('auto', [], { log, port: 0, onSocketError });
   assert.equal(auto.kind, 'udp');
   assert.ok(auto.transport instanceof UdpTransport);
   assert.match(auto.warning ?? '', /no interface to serve directly.*UDP transport/);
   assert.equal(warnings.length, 1, 'one warning');
   assert.equal((warnings[0]!.fields as { msgId: string }).msgId, 'TRANSPORT_FALLBACK');
 
-  assert.throws(() => openTransport('raw', [], { log, port: 0 }), /raw transport unavailable: no interface to serve directly/);
+  assert.throws(
+    () => openTransport('raw', [], { log, port: 0, onSocketError }),
+    /raw transport unavailable: no interface to serve directly/,
+  );
   const loopback = { name: 'lo', ifindex: 1, mac: null, addresses: [addr('127.0.0.1/8')] };
-  assert.throws(() => openTransport('raw', [loopback], { log, port: 0 }), /raw transport unavailable: .*lo/);
+  assert.throws(() => openTransport('raw', [loopback], { log, port: 0, onSocketError }), /raw transport unavailable: .*lo/);
   assert.equal(warnings.length, 1, 'raw throws, it does not warn');
 });
 
@@ -287,7 +301,7 @@ test('the transport asks for a receive buffer larger than the system default', a
     return;
   }
   const log = { warn: (): void => undefined };
-  const opened = openTransport('udp', [], { log, port: 0, bindAddress: '127.0.0.1' });
+  const opened = openTransport('udp', [], { log, port: 0, bindAddress: '127.0.0.1', onSocketError: () => undefined });
   const transport = opened.transport as UdpTransport;
   await transport.start(() => undefined);
   try {

@@ -9,7 +9,19 @@ function source(counters: ServerCounters): MetricsSource {
     allocator: () => ({ pingChecks: 7, pingConflicts: 2, abandoned: 3, declined: 1, offersWithoutAddress: 0, bootpExtended: 0 }),
     store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0, syncs: 5, inlineSyncs: 3, checkpoints: 1 }),
     storeWritable: () => true,
-    transport: () => undefined,
+    // The UDP transport's counters: the same events as the raw one's, 0 where one cannot happen.
+    transport: () => ({
+      broadcastsReceived: 0,
+      unicastReceived: 0,
+      datagramsReceived: 11,
+      framesLeftToKernel: 0,
+      catchAllDiscarded: 0,
+      badFrames: 0,
+      framesSent: 0,
+      udpSent: 9,
+      sendErrors: 1,
+      kernelDrops: 0,
+    }),
     networks: () => [
       {
         network: '10.1.0.0',
@@ -57,6 +69,10 @@ test("metrics: Kea-named series mirror the server's own counters at each scrape"
   assert.equal(value('joind_store_syncs_total{where="event-loop"}'), 3);
   assert.equal(value('joind_store_syncs_total{where="thread-pool"}'), 2);
   assert.equal(value('joind_store_checkpoints_total'), 1);
+  assert.equal(value('joind_transport_events_total{event="datagramsReceived"}'), 11);
+  assert.equal(value('joind_transport_events_total{event="udpSent"}'), 9);
+  assert.equal(value('joind_transport_events_total{event="sendErrors"}'), 1);
+  assert.equal(value('joind_transport_events_total{event="kernelDrops"}'), 0, 'every event, 0 where it cannot happen');
   assert.equal(value('joind_subnet_total_addresses{subnet="10.1.0.0/24"}'), 50);
   assert.equal(value('joind_subnet_assigned_addresses{subnet="10.1.0.0/24"}'), 4);
   assert.equal(value('joind_subnet_declined_addresses{subnet="10.1.0.0/24"}'), 2);
