@@ -1,4 +1,5 @@
 // Where a reply goes: RFC 2131 section 4.1 (and RFC 1542 for BOOTP), in one pure function.
+import { messageType } from '../codec/accessors';
 import type { DhcpPacket } from '../codec/types';
 import { FLAG_BROADCAST, MessageType } from '../codec/types';
 import type { Destination } from '../io/transport';
@@ -27,6 +28,11 @@ export function replyDestination(
   yiaddr: number,
   opts: AddressingOptions,
 ): Destination {
+  // A DHCPINFORM's ACK goes directly to ciaddr, relayed or not (RFC 2131 4.3.5). Through the relay it has
+  // no yiaddr to be delivered to (RFC 1542 4.1.2): the client is reached by routing, not on our link.
+  if (request.ciaddr !== 0 && messageType(request) === MessageType.INFORM) {
+    return { kind: 'unicast', ip: request.ciaddr, port: CLIENT_PORT, ...(request.giaddr === 0 ? ifnameOf(opts) : {}) };
+  }
   // Through a relay: always to the relay's server port; it delivers to the client.
   if (request.giaddr !== 0) return { kind: 'relay', ip: request.giaddr, port: SERVER_PORT };
   const broadcast: Destination = { kind: 'broadcast', port: CLIENT_PORT, ...ifnameOf(opts), ...directedOf(opts) };
