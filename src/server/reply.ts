@@ -109,7 +109,12 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
     xid: req.xid,
     secs: 0,
     // A NAK through a relay asks the relay to broadcast it (RFC 2131 4.1).
-    flags: nak && ctx.relayed ? req.flags | 0x8000 : req.flags,
+    // So does the ACK to a relayed DHCPINFORM without ciaddr: the relay has no other way to reach the
+    // client (RFC 1542 4.1.2; Kea does the same).
+    flags:
+      ctx.relayed && (nak || (parts.type === MessageType.ACK && parts.yiaddr === 0 && req.ciaddr === 0))
+        ? req.flags | 0x8000
+        : req.flags,
     ciaddr: parts.type === MessageType.ACK || isBootp ? req.ciaddr : 0,
     yiaddr: nak ? 0 : parts.yiaddr,
     siaddr: nak ? 0 : (num(tags, 'sa') ?? 0),

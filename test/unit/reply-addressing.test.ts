@@ -238,6 +238,15 @@ const ROWS: Row[] = [
     dest: { kind: 'unicast', ip: REMOTE_CLIENT, port: 68 },
     flags: 0,
   },
+  {
+    name: 'INFORM through a relay without ciaddr: to the relay, broadcast bit set so it can deliver',
+    request: INFORM,
+    reply: ACK,
+    yiaddr: 0,
+    giaddr: RELAY,
+    dest: toRelay,
+    flags: B,
+  },
   // BOOTP (RFC 951 section 7.2, RFC 1542 section 5.4).
   {
     name: 'BOOTP: to chaddr at yiaddr',
