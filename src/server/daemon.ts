@@ -22,8 +22,7 @@ import { warmUp } from './warm-up';
 import { networkLookupOf } from '../admin/load';
 import { Operations, startOperations } from '../control/service';
 import { networkUse } from './status';
-
-const VERSION: string = require('../../../package.json').version;
+import { VERSION } from '../version';
 
 export interface DaemonOptions {
   configDir: string;
@@ -220,7 +219,7 @@ export class Daemon {
   private checkReread(): void {
     if (!this.config.policy.auto_reread) return;
     const file = this.config.dhcpcap.file ?? path.join(this.opts.configDir, 'dhcpcap');
-    let mtime: number | null = null;
+    let mtime: number | null;
     try {
       mtime = fs.statSync(file).mtimeMs;
     } catch {

@@ -79,7 +79,7 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
   const agentInfo = req.options.get(82);
   const options =
     isBootp && !req.hasMagicCookie
-      ? new Map()
+      ? new Map<number, Buffer>()
       : replyOptions(
           {
             // Every field present, unset ones undefined: one object shape for every reply (conditional

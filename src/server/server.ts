@@ -122,7 +122,7 @@ export class DhcpServer {
       if (err) logEvent(opts.log, 'STORE_UNWRITABLE', { err: err.message, code: (err as { code?: string }).code });
       else logEvent(opts.log, 'STORE_WRITABLE', {});
     };
-    const self = this;
+    const pingEnabled = (): boolean => opts.pinger !== null && this.config.policy.ping_timeout > 0;
     this.services = {
       store: opts.store,
       allocator: this.allocator,
@@ -130,7 +130,7 @@ export class DhcpServer {
       log: opts.log,
       directUnicast: opts.transport.directUnicast,
       get pingEnabled() {
-        return opts.pinger !== null && self.config.policy.ping_timeout > 0;
+        return pingEnabled();
       },
       isOurServerId: (address) => this.ourServerIds.has(address),
     };

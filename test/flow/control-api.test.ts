@@ -43,7 +43,7 @@ async function call(
     url: new URL(url, 'http://joind'),
     body: body === undefined ? '' : JSON.stringify(body),
   });
-  return { status: reply.status, json: JSON.parse(reply.body.toString()) };
+  return { status: reply.status, json: JSON.parse(reply.body.toString()) as Record<string, unknown> };
 }
 
 test('control API: a binding made while the address sits on the free list is never offered to another client', async () => {
