@@ -39,9 +39,18 @@ export const MESSAGES = {
     text: 'ICMP socket unavailable (needs root or CAP_NET_RAW): serving with the ping check off',
   },
   PING_CONFLICT: { level: 'warn', text: 'an address answered the ping check: marked abandoned, trying another' },
+  BOOTP_PING_CONFLICT: {
+    level: 'error',
+    text: 'the bound address of a BOOTP client answers a ping (ping_bootp_clients): client not configured',
+  },
   POOL_EXHAUSTED: { level: 'warn', text: 'no free address left in a network: a client could not be offered one' },
   PACKET_DROP_PARSE: { level: 'debug', text: 'a packet could not be decoded and was dropped' },
   PACKET_DROP: { level: 'debug', text: 'a packet was dropped (reason given)' },
+  PACKET_DROP_HANDLER_ERROR: { level: 'error', text: 'a packet handler failed (stack given): the packet was dropped' },
+  BOOTP_WRONG_NETWORK: {
+    level: 'error',
+    text: 'a BOOTP client is not on the network of its bound address (check_bootp_client_net): not answered',
+  },
   DHCP_DISCOVER: { level: 'debug', text: 'DHCPDISCOVER received' },
   DHCP_OFFER: { level: 'info', text: 'DHCPOFFER sent' },
   DHCP_REQUEST: { level: 'debug', text: 'DHCPREQUEST received' },
@@ -57,6 +66,7 @@ export const MESSAGES = {
     text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport',
   },
   TRANSPORT_READY: { level: 'info', text: 'listening (transport, interfaces)' },
+  INTERFACE_NOT_SERVED: { level: 'debug', text: 'an interface is not served (which, and why)' },
   PRIVILEGES_DROPPED: { level: 'info', text: 'now running as the --user account, keeping only the capabilities listed' },
   PRIVILEGES_CONFIG_UNREADABLE: {
     level: 'warn',

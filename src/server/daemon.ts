@@ -211,7 +211,7 @@ export class Daemon {
   private servedInterfaces(): ReturnType<typeof listIpv4Interfaces> {
     const choice = chooseServedInterfaces(listIpv4Interfaces(), networksForServing(this.config.networks), this.opts.interfaces);
     for (const ignored of choice.ignored)
-      this.opts.log.debug({ msgId: 'TRANSPORT_READY', ignored: ignored.name, reason: ignored.reason }, 'interface not served');
+      logEvent(this.opts.log, 'INTERFACE_NOT_SERVED', { ignored: ignored.name, reason: ignored.reason }, 'interface not served');
     return choice.served;
   }
 

@@ -199,8 +199,10 @@ export class DhcpServer {
       if (reply) this.send(reply);
     } catch (err) {
       this.counters.handlerErrors++;
-      this.opts.log.error(
-        { msgId: 'PACKET_DROP', reason: 'handler-error', err: (err as Error).stack },
+      logEvent(
+        this.opts.log,
+        'PACKET_DROP_HANDLER_ERROR',
+        { reason: 'handler-error', err: (err as Error).stack },
         'a packet handler failed',
       );
     }

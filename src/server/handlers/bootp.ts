@@ -1,6 +1,7 @@
 // BOOTREQUEST without a DHCP message type (RFC 951, RFC 1542; joind-spec.md 3.1 item 10): a permanent
 // binding from the client's dhcpcap host entry (ht/ha + ip), or, with dynamic_bootp, an address from the
 // pool that is the client's for good (or for bp_auto_extension-limited leases).
+import { logEvent } from '../../log/logger';
 import { LeaseState } from '../../store/types';
 import { inNetwork, ipToString } from '../../util/ipv4';
 import type { Handler } from '../context';
@@ -13,15 +14,19 @@ export const handleBootp: Handler = async (ctx, svc) => {
   if (typeof bound === 'number') {
     const onNet = inNetwork(bound, ctx.network.address, ctx.network.mask);
     if (!onNet && policy.check_bootp_client_net) {
-      svc.log.error(
-        { msgId: 'PACKET_DROP', reason: 'bootp-wrong-network', address: ipToString(bound) },
+      logEvent(
+        svc.log,
+        'BOOTP_WRONG_NETWORK',
+        { reason: 'bootp-wrong-network', address: ipToString(bound) },
         'BOOTP client is not on the network of its bound address (check_bootp_client_net): not answered',
       );
       return null;
     }
     if (policy.ping_bootp_clients && svc.pingEnabled && (await svc.allocator.probe(bound))) {
-      svc.log.error(
-        { msgId: 'PING_CONFLICT', address: ipToString(bound) },
+      logEvent(
+        svc.log,
+        'BOOTP_PING_CONFLICT',
+        { address: ipToString(bound) },
         'the bound address of a BOOTP client answers a ping (ping_bootp_clients): client not configured',
       );
       return null;
