@@ -2,7 +2,7 @@
 // `joind show` (showdbs). Pure.
 import { holdsAddress } from '../alloc/pool';
 import { formatColumns } from '../util/columns';
-import { LEASE_STATE_NAMES, LeaseRecord } from '../store/types';
+import { LEASE_STATE_NAMES, LeaseRecord, LeaseState } from '../store/types';
 import { hexColons, ipToString, parseIp } from '../util/ipv4';
 import { formatHumanDate } from './dates';
 import { parseHex } from './records';
@@ -60,7 +60,7 @@ export function selects(lease: LeaseRecord, sel: Selection, nowSec: number): boo
 export function formatTable(leases: Iterable<LeaseRecord>, nowSec: number): string {
   const rows: string[][] = [['ADDRESS', 'HARDWARE ADDRESS', 'STATE', 'ENDS (UTC)', 'NAMES']];
   for (const l of leases) {
-    const state = l.state === 1 && !holdsAddress(l, nowSec) ? 'ended' : LEASE_STATE_NAMES[l.state];
+    const state = l.state === LeaseState.ACTIVE && !holdsAddress(l, nowSec) ? 'ended' : LEASE_STATE_NAMES[l.state];
     const names = [l.hostname, l.clientHostname && l.clientHostname !== l.hostname ? `(client: ${l.clientHostname})` : null]
       .filter((n): n is string => !!n)
       .join(' ');

@@ -13,8 +13,7 @@ import { resolveRunAs, RunAsError, type RunAs } from '../io/privileges';
 import { prepareSpoolFor } from '../server/privileges';
 import { ADMIN_COMMANDS, runAdmin } from './admin';
 import { resolveDirs } from './dirs';
-
-const VERSION: string = require('../../../package.json').version;
+import { VERSION } from '../version';
 
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a whole number, got "${value}"`);

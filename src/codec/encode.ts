@@ -178,7 +178,7 @@ export function encode(pkt: DhcpPacket, opts?: EncodeOptions): Buffer {
 function encodeOverflowing(pkt: DhcpPacket, entries: Entry[], mainCapacity: number, minSize: number): Buffer {
   const fileCapacity = pkt.file === '' ? FILE_SIZE - 1 : -1;
   const snameCapacity = pkt.sname === '' ? SNAME_SIZE - 1 : -1;
-  let overload = -1;
+  let overload: number;
   for (;;) {
     const total = entries.reduce((sum, e) => sum + e.size, 0);
     if (total <= mainCapacity) {

@@ -17,7 +17,7 @@ export class FrozenMap<K, V> extends Map<K, V> {
     return super.set(key, value);
   }
 
-  override delete(_key: K): boolean {
+  override delete(): boolean {
     throw new TypeError('the configuration is read-only');
   }
 

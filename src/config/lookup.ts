@@ -101,7 +101,7 @@ function buildIndex(cap: Dhcpcap): CapIndex {
     if (hardware || clientId) {
       if (hardware) {
         let byAddress = index.byHardware.get(hardware.htype);
-        if (!byAddress) index.byHardware.set(hardware.htype, (byAddress = new Map()));
+        if (!byAddress) index.byHardware.set(hardware.htype, (byAddress = new Map<HwKey, Ranked[]>()));
         push(byAddress, hwKey(hardware.address), ranked);
         push(index.byHardwareAddress, hwKey(hardware.address), ranked);
       }

@@ -40,7 +40,7 @@ export function parseNamepool(text: string, problems: FileProblems, self: SelfMa
     }
     const domainKey = pool.domain.toLowerCase();
     let names = namesByDomain.get(domainKey);
-    if (!names) namesByDomain.set(domainKey, (names = new Map()));
+    if (!names) namesByDomain.set(domainKey, (names = new Map<string, string>()));
     const key = field.text.toLowerCase();
     const earlier = names.get(key);
     if (earlier) {

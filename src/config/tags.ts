@@ -166,7 +166,8 @@ function parseInteger(spec: TagSpec, text: string, offset: number): number | Val
 
 /** Whether a quoted value was needed: strings with blanks must be quoted (colons cannot appear bare). */
 const BLANK = /[ \t]/;
-const NOT_LATIN1 = /[^\u0000-\u00ff]/u;
+/** Any code point above U+00FF (the complement of Latin-1, written without a control character). */
+const NOT_LATIN1 = /[\u0100-\u{10ffff}]/u;
 
 /**
  * Parses the value of a tag. `text` is the value without its quotes; `quoted` says whether it had them.

@@ -104,9 +104,10 @@ export interface NamePool {
  * A dhcpcap/bootptab tag value, in the JS type that the codec's encoder takes for the DHCP option the tag
  * maps to: number for integers and single addresses, number[] for address and integer lists,
  * Array<[number, number]> for address pairs, boolean for Booleans and 0/1 switches, string for strings,
- * Buffer for opaque bytes (and for `ha`, the hardware address). `'auto'` for `to` and `bs` written as auto.
+ * Buffer for opaque bytes (and for `ha`, the hardware address). `to` and `bs` written as auto hold the
+ * string `'auto'` (covered by `string`, so the union does not list it apart).
  */
-export type TagValue = number | number[] | Array<[number, number]> | boolean | string | Buffer | 'auto';
+export type TagValue = number | number[] | Array<[number, number]> | boolean | string | Buffer;
 
 /** The scope an entry applies to (joind-spec.md section 5.2), taken from its ht/ha, ck, nw and ct tags. */
 export interface EntryScope {

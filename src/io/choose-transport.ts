@@ -3,7 +3,7 @@
 // only broadcast to clients without an address and cannot tell interfaces apart, which is fine behind
 // relays. 'auto' takes raw when it can and says clearly, once, when it cannot.
 
-import { logEvent, type Logger } from '../log/logger';
+import { logEvent, logEventTo, type Logger } from '../log/logger';
 import type { NetworkInterfaceV4 } from './interfaces';
 import { PacketSocket } from './packet-socket';
 import { RawTransport } from './raw';
@@ -12,7 +12,7 @@ import { UdpTransport } from './udp';
 
 export type TransportKind = 'raw' | 'udp';
 
-/** The part of a (pino) logger used here. Fields carry a msgId: TRANSPORT_FALLBACK or SEND_FAILED. */
+/** The part of a (pino) logger used here, for the catalogued TRANSPORT_FALLBACK and SEND_FAILED (both warn). */
 export interface TransportLog {
   warn(fields: object, message: string): void;
 }
@@ -79,10 +79,7 @@ export function openTransport(
   const onSendError =
     opts.onSendError ??
     ((err: Error, dest: Destination): void =>
-      opts.log.warn(
-        { msgId: 'SEND_FAILED', err: err.message, code: (err as NodeJS.ErrnoException).code, dest: dest.kind },
-        'a reply could not be sent',
-      ));
+      logEventTo(opts.log, 'SEND_FAILED', { err: err.message, code: (err as NodeJS.ErrnoException).code, dest: dest.kind }));
   const rcvbufBytes = opts.rcvbufBytes ?? RECEIVE_BUFFER_BYTES;
   const udp = (): Transport =>
     new UdpTransport({
@@ -112,7 +109,7 @@ export function openTransport(
   const warning =
     `raw packet sockets unavailable (${problem.message}): using the UDP transport, which cannot tell on ` +
     'which interface a request arrived and broadcasts replies to clients that have no address yet';
-  opts.log.warn({ msgId: 'TRANSPORT_FALLBACK', requested: kind, using: 'udp', code: problem.code }, warning);
+  logEventTo(opts.log, 'TRANSPORT_FALLBACK', { requested: kind, using: 'udp', code: problem.code }, warning);
   return { transport: udp(), kind: 'udp', warning };
 }
 

@@ -146,6 +146,7 @@ export function loadNative(): NativeAddon {
   }
   try {
     // A compiled addon can only come through require(); its shape is checked just below.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a .node file has no import form
     const addon = require(file) as NativeAddon;
     if (typeof addon.Socket !== 'function' || typeof addon.ifNameToIndex !== 'function') {
       throw new Error('unexpected exports');

@@ -6,6 +6,7 @@
 // that names the check, and a random cookie; a reply counts only when all three match and it comes from
 // the pinged address. Concurrent checks of one address share one echo.
 
+import { logEventTo } from '../log/logger';
 import { internetChecksum } from './frame';
 import { errnoName, loadNative, SOCKET_ICMP, type NativeSocket } from './native';
 
@@ -79,8 +80,8 @@ export class Pinger {
       const cause = (error as Error).message;
       const hint = code === 'EPERM' || code === 'EACCES' ? ' (run as root or grant CAP_NET_RAW)' : '';
       const detail = `ping checks are off: cannot open a raw ICMP socket${hint}; addresses are offered without checking (${cause})`;
-      // msgId as in the log catalogue (src/log/messages.ts); the text says what to do about it.
-      if (log) log.warn({ msgId: 'PING_UNAVAILABLE', code }, detail);
+      // Logged as the catalogue has it (src/log/messages.ts); the text says what to do about it.
+      if (log) logEventTo(log, 'PING_UNAVAILABLE', { code }, detail);
       else process.emitWarning(detail, { code: 'PING_UNAVAILABLE' });
       return null;
     }

@@ -298,7 +298,8 @@ export class RawTransport implements Transport {
   // --- receiving ------------------------------------------------------------------------------------
 
   private openLink(info: NetworkInterfaceV4): void {
-    let link: Link | undefined;
+    // Set once the socket is open: the frame handler is created before it.
+    let link: Link | undefined = undefined;
     const socket = PacketSocket.open(
       info.name,
       (frame) => {
@@ -394,19 +395,24 @@ export class RawTransport implements Transport {
     return this.addressRereading;
   }
 
-  private async bindUnicast(address: number): Promise<void> {
-    const socket = this.bindUdp(address, this.boundPort, (data, srcIp, srcPort) => {
-      this.counters.unicastReceived++;
-      this.onPacket?.({ data, srcIp, srcPort, dstIp: address });
+  /** Binds the UDP socket of one host address. The addon binds at once; a throw rejects the promise. */
+  private bindUnicast(address: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const socket = this.bindUdp(address, this.boundPort, (data, srcIp, srcPort) => {
+        this.counters.unicastReceived++;
+        this.onPacket?.({ data, srcIp, srcPort, dstIp: address });
+      });
+      if (this.closing !== null) {
+        socket.close();
+        resolve();
+        return;
+      }
+      const previous = this.unicastSockets.get(address);
+      this.unicastSockets.set(address, socket);
+      this.unbindable.delete(address);
+      if (previous !== undefined) previous.close();
+      resolve();
     });
-    if (this.closing !== null) {
-      socket.close();
-      return;
-    }
-    const previous = this.unicastSockets.get(address);
-    this.unicastSockets.set(address, socket);
-    this.unbindable.delete(address);
-    if (previous !== undefined) previous.close();
   }
 
   /** Tells onSocketError that `address` could not be bound, unless it was told already and nothing changed since. */

@@ -1,7 +1,7 @@
 // pino JSON-line logs. Levels follow joind(8): -l 0 none, -l 1 warnings, -l 2 informational; any -d N
 // turns on debug output (N ≥ 3: trace).
 import pino from 'pino';
-import { MESSAGES, MessageId } from './messages';
+import { Level, MESSAGES, MessageId } from './messages';
 
 export type Logger = pino.Logger;
 
@@ -29,5 +29,22 @@ export function eventEnabled(log: Logger, id: MessageId): boolean {
 export function logEvent(log: Logger, id: MessageId, fields: Record<string, unknown> = {}, text?: string): void {
   const message = MESSAGES[id];
   if (!log.isLevelEnabled(message.level)) return;
+  log[message.level]({ msgId: id, ...fields }, text ?? message.text);
+}
+
+/** A logger reduced to the methods of some levels, in pino's (fields, text) form: what io/ modules take. */
+export type LevelLog<L extends Level> = { [K in L]: (fields: object, text: string) => void };
+
+/**
+ * logEvent for a reduced logger (a pino logger, or a test's stand-in): the catalogued level's method, with
+ * the msgId field first. The logger itself decides whether the level is enabled.
+ */
+export function logEventTo<Id extends MessageId>(
+  log: LevelLog<(typeof MESSAGES)[Id]['level']>,
+  id: Id,
+  fields: Record<string, unknown> = {},
+  text?: string,
+): void {
+  const message: { level: (typeof MESSAGES)[Id]['level']; text: string } = MESSAGES[id];
   log[message.level]({ msgId: id, ...fields }, text ?? message.text);
 }

@@ -74,6 +74,7 @@ export const MESSAGES = {
     text: 'raw packet sockets unavailable (needs root or CAP_NET_RAW): using the UDP transport',
   },
   TRANSPORT_READY: { level: 'info', text: 'listening (transport, interfaces)' },
+  INTERFACE_NOT_SERVED: { level: 'debug', text: 'an interface is not served (which, and why)' },
   PRIVILEGES_DROPPED: { level: 'info', text: 'now running as the --user account, keeping only the capabilities listed' },
   PRIVILEGES_CONFIG_UNREADABLE: {
     level: 'warn',

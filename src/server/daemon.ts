@@ -21,8 +21,7 @@ import { warmUp } from './warm-up';
 import { networkLookupOf } from '../admin/load';
 import { Operations, startOperations } from '../control/service';
 import { networkUse } from './status';
-
-const VERSION: string = require('../../../package.json').version;
+import { VERSION } from '../version';
 
 export interface DaemonOptions {
   configDir: string;
@@ -229,7 +228,7 @@ export class Daemon {
   private servedInterfaces(): ReturnType<typeof listIpv4Interfaces> {
     const choice = chooseServedInterfaces(listIpv4Interfaces(), networksForServing(this.config.networks), this.opts.interfaces);
     for (const ignored of choice.ignored)
-      this.opts.log.debug({ msgId: 'TRANSPORT_READY', ignored: ignored.name, reason: ignored.reason }, 'interface not served');
+      logEvent(this.opts.log, 'INTERFACE_NOT_SERVED', { ignored: ignored.name, reason: ignored.reason }, 'interface not served');
     return choice.served;
   }
 
@@ -237,7 +236,7 @@ export class Daemon {
   private checkReread(): void {
     if (!this.config.policy.auto_reread) return;
     const file = this.config.dhcpcap.file ?? path.join(this.opts.configDir, 'dhcpcap');
-    let mtime: number | null = null;
+    let mtime: number | null;
     try {
       mtime = fs.statSync(file).mtimeMs;
     } catch {

@@ -3,6 +3,7 @@ import { clientFqdn, hostName, leaseTime, maxMessageSize, parameterRequestList }
 import { BOOTREPLY, DhcpPacket, MessageType } from '../codec/types';
 import type { TagValue } from '../config/types';
 import { leaseTimes, LeaseTimes } from '../alloc/lease-time';
+import { logEvent } from '../log/logger';
 import { replyDestination } from './addressing';
 import type { Reply, RequestContext, Services } from './context';
 import { replyOptions } from './options';
@@ -79,7 +80,7 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
   const agentInfo = req.options.get(82);
   const options =
     isBootp && !req.hasMagicCookie
-      ? new Map()
+      ? new Map<number, Buffer>()
       : replyOptions(
           {
             // Every field present, unset ones undefined: one object shape for every reply (conditional
@@ -98,7 +99,7 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
             message: parts.message,
             auto: (code) => autoValue(code, tags),
           },
-          (code, reason) => svc.log.warn({ msgId: 'CONFIG_PROBLEM', option: code, reason }, 'option value cannot be encoded'),
+          (code, reason) => logEvent(svc.log, 'CONFIG_PROBLEM', { option: code, reason }, 'option value cannot be encoded'),
         );
 
   const packet: DhcpPacket = {

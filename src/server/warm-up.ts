@@ -120,8 +120,8 @@ export async function warmUp(
       transport,
       pinger: null,
       log: createLogger('silent'),
-      reverseLookup: async () => null,
-      forwardLookup: async () => [],
+      reverseLookup: () => Promise.resolve(null),
+      forwardLookup: () => Promise.resolve([]),
     });
     while (exchanges < limit && Date.now() - started < budgetMs) {
       const count = Math.min(ROUND, limit - exchanges);

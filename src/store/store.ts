@@ -227,7 +227,7 @@ export class Store {
       const version = this.db.pragma('user_version', { simple: true }) as number;
       this.db.pragma(`user_version = ${version}`);
       this.db.exec('COMMIT');
-    } catch (err) {
+    } catch {
       try {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
       } catch {

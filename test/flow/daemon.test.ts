@@ -24,7 +24,9 @@ test('command line: wrong arguments give one line and exit 2; --check prints JSO
   }
   const good = run(['--check', '--config-dir', writeConfig(BASE_FILES)]);
   assert.equal(good.status, 0, good.stderr);
-  const effective = JSON.parse(good.stdout);
+  const effective = JSON.parse(good.stdout) as {
+    policy: Record<'ping_timeout' | 'support_bootp', { value: unknown; source: string }>;
+  };
   assert.equal(effective.policy.ping_timeout.value, 0);
   assert.match(effective.policy.ping_timeout.source, /server\.pcy:1$/);
   assert.equal(effective.policy.support_bootp.source, 'default');
@@ -80,7 +82,7 @@ test('daemon: a broken SIGHUP or auto_reread keeps the running configuration; SI
     child.kill('SIGHUP');
     const rejected = await waitFor(() => log, /"CONFIG_RELOAD_REJECTED"/);
     assert.match(rejected, /nets:1:\d+: error/);
-    fs.writeFileSync(path.join(configDir, 'nets'), BASE_FILES.nets!);
+    fs.writeFileSync(path.join(configDir, 'nets'), BASE_FILES.nets);
     child.kill('SIGHUP');
     await waitFor(() => log, /"CONFIG_RELOADED".*"SIGHUP"/);
 
@@ -88,7 +90,7 @@ test('daemon: a broken SIGHUP or auto_reread keeps the running configuration; SI
     await new Promise((r) => setTimeout(r, 20));
     fs.writeFileSync(path.join(configDir, 'dhcpcap'), 'neta:nw=10.77.1.0:gw=not-an-address:\n');
     await waitFor(() => log, /"CONFIG_RELOAD_REJECTED".*"auto_reread"/);
-    fs.writeFileSync(path.join(configDir, 'dhcpcap'), BASE_FILES.dhcpcap!);
+    fs.writeFileSync(path.join(configDir, 'dhcpcap'), BASE_FILES.dhcpcap);
     await waitFor(() => log, /"CONFIG_RELOADED".*"auto_reread"/);
 
     child.kill('SIGTERM');

@@ -67,9 +67,9 @@ export class RecordingTransport implements ReplyTransport {
 export class FakePinger implements PingChecker {
   readonly alive = new Set<number>();
   readonly checked: number[] = [];
-  async check(address: number): Promise<boolean> {
+  check(address: number): Promise<boolean> {
     this.checked.push(address);
-    return this.alive.has(address);
+    return Promise.resolve(this.alive.has(address));
   }
 }
 
@@ -103,8 +103,8 @@ export function makeBed(overrides: Record<string, string> = {}, opts: { pinger?:
     pinger: opts.pinger === false ? null : pinger,
     log: pino({ level: 'silent' }),
     clock: () => clock.now,
-    reverseLookup: async (a) => names.get(a) ?? null,
-    forwardLookup: async (n) => [...names.entries()].filter(([, v]) => v === n.split('.')[0]).map(([k]) => k),
+    reverseLookup: (a) => Promise.resolve(names.get(a) ?? null),
+    forwardLookup: (n) => Promise.resolve([...names.entries()].filter(([, v]) => v === n.split('.')[0]).map(([k]) => k)),
   });
   return {
     server,

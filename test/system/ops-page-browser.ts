@@ -15,7 +15,7 @@ function getJson(path: string): Promise<{ networks: Array<Record<string, number 
       .get(new URL(path, url), { headers: { authorization: `Bearer ${token}` } }, (res) => {
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve(JSON.parse(body)));
+        res.on('end', () => resolve(JSON.parse(body) as { networks: Array<Record<string, number | string>> }));
       })
       .on('error', reject);
   });
