@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load';
 import { formatProblem } from '../config/problems';
+import { applyOnReload } from '../config/effect';
 import type { Config } from '../config/types';
 import { logEvent, Logger } from '../log/logger';
 import { Pinger } from '../io/ping';
@@ -195,7 +196,10 @@ export class Daemon {
       return false;
     }
     for (const w of loaded.warnings) logEvent(log, 'CONFIG_PROBLEM', { problem: formatProblem(w) });
-    this.config = loaded.config;
+    // Restart-only settings (config/effect.ts): a changed one is logged and keeps its running value.
+    const next = applyOnReload(this.config, loaded.config);
+    for (const notice of next.notices) logEvent(log, 'CONFIG_NEEDS_RESTART', { ...notice });
+    this.config = next.config;
     this.capMtime = loaded.config.dhcpcap.mtimeMs;
     this.server.applyConfig(loaded.config);
     if (this.transport instanceof RawTransport) {
