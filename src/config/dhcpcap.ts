@@ -16,6 +16,7 @@ import { CAP_TAGS, TAG_ALIASES, parseTagValue, type TagSpec } from './tags';
 import { hardwareLength, hardwareTypeName } from './hwaddr';
 import { splitLines } from './lines';
 import { FrozenMap } from './frozen';
+import { tagNotImplemented } from './effect';
 
 interface Position {
   line: number;
@@ -236,8 +237,19 @@ function parseEntry(logical: LogicalLine, problems: FileProblems): RawEntry | un
         at.column,
         'ov (option overload) is decided by the encoder from the reply size; this value is ignored',
       );
+    const inert = tagNotImplemented(tag, spec.meaning, parsed.value);
+    if (inert) problems.warning(at.line, at.column, inert);
     entry.own.set(tag, parsed.value);
   }
+  // ha must follow ht in the same entry, so an ht without an ha of its own entry can never take part.
+  // (An ha that was written but is wrong has its own error.)
+  const htAt = seenAt.get('ht');
+  if (htAt && !seenAt.has('ha') && entry.own.has('ht') && entry.own.get('ht') !== CANCELLED)
+    problems.warning(
+      htAt.line,
+      htAt.column,
+      'ht without an ha in the same entry has no effect (an entry applies to one client by ht and ha together)',
+    );
   return entry;
 }
 

@@ -21,6 +21,14 @@ export {
   type StaticBinding,
 } from './lookup';
 export { DEFAULT_POLICY, POLICY_KEYWORDS } from './pcy';
+export {
+  NOT_IMPLEMENTED,
+  RESTART_ONLY,
+  settingsNeedingRestart,
+  applyOnReload,
+  type NotImplemented,
+  type RestartNotice,
+} from './effect';
 export { CAP_TAGS, SCOPE_TAGS, formatTagValue, type TagSpec, type TagKind } from './tags';
 export { parseInetAddr, inetAddr } from './inetaddr';
 export { hardwareTypeName, parseHardwareType } from './hwaddr';

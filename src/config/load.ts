@@ -17,6 +17,7 @@ import { findNetwork } from './lookup';
 import { formatTagValue } from './tags';
 import { hardwareTypeName } from './hwaddr';
 import { deepFreeze } from './frozen';
+import { RESTART_ONLY } from './effect';
 import { hexColons, ipToString } from '../util/ipv4';
 
 export { formatProblem };
@@ -234,6 +235,8 @@ export function describeConfig(config: Config): Record<string, unknown> {
     self: { hostname: config.self.hostname, addresses: config.self.addresses.map(ipToString) },
     clientParameterFile: config.dhcpcap.file,
     policy,
+    // The keywords a reload reads but does not apply (effect.ts); every other setting applies on reload.
+    restartOnly: [...RESTART_ONLY.keys()],
     netmasks: config.netmasks.map((m) => ({ network: ipToString(m.network), mask: ipToString(m.mask), source: m.source })),
     networks: config.networks.map((n) => ({
       network: ipToString(n.address),

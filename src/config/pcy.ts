@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import type { Policy, ValueSource } from './types';
 import type { FileProblems } from './problems';
 import { fieldsOf, splitLines } from './lines';
+import { NOT_IMPLEMENTED_KEYWORDS, keywordNotImplemented } from './effect';
 
 type KeywordKind =
   | { kind: 'bool' }
@@ -245,7 +246,21 @@ export function parsePolicy(text: string, problems: FileProblems): PolicyResult 
   }
 
   checkCombinations(policy, sources, setAt, problems);
+  checkNotImplemented(policy, setAt, problems);
   return { policy, sources };
+}
+
+/** Keywords that are read but do nothing yet (effect.ts): one warning where the effective value is written. */
+function checkNotImplemented(
+  policy: Policy,
+  setAt: Map<keyof Policy, { line: number; column: number; word: string }>,
+  problems: FileProblems,
+): void {
+  for (const key of NOT_IMPLEMENTED_KEYWORDS.keys()) {
+    const at = setAt.get(key);
+    const message = at && keywordNotImplemented(key, at.word, policy[key], DEFAULT_POLICY[key]);
+    if (at && message) problems.warning(at.line, at.column, message);
+  }
 }
 
 /** Switches that only mean something together, and the one pair that excludes each other. */
@@ -274,6 +289,8 @@ function checkCombinations(
   }
   const warnUnless = (key: keyof Policy, needed: boolean, why: string): void => {
     const at = setAt.get(key);
+    // A keyword that does nothing yet gets that warning (checkNotImplemented) instead of this one.
+    if (NOT_IMPLEMENTED_KEYWORDS.has(key)) return;
     if (at && policy[key] !== DEFAULT_POLICY[key] && !needed)
       problems.warning(at.line, at.column, `${at.word} has no effect ${why}`);
   };
@@ -282,6 +299,16 @@ function checkCombinations(
   warnUnless('dynamic_bootp', policy.support_bootp, 'while support_bootp is off');
   warnUnless('bp_auto_extension', policy.dynamic_bootp, 'without dynamic_bootp (only pool-allocated BOOTP leases expire)');
   warnUnless('dns_tracks_dhcp_lease', policy.name_service_updateable, 'without name_service_updateable');
+  // Only BOOTP requests are answered under these; and a ping needs a ping_timeout.
+  for (const key of ['check_bootp_client_net', 'ping_bootp_clients', 'expand_bootp_packet', 'min_bootp_packet_size'] as const)
+    warnUnless(key, policy.support_bootp, 'while support_bootp is off');
+  if (policy.support_bootp) warnUnless('ping_bootp_clients', policy.ping_timeout > 0, 'while ping_timeout is 0 (no ping)');
+  warnUnless('control_token_file', policy.control_listen !== 'off', 'without control_listen');
+  warnUnless(
+    'control_listen',
+    policy.control_token_file !== null,
+    'without control_token_file: the TCP listener needs a token and stays off',
+  );
 }
 
 /** Reads and parses a server.pcy file; a missing file gives all defaults and no problem. */

@@ -28,7 +28,8 @@ export interface ControlHost {
   networkLookup(): NetworkLookup;
   status(): Record<string, unknown>;
   /** Validates the configuration directory and puts it in force; the problems when it was refused. */
-  reload(): { ok: true } | { ok: false; problems: Problem[] };
+  /** `needsRestart`: the restart-only keywords whose new value waits for a restart. */
+  reload(): { ok: true; needsRestart: string[] } | { ok: false; problems: Problem[] };
   history(): unknown[];
 }
 
@@ -115,7 +116,7 @@ export class ControlApi {
       case 'POST /v1/reload': {
         const result = this.host.reload();
         return result.ok
-          ? json(200, { reloaded: true })
+          ? json(200, { reloaded: true, needsRestart: result.needsRestart })
           : json(409, {
               error: 'the configuration has errors; the running one stays in force',
               problems: result.problems.map(formatProblem),

@@ -10,7 +10,14 @@ export const MESSAGES = {
   JOIND_START_FAILED: { level: 'fatal', text: 'the server could not start (configuration, store or sockets)' },
   CONFIG_LOADED: { level: 'info', text: 'configuration loaded and validated' },
   CONFIG_PROBLEM: { level: 'warn', text: 'a problem in a configuration file (file:line:column and what was expected)' },
-  CONFIG_RELOADED: { level: 'info', text: 'configuration re-read (SIGHUP or auto_reread) and now in force' },
+  CONFIG_RELOADED: {
+    level: 'info',
+    text: 'configuration re-read (SIGHUP, auto_reread or joind ctl reload) and now in force, except what CONFIG_NEEDS_RESTART names',
+  },
+  CONFIG_NEEDS_RESTART: {
+    level: 'warn',
+    text: 'a reload read a new value of a setting that only a restart applies; the running value stays in force until then',
+  },
   CONFIG_RELOAD_REJECTED: { level: 'error', text: 'a re-read configuration had errors; the running one stays in force' },
   STORE_OPENED: { level: 'info', text: 'permanent store opened' },
   STORE_COMMIT_FAILED: { level: 'error', text: 'a group commit failed; the replies that depended on it were not sent' },

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../config/load';
 import { formatProblem } from '../config/problems';
+import { applyOnReload } from '../config/effect';
 import type { Config } from '../config/types';
 import { logEvent, Logger } from '../log/logger';
 import { Pinger } from '../io/ping';
@@ -182,26 +183,31 @@ export class Daemon {
 
   /**
    * Re-reads the whole configuration (SIGHUP, auto_reread). A configuration with errors is rejected and
-   * the running one stays in force; each problem is logged with its file:line:column.
+   * the running one stays in force; each problem is logged with its file:line:column. Returns null when
+   * rejected, else the keywords whose change waits for a restart (each also logged).
    */
-  reload(why: 'SIGHUP' | 'auto_reread' | 'api'): boolean {
+  reload(why: 'SIGHUP' | 'auto_reread' | 'api'): string[] | null {
     const log = this.opts.log;
     const loaded = loadConfig(this.opts.configDir);
     if (!loaded.ok) {
       logEvent(log, 'CONFIG_RELOAD_REJECTED', { why, problems: loaded.problems.map(formatProblem) });
-      return false;
+      return null;
     }
     for (const w of loaded.warnings) logEvent(log, 'CONFIG_PROBLEM', { problem: formatProblem(w) });
+    // Restart-only settings (config/effect.ts): a changed one is logged and keeps its running value, so
+    // the server's running configuration says what really runs.
+    const next = applyOnReload(this.config, loaded.config);
+    for (const notice of next.notices) logEvent(log, 'CONFIG_NEEDS_RESTART', { ...notice });
     this.capMtime = loaded.config.dhcpcap.mtimeMs;
-    this.server.applyConfig(loaded.config);
+    this.server.applyConfig(next.config);
     // A reload that turns the ping check on needs a socket, if none could be opened so far.
-    if (loaded.config.policy.ping_timeout > 0 && !this.server.hasPinger) this.openPinger(loaded.config);
+    if (next.config.policy.ping_timeout > 0 && !this.server.hasPinger) this.openPinger(next.config);
     // SIGHUP re-detects interfaces and addresses (a no-op for a transport that does not depend on them).
     void this.transport.refreshInterfaces(this.servedInterfaces()).then(({ failures }) => {
       for (const f of failures) logEvent(log, 'SOCKET_ERROR', { interface: f.name, err: f.error.message });
     });
     logEvent(log, 'CONFIG_RELOADED', { why });
-    return true;
+    return next.notices.map((n) => n.keyword);
   }
 
   /** The configuration in force: the server's (it owns it), or the one read at start before it exists. */
@@ -271,7 +277,8 @@ export class Daemon {
         reload: () => {
           const loaded = loadConfig(this.opts.configDir);
           if (!loaded.ok) return { ok: false, problems: loaded.problems };
-          return this.reload('api') ? { ok: true } : { ok: false, problems: [] };
+          const needsRestart = this.reload('api');
+          return needsRestart ? { ok: true, needsRestart } : { ok: false, problems: [] };
         },
       },
       {

@@ -264,7 +264,7 @@ export function apiOf(bed: Bed): ControlApi {
     status: () => ({}),
     reload: () => {
       const loaded = loadConfig(bed.configDir);
-      return loaded.ok ? { ok: true } : { ok: false, problems: loaded.problems };
+      return loaded.ok ? { ok: true, needsRestart: [] } : { ok: false, problems: loaded.problems };
     },
     history: () => [],
   });

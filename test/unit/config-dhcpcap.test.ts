@@ -128,7 +128,12 @@ test('dhcpcap: every value kind is stored in the type the option encoder takes',
     ':tu=01000:by=8:bz=scope:lt=4294967295:sv=10.1.0.2:mm=1500:no=0a0b:sa=10.1.0.2:sn=boot:bf=x.cfg:hd=/tftp:br=0:',
   ].join('\n');
   const { problems, byLabel } = parse(text);
-  assert.deepEqual(brief(problems), ['warning 4:105 hr is given again in this entry (first at 2:82); the later one wins']);
+  assert.deepEqual(brief(problems), [
+    'warning 1:85 uc (user class) is accepted but has no effect yet: the user class (option 77) is neither sent in replies nor used to choose entries',
+    "warning 2:39 bs=auto is accepted but has no effect yet: the boot file's size is not worked out, so option 13 is left out; write the size in 512-byte blocks",
+    "warning 4:51 mm (maximum DHCP message size) is accepted but has no effect yet: a reply's size limit is the client's own option 57 (576 bytes without it); mm is neither sent nor used",
+    'warning 4:105 hr is given again in this entry (first at 2:82); the later one wins',
+  ]);
   const e = byLabel('all');
   assert.deepEqual(e.scope, {
     hardware: { htype: 1, address: MAC },
@@ -275,7 +280,11 @@ test('dhcpcap: every option-carrying tag yields a value the codec encodes for th
     ':nn=10.1.0.18:st=10.1.0.19:da=10.1.0.20:bf=boot.cfg:sn=bootserver:',
   ].join('\n');
   const { problems, byLabel } = parse(text);
-  assert.deepEqual(brief(problems), []);
+  // uc and mm are parsed and checked, but not used yet (config/effect.ts).
+  assert.deepEqual(
+    brief(problems).map((p) => p.replace(/ is accepted but has no effect yet: .*/, ' …')),
+    ['warning 1:62 uc (user class) …', 'warning 6:62 mm (maximum DHCP message size) …'],
+  );
   const entry = byLabel('every');
   const withOption = [...CAP_TAGS.values()].filter((spec) => spec.option !== undefined && spec.tag !== 'hn' && spec.tag !== 'ov');
   for (const spec of withOption) {
