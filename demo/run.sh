@@ -39,7 +39,7 @@ step() { printf '\n== %s\n' "$*"; }
 die() { echo "demo: $*" >&2; exit 1; }
 
 step "checking for the real clients (dhclient, udhcpc, dhcpcd, bootpc) and ISC dhcrelay"
-bed_require_packages dhcrelay dhclient udhcpc dhcpcd bootpc || die "could not install the clients' Debian packages"
+bed_require_packages ip sysctl dhcrelay dhclient udhcpc dhcpcd bootpc || die "could not install the clients' Debian packages"
 
 step "building the lab: namespaces $P-srv (joind), $P-cla, $P-clb, $P-rly (dhcrelay), $P-clc"
 bed_up "$P" || die "could not build the lab"

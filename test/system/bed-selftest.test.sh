@@ -4,11 +4,14 @@
 # real dhclient, udhcpc, dhcpcd and bootpc get leases on link A, a client on link B, a client through
 # ISC dhcrelay on link C; captures show how replies were addressed; then everything is torn down and
 # the test checks that no namespace and no process of the bed is left.
-# Exit 0 pass, 77 skip (not root), 1 fail. BED_SELFTEST_PAUSE=N sleeps N s midway (to test the trap by
-# hand: interrupt it there and check that nothing is left).
+# Exit 0 pass, 77 skip (not root, or a tool missing), 1 fail. BED_SELFTEST_PAUSE=N sleeps N s midway
+# (to test the trap by hand: interrupt it there and check that nothing is left).
 set -u
-[ "$(id -u)" = 0 ] || { echo "# skip: bed-selftest needs root (network namespaces)"; exit 77; }
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib/need.sh
+. "$here/lib/need.sh"
+bed_need ip sysctl timeout dnsmasq dhcrelay dhclient udhcpc dhcpcd bootpc tcpdump ping
+[ "$(id -u)" = 0 ] || { echo "# skip: bed-selftest needs root (network namespaces)"; exit 77; }
 # shellcheck source=lib/bed.sh
 . "$here/lib/bed.sh"
 
@@ -35,8 +38,6 @@ all_match() {
   while IFS= read -r line; do echo "#   not matching: $line"; done <<< "$bad" >&2
   return 1
 }
-
-bed_require_packages dnsmasq dhcrelay dhclient udhcpc dhcpcd bootpc tcpdump ping || { echo "not ok - the bed's Debian packages could not be installed"; exit 1; }
 
 work=$(mktemp -d /tmp/bed-selftest.XXXXXX)
 bed_after_down() {  # keep the evidence when something failed (not when interrupted: RC ≥ 128)

@@ -18,12 +18,10 @@ cd "$(dirname "$0")/../.."
 repo=$(pwd)
 dist=${JOIND_DIST:-$repo/dist}
 
+. test/system/lib/need.sh
+bed_need ip tcpdump timeout udhcpc ping python3
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root (network namespaces, raw sockets)"; exit 77; }
-for tool in ip tcpdump timeout; do
-  command -v "$tool" >/dev/null || { echo "skip: $tool not installed"; exit 77; }
-done
-udhcpc=$(command -v udhcpc || echo /sbin/udhcpc)
-[ -x "$udhcpc" ] || { echo "skip: udhcpc not installed"; exit 77; }
+udhcpc=$(command -v udhcpc)
 [ -f "$dist/src/io/ping.js" ] || { echo "FAIL: $dist/src/io/ping.js missing (build first, or set JOIND_DIST)"; exit 1; }
 
 tag=$$

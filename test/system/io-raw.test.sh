@@ -26,12 +26,10 @@ cd "$(dirname "$0")/../.." || exit 1
 repo=$(pwd)
 dist=${JOIND_DIST:-$repo/dist}
 
+. test/system/lib/need.sh
+bed_need ip sysctl tcpdump timeout udhcpc ping
 [ "$(id -u)" -eq 0 ] || { echo "skip: needs root (network namespaces, packet sockets)"; exit 77; }
-for tool in ip tcpdump timeout node; do
-  command -v "$tool" >/dev/null || { echo "skip: $tool not installed"; exit 77; }
-done
-udhcpc=$(command -v udhcpc || echo /sbin/udhcpc)
-[ -x "$udhcpc" ] || { echo "skip: udhcpc not installed"; exit 77; }
+udhcpc=$(command -v udhcpc)
 echo_js=$dist/test/system/io-raw-echo.js
 [ -f "$echo_js" ] || { echo "FAIL: $echo_js missing (build first, or set JOIND_DIST)"; exit 1; }
 

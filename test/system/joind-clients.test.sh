@@ -9,6 +9,8 @@
 # vendor class gets that class's lease time and NTP server; udhcpc -B gets broadcast replies.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need dhclient udhcpc dhcpcd bootpc dhcrelay tcpdump
 . "$(dirname "$0")/lib/joind.sh"
 . "$ROOT/test/system/lib/expect.sh"
 

@@ -7,6 +7,8 @@
 # INIT-REBOOT with a lease file naming it, as an unknown and as a known client) never get it.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need udhcpc dhclient dhcrelay
 . "$(dirname "$0")/lib/joind.sh"
 . "$ROOT/test/system/lib/expect.sh"
 

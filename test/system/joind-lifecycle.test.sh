@@ -9,6 +9,8 @@
 #    udhcpc asking for its old address and bootpc (a dynamic_bootp binding) get theirs again.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need dhclient dhcpcd udhcpc bootpc dhcrelay tcpdump
 . "$(dirname "$0")/lib/joind.sh"
 . "$ROOT/test/system/lib/expect.sh"
 

@@ -4,6 +4,8 @@
 # client with its broadcast flag clear gets its OFFER unicast to its MAC (seen in a capture).
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need udhcpc dhclient dhcrelay tcpdump
 . "$(dirname "$0")/lib/joind.sh"
 
 P=jr$$

@@ -12,6 +12,8 @@
 #    those addresses, and the store marks them abandoned.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need udhcpc dhclient dhcrelay ping
 . "$(dirname "$0")/lib/joind.sh"
 . "$ROOT/test/system/lib/expect.sh"
 

@@ -3,6 +3,8 @@
 # with the subnet mask, router, DNS servers, domain name and lease time of the dhcpcap entry; the lease
 # is in the SQLite store; a restart keeps it. Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need dhclient udhcpc
 . "$(dirname "$0")/lib/joind.sh"
 
 P=ju$$

@@ -3,14 +3,14 @@
 # with the exported dhcpd.conf and counts the same leases joind has; python3-isc-dhcp-leases parses every
 # block; export → import → export gives the same file. Needs no root (no network): only files.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need dhcpd-pools /usr/bin/python3 py:isc_dhcp_leases
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DIST=${JOIND_DIST:-$ROOT/dist}
 J() { node "$DIST/src/cli/main.js" "$@"; }
 WORK=$(mktemp -d /tmp/joind-ops-exchange-XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-for tool in dhcpd-pools /usr/bin/python3; do command -v "$tool" >/dev/null || fail "$tool is missing (test/system/debian-packages.txt)"; done
-/usr/bin/python3 -c 'import isc_dhcp_leases' 2>/dev/null || fail "python3-isc-dhcp-leases is missing"
 
 # A configuration whose ranges this host owns (127.0.0.1 is an address of every host).
 mkdir -p "$WORK/conf"

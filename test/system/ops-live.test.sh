@@ -5,6 +5,8 @@
 # with a token) lists, releases, deletes, binds, reports pool use and reloads (refusing a broken
 # configuration). Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need dhclient promtool curl
 . "$(dirname "$0")/lib/joind.sh"
 
 P=op$$

@@ -3,8 +3,9 @@
 # server's real pool numbers, the latest lease is listed, the page refreshes itself when a second client
 # gets a lease, the graph draws; the screenshot is kept in test/artifacts/ops-status.png. Needs root.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need /usr/bin/chromium dhclient udhcpc
 . "$(dirname "$0")/lib/joind.sh"
-[ -x /usr/bin/chromium ] || fail "chromium is missing (test/system/debian-packages.txt)"
 
 P=oq$$
 joind_test_begin "$P"

@@ -15,6 +15,8 @@
 # and the unit is checked with systemd-analyze (verify; exposure at most 3.0).
 # Needs root (namespaces, useradd); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need udhcpc dhcrelay curl setpriv strace ss unshare mount useradd userdel
 . "$(dirname "$0")/lib/joind.sh"
 
 P=pv$$

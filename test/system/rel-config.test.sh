@@ -7,6 +7,8 @@
 # directory, are a clear one-line reason and exit status 1, never a half-started server.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need udhcpc setpriv
 . "$(dirname "$0")/lib/joind.sh"
 
 P=rl$$

@@ -8,6 +8,8 @@
 # addresses change hands all the time.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need perfdhcp tcpdump
 . "$(dirname "$0")/lib/joind.sh"
 
 KILLS=${CRASH_KILLS:-22}

@@ -7,6 +7,8 @@
 #  - perfdhcp as a relay with thousands of clients: admitted no faster than the relay's limit.
 # FLOOD_PPS (default 3000) and FLOOD_SECONDS (default 12). Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need gcc /usr/include/stdio.h perfdhcp udhcpc
 . "$(dirname "$0")/lib/joind.sh"
 
 PPS=${FLOOD_PPS:-3000}

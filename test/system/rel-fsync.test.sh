@@ -5,6 +5,8 @@
 # after the REQUEST it answers was read and before the ACK was sent.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need strace udhcpc dhclient dhcrelay python3
 . "$(dirname "$0")/lib/joind.sh"
 
 P=ro$$

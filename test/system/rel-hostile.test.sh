@@ -11,6 +11,8 @@
 # 25000) per second; the full form is bench/reliability/hostile.sh (1,000,000 per transport). Needs root
 # (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need gcc /usr/include/stdio.h udhcpc dhclient dhcrelay
 . "$(dirname "$0")/lib/joind.sh"
 
 COUNT=${HOSTILE_COUNT:-200000}
@@ -20,7 +22,6 @@ RSS_LIMIT_KB=${HOSTILE_RSS_LIMIT_KB:-262144}
 TRANSPORTS=${HOSTILE_TRANSPORTS:-raw udp}
 P=rm$$
 joind_test_begin "$P"
-command -v gcc >/dev/null || fail "gcc is needed to build the generator"
 gcc -O2 -Wall -o "$WORK/dhcp-hostile" "$ROOT/bench/reliability/dhcp-hostile.c" || fail "generator does not build"
 
 bed_up "$P" || fail "bed_up"

@@ -6,6 +6,8 @@
 # start error. etc/joind.service passes `systemd-analyze verify` where systemd-analyze exists.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need udhcpc
 . "$(dirname "$0")/lib/joind.sh"
 
 ADDON=${JOIND_NATIVE_ADDON:-$ROOT/build/Release/joind_net.node}

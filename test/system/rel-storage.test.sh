@@ -8,6 +8,8 @@
 #    over joind.db) brings back the leases of the last backup: a client gets its old address again.
 # Needs root (namespaces, mount); exits 77 (skip) without.
 set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need udhcpc python3 mount
 . "$(dirname "$0")/lib/joind.sh"
 
 P=rp$$

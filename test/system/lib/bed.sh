@@ -1,6 +1,6 @@
 # shellcheck shell=bash source-path=SCRIPTDIR
 # bed.sh — the network-namespace test bed for joind's system tests, demo lab and benchmarks.
-# Source this one file: it loads procs.sh, clients.sh and capture.sh too. See README.md beside it.
+# Source this one file: it loads procs.sh, need.sh, clients.sh and capture.sh too. See README.md beside it.
 #
 #   SRV (PREFIX-srv) a-srv 10.77.1.1/24 ── link A ── a-cli (no address)   CLA (PREFIX-cla)
 #                    b-srv 10.77.2.1/24 ── link B ── b-cli (no address)   CLB (PREFIX-clb)
@@ -20,6 +20,8 @@ _BED_LOADED=1
 BED_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=procs.sh
 . "$BED_LIB_DIR/procs.sh"
+# shellcheck source=need.sh
+. "$BED_LIB_DIR/need.sh"
 
 # Addresses of the bed (read-only facts tests can use).
 # shellcheck disable=SC2034
@@ -236,31 +238,6 @@ _bed_trap_exit() {
   for p in ${_BED_TRAP_PREFIXES:-}; do bed_down "$p" || echo "bed: clean-up of '$p' incomplete" >&2; done
   if declare -F bed_after_down >/dev/null; then bed_after_down "$rc"; fi
   exit "$rc"
-}
-
-# bed_require_packages [COMMAND...] — make sure the commands exist, installing their Debian packages
-# with apt-get when missing (default: every command the library uses). Before installing, makes sure
-# /usr/sbin/policy-rc.d refuses to start daemons (so dnsmasq/dhcrelay never start on their own).
-bed_require_packages() {
-  local cmd pkg missing=""
-  [ $# -gt 0 ] || set -- dnsmasq dhcrelay dhclient udhcpc dhcpcd bootpc tcpdump
-  for cmd in "$@"; do
-    command -v "$cmd" >/dev/null 2>&1 && continue
-    case $cmd in
-      dnsmasq) pkg=dnsmasq-base ;; dhcrelay) pkg=isc-dhcp-relay ;; dhclient) pkg=isc-dhcp-client ;;
-      dhcpcd) pkg=dhcpcd-base ;; perfdhcp) pkg=kea-admin ;; ping) pkg=iputils-ping ;;
-      *) pkg=$cmd ;;
-    esac
-    missing="$missing $pkg"
-  done
-  [ -n "$missing" ] || return 0
-  if [ ! -x /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-  fi
-  echo "bed: installing$missing" >&2
-  # shellcheck disable=SC2086
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null 2>&1 ||
-    { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $missing >/dev/null; }
 }
 
 # shellcheck source=clients.sh

@@ -1,8 +1,13 @@
 # shellcheck shell=bash
 # joind.sh — what every joind system test starts with: root check, the bed, a work folder removed on
 # exit, a `fail` that shows joind's log, and starting joind in a bed namespace.
-# Source it from a test in test/system/ after `set -u`; it sets ROOT, DIST, WORK and loads bed.sh.
+# Source it from a test in test/system/ after `set -u`, and after the test's own `bed_need TOOL…` (from
+# need.sh: its tools are checked first, so that a test skipped for want of root still names the tools it
+# lacks); it sets ROOT, DIST, WORK and loads bed.sh.
 
+# shellcheck source=need.sh
+. "$(dirname "${BASH_SOURCE[0]}")/need.sh"
+bed_need ip sysctl timeout # the bed itself
 [ "$(id -u)" = 0 ] || { echo "skip: needs root for network namespaces"; exit 77; }
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 DIST=${JOIND_DIST:-$ROOT/dist}
