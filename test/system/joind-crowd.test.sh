@@ -105,6 +105,7 @@ forged_dhclient "${extra[1]}" "$WORK/stranger"
 got=$(bed_result "$WORK/stranger" ip)
 [ "$got" != "$taken" ] && [ -z "${HOLDER[$got]:-}" ] || fail "an unknown client asking for $taken got $got (held by ${HOLDER[$got]:-?})"
 ! grep "\"hwaddr\":\"$mac\"" "$WORK/joind.log" | grep -q "\"address\":\"$taken\"" || fail "joind answered $mac about $taken"
+joind_expect_dropped "$WORK/spool" init-reboot-unknown-client
 HOLDER[$got]=${extra[1]}
 echo "ok: an unknown client asking for $taken in INIT-REBOOT got no answer about it, then $got through DISCOVER"
 # Now joind knows that client (by its MAC: dhclient sends no client identifier; udhcpc's 01:MAC would

@@ -48,3 +48,16 @@ conf_sample() {
   CONF=$WORK/conf
   mkdir -p "$CONF" "$WORK/spool" && cp "$ROOT"/etc/* "$CONF/" || fail "copying the sample configuration"
 }
+
+# joind_expect_dropped SPOOL_DIR REASON — asks joind (SIGUSR1) for its counters and fails unless at least
+# one request was dropped for REASON (docs/joind-metrics.md lists them): a test that expects silence
+# says why the server kept it.
+joind_expect_dropped() {
+  local pid mark
+  pid=$(cat "$1/joind.pid") || fail "no pid file in $1"
+  mark=$(stat -c %s "$WORK/joind.log")
+  kill -USR1 "$pid"
+  bed_wait_for 5 sh -c "tail -c +$((mark + 1)) '$WORK/joind.log' | grep -q '\"STATE_DUMP\"'" || fail "no state dump"
+  tail -c +"$((mark + 1))" "$WORK/joind.log" | grep '"STATE_DUMP"' | grep -q "\"$2\":[1-9]" \
+    || fail "no request was dropped as $2"
+}
