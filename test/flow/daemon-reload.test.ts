@@ -9,19 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BASE_FILES, writeConfig } from './harness';
 import { tempDir } from '../helpers/tmp';
+import { waitFor } from '../helpers/wait';
 
 const MAIN = path.resolve(__dirname, '../../src/cli/main.js');
 const PCY = 'ping_timeout 0\nmetrics_listen off\nlisten_on_ppp\n';
-
-async function waitFor(read: () => string, pattern: RegExp, ms = 10_000): Promise<string> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const text = read();
-    if (pattern.test(text)) return text;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${pattern}; log so far:\n${read()}`);
-}
 
 function events(log: string, msgId: string): Array<Record<string, unknown>> {
   return log

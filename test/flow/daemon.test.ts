@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { BASE_FILES, writeConfig } from './harness';
 import { tempDir } from '../helpers/tmp';
+import { waitFor } from '../helpers/wait';
 
 const MAIN = path.resolve(__dirname, '../../src/cli/main.js');
 
@@ -48,16 +49,6 @@ test('command line: wrong arguments give one line and exit 2; --check prints JSO
   assert.equal(env.status, 1, 'JOINCONFIG is honoured: a missing directory is an error');
   assert.match(env.stderr, /\/nonexistent\/join/);
 });
-
-async function waitFor(read: () => string, pattern: RegExp, ms = 10_000): Promise<string> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const text = read();
-    if (pattern.test(text)) return text;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${pattern}; log so far:\n${read()}`);
-}
 
 test('daemon: a broken SIGHUP or auto_reread keeps the running configuration; SIGTERM stops cleanly', async () => {
   const configDir = writeConfig({ ...BASE_FILES, 'server.pcy': 'ping_timeout 0\nauto_reread\n' });

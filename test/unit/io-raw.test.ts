@@ -13,21 +13,11 @@ import { directedBroadcasts, frameSourceAddress, isLinkBroadcast, RawTransport }
 import type { Destination, Inbound } from '../../src/io/transport';
 import { UdpTransport } from '../../src/io/udp';
 import { ip, maskFromPrefix } from '../../src/util/ipv4';
+import { sleep, until } from '../helpers/wait';
 
 function addr(text: string): InterfaceAddressV4 {
   const [address, prefix] = text.split('/');
   return { address: ip(address!), prefixLength: Number(prefix), netmask: maskFromPrefix(Number(prefix)) };
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Waits (bounded) until predicate() holds. */
-async function until(predicate: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }
 
 test('directed broadcasts of interface addresses', () => {

@@ -13,16 +13,7 @@ import type { Transport, TransportStats } from '../../src/io/transport';
 import { RawTransport } from '../../src/io/raw';
 import { createLogger } from '../../src/log/logger';
 import { ip, maskFromPrefix } from '../../src/util/ipv4';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function until(predicate: () => boolean, what: string, ms = 2000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
+import { until } from '../helpers/wait';
 
 /** A pino logger (joind's) whose JSON lines are kept, parsed. */
 function bufferLogger(): { log: ReturnType<typeof createLogger>; lines: Array<Record<string, unknown>> } {
