@@ -7,9 +7,10 @@
 #    gets it.
 #  - behind the relay: dhclient -r releases through dhcrelay (which, with forwarding on, hands joind
 #    the unicast RELEASE twice: direct and relayed); the store shows it released.
-#  - ping check: hosts in the client namespaces answering ICMP on addresses of the ranges of link A
-#    and behind the relay are skipped: the clients get other addresses, joind logs PING_CONFLICT for
-#    those addresses, and the store marks them abandoned.
+#  - ping check, off at start (ping_timeout 0) and turned on by a SIGHUP: hosts in the client
+#    namespaces answering ICMP on addresses of the ranges of link A and behind the relay are skipped:
+#    the clients get other addresses, joind logs PING_CONFLICT for those addresses, and the store marks
+#    them abandoned.
 # Needs root (namespaces); exits 77 (skip) without.
 set -u
 . "$(dirname "$0")/lib/need.sh"
@@ -27,10 +28,14 @@ cat > "$CONF/nets" <<'EOF'
 10.77.2.0   10.77.1.1   10.77.2.100-10.77.2.101
 10.77.3.0   10.77.1.1   10.77.3.100-10.77.3.109
 EOF
-printf '\nping_timeout 300\n' >> "$CONF/server.pcy"
+printf '\nping_timeout 0\n' >> "$CONF/server.pcy"
 conf_load "$CONF"
 joind_start "$SRV" "$CONF" "$WORK/spool"
 bed_start_relay "$P" || fail "relay did not start"
+# The ping check is turned on by a reload, as an admin would: joind must open what it needs for it.
+sed -i 's/^ping_timeout 0$/ping_timeout 300/' "$CONF/server.pcy"
+kill -HUP "$(cat "$WORK/spool/joind.pid")"
+bed_wait_for 5 grep -q '"CONFIG_RELOADED"' "$WORK/joind.log" || fail "SIGHUP: no CONFIG_RELOADED"
 
 # --- ping check first, while link A's addresses are all free ---------------------------------------
 # A host on link A (a macvlan in CLA) using the first three addresses of the range, and one behind the
