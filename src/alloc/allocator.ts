@@ -147,7 +147,12 @@ export class Allocator {
   /** DHCPDECLINE: the address is in use by someone else; it becomes abandoned. */
   decline(ctx: ClientContext, address: number): boolean {
     const record = this.store.leases.get(address);
-    const mine = record ? sameClient(record.client, ctx.key) : ctx.pool.heldFor(keyString(ctx.key), this.now()) === address;
+    // The record's client, or the client the address is held for provisionally. The hold counts even
+    // when the address still has a record (another client's ended lease, reused): asking the record
+    // alone refused the declining client there, though it was accepted for a never-used address.
+    const mine =
+      (record !== undefined && sameClient(record.client, ctx.key)) ||
+      ctx.pool.heldFor(keyString(ctx.key), this.now()) === address;
     if (!mine) return false;
     this.counters.declined++;
     this.abandon(ctx.pool, address);
