@@ -219,8 +219,9 @@ export class NetworkPool {
     if (this.free.length > 0) return true;
 
     const nowSec = Math.floor(nowMs / 1000);
-    // Ended BOOTP allocations (bp_auto_extension) count as expired; the allocator pings them before reuse.
-    this.loadReusable([LeaseState.EXPIRED, LeaseState.RELEASED, LeaseState.BOOTP], want, nowSec, nowMs);
+    // Active leases past their end that the sweep has not marked yet count as expired, and so do ended
+    // BOOTP allocations (bp_auto_extension; the allocator pings them before reuse).
+    this.loadReusable([LeaseState.EXPIRED, LeaseState.RELEASED, LeaseState.ACTIVE, LeaseState.BOOTP], want, nowSec, nowMs);
     if (this.free.length > 0) {
       this.counters.reusedLoaded += this.free.length;
       return true;
@@ -259,7 +260,6 @@ export class NetworkPool {
 
   /** Loads records in the given states, least recently used first, that are in our ranges and unheld. */
   private loadReusable(states: LeaseState[], want: number, nowSec: number, nowMs: number): void {
-    // Expired leases the sweep has not yet marked count as expired too.
     const found: Array<{ address: number; cltt: number }> = [];
     const limit = want + this.provisional.size + 16;
     for (const state of states) {

@@ -63,7 +63,7 @@ export class LeaseRepository {
   private readonly removeAddress: Database.Statement<[number]>;
   private readonly usedFrom: Database.Statement<[number, number]>;
   private readonly reusable: Database.Statement<[number, number, number, number]>;
-  private readonly endedBootp: Database.Statement<[number, number, number]>;
+  private readonly ended: Database.Statement<[number, number, number, number]>;
   private readonly expire: Database.Statement<[number]>;
   private readonly updateState: Database.Statement<[number, number, number]>;
   private readonly everything: Database.Statement<[], LeaseRow>;
@@ -90,9 +90,10 @@ export class LeaseRepository {
     this.reusable = db.prepare(
       'SELECT address FROM leases WHERE network = ? AND state = ? AND cltt <= ? ORDER BY cltt, address LIMIT ?',
     );
-    // Only BOOTP allocations with an end (bp_auto_extension) are ever reused; permanent ones never are.
-    this.endedBootp = db.prepare(
-      `SELECT address FROM leases WHERE network = ? AND state = ${LeaseState.BOOTP} AND ends IS NOT NULL AND ends <= ?
+    // Records still in a holding state whose end has passed: active leases the sweep has not marked yet,
+    // and BOOTP allocations with an end (bp_auto_extension; permanent ones are never reused).
+    this.ended = db.prepare(
+      `SELECT address FROM leases WHERE network = ? AND state = ? AND ends IS NOT NULL AND ends <= ?
        ORDER BY cltt, address LIMIT ?`,
     );
     this.expire = db.prepare(`UPDATE leases SET state = ${LeaseState.EXPIRED}
@@ -150,10 +151,12 @@ export class LeaseRepository {
 
   /**
    * Records of a network in a state, least recently used first, last touched no later than `before`; for
-   * BOOTP, only allocations that have an end and reached it by `before`.
+   * ACTIVE and BOOTP, only records that have an end and reached it by `before`.
    */
   reusableAddresses(network: number, state: LeaseState, before: number, limit: number): number[] {
-    if (state === LeaseState.BOOTP) return this.endedBootp.pluck().all(network, before, limit) as number[];
+    if (state === LeaseState.ACTIVE || state === LeaseState.BOOTP) {
+      return this.ended.pluck().all(network, state, before, limit) as number[];
+    }
     return this.reusable.pluck().all(network, state, before, limit) as number[];
   }
 

@@ -107,6 +107,15 @@ test('expiry: an ended lease is offered again once the sweep marks it', async ()
   bed.close();
 });
 
+test('expiry: an ended lease is offered again even before the sweep marks it', async () => {
+  const bed = makeBed({ nets: tinyNets(1) });
+  await fullRange(bed);
+  bed.clock.now += 601_000;
+  assert.equal(bed.store.leases.get(ip('10.77.1.100'))?.state, LeaseState.ACTIVE, 'not swept yet');
+  await offeredToNewcomer(bed, 3, '10.77.1.100');
+  bed.close();
+});
+
 test('a lease loaded while the address waits on the free list is not offered to anyone else', async () => {
   const bed = makeBed({ nets: tinyNets(2) });
   const a = FakeClient.withMac(bed, 1);

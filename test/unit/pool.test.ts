@@ -40,7 +40,7 @@ function drain(pool: NetworkPool, nowMs: number, n: number): string[] {
 test('pool: refill order is never-used ascending, then expired/released LRU, then abandoned oldest first', () => {
   const store = Store.open({ spoolDir: tempDir(), durable: false });
   store.write(() => {
-    store.leases.put(record('10.1.0.11', LeaseState.ACTIVE, 1_000_000_000, 1)); // held: never offered
+    store.leases.put({ ...record('10.1.0.11', LeaseState.ACTIVE, 1_000_000_000, 1), ends: 3_000_000_000 }); // held: never offered
     store.leases.put(record('10.1.0.13', LeaseState.EXPIRED, 300, 2));
     store.leases.put(record('10.1.0.14', LeaseState.RELEASED, 100, 3));
     store.leases.put(record('10.1.0.15', LeaseState.EXPIRED, 200, 4));
