@@ -128,12 +128,17 @@ export class Allocator {
   grant(ctx: ClientContext, terms: GrantTerms): LeaseRecord {
     return this.leases.grant(
       {
-        ...terms,
+        // Every field written out (no spread): one object shape on the packet path.
+        address: terms.address,
         network: ctx.pool.network,
         client: ctx.key,
         htype: ctx.htype,
         hwaddr: ctx.hwaddr,
         clientId: ctx.clientId,
+        leaseSeconds: terms.leaseSeconds,
+        state: terms.state,
+        clientHostname: terms.clientHostname,
+        hostname: terms.hostname,
       },
       Math.floor(this.now() / 1000),
     );
