@@ -59,48 +59,26 @@ function lineOf(source: string): number {
   return match ? Number(match[1]) : 0;
 }
 
-/** Loads and validates the configuration directory `dir`. Never throws for a problem in the files. */
-export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
-  const sink = new ProblemSink();
-  let stat: fs.Stats;
+/** Why `dir` cannot be read as a configuration directory, or null when it can. */
+function unusableDirectory(dir: string): string | null {
   try {
-    stat = fs.statSync(dir);
+    if (!fs.statSync(dir).isDirectory()) return 'the configuration directory is not a directory';
   } catch (err) {
-    return {
-      ok: false,
-      problems: [
-        {
-          severity: 'error',
-          file: dir,
-          line: 0,
-          column: 0,
-          message: `cannot open the configuration directory: ${(err as Error).message}`,
-        },
-      ],
-    };
-  }
-  if (!stat.isDirectory()) {
-    return {
-      ok: false,
-      problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: 'the configuration directory is not a directory' }],
-    };
+    return `cannot open the configuration directory: ${(err as Error).message}`;
   }
   try {
     fs.readdirSync(dir);
   } catch (err) {
-    return {
-      ok: false,
-      problems: [
-        {
-          severity: 'error',
-          file: dir,
-          line: 0,
-          column: 0,
-          message: `cannot read the configuration directory: ${(err as Error).message}`,
-        },
-      ],
-    };
+    return `cannot read the configuration directory: ${(err as Error).message}`;
   }
+  return null;
+}
+
+/** Loads and validates the configuration directory `dir`. Never throws for a problem in the files. */
+export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
+  const sink = new ProblemSink();
+  const unusable = unusableDirectory(dir);
+  if (unusable) return { ok: false, problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: unusable }] };
 
   const policyFile = path.join(dir, CONFIG_FILES.policy);
   const { policy, sources } = readPolicy(policyFile, sink.forFile(policyFile));
