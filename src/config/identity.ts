@@ -39,6 +39,14 @@ export function readHosts(file = '/etc/hosts'): HostsTable {
   }
 }
 
+const HOST_NAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
+/** Whether the text is a host name (RFC 1123 labels: letters, digits and inner hyphens; no underscore). */
+export function isHostName(text: string): boolean {
+  return HOST_NAME.test(text);
+}
+
 function stripDot(name: string): string {
   return name.endsWith('.') ? name.slice(0, -1) : name;
 }
@@ -69,5 +77,10 @@ export class SelfMatcher {
     if (sameHostName(owner, this.self.hostname)) return true;
     const mapped = this.hosts.get(stripDot(owner.toLowerCase()));
     return mapped !== undefined && mapped.some((a) => this.addresses.has(a));
+  }
+
+  /** Whether the hosts file names this host (ours or another). */
+  inHosts(name: string): boolean {
+    return this.hosts.has(stripDot(name.toLowerCase()));
   }
 }

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CapEntry, Config, LoadResult, Policy, Problem, SelfIdentity } from './types';
-import { ProblemSink, formatProblem, sortProblems } from './problems';
-import { readPolicy } from './pcy';
+import { ProblemSink, formatProblem, sortProblems, type FileProblems } from './problems';
+import { readPolicy, type KeywordPlace } from './pcy';
 import { MaskTable, readNetmasks } from './netmasks';
 import { SelfMatcher, readHosts } from './identity';
 import { readNets } from './nets';
@@ -81,7 +81,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
   if (unusable) return { ok: false, problems: [{ severity: 'error', file: dir, line: 0, column: 0, message: unusable }] };
 
   const policyFile = path.join(dir, CONFIG_FILES.policy);
-  const { policy, sources } = readPolicy(policyFile, sink.forFile(policyFile));
+  const { policy, sources, written } = readPolicy(policyFile, sink.forFile(policyFile));
   const self: SelfIdentity = opts.self
     ? { hostname: opts.self.hostname, addresses: [...opts.self.addresses] }
     : { hostname: policy.canonical_name ?? os.hostname(), addresses: interfaceAddresses() };
@@ -90,7 +90,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
   const netmasksFile = path.join(dir, CONFIG_FILES.netmasks);
   const netmasks = readNetmasks(netmasksFile, sink.forFile(netmasksFile));
   const netsFile = path.join(dir, CONFIG_FILES.nets);
-  const networks = readNets(netsFile, sink.forFile(netsFile), new MaskTable(netmasks), matcher);
+  const networks = readNets(netsFile, sink.forFile(netsFile), new MaskTable(netmasks), matcher, policy.failover);
   const namepoolFile = path.join(dir, CONFIG_FILES.namepool);
   const namepools = readNamepool(namepoolFile, sink.forFile(namepoolFile), matcher);
   const dhcpcap = readDhcpcap(dir, sink);
@@ -107,6 +107,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
     warnings: [],
   };
   crossCheck(config, sink, netsFile);
+  checkFailover(config, written, matcher, sink.forFile(policyFile), netsFile);
 
   const problems = sortProblems(sink.items);
   if (problems.some((p) => p.severity === 'error')) return { ok: false, problems };
@@ -186,6 +187,59 @@ function crossCheck(config: Config, sink: ProblemSink, netsFile: string): void {
   }
 }
 
+/**
+ * The failover settings against nets and this host: the relationship must own ranges and must not be a
+ * name of ours; dynamic BOOTP cannot be shared with a peer; our failover address should be ours.
+ */
+function checkFailover(
+  config: Config,
+  written: ReadonlyMap<keyof Policy, KeywordPlace>,
+  matcher: SelfMatcher,
+  problems: FileProblems,
+  netsFile: string,
+): void {
+  const name = config.policy.failover;
+  if (name === null) return;
+  const at = (key: keyof Policy): KeywordPlace => written.get(key) ?? { line: 0, column: 0, word: key };
+  const failover = at('failover');
+  if (matcher.isSelf(name)) {
+    problems.error(
+      failover.line,
+      failover.column,
+      `failover ${name}: ${name} is also a name of this server (its host name, canonical_name or /etc/hosts), so ${netsFile} could not tell the pair's ranges from those this server serves alone; choose another relationship name`,
+    );
+  }
+  const pairOwners = config.networks.flatMap((n) =>
+    n.owners.filter((o) => o.failover !== undefined && o.ranges.length > 0).map((o) => ({ net: n, owner: o })),
+  );
+  if (pairOwners.length === 0) {
+    problems.error(
+      failover.line,
+      failover.column,
+      `failover ${name}: no range of ${netsFile} is owned by ${name}, so the relationship would serve nothing (dhcpd refuses a failover peer without a pool); give the pair's ranges the owner ${name} in nets`,
+    );
+  }
+  const own = config.policy.failover_address;
+  const ownAt = written.get('failover_address');
+  if (own !== null && ownAt && !config.self.addresses.some((a) => ipToString(a) === own)) {
+    problems.warning(
+      ownAt.line,
+      ownAt.column,
+      `${ownAt.word} ${own} is not an address of this host (${config.self.addresses.map(ipToString).join(' ') || 'none'}): the failover link can be set up only once it is`,
+    );
+  }
+  if (config.policy.dynamic_bootp && pairOwners.length > 0) {
+    const bootp = at('dynamic_bootp');
+    const first = pairOwners[0]!;
+    const more = pairOwners.length > 1 ? ` (and ${pairOwners.length - 1} more network${pairOwners.length > 2 ? 's' : ''})` : '';
+    problems.error(
+      bootp.line,
+      bootp.column,
+      `${bootp.word} is not allowed with failover: ${first.owner.source} gives ${first.owner.ranges.map(rangeText).join(' ')} of ${ipToString(first.net.address)}/${first.net.prefixLength} to the relationship ${name}${more}, and a BOOTP client neither renews nor releases, so its allocation cannot follow the pair's lease rules (dhcpd: deny dynamic bootp clients); switch ${bootp.word} off or give those ranges another owner`,
+    );
+  }
+}
+
 /** Whether the client-parameter file changed (or appeared, or went) since the snapshot: for auto_reread. */
 export function clientFileChanged(config: Config): boolean {
   const file = capFileOf(config.dir);
@@ -221,7 +275,14 @@ export function describeConfig(config: Config): Record<string, unknown> {
       mask: ipToString(n.mask),
       prefixLength: n.prefixLength,
       source: n.source,
-      owners: n.owners.map((o) => ({ owner: o.owner, ours: o.ours, source: o.source, ranges: o.ranges.map(rangeText) })),
+      owners: n.owners.map((o) => ({
+        owner: o.owner,
+        ours: o.ours,
+        // The failover relationship that serves these ranges (the owner is server.pcy's failover NAME), or null.
+        failover: o.failover ?? null,
+        source: o.source,
+        ranges: o.ranges.map(rangeText),
+      })),
       ourRanges: n.ourRanges.map(rangeText),
     })),
     namepools: config.namepools.map((p) => ({

@@ -13,15 +13,19 @@
 //
 // A range is `a` or `a-b` with no blanks round the dash. `#` starts a comment (the original documents
 // only whole-line comments; a trailing one is never ambiguous here, so we accept it).
+//
+// An owner is ours when it names this server, or when it is the failover relationship of server.pcy
+// (`failover NAME`): both units of a pair read the same nets, and the pair's ranges are owned by the
+// relationship name (dhcpd: `pool { failover peer "NAME"; … }`).
 
 import * as fs from 'node:fs';
-import type { AddressRange, NetOwner, NetworkConfig } from './types';
+import type { AddressRange, NetOwner, NetworkConfig, OurRange } from './types';
 import type { FileProblems } from './problems';
 import type { MaskTable } from './netmasks';
-import type { SelfMatcher } from './identity';
+import { isHostName, type SelfMatcher } from './identity';
 import { maskOrigin } from './netmasks';
 import { fieldsOf, splitLines, type Field } from './lines';
-import { inetAddr } from './inetaddr';
+import { inetAddr, parseInetAddr } from './inetaddr';
 import { readOptional } from './files';
 import { ipToString } from '../util/ipv4';
 
@@ -34,6 +38,7 @@ interface RangeAt extends AddressRange {
 interface OwnerBuild {
   owner: string;
   ours: boolean;
+  failover: string | undefined;
   source: string;
   ranges: RangeAt[];
 }
@@ -157,6 +162,13 @@ function checkOverlaps(net: NetBuild, problems: FileProblems): void {
           later.column,
           `range ${rangeText(later)} overlaps range ${rangeText(first)} of the same owner at ${place(problems, first)}; they are merged`,
         );
+      } else if (a.owner.ours && r.owner.ours && a.owner.failover !== r.owner.failover) {
+        const pair = later.owner.failover !== undefined ? later.owner : first.owner;
+        problems.error(
+          later.line,
+          later.column,
+          `range ${rangeText(later)} of ${later.owner.owner} overlaps range ${rangeText(first)} of ${first.owner.owner} at ${place(problems, first)}; a range of the failover relationship ${pair.owner} must not overlap a range this server serves alone`,
+        );
       } else if (a.owner.ours && r.owner.ours) {
         problems.warning(
           later.line,
@@ -177,18 +189,25 @@ function checkOverlaps(net: NetBuild, problems: FileProblems): void {
 
 function finish(net: NetBuild): NetworkConfig {
   const owners: NetOwner[] = [];
-  const ours: AddressRange[] = [];
+  // Ours alone (undefined) and the pair's, merged apart: a failover range is never joined to one of ours.
+  const ours = new Map<string | undefined, AddressRange[]>();
   for (const o of net.owners.values()) {
     const ranges = mergeRanges(o.ranges);
-    owners.push({ owner: o.owner, ours: o.ours, ranges, source: o.source });
-    if (o.ours) ours.push(...ranges);
+    owners.push({ owner: o.owner, ours: o.ours, failover: o.failover, ranges, source: o.source });
+    if (!o.ours) continue;
+    const list = ours.get(o.failover);
+    if (list) list.push(...ranges);
+    else ours.set(o.failover, [...ranges]);
   }
+  const ourRanges: OurRange[] = [];
+  for (const [failover, ranges] of ours) for (const r of mergeRanges(ranges)) ourRanges.push({ ...r, failover });
+  ourRanges.sort((a, b) => a.start - b.start);
   return {
     address: net.address,
     mask: net.mask,
     prefixLength: net.prefixLength,
     owners,
-    ourRanges: mergeRanges(ours),
+    ourRanges,
     source: net.source,
   };
 }
@@ -196,18 +215,46 @@ function finish(net: NetBuild): NetworkConfig {
 /** A poisoned current network: continuation lines after a bad network line are skipped quietly. */
 const SKIP = Symbol('skip');
 
-/** Parses nets text. `masks` gives each network its mask; `self` says which owners are us. */
-export function parseNets(text: string, problems: FileProblems, masks: MaskTable, self: SelfMatcher): NetworkConfig[] {
+/**
+ * Parses nets text. `masks` gives each network its mask; `self` says which owners are us; `relationship`
+ * is the failover relationship name of server.pcy (null: no failover), whose ranges are ours too.
+ */
+export function parseNets(
+  text: string,
+  problems: FileProblems,
+  masks: MaskTable,
+  self: SelfMatcher,
+  relationship: string | null = null,
+): NetworkConfig[] {
   const nets = new Map<number, NetBuild>();
   let current: NetBuild | typeof SKIP | undefined;
   let currentOwner: OwnerBuild | undefined;
 
-  const ownerOf = (net: NetBuild, name: string, lineNo: number): OwnerBuild => {
+  const ownerOf = (net: NetBuild, field: Field, lineNo: number): OwnerBuild => {
+    const name = field.text;
     const key = name.toLowerCase();
     let owner = net.owners.get(key);
     if (!owner) {
-      owner = { owner: name, ours: self.isSelf(name), source: problems.source(lineNo), ranges: [] };
+      // Compared without case, as host names are (the owners of a network are told apart without case too).
+      const failover = relationship !== null && key === relationship.toLowerCase() ? relationship : undefined;
+      owner = {
+        owner: name,
+        ours: failover !== undefined || self.isSelf(name),
+        failover,
+        source: problems.source(lineNo),
+        ranges: [],
+      };
       net.owners.set(key, owner);
+      if (!owner.ours && !isHostName(name) && parseInetAddr(name) === undefined && !self.inHosts(name)) {
+        // Not a host and not an address: only a failover relationship is named so (dhcp_fail).
+        const ours =
+          relationship === null ? 'server.pcy configures no failover' : `this server's relationship is ${relationship}`;
+        problems.warning(
+          lineNo,
+          field.column,
+          `owner ${name} is neither a host name nor an address, so it names a failover relationship, and ${ours}: this server does not serve the ranges of ${name} in ${describeNet(net)}`,
+        );
+      }
     }
     return owner;
   };
@@ -267,7 +314,7 @@ export function parseNets(text: string, problems: FileProblems, masks: MaskTable
     }
 
     if (kind === 'owner') {
-      currentOwner = ownerOf(net!, first.text, lineNo);
+      currentOwner = ownerOf(net!, first, lineNo);
       for (const field of fields.slice(1)) addRange(field, net!, currentOwner, lineNo, problems);
       continue;
     }
@@ -323,7 +370,7 @@ export function parseNets(text: string, problems: FileProblems, masks: MaskTable
       current = SKIP;
       continue;
     }
-    currentOwner = ownerOf(build, ownerField.text, lineNo);
+    currentOwner = ownerOf(build, ownerField, lineNo);
     for (const field of fields.slice(2)) addRange(field, build, currentOwner, lineNo, problems);
   }
 
@@ -350,12 +397,18 @@ function checkNetworkOverlaps(builds: NetBuild[], problems: FileProblems): void 
 }
 
 /** Reads nets; a missing file means no networks (a warning: the server would serve nobody). */
-export function readNets(file: string, problems: FileProblems, masks: MaskTable, self: SelfMatcher): NetworkConfig[] {
+export function readNets(
+  file: string,
+  problems: FileProblems,
+  masks: MaskTable,
+  self: SelfMatcher,
+  relationship: string | null = null,
+): NetworkConfig[] {
   const text = readOptional(file, problems, 'nets file');
   if (text === undefined) {
     if (!fs.existsSync(file))
       problems.warning(0, 0, 'no nets file: this server administers no network and will answer no client');
     return [];
   }
-  return parseNets(text, problems, masks, self);
+  return parseNets(text, problems, masks, self, relationship);
 }

@@ -8,6 +8,9 @@ import type { Policy, ValueSource } from './types';
 import type { FileProblems } from './problems';
 import { fieldsOf, splitLines } from './lines';
 import { NOT_IMPLEMENTED_KEYWORDS, keywordNotImplemented } from './effect';
+import { isHostName } from './identity';
+import { inetAddr } from './inetaddr';
+import { ipToString } from '../util/ipv4';
 
 type KeywordKind =
   | { kind: 'bool' }
@@ -15,7 +18,9 @@ type KeywordKind =
   | { kind: 'enum'; values: readonly string[] }
   | { kind: 'name' } // a host name (canonical_name)
   | { kind: 'listen' } // host:port or off (metrics_listen)
-  | { kind: 'path' }; // an absolute file name (control_token_file)
+  | { kind: 'path' } // an absolute file name (control_token_file)
+  | { kind: 'relationship' } // a failover relationship name (failover)
+  | { kind: 'address' }; // an IPv4 unicast address, kept as a dotted quad (failover_address, failover_peer_address)
 
 interface KeywordSpec {
   key: keyof Policy;
@@ -69,7 +74,33 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   control_socket: true,
   control_listen: 'off',
   control_token_file: null,
+  // Failover: dhcpd 4.4.3's defaults (server/confpars.c parse_failover_peer, includes/failover.h).
+  failover: null,
+  failover_role: null,
+  failover_address: null,
+  failover_port: 647, // DEFAULT_FAILOVER_PORT, the IANA port
+  failover_peer_address: null,
+  failover_peer_port: 647,
+  failover_max_response_delay: 20, // DEFAULT_MAX_RESPONSE_DELAY
+  failover_max_unacked_updates: 100, // DEFAULT_MAX_FLYING_UPDATES
+  failover_mclt: null, // no default: the primary must give it
+  failover_split: null, // no default: the primary must give it (dhcpd: "must have hba or split")
+  failover_load_balance_max_secs: 0, // never set by dhcpd unless written: 0, load balancing off
 } satisfies Policy);
+
+/** The failover keywords other than `failover` itself: each needs `failover NAME`. */
+export const FAILOVER_SETTINGS: readonly (keyof Policy)[] = Object.freeze([
+  'failover_role',
+  'failover_address',
+  'failover_port',
+  'failover_peer_address',
+  'failover_peer_port',
+  'failover_max_response_delay',
+  'failover_max_unacked_updates',
+  'failover_mclt',
+  'failover_split',
+  'failover_load_balance_max_secs',
+] satisfies (keyof Policy)[]);
 
 /** Every spelling the file may use, keyword → the Policy field it sets (aliases included). */
 export const POLICY_KEYWORDS: ReadonlyMap<string, KeywordSpec> = new Map<string, KeywordSpec>([
@@ -112,14 +143,40 @@ export const POLICY_KEYWORDS: ReadonlyMap<string, KeywordSpec> = new Map<string,
   ['control_socket', { key: 'control_socket', type: BOOL }],
   ['control_listen', { key: 'control_listen', type: { kind: 'listen' } }],
   ['control_token_file', { key: 'control_token_file', type: { kind: 'path' } }],
+  ['failover', { key: 'failover', type: { kind: 'relationship' } }],
+  ['failover_role', { key: 'failover_role', type: { kind: 'enum', values: ['primary', 'secondary'] } }],
+  ['failover_address', { key: 'failover_address', type: { kind: 'address' } }],
+  ['failover_port', { key: 'failover_port', type: uint(1, 65535, 'TCP port') }],
+  ['failover_peer_address', { key: 'failover_peer_address', type: { kind: 'address' } }],
+  ['failover_peer_port', { key: 'failover_peer_port', type: uint(1, 65535, 'TCP port') }],
+  // 0 means "the default" to dhcpd, so it cannot be written there either; the link timer is a setTimeout.
+  [
+    'failover_max_response_delay',
+    { key: 'failover_max_response_delay', type: uint(1, Math.floor(MAX_TIMER_MS / 1000), 'seconds') },
+  ],
+  // MAX_UNACKED and MCLT are 32-bit options of CONNECT; 0 is "not set" to dhcpd.
+  ['failover_max_unacked_updates', { key: 'failover_max_unacked_updates', type: uint(1, UINT32, 'updates') }],
+  ['failover_mclt', { key: 'failover_mclt', type: uint(1, UINT32, 'seconds') }],
+  ['failover_split', { key: 'failover_split', type: uint(0, 256, 'hash buckets (of 256)') }],
+  // A client's secs field is 16 bits: a larger value could never be exceeded.
+  ['failover_load_balance_max_secs', { key: 'failover_load_balance_max_secs', type: uint(0, 65535, 'seconds') }],
 ]);
 
 const TRUE_WORDS = new Set(['on', 'yes', 'true', '1']);
 const FALSE_WORDS = new Set(['off', 'no', 'false', '0']);
 
+/** Where a keyword's effective value is written, and how it is spelled there. */
+export interface KeywordPlace {
+  line: number;
+  column: number;
+  word: string;
+}
+
 export interface PolicyResult {
   policy: Policy;
   sources: Record<keyof Policy, ValueSource>;
+  /** The keywords the file sets (the last occurrence of each), for checks that need more than this file. */
+  written: ReadonlyMap<keyof Policy, KeywordPlace>;
 }
 
 function defaultSources(): Record<keyof Policy, ValueSource> {
@@ -143,11 +200,13 @@ function expectation(word: string, type: KeywordKind): string {
       return 'host:port (for example 127.0.0.1:9267 or [::1]:9267), or off';
     case 'path':
       return 'an absolute file name';
+    case 'relationship':
+      return 'a relationship name of letters, digits, "-" and "_" that starts with a letter (at most 255 characters), like dhcp_fail';
+    case 'address':
+      return 'an IPv4 unicast address like 192.168.168.8';
   }
 }
 
-const HOST_NAME =
-  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
 const LISTEN = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
 
 /** The value a valued keyword's text stands for, or undefined when it does not fit. */
@@ -169,7 +228,7 @@ function parseValue(text: string, type: KeywordKind): Policy[keyof Policy] | und
       return type.values.includes(word) ? word : undefined;
     }
     case 'name':
-      return HOST_NAME.test(text) ? text : undefined;
+      return isHostName(text) ? text : undefined;
     case 'listen': {
       if (text.toLowerCase() === 'off') return 'off';
       const match = LISTEN.exec(text);
@@ -177,14 +236,29 @@ function parseValue(text: string, type: KeywordKind): Policy[keyof Policy] | und
     }
     case 'path':
       return /^\/\S*$/.test(text) ? text : undefined;
+    case 'relationship':
+      // What dhcpd reads as a name unquoted (letters, digits, - and _), beginning with a letter so that nets
+      // never reads the name as an address or a range where it is an owner.
+      return RELATIONSHIP_NAME.test(text) ? text : undefined;
+    case 'address': {
+      const parsed = inetAddr(text);
+      return parsed.ok && isUnicast(parsed.value) ? ipToString(parsed.value) : undefined;
+    }
   }
+}
+
+const RELATIONSHIP_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,254}$/;
+
+/** Not 0.0.0.0, not the limited broadcast, not multicast (224/4) or reserved (240/4). */
+function isUnicast(address: number): boolean {
+  return address !== 0 && address >>> 28 < 14;
 }
 
 /** Parses server.pcy text. Problems go to `problems`; the result always holds a full policy. */
 export function parsePolicy(text: string, problems: FileProblems): PolicyResult {
   const policy: Policy = { ...DEFAULT_POLICY };
   const sources = defaultSources();
-  const setAt = new Map<keyof Policy, { line: number; column: number; word: string }>();
+  const setAt = new Map<keyof Policy, KeywordPlace>();
   const values = policy as unknown as Record<keyof Policy, Policy[keyof Policy]>;
 
   const lines = splitLines(text);
@@ -246,16 +320,70 @@ export function parsePolicy(text: string, problems: FileProblems): PolicyResult 
   }
 
   checkCombinations(policy, sources, setAt, problems);
+  checkFailover(policy, setAt, problems);
   checkNotImplemented(policy, setAt, problems);
-  return { policy, sources };
+  return { policy, sources, written: setAt };
+}
+
+/**
+ * The failover keywords together, with the rules of dhcpd's parse_failover_peer (server/confpars.c) and
+ * dhcpd.conf(5): a relationship needs a role and both addresses; the primary needs mclt and split, which a
+ * secondary may not give (it learns them from the primary's CONNECT).
+ */
+function checkFailover(policy: Policy, setAt: ReadonlyMap<keyof Policy, KeywordPlace>, problems: FileProblems): void {
+  const name = setAt.get('failover');
+  if (policy.failover === null || name === undefined) {
+    for (const key of FAILOVER_SETTINGS) {
+      const at = setAt.get(key);
+      if (at)
+        problems.error(
+          at.line,
+          at.column,
+          `${at.word} without failover: no failover relationship is configured; write "failover NAME" (the relationship name) or remove ${at.word}`,
+        );
+    }
+    return;
+  }
+  const needs = (key: keyof Policy, why: string): void => {
+    if (policy[key] === null) problems.error(name.line, name.column, `failover ${policy.failover} needs ${key} ${why}`);
+  };
+  needs('failover_role', '(primary or secondary)');
+  needs('failover_address', "(this server's address on the failover link)");
+  needs('failover_peer_address', '(the address of the peer server)');
+  if (policy.failover_role === 'primary') {
+    needs('failover_mclt', '(the primary gives the MCLT; dhcpd: "primary failover server must have mclt")');
+    needs(
+      'failover_split',
+      '(the primary gives the load-balancing split; dhcpd: "primary failover server must have hba or split")',
+    );
+  } else if (policy.failover_role === 'secondary') {
+    const mclt = setAt.get('failover_mclt');
+    if (mclt && policy.failover_mclt !== null)
+      problems.error(
+        mclt.line,
+        mclt.column,
+        `${mclt.word} is for the primary only: a secondary learns the MCLT from the primary's CONNECT (dhcpd.conf(5): mclt "may not be specified on the secondary")`,
+      );
+    const split = setAt.get('failover_split');
+    if (split && policy.failover_split !== null)
+      problems.error(
+        split.line,
+        split.column,
+        `${split.word} is for the primary only: a secondary takes the split from the primary's CONNECT (dhcpd: "secondary may not define load balance settings")`,
+      );
+  }
+  const peer = setAt.get('failover_peer_address');
+  const own = setAt.get('failover_address');
+  if (peer && own && policy.failover_address !== null && policy.failover_address === policy.failover_peer_address)
+    problems.error(
+      peer.line,
+      peer.column,
+      `${peer.word} ${policy.failover_peer_address} is failover_address itself (line ${own.line}): the peer must be another server`,
+    );
 }
 
 /** Keywords that are read but do nothing yet (effect.ts): one warning where the effective value is written. */
-function checkNotImplemented(
-  policy: Policy,
-  setAt: Map<keyof Policy, { line: number; column: number; word: string }>,
-  problems: FileProblems,
-): void {
+function checkNotImplemented(policy: Policy, setAt: Map<keyof Policy, KeywordPlace>, problems: FileProblems): void {
   for (const key of NOT_IMPLEMENTED_KEYWORDS.keys()) {
     const at = setAt.get(key);
     const message = at && keywordNotImplemented(key, at.word, policy[key], DEFAULT_POLICY[key]);
@@ -267,7 +395,7 @@ function checkNotImplemented(
 function checkCombinations(
   policy: Policy,
   sources: Record<keyof Policy, ValueSource>,
-  setAt: Map<keyof Policy, { line: number; column: number; word: string }>,
+  setAt: Map<keyof Policy, KeywordPlace>,
   problems: FileProblems,
 ): void {
   const byHw = setAt.get('assign_name_by_hwaddr');
@@ -319,7 +447,7 @@ export function readPolicy(file: string, problems: FileProblems): PolicyResult {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') problems.error(0, 0, `cannot read the policy file: ${(err as Error).message}`);
-    return { policy: { ...DEFAULT_POLICY }, sources: defaultSources() };
+    return { policy: { ...DEFAULT_POLICY }, sources: defaultSources(), written: new Map() };
   }
   return parsePolicy(text, problems);
 }

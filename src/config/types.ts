@@ -58,6 +58,19 @@ export interface Policy {
   control_socket: boolean; // the control API on $JOINSPOOL/joind.sock (mode 0660); default ON
   control_listen: string; // "host:port" of the control API over TCP (needs control_token_file), or "off" (default)
   control_token_file: string | null; // file holding the bearer token for control_listen; default none
+  // Failover (issue 13): the ISC dhcpd failover peer statement, one keyword per clause. Parsed and checked;
+  // the protocol is not implemented yet (effect.ts). Defaults are dhcpd 4.4.3's (docs/server.pcy.md).
+  failover: string | null; // the relationship name (dhcpd: failover peer "NAME"); default none = no failover
+  failover_role: 'primary' | 'secondary' | null; // required with failover
+  failover_address: string | null; // our address on the failover link, dotted quad; required with failover
+  failover_port: number; // TCP port we listen on; default 647
+  failover_peer_address: string | null; // the peer's address, dotted quad; required with failover
+  failover_peer_port: number; // TCP port of the peer; default 647
+  failover_max_response_delay: number; // seconds of silence before the link is given up; default 20
+  failover_max_unacked_updates: number; // BNDUPDs the peer may send before our BNDACK; default 100
+  failover_mclt: number | null; // seconds; required on the primary, an error on the secondary
+  failover_split: number | null; // 0..256 hash buckets of the primary; required on the primary, an error on the secondary
+  failover_load_balance_max_secs: number; // secs above which both servers answer; default 0 = no load balancing
 }
 
 /** An inclusive address range [start, end]. */
@@ -66,10 +79,19 @@ export interface AddressRange {
   end: number;
 }
 
+/** A range this server allocates from, and whether it does so alone or as one unit of a failover pair. */
+export interface OurRange extends AddressRange {
+  /** The failover relationship that serves the range (its owner in nets is the relationship name), or undefined: ours alone. */
+  failover: string | undefined;
+}
+
 /** One owner's share of a network in `nets`. */
 export interface NetOwner {
-  owner: string; // host name or address text, as written
-  ours: boolean; // whether the owner is this server (by canonical name, host name or any own address)
+  owner: string; // host name, address text or failover relationship name, as written
+  /** Whether the owner is this server (by canonical name, host name or any own address) or its failover relationship. */
+  ours: boolean;
+  /** The relationship name when the owner is this server's failover relationship (server.pcy failover), else undefined. */
+  failover: string | undefined;
   ranges: AddressRange[];
   source: string; // "file:line" of the line that named this owner
 }
@@ -80,8 +102,11 @@ export interface NetworkConfig {
   mask: number;
   prefixLength: number;
   owners: NetOwner[];
-  /** The ranges this server allocates from (union of the owners that are us), sorted, disjoint. */
-  ourRanges: AddressRange[];
+  /**
+   * The ranges this server allocates from (union of the owners that are us or our failover relationship),
+   * sorted, disjoint; ranges of the pair and ranges of ours alone are never joined into one.
+   */
+  ourRanges: OurRange[];
   source: string; // "file:line" of the network's first line
 }
 

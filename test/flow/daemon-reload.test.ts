@@ -37,6 +37,17 @@ test('joind --check: a no-op keyword is a warning with file:line:column on stder
     'control_socket',
     'control_listen',
     'control_token_file',
+    'failover',
+    'failover_role',
+    'failover_address',
+    'failover_port',
+    'failover_peer_address',
+    'failover_peer_port',
+    'failover_max_response_delay',
+    'failover_max_unacked_updates',
+    'failover_mclt',
+    'failover_split',
+    'failover_load_balance_max_secs',
   ]);
 });
 

@@ -77,7 +77,11 @@ test('not implemented: each keyword and tag warns with its file:line:column, thr
 });
 
 test('not implemented: every row of the table warns when written with a value that does something else than the default', () => {
-  const sample: Record<string, string> = { name_service: 'nis+' };
+  const sample: Record<string, string> = { name_service: 'nis+', failover: 'dhcp_fail' };
+  // Keywords that need others to be valid (config-failover.test.ts has the details).
+  const companions: Record<string, string[]> = {
+    failover: ['failover_role secondary', 'failover_address 10.0.0.1', 'failover_peer_address 10.0.0.2'],
+  };
   const lines: string[] = [];
   const expected: string[] = [];
   for (const row of NOT_IMPLEMENTED) {
@@ -86,6 +90,7 @@ test('not implemented: every row of the table warns when written with a value th
     assert.ok(value !== undefined, `the test knows a value for ${row.keyword}`);
     lines.push(`${row.keyword} ${value}`);
     expected.push(`${lines.length}:${row.keyword}`);
+    lines.push(...(companions[row.keyword] ?? []));
   }
   const problems = pcy(lines.join('\n'));
   assert.deepEqual(
@@ -216,7 +221,19 @@ test('settingsNeedingRestart: the restart-only keywords whose effective value di
       'control_socket off',
       'control_listen 127.0.0.1:9300',
       'control_token_file /etc/join/token',
+      'failover pair',
+      'failover_role primary',
+      'failover_address 10.1.0.1',
+      'failover_port 519',
+      'failover_peer_address 10.1.0.2',
+      'failover_peer_port 519',
+      'failover_max_response_delay 60',
+      'failover_max_unacked_updates 10',
+      'failover_mclt 3660',
+      'failover_split 128',
+      'failover_load_balance_max_secs 3',
     ].join('\n'),
+    nets: '10.1.0.0 pair 10.1.0.100-10.1.0.199\n',
   });
   assert.deepEqual(settingsNeedingRestart(running, all), [
     'transport',
@@ -225,6 +242,17 @@ test('settingsNeedingRestart: the restart-only keywords whose effective value di
     'control_socket',
     'control_listen',
     'control_token_file',
+    'failover',
+    'failover_role',
+    'failover_address',
+    'failover_port',
+    'failover_peer_address',
+    'failover_peer_port',
+    'failover_max_response_delay',
+    'failover_max_unacked_updates',
+    'failover_mclt',
+    'failover_split',
+    'failover_load_balance_max_secs',
   ]);
   assert.deepEqual(settingsNeedingRestart(all, running), [...RESTART_ONLY.keys()], 'both ways');
   assert.deepEqual(settingsNeedingRestart(running, loaded({ 'server.pcy': 'ping_timeout 0\nmetrics_listen 127.0.0.1:9999\n' })), [
@@ -268,6 +296,17 @@ test('joind --check: describeConfig lists the restart-only keywords', () => {
     'control_socket',
     'control_listen',
     'control_token_file',
+    'failover',
+    'failover_role',
+    'failover_address',
+    'failover_port',
+    'failover_peer_address',
+    'failover_peer_port',
+    'failover_max_response_delay',
+    'failover_max_unacked_updates',
+    'failover_mclt',
+    'failover_split',
+    'failover_load_balance_max_secs',
   ]);
 });
 

@@ -229,6 +229,7 @@ test('load: the snapshot is deeply frozen and describeConfig gives plain JSON wi
       {
         owner: '10.77.1.1',
         ours: true,
+        failover: null,
         source: `${path.join(repoRoot(), 'etc', 'nets')}:14`,
         ranges: ['10.77.1.100-10.77.1.199'],
       },

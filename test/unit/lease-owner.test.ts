@@ -47,7 +47,7 @@ test('configure: a pool per network with ranges of ours, with its reserved addre
   const bed = makeAllocBed();
   assert.deepEqual([...bed.owner.allPools.keys()].sort(), [NET_A, NET_B].sort());
   assert.equal(bed.owner.poolOf(NET_C), undefined, "another server's network");
-  assert.deepEqual(bed.poolA.ranges, [{ start: A(10), end: A(15) }]);
+  assert.deepEqual(bed.poolA.ranges, [{ start: A(10), end: A(15), failover: undefined }], 'ours alone, not a failover range');
   assert.deepEqual([...bed.poolA.reservedSet].sort(), [NET_A, A(1), FIXED, A(255)].sort());
   assert.deepEqual([...bed.poolB.reservedSet].sort(), [NET_B, B(1), B(255)].sort());
   assert.equal(bed.poolA.allocatable(FIXED), false);
@@ -72,7 +72,7 @@ test('configure: an unchanged network keeps its pool (and holds); a changed one 
   assert.equal(bed.poolB.heldFor(keyStringOf(1), now), B(10), 'with its hold');
   const newA = bed.owner.poolOf(NET_A)!;
   assert.notEqual(newA, bed.poolA, 'A replaced');
-  assert.deepEqual(newA.ranges, [{ start: A(10), end: A(13) }]);
+  assert.deepEqual(newA.ranges, [{ start: A(10), end: A(13), failover: undefined }]);
   // The kept pool runs on the new settings: a new hold lasts provisional_ttl 10.
   assert.equal(bed.poolB.take(now), B(11));
   bed.poolB.hold(B(11), keyStringOf(2), now);
