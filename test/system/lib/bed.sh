@@ -75,21 +75,33 @@ bed_client_mac() {
   bed_mac "$1" "$link" 2 "${3:-0}"
 }
 
-# _bed_veth PREFIX LINK NS1 IF1 NS2 IF2 — one veth pair born inside its two namespaces.
+# bed_veth NS1 IF1 MAC1 NS2 IF2 MAC2 — one veth pair born inside its two namespaces (nothing ever
+# appears in the root namespace), both ends up. For topologies of a test's own (pair.sh).
+bed_veth() {
+  ip -n "$1" link add "$2" address "$3" type veth peer name "$5" address "$6" netns "$4" || return 1
+  ip -n "$1" link set "$2" up && ip -n "$4" link set "$5" up
+}
+
+# _bed_veth PREFIX LINK NS1 IF1 NS2 IF2 — one of the bed's veth pairs, MACs from bed_mac.
 _bed_veth() {
-  local p=$1 link=$2
-  ip -n "$3" link add "$4" address "$(bed_mac "$p" "$link" 1)" type veth \
-     peer name "$6" address "$(bed_mac "$p" "$link" 2)" netns "$5" || return 1
-  ip -n "$3" link set "$4" up && ip -n "$5" link set "$6" up
+  bed_veth "$3" "$4" "$(bed_mac "$1" "$2" 1)" "$5" "$6" "$(bed_mac "$1" "$2" 2)"
+}
+
+# bed_init PREFIX — an empty bed: removes any leftover of an earlier bed with this PREFIX, then makes
+# its state folder and process file, so that bed_add_ns, bed_spawn, capture_start and bed_down work on
+# it. bed_up starts with it; other topologies (pair.sh) build their namespaces on it.
+bed_init() {
+  local dir
+  _bed_check_prefix "$1" || return 2
+  bed_down "$1" >/dev/null 2>&1
+  dir=$(bed_dir "$1")
+  mkdir -p "$dir" && chmod 700 "$dir" && : > "$dir/procs" || return 1
 }
 
 # bed_up PREFIX — build the bed (after removing any leftover of an earlier bed with this PREFIX).
 bed_up() {
-  local p=$1 role ns dir
-  _bed_check_prefix "$p" || return 2
-  bed_down "$p" >/dev/null 2>&1
-  dir=$(bed_dir "$p")
-  mkdir -p "$dir" && chmod 700 "$dir" && : > "$dir/procs" || return 1
+  local p=$1 role ns
+  bed_init "$p" || return $?
   for role in srv cla clb rly clc; do
     ns=$(bed_ns "$p" "$role")
     ip netns add "$ns" || { bed_down "$p"; return 1; }
@@ -110,8 +122,8 @@ bed_up() {
          ip -n "$rly" addr add "$BED_RLY_C/24" dev c-rly &&
          ip -n "$srv" route add "$BED_NET_C" via "$BED_RLY_R" &&
          ip netns exec "$rly" sysctl -qw net.ipv4.ip_forward=1 >/dev/null &&
-         _bed_wait_carrier "$srv" a-srv b-srv r-srv && _bed_wait_carrier "$rly" r-rly c-rly &&
-         _bed_wait_carrier "$cla" a-cli && _bed_wait_carrier "$clb" b-cli && _bed_wait_carrier "$clc" c-cli; }; then
+         bed_wait_carrier "$srv" a-srv b-srv r-srv && bed_wait_carrier "$rly" r-rly c-rly &&
+         bed_wait_carrier "$cla" a-cli && bed_wait_carrier "$clb" b-cli && bed_wait_carrier "$clc" c-cli; }; then
     echo "bed_up: building bed '$p' failed" >&2
     bed_down "$p"
     return 1
@@ -119,14 +131,14 @@ bed_up() {
   return 0
 }
 
-# _bed_wait_carrier NS IF... — wait (≤ 3 s each) until each interface is "UP" (operstate): a veth's
+# bed_wait_carrier NS IF... — wait (≤ 3 s each) until each interface is "UP" (operstate): a veth's
 # carrier comes up a moment after `link set up`, and a client started before that loses its first
 # DISCOVER.
-_bed_wait_carrier() {
+bed_wait_carrier() {
   local ns=$1 ifc
   shift
   for ifc in "$@"; do
-    bed_wait_for 3 _bed_if_up "$ns" "$ifc" || { echo "bed_up: $ns/$ifc has no carrier" >&2; return 1; }
+    bed_wait_for 3 _bed_if_up "$ns" "$ifc" || { echo "bed: $ns/$ifc has no carrier" >&2; return 1; }
   done
 }
 

@@ -1,0 +1,280 @@
+# shellcheck shell=bash source-path=SCRIPTDIR
+# pair.sh — the failover pair bed: two DHCP servers on one client LAN, with a failover link of their
+# own, and ISC dhcpd as either or both of them. Built on bed.sh (sourced here): bed_init, bed_add_ns,
+# bed_veth, bed_spawn, capture_start and bed_down do the work. See README.md beside it.
+#
+#   PREFIX-p   lan 10.77.0.1/16 ─┐                      ┌─ cli (no address), cli1..N macvlans  PREFIX-c
+#              hb  10.78.0.1/30  │   PREFIX-sw: br0     │
+#               │ failover link  ├── ports p s c [rly] ─┤
+#              hb  10.78.0.2/30  │   (the client LAN)   └─ lan 10.77.0.3/16  PREFIX-rly (pair_up … relay)
+#   PREFIX-s   lan 10.77.0.2/16 ─┘                          rcl 10.79.0.1/24 ── cli (no address)  PREFIX-cr
+#
+# The LAN is a bridge in a namespace of its own (STP off: ports forward at once), so both servers see
+# every broadcast of the clients, and a server can be cut from the LAN (`ip -n PREFIX-sw link set p
+# down`) apart from the failover link (`pair_link down`). IPv6 is off everywhere.
+# MACs are the same in every pair bed (nothing of a bed is ever seen outside its namespaces), so that
+# which server a client's hash bucket belongs to is the same on every run: 02:77:00:00:SS:II on the
+# LAN (SS 01 p, 02 s, 03 rly, 0c the clients; II 00 the veth, 1..N the macvlans), 02:77:00:f0:SS:00
+# the switch's end of each port, 02:78:00:00:00:01/02 the failover link, 02:79:00:00:01:00 the relay's
+# client side and 02:79:00:00:0c:II the clients behind it.
+
+[ -n "${_PAIR_LOADED:-}" ] && return 0
+_PAIR_LOADED=1
+
+# shellcheck source=bed.sh
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bed.sh"
+
+# shellcheck disable=SC2034 # facts for the tests
+PAIR_P_LAN=10.77.0.1 PAIR_S_LAN=10.77.0.2 PAIR_RLY_LAN=10.77.0.3 PAIR_NET=10.77.0.0/16
+# shellcheck disable=SC2034
+PAIR_P_HB=10.78.0.1 PAIR_S_HB=10.78.0.2 PAIR_HB_NET=10.78.0.0/30 PAIR_RLY_GW=10.79.0.1 PAIR_RLY_NET=10.79.0.0/24
+
+# dhcpd's failover settings for pair_dhcpd_conf (the test timings of the failover research, §2).
+: "${PAIR_FO_NAME:=dhcp_fail}"        # relationship name
+: "${PAIR_FO_PORT:=519}"              # both servers listen and connect on it
+: "${PAIR_MCLT:=60}"
+: "${PAIR_MRD:=6}"                    # max-response-delay
+: "${PAIR_MAX_UNACKED:=10}"           # max-unacked-updates
+: "${PAIR_LBMS:=3}"                   # load balance max seconds
+: "${PAIR_SPLIT:=128}"                # split (primary only): hash buckets 0..SPLIT-1 are the primary's
+: "${PAIR_LEASE:=300}"                # default- and max-lease-time
+: "${PAIR_RANGE:=10.77.0.100 10.77.0.199}"
+: "${PAIR_RLY_RANGE:=10.79.0.100 10.79.0.149}"
+
+# _pair_mac PREFIX BYTE2 LL SS [II] — 02:BYTE2:00:LL:SS:II (PREFIX unused: the same in every pair bed).
+_pair_mac() { printf '02:%s:00:%s:%s:%02x\n' "$2" "$3" "$4" "${5:-0}"; }
+
+# pair_mac PREFIX HOST [INDEX] — the MAC of a host's interface on the LAN: HOST p, s, rly, c (the client
+# veth for INDEX 0, macvlan INDEX otherwise) or cr (behind the relay).
+pair_mac() {
+  case $2 in
+    p) _pair_mac "$1" 77 00 01 ;;
+    s) _pair_mac "$1" 77 00 02 ;;
+    rly) _pair_mac "$1" 77 00 03 ;;
+    c) _pair_mac "$1" 77 00 0c "${3:-0}" ;;
+    cr) _pair_mac "$1" 79 00 0c "${3:-0}" ;;
+    *) echo "pair_mac: host $2?" >&2; return 2 ;;
+  esac
+}
+
+# pair_up PREFIX [relay] — build the pair bed (after removing any leftover with this PREFIX); with
+# "relay", also PREFIX-rly and PREFIX-cr (the servers route 10.79.0.0/24 via 10.77.0.3; start the relay
+# with pair_start_relay). Returns 0, or 1 (having removed what it built).
+pair_up() {
+  local p=$1 relay=${2:-} role
+  bed_init "$p" || return $?
+  local ns_p ns_s sw c rly cr
+  ns_p=$(bed_ns "$p" p) ns_s=$(bed_ns "$p" s) sw=$(bed_ns "$p" sw) c=$(bed_ns "$p" c)
+  rly=$(bed_ns "$p" rly) cr=$(bed_ns "$p" cr)
+  for role in p s sw c ${relay:+rly cr}; do
+    bed_add_ns "$p" "$role" || { echo "pair_up: namespace $role" >&2; bed_down "$p"; return 1; }
+  done
+  if ! { ip -n "$sw" link add br0 type bridge stp_state 0 && ip -n "$sw" link set br0 up &&
+         _pair_port "$p" "$ns_p" lan 01 "$(pair_mac "$p" p)" &&
+         _pair_port "$p" "$ns_s" lan 02 "$(pair_mac "$p" s)" &&
+         _pair_port "$p" "$c" cli 0c "$(pair_mac "$p" c)" &&
+         ip -n "$ns_p" addr add "$PAIR_P_LAN/16" dev lan && ip -n "$ns_s" addr add "$PAIR_S_LAN/16" dev lan &&
+         bed_veth "$ns_p" hb "$(_pair_mac "$p" 78 00 00 1)" "$ns_s" hb "$(_pair_mac "$p" 78 00 00 2)" &&
+         ip -n "$ns_p" addr add "$PAIR_P_HB/30" dev hb && ip -n "$ns_s" addr add "$PAIR_S_HB/30" dev hb &&
+         bed_wait_carrier "$ns_p" lan hb && bed_wait_carrier "$ns_s" lan hb && bed_wait_carrier "$c" cli; }; then
+    echo "pair_up: building pair bed '$p' failed" >&2
+    bed_down "$p"
+    return 1
+  fi
+  if [ -n "$relay" ]; then
+    if ! { _pair_port "$p" "$rly" lan 03 "$(pair_mac "$p" rly)" &&
+           ip -n "$rly" addr add "$PAIR_RLY_LAN/16" dev lan &&
+           bed_veth "$rly" rcl "$(_pair_mac "$p" 79 00 01)" "$cr" cli "$(pair_mac "$p" cr)" &&
+           ip -n "$rly" addr add "$PAIR_RLY_GW/24" dev rcl &&
+           ip netns exec "$rly" sysctl -qw net.ipv4.ip_forward=1 >/dev/null &&
+           ip -n "$ns_p" route add "$PAIR_RLY_NET" via "$PAIR_RLY_LAN" &&
+           ip -n "$ns_s" route add "$PAIR_RLY_NET" via "$PAIR_RLY_LAN" &&
+           bed_wait_carrier "$rly" lan rcl && bed_wait_carrier "$cr" cli; }; then
+      echo "pair_up: building the relay of pair bed '$p' failed" >&2
+      bed_down "$p"
+      return 1
+    fi
+    : > "$(bed_dir "$p")/relay"
+  fi
+  return 0
+}
+
+# _pair_port PREFIX NS IFNAME SS MAC — a veth from NS (IFNAME, MAC) to a port of br0 in PREFIX-sw.
+_pair_port() {
+  local sw port
+  sw=$(bed_ns "$1" sw) port=${2##*-}
+  bed_veth "$2" "$3" "$5" "$sw" "$port" "$(_pair_mac "$1" 77 f0 "$4")" &&
+    ip -n "$sw" link set "$port" master br0 && bed_wait_carrier "$sw" "$port"
+}
+
+# pair_down PREFIX — stop the bed's processes by PID and remove its namespaces (bed_down).
+pair_down() { bed_down "$1"; }
+
+# pair_add_clients PREFIX N [c|cr] — macvlans cli1..cliN on the client veth of PREFIX-c (or of
+# PREFIX-cr, behind the relay), MAC pair_mac PREFIX c|cr I, up, no address. Prints their names.
+# Idempotent; N ≤ 250.
+pair_add_clients() {
+  local p=$1 n=$2 host=${3:-c} ns name i
+  ns=$(bed_ns "$p" "$host")
+  if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt 250 ]; then
+    echo "pair_add_clients: N must be 1..250" >&2; return 2
+  fi
+  for (( i = 1; i <= n; i++ )); do
+    name=cli$i
+    if ! ip -n "$ns" link show "$name" >/dev/null 2>&1; then
+      ip -n "$ns" link add link cli name "$name" address "$(pair_mac "$p" "$host" "$i")" type macvlan mode bridge &&
+        ip -n "$ns" link set "$name" up || return 1
+    fi
+    echo "$name"
+  done
+}
+
+# pair_link PREFIX up|down — the failover link (both ends): a partition of the two servers, the LAN
+# untouched.
+pair_link() {
+  ip -n "$(bed_ns "$1" p)" link set hb "$2" && ip -n "$(bed_ns "$1" s)" link set hb "$2" || return 1
+  [ "$2" = down ] || { bed_wait_carrier "$(bed_ns "$1" p)" hb && bed_wait_carrier "$(bed_ns "$1" s)" hb; }
+}
+
+# pair_start_relay PREFIX [EXTRA_DHCRELAY_ARGS...] — ISC dhcrelay in PREFIX-rly: clients on rcl
+# (giaddr 10.79.0.1), forwarding to both servers over lan. Needs pair_up … relay. Sets BED_PID;
+# log $(bed_dir PREFIX)/dhcrelay.log; waits (≤ 5 s) until it listens.
+pair_start_relay() {
+  local p=$1 dir log
+  shift
+  dir=$(bed_dir "$p")
+  [ -e "$dir/relay" ] || { echo "pair_start_relay: pair bed '$p' has no relay (pair_up $p relay)" >&2; return 2; }
+  log=$dir/dhcrelay.log
+  bed_spawn "$p" "$(bed_ns "$p" rly)" dhcrelay "$log" -- \
+    dhcrelay -d -4 -pf "$dir/dhcrelay.pid" -iu lan -id rcl "$@" "$PAIR_P_LAN" "$PAIR_S_LAN" || return 1
+  bed_wait_for 5 grep -q '^Sending on' "$log" && return 0
+  echo "pair_start_relay: dhcrelay did not start; its log:" >&2
+  cat "$log" >&2
+  return 1
+}
+
+# pair_dhcpd_conf PREFIX primary|secondary — print a dhcpd.conf for that side of the pair: one
+# failover peer (PAIR_FO_* and the timings above), the LAN's subnet with one failover pool
+# (PAIR_RANGE), and, when the bed has a relay, the relayed subnet with another (PAIR_RLY_RANGE).
+pair_dhcpd_conf() {
+  local role=$2 me peer extra=''
+  case $role in
+    primary) me=$PAIR_P_HB peer=$PAIR_S_HB extra="
+  mclt $PAIR_MCLT;
+  split $PAIR_SPLIT;" ;;
+    secondary) me=$PAIR_S_HB peer=$PAIR_P_HB ;;
+    *) echo "pair_dhcpd_conf: role $role?" >&2; return 2 ;;
+  esac
+  cat <<EOF
+# dhcpd.conf for the $role of failover pair "$PAIR_FO_NAME" (test/system/lib/pair.sh)
+authoritative;
+ddns-update-style none;
+ping-check false;
+default-lease-time $PAIR_LEASE;
+max-lease-time $PAIR_LEASE;
+failover peer "$PAIR_FO_NAME" {
+  $role;
+  address $me;
+  port $PAIR_FO_PORT;
+  peer address $peer;
+  peer port $PAIR_FO_PORT;
+  max-response-delay $PAIR_MRD;
+  max-unacked-updates $PAIR_MAX_UNACKED;
+  load balance max seconds $PAIR_LBMS;$extra
+}
+subnet ${PAIR_NET%/*} netmask 255.255.0.0 {
+  pool {
+    failover peer "$PAIR_FO_NAME";
+    deny dynamic bootp clients;
+    range $PAIR_RANGE;
+  }
+}
+EOF
+  [ -e "$(bed_dir "$1")/relay" ] && cat <<EOF
+subnet ${PAIR_RLY_NET%/*} netmask 255.255.255.0 {
+  option routers $PAIR_RLY_GW;
+  pool {
+    failover peer "$PAIR_FO_NAME";
+    deny dynamic bootp clients;
+    range $PAIR_RLY_RANGE;
+  }
+}
+EOF
+  return 0
+}
+
+# pair_dhcpd_start PREFIX primary|secondary DIR — ISC dhcpd in PREFIX-p (primary) or PREFIX-s
+# (secondary), in the foreground (-f -d: it never daemonises, logs to DIR/dhcpd.log), serving the LAN
+# interface only: `dhcpd -4 -f -d -cf DIR/dhcpd.conf -lf DIR/dhcpd.leases -pf DIR/dhcpd.pid lan`.
+# DIR/dhcpd.conf is written by pair_dhcpd_conf unless the test put one there; it is checked with
+# `dhcpd -t` first. DIR/dhcpd.leases is created if missing (dhcpd needs it). DIR/started gets the
+# start time (date +%s.%N). Sets BED_PID (stop it with bed_stop PREFIX PID) and PAIR_DHCPD_PID (the
+# same); waits (≤ 10 s) for "Server starting service." Returns 1 (log shown) if it did not start.
+pair_dhcpd_start() {
+  local p=$1 role=$2 dir=$3 ns
+  case $role in primary) ns=$(bed_ns "$p" p) ;; secondary) ns=$(bed_ns "$p" s) ;;
+    *) echo "pair_dhcpd_start: role $role?" >&2; return 2 ;; esac
+  mkdir -p "$dir" || return 1
+  [ -e "$dir/dhcpd.conf" ] || pair_dhcpd_conf "$p" "$role" > "$dir/dhcpd.conf" || return 1
+  [ -e "$dir/dhcpd.leases" ] || : > "$dir/dhcpd.leases"
+  if ! dhcpd -4 -t -q -cf "$dir/dhcpd.conf" > "$dir/dhcpd-t.log" 2>&1; then
+    echo "pair_dhcpd_start: dhcpd -t rejects $dir/dhcpd.conf:" >&2
+    cat "$dir/dhcpd-t.log" >&2
+    return 1
+  fi
+  date +%s.%N > "$dir/started"
+  bed_spawn "$p" "$ns" "dhcpd-$role" "$dir/dhcpd.log" -- \
+    dhcpd -4 -f -d -cf "$dir/dhcpd.conf" -lf "$dir/dhcpd.leases" -pf "$dir/dhcpd.pid" lan || return 1
+  # shellcheck disable=SC2034 # for the caller
+  PAIR_DHCPD_PID=$BED_PID
+  bed_wait_for 10 grep -q '^Server starting service' "$dir/dhcpd.log" && return 0
+  echo "pair_dhcpd_start: dhcpd ($role) did not start; its log:" >&2
+  tail -n 20 "$dir/dhcpd.log" >&2
+  return 1
+}
+
+# pair_wait_log LOG SECONDS ERE — wait (bounded) until a line of LOG matches ERE.
+pair_wait_log() { bed_wait_for "$2" grep -Eq -- "$3" "$1"; }
+
+# pair_wait_state LOG STATE SECONDS — wait until dhcpd's LOG says "failover peer NAME: I move from X
+# to STATE" (STATE: normal, recover-done, communications-interrupted, partner-down, …).
+pair_wait_state() { pair_wait_log "$1" "$3" "failover peer [^:]+: I move from [^ ]+ to $2\$"; }
+
+# pair_wait_normal LOG SECONDS — wait until dhcpd's LOG says "failover peer NAME: Both servers normal".
+pair_wait_normal() { pair_wait_log "$1" "$2" 'failover peer [^:]+: Both servers normal'; }
+
+# pair_states LOG — dhcpd's own states in order, from its "I move from X to Y" lines: "X Y Z …".
+pair_states() {
+  awk '/failover peer [^:]+: I move from / { if (!n++) printf "%s", $(NF-2); printf " %s", $NF }
+       END { if (n) print "" }' "$1"
+}
+
+# pair_leases FILE — one line per address of a dhcpd.leases (its last lease block, as dhcpd reads the
+# file), sorted by address: "IP BINDING_STATE HWADDR|- ENDS|-" (ENDS as written, "2024/05/01-12:00:00",
+# UTC; "never" kept as is).
+pair_leases() {
+  awk '
+    /^lease [0-9.]+ \{/ { ip = $2; st = "-"; hw = "-"; ends = "-"; inl = 1; next }
+    inl && /^  binding state / { st = $3; sub(/;$/, "", st); next }
+    inl && /^  hardware ethernet / { hw = $3; sub(/;$/, "", hw); next }
+    inl && /^  ends / { if ($2 == "never;") ends = "never"; else { ends = $3 "-" $4; sub(/;$/, "", ends) } next }
+    inl && /^\}/ { rec[ip] = ip " " st " " hw " " ends; inl = 0; next }
+    END { for (ip in rec) print rec[ip] }' "$1" | sort -t . -k 1,1n -k 2,2n -k 3,3n -k 4,4n
+}
+
+# pair_fo_state FILE — the last failover state block of a dhcpd.leases: "MY_STATE PARTNER_STATE"
+# ("-" for one not written).
+pair_fo_state() {
+  awk '
+    /^failover peer ".*" state \{/ { my = "-"; partner = "-"; next }
+    /^  my state / { my = $3 }
+    /^  partner state / { partner = $3 }
+    END { if (my == "") my = "-"; if (partner == "") partner = "-"; print my, partner }' "$1"
+}
+
+# pair_capture_hb PREFIX PCAP [SECONDS] — capture the failover link (tcp port PAIR_FO_PORT on hb in
+# PREFIX-p) to PCAP, for at most SECONDS (default 300: the capture's own lifetime). Sets CAPTURE_PID;
+# stop it with capture_stop PREFIX "$CAPTURE_PID". Read it with failover-pcap.py beside this file.
+pair_capture_hb() {
+  BED_LIFETIME=${3:-300} capture_start "$1" "$(bed_ns "$1" p)" hb "$2" tcp port "$PAIR_FO_PORT"
+}
