@@ -21,6 +21,8 @@ const BINDING_STATE: Record<LeaseState, string> = {
   [LeaseState.ABANDONED]: 'abandoned',
   [LeaseState.STATIC]: 'active',
   [LeaseState.BOOTP]: 'active',
+  [LeaseState.FREE]: 'free',
+  [LeaseState.BACKUP]: 'backup',
 };
 
 /** A dhcpd string: printable ASCII as is, the rest, `"` and `\` as octal escapes (as dhcpd writes them). */

@@ -117,11 +117,15 @@ export class Allocator {
     const holder = ctx.pool.holderOf(address, nowMs);
     if (holder !== undefined && holder !== keyString(ctx.key)) return false;
     const record = this.store.leases.get(address);
-    if (record && sameClient(record.client, ctx.key) && record.state !== LeaseState.ABANDONED) {
+    const nowSec = Math.floor(nowMs / 1000);
+    // A failover address the client no longer holds is free only in our own free state, like any other.
+    const ownRecord =
+      record && sameClient(record.client, ctx.key) && (!ctx.pool.isPaired(address) || holdsAddress(record, nowSec));
+    if (ownRecord && record.state !== LeaseState.ABANDONED) {
       return ctx.pool.allocatable(address) || record.state === LeaseState.STATIC || record.state === LeaseState.BOOTP;
     }
     if (!ctx.pool.allocatable(address)) return false;
-    return !record || !holdsAddress(record, Math.floor(nowMs / 1000));
+    return ctx.pool.freeToAllocate(address, record, nowSec);
   }
 
   /** Writes the lease into the current batch (durable at the next group commit); ends the client's hold. */

@@ -14,7 +14,8 @@ import type { Store } from '../store/store';
 import { ClientKey, LeaseRecord, LeaseState } from '../store/types';
 import { inNetwork } from '../util/ipv4';
 import { keyString, sameClient } from './client-key';
-import { NetworkPool } from './pool';
+import { holdsAddress, NetworkPool } from './pool';
+import { inRanges } from './ranges';
 
 /** What a grant writes (the rest of the record comes from the client and the clock). */
 export interface LeaseGrant {
@@ -31,11 +32,31 @@ export interface LeaseGrant {
   hostname: string | null;
 }
 
+/**
+ * The failover engine, as the owner sees it: a record of a failover range changed here must reach the
+ * peer, the MCLT bounds the leases given, and the engine's state says whether we may allocate.
+ */
+export interface PeerSync {
+  readonly role: 'primary' | 'secondary';
+  /** Whether this server may allocate from its own free state now (its failover service state). */
+  mayAllocate(): boolean;
+  /** The maximum client lead time in force, seconds. */
+  mclt(): number;
+  /** A record of a failover range was written here and waits for the peer (told after the write). */
+  queued(address: number): void;
+}
+
+/** What the peer's BNDUPD did to our record. */
+export type PeerUpdateResult = { accepted: true; record: LeaseRecord } | { accepted: false; why: 'less-critical' };
+
 /** Why a release was refused, in the words an administrator reads. */
 export type ReleaseRefusal = 'no-record' | 'not-active' | 'other-client';
 
 export class LeaseOwner {
   private pools = new Map<number, NetworkPool>();
+  /** The failover ranges of the running configuration, and the engine that serves them. */
+  private paired: readonly { start: number; end: number }[] = [];
+  private peer: PeerSync | null = null;
   /** Told after a batch was rolled back and the pools were reset (the server logs it). */
   onRollback: ((err: Error) => void) | null = null;
 
@@ -87,10 +108,54 @@ export class LeaseOwner {
         old.updateSettings(settings);
         pools.set(net.address, old);
       } else {
-        pools.set(net.address, new NetworkPool(net.address, net.mask, net.ourRanges, reserved, settings, this.store));
+        pools.set(
+          net.address,
+          new NetworkPool(net.address, net.mask, net.ourRanges, reserved, settings, this.store, () => this.ownFreeState()),
+        );
       }
+      this.materialise(net.address, net.ourRanges, reserved);
     }
     this.pools = pools;
+    this.paired = config.networks.flatMap((n) => n.ourRanges.filter((r) => r.failover !== undefined));
+  }
+
+  /** Connects the failover engine (null: none). */
+  attachPeer(peer: PeerSync | null): void {
+    this.peer = peer;
+  }
+
+  /** Whether the address lies in a failover range of the running configuration. */
+  isPaired(address: number): boolean {
+    return this.paired.length > 0 && inRanges(this.paired, address);
+  }
+
+  /** The failover ranges of the running configuration. */
+  get pairedRanges(): readonly { start: number; end: number }[] {
+    return this.paired;
+  }
+
+  /** The binding state this server allocates from now, or null when it may not allocate. */
+  private ownFreeState(): LeaseState.FREE | LeaseState.BACKUP | null {
+    // No engine attached (none built yet for this relationship): the server hands the range out alone,
+    // as config/effect.ts warns, from the state every address starts in.
+    if (!this.peer) return LeaseState.FREE;
+    if (!this.peer.mayAllocate()) return null;
+    return this.peer.role === 'primary' ? LeaseState.FREE : LeaseState.BACKUP;
+  }
+
+  /** Every address of a failover range has a record, FREE at first (draft-12 section 5.2.1). */
+  private materialise(
+    network: number,
+    ranges: readonly { start: number; end: number; failover: string | undefined }[],
+    reserved: ReadonlySet<number>,
+  ): void {
+    for (const range of ranges) {
+      if (range.failover === undefined) continue;
+      const addresses = function* () {
+        for (let a = range.start; a <= range.end; a++) if (!reserved.has(a)) yield a;
+      };
+      this.store.write(() => this.store.leases.materialise(network, addresses()));
+    }
   }
 
   /**
@@ -102,6 +167,8 @@ export class LeaseOwner {
   grant(grant: LeaseGrant, nowSec: number): LeaseRecord {
     const existing = this.store.leases.get(grant.address);
     const binding = existing?.state === LeaseState.STATIC && sameClient(existing.client, grant.client);
+    const leaseSeconds =
+      this.peer && this.isPaired(grant.address) ? this.mcltBounded(grant.leaseSeconds, existing, nowSec) : null;
     const record: LeaseRecord = {
       address: grant.address,
       network: grant.network,
@@ -110,12 +177,20 @@ export class LeaseOwner {
       hwaddr: grant.hwaddr,
       clientId: grant.clientId,
       starts: nowSec,
-      ends: binding || grant.leaseSeconds === null ? null : nowSec + grant.leaseSeconds,
+      ends: leaseSeconds
+        ? nowSec + leaseSeconds.granted
+        : binding || grant.leaseSeconds === null
+          ? null
+          : nowSec + grant.leaseSeconds,
       cltt: nowSec,
       state: binding ? LeaseState.STATIC : grant.state,
       clientHostname: grant.clientHostname,
       hostname: grant.hostname,
     };
+    if (leaseSeconds) {
+      record.tstp = leaseSeconds.tstp;
+      record.tsfp = existing?.tsfp ?? null;
+    }
     this.put(record);
     if (this.autoRelease()) {
       // auto_release: a client that appears on this network gives up its leases on every other one.
@@ -127,6 +202,26 @@ export class LeaseOwner {
     pool?.releaseHoldOf(keyString(grant.client), false);
     pool?.releaseHold(record.address, false);
     return record;
+  }
+
+  /**
+   * The lease a failover server may give (draft-12 section 5.2.4, dhcpd's ack_lease): no longer than
+   * the MCLT beyond what the peer has acknowledged (tsfp), so that the peer, which may not have heard of
+   * the lease, never hands the address out while the client still uses it. The potential expiry sent to
+   * the peer (tstp) is the full lease plus half the one given, so that the client's renewal at half its
+   * lease finds the peer's acknowledgement far enough ahead to give it the full length.
+   */
+  private mcltBounded(
+    desired: number | null,
+    existing: LeaseRecord | undefined,
+    nowSec: number,
+  ): { granted: number; tstp: number } {
+    const mclt = this.peer!.mclt();
+    const wanted = desired ?? 0xffffffff;
+    const tsfp = existing?.tsfp ?? 0;
+    let granted = wanted;
+    if (wanted > mclt) granted = tsfp <= nowSec ? mclt : Math.min(wanted, tsfp - nowSec + mclt);
+    return { granted, tstp: nowSec + Math.min(wanted, 0x7fffffff - nowSec) + Math.floor(granted / 2) };
   }
 
   /**
@@ -178,6 +273,13 @@ export class LeaseOwner {
   expireDue(nowSec: number): number {
     const expired = this.store.write(() => this.store.leases.expireDue(nowSec));
     // An expired record frees its address; the pools find it by their reuse query, nothing is cached.
+    // In a failover range it is free only once the peer acknowledges the expiry: tell the peer.
+    if (this.paired.length > 0) {
+      for (const address of expired) {
+        const record = this.isPaired(address) ? this.store.leases.get(address) : undefined;
+        if (record) this.put(record);
+      }
+    }
     return expired.length;
   }
 
@@ -186,15 +288,84 @@ export class LeaseOwner {
    * address of the same network is removed (one record per client and network).
    */
   put(record: LeaseRecord): void {
+    const paired = this.isPaired(record.address);
+    // A change made here in a failover range waits for the peer's acknowledgement.
+    if (paired) record.peerPending = true;
+    this.write(record);
+    if (paired) this.peer?.queued(record.address);
+  }
+
+  /**
+   * The failover peer's BNDUPD for an address of a failover range. Refused when our own unacknowledged
+   * change holds the address for a client and the peer's would free it (dhcpd's reject "incoming update
+   * is less critical than outgoing update"); else written as the peer says, and taken off every cache.
+   */
+  applyPeerUpdate(update: LeaseRecord, nowSec: number): PeerUpdateResult {
+    const ours = this.store.leases.get(update.address);
+    if (ours?.peerPending && holdsAddress(ours, nowSec) && !holdsAddress(update, nowSec)) {
+      return { accepted: false, why: 'less-critical' };
+    }
+    const record: LeaseRecord = { ...update, peerPending: false, tsfp: update.tsfp ?? ours?.tsfp ?? null };
+    // An expiry or a release the peer made frees the address at once: it has been agreed (draft-12 5.2).
+    if (record.state === LeaseState.EXPIRED || record.state === LeaseState.RELEASED) record.state = LeaseState.FREE;
+    this.write(record);
+    (this.pools.get(record.network) ?? this.poolContaining(record.address))?.peerChanged(record.address, record);
+    return { accepted: true, record };
+  }
+
+  /**
+   * The peer acknowledged our update of the address, sent with potential expiry `tstp`: the record is
+   * in step, and an expired or released one is free now.
+   */
+  peerAcknowledged(address: number, tstp: number | null): LeaseRecord | undefined {
+    const record = this.store.leases.get(address);
+    if (!record?.peerPending) return record;
+    const acked: LeaseRecord = { ...record, peerPending: false, tsfp: tstp ?? record.tsfp ?? null };
+    if (acked.state === LeaseState.EXPIRED || acked.state === LeaseState.RELEASED) acked.state = LeaseState.FREE;
+    this.write(acked);
+    return acked;
+  }
+
+  /** Failover pool balance: gives the address to the other server's free state (or back), and tells it. */
+  moveFree(address: number, to: LeaseState.FREE | LeaseState.BACKUP, nowMs: number): boolean {
+    const record = this.store.leases.get(address);
+    if (!record || (record.state !== LeaseState.FREE && record.state !== LeaseState.BACKUP) || record.state === to) return false;
+    const pool = this.pools.get(record.network) ?? this.poolContaining(address);
+    if (pool?.holderOf(address, nowMs) !== undefined) return false;
+    this.put({ ...record, state: to });
+    return true;
+  }
+
+  /**
+   * Writes a record in the current batch and tells its pool. The store keeps one record per client and
+   * network, so the client's record of another address goes; in a failover range that address keeps a
+   * record (released, nobody's) and the peer hears of it.
+   */
+  private write(record: LeaseRecord): void {
+    const previous =
+      this.paired.length > 0 && record.client ? this.store.leases.findByClient(record.network, record.client) : undefined;
     const freed = this.store.write(() => this.store.leases.put(record));
-    for (const address of freed) this.recordChanged(record.network, address, undefined);
+    for (const address of freed) {
+      if (previous?.address === address && this.isPaired(address)) {
+        this.put({ ...previous, client: null, state: LeaseState.RELEASED, ends: record.cltt, cltt: record.cltt });
+      } else {
+        this.recordChanged(record.network, address, undefined);
+      }
+    }
     this.recordChanged(record.network, record.address, record);
   }
 
-  /** Removes the record of an address: it becomes never-used again. Returns whether there was one. */
+  /**
+   * Removes the record of an address: it becomes never-used again. Returns whether there was one. In a
+   * failover range every address keeps a record: it becomes free instead, and the peer is told.
+   */
   delete(address: number): boolean {
     const record = this.store.leases.get(address);
     if (!record) return false;
+    if (this.isPaired(address)) {
+      this.put({ ...freeRecord(record.network, address), cltt: record.cltt, tsfp: record.tsfp ?? null });
+      return true;
+    }
     this.store.write(() => this.store.leases.delete(address));
     this.recordChanged(record.network, address, undefined);
     return true;
@@ -211,6 +382,24 @@ export class LeaseOwner {
     for (const pool of this.pools.values()) if (inNetwork(address, pool.network, pool.mask)) return pool;
     return undefined;
   }
+}
+
+/** The record of a failover address nobody holds: FREE (the primary's), no client. */
+function freeRecord(network: number, address: number): LeaseRecord {
+  return {
+    address,
+    network,
+    client: null,
+    htype: 0,
+    hwaddr: null,
+    clientId: null,
+    starts: 0,
+    ends: null,
+    cltt: 0,
+    state: LeaseState.FREE,
+    clientHostname: null,
+    hostname: null,
+  };
 }
 
 function sameRanges(a: readonly { start: number; end: number }[], b: readonly { start: number; end: number }[]): boolean {

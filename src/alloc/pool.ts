@@ -13,6 +13,15 @@ export interface PoolSettings {
   provisionalTtlMs: number;
 }
 
+/**
+ * Failover ranges: every address has a record, and this server allocates only from its own free state
+ * (the primary FREE, the secondary BACKUP), and only while its failover state lets it (null: not now).
+ */
+/** A range of the pool, and the failover relationship that serves it (undefined: this server alone). */
+export type PoolRange = AddressRange & { failover?: string | undefined };
+
+export type PairedFreeState = () => LeaseState.FREE | LeaseState.BACKUP | null;
+
 interface Provisional {
   client: string;
   expiresAt: number;
@@ -66,16 +75,36 @@ export class NetworkPool {
     pingConflicts: 0,
   };
 
+  /** The failover ranges of the network (empty without failover). */
+  private readonly paired: readonly PoolRange[];
+
   constructor(
     readonly network: number,
     readonly mask: number,
-    readonly ranges: readonly AddressRange[],
+    readonly ranges: readonly PoolRange[],
     /** Addresses never handed out dynamically: static bindings, the network and broadcast addresses, ours. */
     private readonly reserved: ReadonlySet<number>,
     private settings: PoolSettings,
     private readonly store: Store,
+    private readonly pairedFreeState: PairedFreeState = () => null,
   ) {
-    this.cursors = ranges.map((r) => ({ start: r.start, end: r.end, next: r.start }));
+    this.paired = ranges.filter((r) => r.failover !== undefined);
+    // Failover ranges have a record for every address: the never-used search is for the others only.
+    this.cursors = ranges.filter((r) => r.failover === undefined).map((r) => ({ start: r.start, end: r.end, next: r.start }));
+  }
+
+  /** Whether the address lies in a failover range of this network. */
+  isPaired(address: number): boolean {
+    return this.paired.length > 0 && inRanges(this.paired, address);
+  }
+
+  /**
+   * Whether a new client may be given the address, its record being `record`: outside failover, when no
+   * one holds it; in a failover range, only from this server's own free state, while it may allocate.
+   */
+  freeToAllocate(address: number, record: LeaseRecord | undefined, nowSec: number): boolean {
+    if (this.isPaired(address)) return record !== undefined && record.state === this.pairedFreeState();
+    return !record || !holdsAddress(record, nowSec);
   }
 
   get reservedSet(): ReadonlySet<number> {
@@ -152,8 +181,7 @@ export class NetworkPool {
         const address = this.free.shift()!;
         this.onFree.delete(address);
         if (!this.allocatable(address) || this.holderOf(address, nowMs) !== undefined) continue;
-        const record = this.store.leases.get(address);
-        if (record && holdsAddress(record, nowSec)) continue;
+        if (!this.freeToAllocate(address, this.store.leases.get(address), nowSec)) continue;
         return address;
       }
       if (round === 0 && !this.refill(nowMs)) break;
@@ -180,6 +208,17 @@ export class NetworkPool {
     if (record === undefined) this.forgetRecord(address);
     // Whatever its end: take() checks the end against the store before offering anyway.
     else if (holdsAddress(record, 0)) this.removeFromFree(address);
+    // A failover address that left our free state (the peer's update, a pool balance) is not ours to offer.
+    else if (this.isPaired(address) && record.state !== this.pairedFreeState()) this.removeFromFree(address);
+  }
+
+  /**
+   * The failover peer changed the address's record: it leaves the free list, and an offer of it is
+   * withdrawn (a REQUEST for it then finds it taken, and gets a NAK).
+   */
+  peerChanged(address: number, record: LeaseRecord): void {
+    this.dropHold(address, false);
+    this.recordChanged(address, record);
   }
 
   /**
@@ -221,7 +260,12 @@ export class NetworkPool {
     const nowSec = Math.floor(nowMs / 1000);
     // Active leases past their end that the sweep has not marked yet count as expired, and so do ended
     // BOOTP allocations (bp_auto_extension; the allocator pings them before reuse).
-    this.loadReusable([LeaseState.EXPIRED, LeaseState.RELEASED, LeaseState.ACTIVE, LeaseState.BOOTP], want, nowSec, nowMs);
+    // In failover ranges, our own free state is what is free (expired and released records wait for
+    // the peer's acknowledgement, which makes them FREE).
+    const pairedFree = this.paired.length > 0 ? this.pairedFreeState() : null;
+    const states = [LeaseState.EXPIRED, LeaseState.RELEASED, LeaseState.ACTIVE, LeaseState.BOOTP];
+    if (pairedFree !== null) states.unshift(pairedFree);
+    this.loadReusable(states, want, nowSec, nowMs);
     if (this.free.length > 0) {
       this.counters.reusedLoaded += this.free.length;
       return true;
@@ -266,7 +310,7 @@ export class NetworkPool {
       for (const address of this.store.leases.reusableAddresses(this.network, state, nowSec, limit)) {
         if (!this.allocatable(address) || this.holderOf(address, nowMs) !== undefined) continue;
         const record = this.store.leases.get(address);
-        if (!record || holdsAddress(record, nowSec)) continue;
+        if (!record || !this.freeToAllocate(address, record, nowSec)) continue;
         found.push({ address, cltt: record.cltt });
       }
     }

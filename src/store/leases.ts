@@ -16,9 +16,12 @@ interface LeaseRow {
   state: number;
   client_hostname: string | null;
   hostname: string | null;
+  tstp: number | null;
+  tsfp: number | null;
+  peer_pending: number;
 }
 
-function fromRow(row: LeaseRow): LeaseRecord {
+function baseOf(row: LeaseRow): LeaseRecord {
   return {
     address: row.address,
     network: row.network,
@@ -33,6 +36,17 @@ function fromRow(row: LeaseRow): LeaseRecord {
     clientHostname: row.client_hostname,
     hostname: row.hostname,
   };
+}
+
+function fromRow(row: LeaseRow): LeaseRecord {
+  const record = baseOf(row);
+  // Only failover records carry these, so the others keep the shape (and the cost) they had before.
+  if (row.tstp !== null || row.tsfp !== null || row.peer_pending !== 0) {
+    record.tstp = row.tstp;
+    record.tsfp = row.tsfp;
+    record.peerPending = row.peer_pending !== 0;
+  }
+  return record;
 }
 
 function toParams(lease: LeaseRecord): LeaseRow {
@@ -50,10 +64,14 @@ function toParams(lease: LeaseRecord): LeaseRow {
     state: lease.state,
     client_hostname: lease.clientHostname,
     hostname: lease.hostname,
+    tstp: lease.tstp ?? null,
+    tsfp: lease.tsfp ?? null,
+    peer_pending: lease.peerPending === true ? 1 : 0,
   };
 }
 
-const COLUMNS = 'address, network, cid_type, cid, htype, hwaddr, client_id, starts, ends, cltt, state, client_hostname, hostname';
+const COLUMNS =
+  'address, network, cid_type, cid, htype, hwaddr, client_id, starts, ends, cltt, state, client_hostname, hostname, tstp, tsfp, peer_pending';
 
 export class LeaseRepository {
   private readonly byAddress: Database.Statement<[number], LeaseRow>;
@@ -70,13 +88,16 @@ export class LeaseRepository {
   private readonly ofClient: Database.Statement<[number, Buffer], LeaseRow>;
   private readonly countsIn: Database.Statement<[number, number, number], { state: number; current: number; n: number }>;
   private readonly latest: Database.Statement<[number], LeaseRow>;
+  private readonly insertFree: Database.Statement<[number, number]>;
+  private readonly pending: Database.Statement<[number, number]>;
+  private readonly between: Database.Statement<[number, number], LeaseRow>;
 
   constructor(db: Database.Database) {
     this.byAddress = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address = ?`);
     this.byClient = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE network = ? AND cid_type = ? AND cid = ?`);
     this.upsert = db.prepare(
       `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (@address, @network, @cid_type, @cid, @htype, @hwaddr,
-       @client_id, @starts, @ends, @cltt, @state, @client_hostname, @hostname)`,
+       @client_id, @starts, @ends, @cltt, @state, @client_hostname, @hostname, @tstp, @tsfp, @peer_pending)`,
     );
     // A SELECT then a DELETE by address, not one DELETE … RETURNING: RETURNING stages its rows in a
     // temporary b-tree that SQLite builds and tears down on every run (a page cache malloc'd and freed,
@@ -104,6 +125,10 @@ export class LeaseRepository {
     this.countsIn = db.prepare(`SELECT state, (ends IS NULL OR ends > ?) AS current, count(*) AS n FROM leases
        WHERE address >= ? AND address <= ? GROUP BY state, current`);
     this.latest = db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY cltt DESC, address LIMIT ?`);
+    this.insertFree = db.prepare(`INSERT OR IGNORE INTO leases (address, network, starts, ends, cltt, state)
+       VALUES (?, ?, 0, NULL, 0, ${LeaseState.FREE})`);
+    this.pending = db.prepare('SELECT address FROM leases WHERE peer_pending = 1 AND address > ? ORDER BY address LIMIT ?');
+    this.between = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address >= ? AND address <= ? ORDER BY address`);
   }
 
   get(address: number): LeaseRecord | undefined {
@@ -173,6 +198,26 @@ export class LeaseRepository {
   /** The records most recently touched (granted, renewed, released), newest first. */
   mostRecent(limit: number): LeaseRecord[] {
     return this.latest.all(limit).map(fromRow);
+  }
+
+  /**
+   * Failover: gives every address without a record a FREE one (draft-12: every address of a failover
+   * range starts free on both servers). Returns how many were made.
+   */
+  materialise(network: number, addresses: Iterable<number>): number {
+    let made = 0;
+    for (const address of addresses) made += this.insertFree.run(address, network).changes;
+    return made;
+  }
+
+  /** Addresses whose record the failover peer has yet to acknowledge, in order, after `after`. */
+  peerPending(after: number, limit: number): number[] {
+    return this.pending.pluck().all(after, limit) as number[];
+  }
+
+  /** The records of the addresses from `from` to `to` inclusive, in order. */
+  *inRange(from: number, to: number): IterableIterator<LeaseRecord> {
+    for (const row of this.between.iterate(from, to)) yield fromRow(row);
   }
 
   *all(): IterableIterator<LeaseRecord> {

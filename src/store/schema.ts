@@ -49,6 +49,26 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (htype, hwaddr)
   ) WITHOUT ROWID;
   `,
+  // 2: failover (issue 13). Per record: the potential expiry sent to the peer (tstp), the one the peer
+  // acknowledged (tsfp), and whether the peer has yet to acknowledge the record as it is (the update
+  // queue: restart-safe, as dhcpd rebuilds its queue from tstp > tsfp). One row per relationship holds
+  // the server states, written before a transition takes effect.
+  `
+  ALTER TABLE leases ADD COLUMN tstp INTEGER;
+  ALTER TABLE leases ADD COLUMN tsfp INTEGER;
+  ALTER TABLE leases ADD COLUMN peer_pending INTEGER NOT NULL DEFAULT 0;
+  CREATE INDEX leases_peer_pending ON leases(address) WHERE peer_pending = 1;
+
+  CREATE TABLE failover_state (
+    name          TEXT PRIMARY KEY,      -- the relationship
+    my_state      TEXT NOT NULL,         -- ISC state name
+    my_stos       INTEGER NOT NULL,      -- when we entered it
+    partner_state TEXT,
+    partner_stos  INTEGER,
+    mclt          INTEGER,               -- as configured (primary) or learned in CONNECT (secondary)
+    ever_paired   INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -28,6 +28,7 @@ import { openDatabase, OpenOptions, StoreError } from './db';
 import { LeaseRepository } from './leases';
 import { NameRepository } from './names';
 import { RegisteredRepository } from './registered';
+import { FailoverStateRepository } from './failover';
 
 /** Called once a batch is durable (err undefined) or has been rolled back (err set). */
 export type DurableCallback = (err?: Error) => void;
@@ -71,6 +72,7 @@ export class Store {
   readonly leases: LeaseRepository;
   readonly names: NameRepository;
   readonly registered: RegisteredRepository;
+  readonly failover: FailoverStateRepository;
   /** Called after a batch was rolled back: in-memory caches derived from the store must be rebuilt. */
   onRollback: ((err: Error) => void) | null = null;
   /** Called when the storage starts refusing writes (err set) and when a commit succeeds again (null). */
@@ -106,6 +108,7 @@ export class Store {
     this.leases = new LeaseRepository(db);
     this.names = new NameRepository(db);
     this.registered = new RegisteredRepository(db);
+    this.failover = new FailoverStateRepository(db);
     // Prepared once: exec() would parse them again for every batch.
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commitStatement = db.prepare('COMMIT');

@@ -11,6 +11,12 @@ export enum LeaseState {
   STATIC = 5,
   /** A dynamic BOOTP allocation: permanent unless bp_auto_extension gives it an end. */
   BOOTP = 6,
+  /**
+   * Failover ranges only: an address no client holds that the primary may allocate (binding state
+   * free), and one the secondary may (backup). Every address of a failover range has a record.
+   */
+  FREE = 7,
+  BACKUP = 8,
 }
 
 export const LEASE_STATE_NAMES: Record<LeaseState, string> = {
@@ -20,6 +26,8 @@ export const LEASE_STATE_NAMES: Record<LeaseState, string> = {
   [LeaseState.ABANDONED]: 'abandoned',
   [LeaseState.STATIC]: 'static',
   [LeaseState.BOOTP]: 'bootp',
+  [LeaseState.FREE]: 'free',
+  [LeaseState.BACKUP]: 'backup',
 };
 
 /**
@@ -51,6 +59,24 @@ export interface LeaseRecord {
   /** The host name the client sent (option 12), and the name joind assigned. */
   clientHostname: string | null;
   hostname: string | null;
+  /**
+   * Failover ranges only (absent elsewhere): the potential expiry sent to the peer, the one it
+   * acknowledged, and whether the peer has yet to acknowledge this record as it now is.
+   */
+  tstp?: number | null;
+  tsfp?: number | null;
+  peerPending?: boolean;
+}
+
+/** The server states of a failover relationship, as saved (ISC state names). */
+export interface FailoverStateRecord {
+  name: string;
+  myState: string;
+  myStos: number;
+  partnerState: string | null;
+  partnerStos: number | null;
+  mclt: number | null;
+  everPaired: boolean;
 }
 
 /** A binding of the name database (joind-spec.md section 4): a name in a domain, owned by a client. */

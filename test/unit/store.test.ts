@@ -286,3 +286,63 @@ test("store: beginTurn puts the turn's reads and writes in one transaction; a tu
   assert.equal(store.stats.commits, 1);
   store.close();
 });
+
+test('store: a version 1 database gains the failover columns and table, its leases kept', () => {
+  const dir = tempDir();
+  const a = Store.open({ spoolDir: dir, durable: true });
+  a.close();
+  // Rebuild it as a joind of schema 1 left it: the failover columns and table did not exist.
+  const old = new Database(path.join(dir, DB_FILE_NAME));
+  old.exec('DROP TABLE failover_state; DROP INDEX leases_peer_pending;');
+  old.exec(
+    'ALTER TABLE leases DROP COLUMN tstp; ALTER TABLE leases DROP COLUMN tsfp; ALTER TABLE leases DROP COLUMN peer_pending;',
+  );
+  old
+    .prepare(
+      `INSERT INTO leases (address, network, cid_type, cid, htype, hwaddr, client_id, starts, ends, cltt, state, client_hostname, hostname)
+       VALUES (?, ?, 1, ?, 1, ?, NULL, 1000, 2000, 1000, ?, NULL, NULL)`,
+    )
+    .run(
+      ip('10.1.0.60'),
+      ip('10.1.0.0'),
+      Buffer.from('020000000009', 'hex'),
+      Buffer.from('020000000009', 'hex'),
+      LeaseState.ACTIVE,
+    );
+  old.pragma('user_version = 1');
+  old.close();
+  const b = Store.open({ spoolDir: dir, durable: true });
+  const kept = b.leases.get(ip('10.1.0.60'));
+  assert.equal(kept?.state, LeaseState.ACTIVE);
+  assert.equal(kept?.tstp, undefined, 'a record outside failover carries no failover fields');
+  b.write(() => b.leases.put(lease('10.1.0.61', 10, { tstp: 3000, tsfp: 2500, peerPending: true })));
+  assert.deepEqual(b.leases.peerPending(0, 10), [ip('10.1.0.61')]);
+  const pair = b.leases.get(ip('10.1.0.61'));
+  assert.equal(pair?.tstp, 3000);
+  assert.equal(pair?.tsfp, 2500);
+  assert.equal(b.db.pragma('user_version', { simple: true }), 2);
+  b.write(() =>
+    b.failover.put({
+      name: 'pair',
+      myState: 'normal',
+      myStos: 5000,
+      partnerState: 'normal',
+      partnerStos: 4990,
+      mclt: 3600,
+      everPaired: true,
+    }),
+  );
+  b.close();
+  const c = Store.open({ spoolDir: dir, durable: true });
+  assert.deepEqual(c.failover.get('pair'), {
+    name: 'pair',
+    myState: 'normal',
+    myStos: 5000,
+    partnerState: 'normal',
+    partnerStos: 4990,
+    mclt: 3600,
+    everPaired: true,
+  });
+  assert.equal(c.failover.get('other'), undefined);
+  c.close();
+});

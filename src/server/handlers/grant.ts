@@ -1,7 +1,7 @@
 // Granting a lease (the end of a REQUEST, or a BOOTP allocation): name the client, write lease and name
 // into the current batch, and build the reply that will leave once the batch is on disk.
 import { MessageType } from '../../codec/types';
-import { INFINITE } from '../../alloc/lease-time';
+import { INFINITE, leaseTimes } from '../../alloc/lease-time';
 import { LeaseState } from '../../store/types';
 import { drop, type Outcome, type RequestContext, type Services } from '../context';
 import { buildReply, leaseFor, suggestedName } from '../reply';
@@ -39,8 +39,9 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
   } else {
     leaseSeconds = lease!.lease === INFINITE ? null : lease!.lease;
   }
+  let granted;
   try {
-    svc.allocator.grant(ctx.client, {
+    granted = svc.allocator.grant(ctx.client, {
       address,
       leaseSeconds,
       state: kind === 'bootp' ? LeaseState.BOOTP : LeaseState.ACTIVE,
@@ -53,10 +54,17 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
     return drop('store-write-failed');
   }
   const sendName = ctx.params.tags.get('hn') === true ? name.name : null;
+  // In a failover range the owner may have shortened the lease to the MCLT (until the peer has
+  // acknowledged it): the client is told what was written, never more.
+  const written = granted.ends === null ? null : granted.ends - nowSec;
+  const told =
+    lease && written !== null && (lease.lease === INFINITE || written < lease.lease)
+      ? leaseTimes({ lt: written }, written)
+      : lease;
   return buildReply(ctx, svc, {
     type: kind === 'bootp' ? undefined : MessageType.ACK,
     yiaddr: address,
-    ...(lease ? { lease } : {}),
+    ...(told ? { lease: told } : {}),
     includeConfigured: true,
     hostName: sendName,
     durable: true,

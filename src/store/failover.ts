@@ -1,0 +1,53 @@
+// The saved state of each failover relationship (ISC keeps it in dhcpd.leases as `failover peer … state`):
+// our state and when we entered it, the peer's last known one, the MCLT in force, and whether the pair
+// ever reached normal. A transition is written here, in the current batch, before it takes effect.
+import type Database from 'better-sqlite3';
+import type { FailoverStateRecord } from './types';
+
+interface StateRow {
+  name: string;
+  my_state: string;
+  my_stos: number;
+  partner_state: string | null;
+  partner_stos: number | null;
+  mclt: number | null;
+  ever_paired: number;
+}
+
+export class FailoverStateRepository {
+  private readonly byName: Database.Statement<[string], StateRow>;
+  private readonly upsert: Database.Statement<StateRow>;
+
+  constructor(db: Database.Database) {
+    this.byName = db.prepare('SELECT * FROM failover_state WHERE name = ?');
+    this.upsert = db.prepare(`INSERT OR REPLACE INTO failover_state
+       (name, my_state, my_stos, partner_state, partner_stos, mclt, ever_paired)
+       VALUES (@name, @my_state, @my_stos, @partner_state, @partner_stos, @mclt, @ever_paired)`);
+  }
+
+  get(name: string): FailoverStateRecord | undefined {
+    const row = this.byName.get(name);
+    if (!row) return undefined;
+    return {
+      name: row.name,
+      myState: row.my_state,
+      myStos: row.my_stos,
+      partnerState: row.partner_state,
+      partnerStos: row.partner_stos,
+      mclt: row.mclt,
+      everPaired: row.ever_paired !== 0,
+    };
+  }
+
+  put(state: FailoverStateRecord): void {
+    this.upsert.run({
+      name: state.name,
+      my_state: state.myState,
+      my_stos: state.myStos,
+      partner_state: state.partnerState,
+      partner_stos: state.partnerStos,
+      mclt: state.mclt,
+      ever_paired: state.everPaired ? 1 : 0,
+    });
+  }
+}
