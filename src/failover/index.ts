@@ -6,3 +6,4 @@ export * from './options';
 export * from './names';
 export * from './wire';
 export * from './hash';
+export * from './states';
