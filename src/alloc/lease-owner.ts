@@ -129,6 +129,11 @@ export class LeaseOwner {
     return this.paired.length > 0 && inRanges(this.paired, address);
   }
 
+  /** The network of an address of a failover range (undefined: not one of ours). */
+  pairedNetworkOf(address: number): number | undefined {
+    return this.isPaired(address) ? this.poolContaining(address)?.network : undefined;
+  }
+
   /** The failover ranges of the running configuration. */
   get pairedRanges(): readonly { start: number; end: number }[] {
     return this.paired;
@@ -314,14 +319,24 @@ export class LeaseOwner {
   }
 
   /**
-   * The peer acknowledged our update of the address, sent with potential expiry `tstp`: the record is
-   * in step, and an expired or released one is free now.
+   * The peer acknowledged our update of the address, which carried `sent` (the record as it was then):
+   * the record is in step, and an expired or released one is free now. When the record changed again
+   * after that update left, only the acknowledged potential expiry is kept: the newer change still
+   * waits for the peer.
    */
-  peerAcknowledged(address: number, tstp: number | null): LeaseRecord | undefined {
+  peerAcknowledged(
+    address: number,
+    sent: Pick<LeaseRecord, 'state' | 'ends' | 'cltt'> & { tstp: number | null },
+  ): LeaseRecord | undefined {
     const record = this.store.leases.get(address);
     if (!record?.peerPending) return record;
-    const acked: LeaseRecord = { ...record, peerPending: false, tsfp: tstp ?? record.tsfp ?? null };
-    if (acked.state === LeaseState.EXPIRED || acked.state === LeaseState.RELEASED) acked.state = LeaseState.FREE;
+    const unchanged =
+      record.state === sent.state &&
+      record.ends === sent.ends &&
+      record.cltt === sent.cltt &&
+      (record.tstp ?? null) === sent.tstp;
+    const acked: LeaseRecord = { ...record, peerPending: !unchanged, tsfp: sent.tstp ?? record.tsfp ?? null };
+    if (unchanged && (acked.state === LeaseState.EXPIRED || acked.state === LeaseState.RELEASED)) acked.state = LeaseState.FREE;
     this.write(acked);
     return acked;
   }

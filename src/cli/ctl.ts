@@ -47,6 +47,21 @@ interface PoolRow {
   free: number;
 }
 
+interface FailoverRow {
+  relationship: string;
+  role: string;
+  state: string;
+  stos: number;
+  partnerState: string | null;
+  service: string;
+  link: string;
+  mclt: number;
+  unackedUpdates: number;
+  queuedUpdates: number;
+  free: number;
+  backup: number;
+}
+
 export function ctlCommand(): Command {
   const ctl = new Command('ctl').description("talk to a running joind's control API");
   const sub = (name: string, description: string): Command => {
@@ -71,6 +86,18 @@ export function ctlCommand(): Command {
           `${`${n.network}/${n.prefixLength}`.padEnd(18)}  ${String(n.total).padStart(5)} ${String(n.assigned).padStart(5)} ${String(n.offered).padStart(8)} ${String(n.abandoned).padStart(10)} ${String(n.free).padStart(5)}\n`,
         );
       }
+    });
+  sub('failover', 'the failover relationship: states, link, updates, free and backup addresses')
+    .option('--json', 'JSON')
+    .action(async (o: CtlOptions & { json?: boolean }) => {
+      const f = (await call(o, 'GET', '/v1/failover')) as FailoverRow;
+      if (o.json) return print(f);
+      const since = new Date(f.stos * 1000).toISOString();
+      process.stdout.write(
+        `failover ${f.relationship} (${f.role}): ${f.state} since ${since}, partner ${f.partnerState ?? 'unknown'}, link ${f.link}\n` +
+          `  serving ${f.service}; mclt ${f.mclt} s; updates unacked ${f.unackedUpdates}, queued ${f.queuedUpdates}\n` +
+          `  free (primary's) ${f.free}, backup (secondary's) ${f.backup}\n`,
+      );
     });
   sub('leases', 'list leases')
     .option('--search <text>', 'address, hardware address or name contains')

@@ -42,13 +42,6 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = Object.freeze([
       'the served interfaces are chosen without it: the raw transport serves interfaces that have an Ethernet address (or those named with -i), the udp transport hears every interface',
   },
   {
-    // One row for the whole relationship: every failover_* keyword needs `failover NAME` (pcy.ts), so this
-    // warning is written wherever any of them is.
-    keyword: 'failover',
-    reason:
-      'the failover protocol is not implemented yet (issue 13): no failover link is opened and no lease is sent to the peer, whatever the failover_* keywords say; this server hands out the ranges nets gives to the relationship on its own, so only one unit of the pair may run',
-  },
-  {
     tag: 'uc',
     reason: 'the user class (option 77) is neither sent in replies nor used to choose entries',
   },

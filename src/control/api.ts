@@ -11,6 +11,7 @@ import type { HttpReply } from '../io/http';
 import { logEvent, Logger } from '../log/logger';
 import type { DhcpServer } from '../server/server';
 import type { NetworkUse } from '../server/status';
+import type { PairStatus } from '../pair/engine';
 import type { Store } from '../store/store';
 import { LeaseRecord, LeaseState } from '../store/types';
 import { ipToString, parseIp } from '../util/ipv4';
@@ -27,6 +28,8 @@ export interface ControlHost {
   networks(): NetworkUse[];
   networkLookup(): NetworkLookup;
   status(): Record<string, unknown>;
+  /** The failover relationship's state (`joind ctl failover`), or null when none is configured. */
+  failover(): PairStatus | null;
   /** Validates the configuration directory and puts it in force; the problems when it was refused. */
   /** `needsRestart`: the restart-only keywords whose new value waits for a restart. */
   reload(): { ok: true; needsRestart: string[] } | { ok: false; problems: Problem[] };
@@ -95,6 +98,10 @@ export class ControlApi {
         return json(200, { version: this.host.version });
       case 'GET /v1/status':
         return json(200, { version: this.host.version, ...this.host.status() });
+      case 'GET /v1/failover': {
+        const pair = this.host.failover();
+        return pair ? json(200, pair) : fail(404, 'no failover relationship is configured (server.pcy failover NAME)');
+      }
       case 'GET /v1/pools':
         return json(200, { networks: this.host.networks() });
       case 'GET /v1/history':

@@ -11,7 +11,6 @@
 // every protocol error), never the process, and socket errors end in onClose, never in a throw.
 import net from 'node:net';
 // src/failover is pure protocol code (it imports only util); the link is its only socket-side user.
-// eslint-disable-next-line no-restricted-imports -- io → failover is not yet in eslint.config.mjs's table
 import { FailoverFramer, decodeMessage, encodeMessage, type FailoverMessage } from '../failover';
 
 export interface FailoverLinkOptions {

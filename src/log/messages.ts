@@ -94,6 +94,25 @@ export const MESSAGES = {
     text: 'the control API or the metrics endpoint could not listen; the server serves without it',
   },
   OPS_CHANGE: { level: 'info', text: 'an administrator changed the store through the control API (what, which address)' },
+  FAILOVER_STATE: {
+    level: 'info',
+    text: 'the failover server state changed (from, to, the partner state, why); saved before it takes effect',
+  },
+  FAILOVER_LINK_UP: { level: 'info', text: 'the failover link to the peer is established (CONNECT and CONNECTACK exchanged)' },
+  FAILOVER_LINK_DOWN: { level: 'warn', text: 'the failover link to the peer was lost or refused (why)' },
+  FAILOVER_CONNECT_REJECTED: {
+    level: 'error',
+    text: 'a failover CONNECT or CONNECTACK failed its checks (name, clock, MCLT, hash buckets) or was rejected',
+  },
+  FAILOVER_BAD_MESSAGE: {
+    level: 'warn',
+    text: 'a malformed or unexpected failover message: counted, and the connection dropped',
+  },
+  FAILOVER_UPDATE_REJECTED: {
+    level: 'warn',
+    text: 'a binding update was refused (by the peer, or by us: reject reason, address)',
+  },
+  FAILOVER_POOL_BALANCED: { level: 'info', text: 'failover pool balance moved free addresses between the two servers' },
 } as const satisfies Record<string, { level: Level; text: string }>;
 
 export type MessageId = keyof typeof MESSAGES;

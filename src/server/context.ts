@@ -48,6 +48,16 @@ export interface Services {
   pingEnabled: boolean;
   /** Whether the address is one of our server identifiers. */
   isOurServerId(address: number): boolean;
+  /** The failover relationship's say over clients of its ranges (null: no failover). */
+  readonly pair: PairGate | null;
+}
+
+/** What the packet path asks of the failover engine (src/pair/engine.ts). */
+export interface PairGate {
+  /** Which clients this server serves now ('none': it may not allocate in the pair's ranges). */
+  service(): 'cooperating' | 'own-free' | 'all' | 'none';
+  /** Whether this server, not its peer, answers a client with this load-balancing key and secs. */
+  answersClient(key: Uint8Array, secs: number): boolean;
 }
 
 export interface Reply {

@@ -21,6 +21,8 @@ import { DhcpServer } from './server';
 import { warmUp } from './warm-up';
 import { networkLookupOf } from '../admin/load';
 import { Operations, startOperations } from '../control/service';
+import { FailoverLink } from '../io/failover-link';
+import { FailoverEngine } from '../pair/engine';
 import { networkUse } from './status';
 import { VERSION } from '../version';
 
@@ -63,6 +65,7 @@ export class Daemon {
   private backingUp: Promise<void> | null = null;
   private readonly pidFile: string;
   private ops: Operations | null = null;
+  private pair: { engine: FailoverEngine; link: FailoverLink } | null = null;
   private readonly startedAt = Date.now();
 
   constructor(private readonly opts: DaemonOptions) {
@@ -118,6 +121,7 @@ export class Daemon {
       forwardLookup: systemForwardLookup(),
     });
     this.server.sweep();
+    await this.startPair(config);
     await this.transport.start((packet) => {
       this.lastPacketAt = Date.now();
       void this.server.handle(packet);
@@ -163,6 +167,53 @@ export class Daemon {
       ...(warmed ? { warmUpExchanges: warmed.exchanges, warmUpMs: warmed.ms } : {}),
     });
     void this.backup();
+  }
+
+  /**
+   * The failover relationship (server.pcy `failover NAME`): the engine over the owner of the server's
+   * leases, and the TCP link to the peer that feeds it. Set up once, at start (config/effect.ts).
+   */
+  private async startPair(config: Config): Promise<void> {
+    const p = config.policy;
+    if (p.failover === null || p.failover_role === null || p.failover_address === null || p.failover_peer_address === null)
+      return;
+    const engine = new FailoverEngine(
+      {
+        name: p.failover,
+        role: p.failover_role,
+        maxResponseDelay: p.failover_max_response_delay,
+        maxUnacked: p.failover_max_unacked_updates,
+        mclt: p.failover_mclt,
+        split: p.failover_split,
+        loadBalanceMaxSecs: p.failover_load_balance_max_secs,
+        ignoreHardwareType: p.ignore_hardware_type,
+      },
+      this.store,
+      this.server.leases,
+      this.opts.log,
+    );
+    const link = new FailoverLink(
+      {
+        localAddress: p.failover_address,
+        localPort: p.failover_port,
+        peerAddress: p.failover_peer_address,
+        peerPort: p.failover_peer_port,
+      },
+      {
+        onConnection: (conn) => engine.onConnection(conn),
+        onMessage: (conn, msg) => engine.onMessage(conn, msg),
+        onBadMessage: (conn, why) => engine.onBadMessage(conn, why),
+        onClose: (conn, reason) => engine.onClose(conn, reason),
+        onRefused: (remote) =>
+          logEvent(this.opts.log, 'FAILOVER_LINK_DOWN', { relationship: p.failover, remote, reason: 'not the peer: refused' }),
+        onError: (what, err) =>
+          logEvent(this.opts.log, 'FAILOVER_LINK_DOWN', { relationship: p.failover, what, reason: err.message }),
+      },
+    );
+    engine.start();
+    this.server.setPair(engine);
+    await link.start();
+    this.pair = { engine, link };
   }
 
   /** A backup copy of the committed leases (one at a time; a failure leaves the earlier copies). */
@@ -266,6 +317,7 @@ export class Daemon {
         store: () => this.store,
         networks,
         networkLookup: () => networkLookupOf(this.config),
+        failover: () => this.pair?.engine.status() ?? null,
         status: () => ({
           pid: process.pid,
           uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
@@ -322,6 +374,10 @@ export class Daemon {
       for (const t of this.timers) clearInterval(t);
       await this.ops?.close();
       await this.transport?.close();
+      if (this.pair) {
+        await this.pair.link.stop();
+        this.pair.engine.stop();
+      }
       this.pinger?.close();
       if (this.store) {
         this.store.flush();

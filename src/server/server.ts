@@ -28,6 +28,7 @@ import {
   isReply,
   type ClientParams,
   type Handler,
+  type PairGate,
   type Outcome,
   type Reply,
   type RequestContext,
@@ -119,6 +120,7 @@ export class DhcpServer {
   private ourServerIds = new Set<number>();
   private readonly clock: () => number;
   private readonly services: Services;
+  private readonly pairHolder: { gate: PairGate | null } = { gate: null };
   private readonly limiter = new RateLimiter(0, 0);
   /** Per network: when POOL_EXHAUSTED was last logged and how many since (a flood must not flood the log). */
   private readonly exhaustedLog = new Map<number, { at: number; suppressed: number }>();
@@ -155,6 +157,7 @@ export class DhcpServer {
       else logEvent(opts.log, 'STORE_WRITABLE', {});
     };
     const ping = this.ping;
+    const pair = this.pairHolder;
     this.services = {
       store: opts.store,
       allocator: this.allocator,
@@ -165,6 +168,9 @@ export class DhcpServer {
         return ping.enabled;
       },
       isOurServerId: (address) => this.ourServerIds.has(address),
+      get pair() {
+        return pair.gate;
+      },
     };
     this.applyConfig(opts.config);
   }
@@ -191,6 +197,11 @@ export class DhcpServer {
   /** Hands over a ping socket opened after the start (a reload turned the check on). */
   setPinger(pinger: PingChecker | null): void {
     this.ping.setPinger(pinger);
+  }
+
+  /** Connects the failover engine's gate to the packet path (null: none). */
+  setPair(gate: PairGate | null): void {
+    this.pairHolder.gate = gate;
   }
 
   /**

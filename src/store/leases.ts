@@ -91,6 +91,7 @@ export class LeaseRepository {
   private readonly insertFree: Database.Statement<[number, number]>;
   private readonly pending: Database.Statement<[number, number]>;
   private readonly between: Database.Statement<[number, number], LeaseRow>;
+  private readonly addressesBetween: Database.Statement<[number, number], { address: number }>;
 
   constructor(db: Database.Database) {
     this.byAddress = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address = ?`);
@@ -129,6 +130,7 @@ export class LeaseRepository {
        VALUES (?, ?, 0, NULL, 0, ${LeaseState.FREE})`);
     this.pending = db.prepare('SELECT address FROM leases WHERE peer_pending = 1 AND address > ? ORDER BY address LIMIT ?');
     this.between = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address >= ? AND address <= ? ORDER BY address`);
+    this.addressesBetween = db.prepare('SELECT address FROM leases WHERE address >= ? AND address <= ? ORDER BY address');
   }
 
   get(address: number): LeaseRecord | undefined {
@@ -213,6 +215,11 @@ export class LeaseRepository {
   /** Addresses whose record the failover peer has yet to acknowledge, in order, after `after`. */
   peerPending(after: number, limit: number): number[] {
     return this.pending.pluck().all(after, limit) as number[];
+  }
+
+  /** The addresses from `from` to `to` inclusive that have a record, in order. */
+  addressesIn(from: number, to: number): number[] {
+    return this.addressesBetween.all(from, to).map((r) => r.address);
   }
 
   /** The records of the addresses from `from` to `to` inclusive, in order. */

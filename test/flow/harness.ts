@@ -262,6 +262,7 @@ export function apiOf(bed: Bed): ControlApi {
     networks: () => networkUse(bed.config.networks, bed.server, bed.store, bed.clock.now),
     networkLookup: () => networkLookupOf(bed.config),
     status: () => ({}),
+    failover: () => null,
     reload: () => {
       const loaded = loadConfig(bed.configDir);
       return loaded.ok ? { ok: true, needsRestart: [] } : { ok: false, problems: loaded.problems };

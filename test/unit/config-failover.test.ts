@@ -1,6 +1,6 @@
 // The failover configuration (issue 13, point 1): the server.pcy keywords, nets ownership by the
 // relationship name, the checks across files, `joind --check` and `joind export --format dhcpd-conf`.
-// The protocol itself is not implemented yet: `failover` warns so (effect.ts).
+// The protocol works (src/pair): `failover` no longer warns that it has no effect.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -48,7 +48,8 @@ const SEED_SECONDARY = [
   'failover_load_balance_max_secs 3',
 ].join('\n');
 
-const NOT_YET = / is accepted but has no effect yet: the failover protocol is not implemented yet .*/;
+// A failover keyword once warned that it had no effect; any such warning now shows as NOT-YET and fails.
+const NOT_YET = / is accepted but has no effect yet: .*/;
 
 function parse(text: string) {
   const { sink, problems } = sinkFor('server.pcy');
@@ -104,7 +105,7 @@ test('failover keywords: a secondary that writes only what it must keeps every o
   const { policy, sources, problems } = parse(
     'failover pair-1\nfailover_role secondary\nfailover_address 10.0.0.2\nfailover_peer_address 10.0.0.1\n',
   );
-  assert.deepEqual(problems, ['warning 1:1 failover pair-1 NOT-YET']);
+  assert.deepEqual(problems, []);
   assert.equal(policy.failover, 'pair-1');
   assert.equal(policy.failover_role, 'secondary');
   assert.equal(policy.failover_address, '10.0.0.2');
@@ -120,9 +121,9 @@ test('failover keywords: a secondary that writes only what it must keeps every o
   assert.equal(sources.failover_peer_address, 'server.pcy:4');
 });
 
-test('failover keywords: every one parsed with its value and source (the seed primary); only failover warns', () => {
+test('failover keywords: every one parsed with its value and source (the seed primary); none warns', () => {
   const { policy, sources, problems } = parse(SEED_PRIMARY);
-  assert.deepEqual(problems, ['warning 1:1 failover dhcp_fail NOT-YET'], 'one warning covers the relationship');
+  assert.deepEqual(problems, [], 'one warning covers the relationship');
   const expected: Partial<Policy> = {
     failover: 'dhcp_fail',
     failover_role: 'primary',
@@ -142,7 +143,7 @@ test('failover keywords: every one parsed with its value and source (the seed pr
     assert.equal(policy[key], value, key);
     assert.equal(sources[key], `server.pcy:${line}`, key);
   }
-  assert.equal(parse(SEED_SECONDARY).problems.length, 1, 'the seed secondary: the same single warning');
+  assert.deepEqual(parse(SEED_SECONDARY).problems, [], 'the seed secondary: no warning either');
 });
 
 test('failover keywords: values that do not fit are errors at their line:column, and the keyword keeps its default', () => {
@@ -209,7 +210,7 @@ test('failover keywords: the bounds that fit, inet_addr forms written as a dotte
       'failover_load_balance_max_secs 65535',
     ].join('\n'),
   );
-  assert.deepEqual(problems, [`warning 1:1 failover A${'b'.repeat(254)} NOT-YET`]);
+  assert.deepEqual(problems, []);
   assert.equal(policy.failover_role, 'primary');
   assert.equal(policy.failover_address, '10.0.0.1');
   assert.equal(policy.failover_peer_address, '10.0.0.2');
@@ -244,11 +245,9 @@ test('failover keywords: a relationship without role, address or peer address is
     'error 2:3 failover dhcp_fail needs failover_role (primary or secondary)',
     "error 2:3 failover dhcp_fail needs failover_address (this server's address on the failover link)",
     'error 2:3 failover dhcp_fail needs failover_peer_address (the address of the peer server)',
-    'warning 2:3 failover dhcp_fail NOT-YET',
   ]);
   assert.deepEqual(parse('failover x\nfailover_role secondary\nfailover_peer_address 10.0.0.1\n').problems, [
     "error 1:1 failover x needs failover_address (this server's address on the failover link)",
-    'warning 1:1 failover x NOT-YET',
   ]);
 });
 
@@ -257,19 +256,16 @@ test('failover keywords: the primary needs mclt and split (dhcpd refuses a prima
   assert.deepEqual(parse(base).problems, [
     'error 1:1 failover dhcp_fail needs failover_mclt (the primary gives the MCLT; dhcpd: "primary failover server must have mclt")',
     'error 1:1 failover dhcp_fail needs failover_split (the primary gives the load-balancing split; dhcpd: "primary failover server must have hba or split")',
-    'warning 1:1 failover dhcp_fail NOT-YET',
   ]);
   assert.deepEqual(parse(`${base}failover_mclt 3660\n`).problems, [
     'error 1:1 failover dhcp_fail needs failover_split (the primary gives the load-balancing split; dhcpd: "primary failover server must have hba or split")',
-    'warning 1:1 failover dhcp_fail NOT-YET',
   ]);
-  assert.deepEqual(parse(`${base}failover_mclt 3660\nfailover_split 128\n`).problems, ['warning 1:1 failover dhcp_fail NOT-YET']);
+  assert.deepEqual(parse(`${base}failover_mclt 3660\nfailover_split 128\n`).problems, []);
 });
 
 test('failover keywords: mclt and split are primary-only, an error at their line on a secondary', () => {
   const { problems } = parse(`${SEED_SECONDARY}\nfailover_mclt 3660\n\tfailover_split 128\n`);
   assert.deepEqual(problems, [
-    'warning 1:1 failover dhcp_fail NOT-YET',
     `error 10:1 failover_mclt is for the primary only: a secondary learns the MCLT from the primary's CONNECT (dhcpd.conf(5): mclt "may not be specified on the secondary")`,
     `error 11:2 failover_split is for the primary only: a secondary takes the split from the primary's CONNECT (dhcpd: "secondary may not define load balance settings")`,
   ]);
@@ -280,17 +276,13 @@ test('failover keywords: the peer address must not be our own failover address',
     'failover p\nfailover_role secondary\nfailover_address 10.0.0.1\nfailover_port 519\nfailover_peer_address 10.0.0.1\n',
   );
   assert.deepEqual(problems, [
-    'warning 1:1 failover p NOT-YET',
     'error 5:1 failover_peer_address 10.0.0.1 is failover_address itself (line 3): the peer must be another server',
   ]);
 });
 
-test('failover: one NOT_IMPLEMENTED row covers the relationship; every failover keyword is restart-only', () => {
+test('failover: no NOT_IMPLEMENTED row (the protocol works); every failover keyword is restart-only', () => {
   const rows = NOT_IMPLEMENTED.filter((row) => 'keyword' in row && row.keyword.startsWith('failover'));
-  assert.deepEqual(
-    rows.map((row) => ('keyword' in row ? row.keyword : '')),
-    ['failover'],
-  );
+  assert.deepEqual(rows, []);
   for (const key of ['failover', ...FAILOVER_SETTINGS] as Array<keyof Policy>) assert.ok(RESTART_ONLY.has(key), key);
   const running = loaded({ 'server.pcy': SEED_PRIMARY });
   const edited = loaded({
@@ -393,14 +385,13 @@ test("load: both units of the pair read the same nets: the pair's range is ours 
     c.networks.flatMap((n) => n.ourRanges.map((r) => `${ipToString(r.start)}-${ipToString(r.end)} ${r.failover ?? 'alone'}`));
   assert.deepEqual(ours(primary), ['192.168.168.10-192.168.168.15 alone', '192.168.168.20-192.168.168.254 dhcp_fail']);
   assert.deepEqual(ours(secondary), ['192.168.168.20-192.168.168.254 dhcp_fail', '10.1.0.100-10.1.0.199 alone']);
-  assert.deepEqual(located(load({ 'server.pcy': SEED_PRIMARY })), ['server.pcy:1:1 warning failover dhcp_fail NOT-YET']);
+  assert.deepEqual(located(load({ 'server.pcy': SEED_PRIMARY })), []);
 });
 
 test('load: failover_address that is not an address of this host is a warning only', () => {
   const result = load({ 'server.pcy': SEED_PRIMARY }, { hostname: 'muscat', addresses: [ip('10.9.9.9')] });
   assert.ok(result.ok);
   assert.deepEqual(located(result), [
-    'server.pcy:1:1 warning failover dhcp_fail NOT-YET',
     'server.pcy:3:1 warning failover_address 192.168.168.8 is not an address of this host (10.9.9.9): the failover link can be set up only once it is',
   ]);
 });
@@ -410,7 +401,6 @@ test('load: a relationship that owns no range of nets, or that is a name of this
   assert.ok(!none.ok);
   const netsFile = path.join(path.dirname(none.problems[0]!.file), 'nets');
   assert.deepEqual(located(none), [
-    'server.pcy:1:1 warning failover dhcp_fail NOT-YET',
     `server.pcy:1:1 error failover dhcp_fail: no range of ${netsFile} is owned by dhcp_fail, so the relationship would serve nothing (dhcpd refuses a failover peer without a pool); give the pair's ranges the owner dhcp_fail in nets`,
   ]);
   const mine = load({
@@ -431,7 +421,6 @@ test("load: dynamic BOOTP on while a range is the pair's is an error at the keyw
     assert.ok(!result.ok, word);
     const netsFile = path.join(path.dirname(result.problems[0]!.file), 'nets');
     assert.deepEqual(located(result), [
-      'server.pcy:1:1 warning failover dhcp_fail NOT-YET',
       `server.pcy:13:3 error ${word} is not allowed with failover: ${netsFile}:1 gives 192.168.168.20-192.168.168.254 of 192.168.168.0/24 to the relationship dhcp_fail, and a BOOTP client neither renews nor releases, so its allocation cannot follow the pair's lease rules (dhcpd: deny dynamic bootp clients); switch ${word} off or give those ranges another owner`,
     ]);
   }
@@ -600,10 +589,7 @@ test('joind --check: the failover settings with their sources, the owners with t
     ],
     "this host is not muscat here: only the pair's range is ours",
   );
-  assert.match(
-    r.stderr,
-    /server\.pcy:1:1: warning: failover dhcp_fail is accepted but has no effect yet: the failover protocol is not implemented yet/,
-  );
+  assert.doesNotMatch(r.stderr, /failover dhcp_fail is accepted but has no effect/, 'failover works: no warning');
 
   // And the defaults, through describeConfig, when only the required keywords are written.
   const minimal = describeConfig(

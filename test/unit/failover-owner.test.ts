@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GrantTerms } from '../../src/alloc/allocator';
 import type { PeerSync } from '../../src/alloc/lease-owner';
-import { LeaseState } from '../../src/store';
+import { type LeaseRecord, LeaseState } from '../../src/store';
 import { ip } from '../../src/util/ipv4';
 import { type AllocBed, BASE_FILES, clientOn, FIXED, makeAllocBed, NET_A, recordFor } from '../helpers/alloc';
 
@@ -52,6 +52,11 @@ function terms(address: number, leaseSeconds: number | null = 3600): GrantTerms 
 }
 
 const RANGE = [10, 11, 13, 14, 15].map(A);
+
+/** What a BNDUPD of the record carried (the engine remembers it until the BNDACK). */
+function sentOf(record: LeaseRecord): Pick<LeaseRecord, 'state' | 'ends' | 'cltt'> & { tstp: number | null } {
+  return { state: record.state, ends: record.ends, cltt: record.cltt, tstp: record.tstp ?? null };
+}
 
 test('configure: every address of a failover range gets a FREE record, reserved ones none', () => {
   const { bed } = pairBed();
@@ -113,7 +118,7 @@ test('grant: bounded by the MCLT until the peer acknowledged; tstp is the full l
   assert.deepEqual(peer.queue, [choice.address], 'the engine was told');
   assert.equal(bed.store.leases.get(choice.address)?.peerPending, true, 'pending on disk too');
 
-  const acked = bed.owner.peerAcknowledged(choice.address, first.tstp ?? null);
+  const acked = bed.owner.peerAcknowledged(choice.address, { ...first, tstp: first.tstp ?? null });
   assert.ok(!acked?.peerPending);
   assert.equal(acked?.tsfp, first.tstp);
   bed.clock.now += 100_000; // renewal at 100 s: tsfp - now + MCLT is far beyond the lease wanted
@@ -166,7 +171,7 @@ test('peer update: refused when our unacknowledged lease holds the address and t
   assert.deepEqual(result, { accepted: false, why: 'less-critical' });
   assert.equal(bed.store.leases.get(choice.address)?.state, LeaseState.ACTIVE);
   // Once acknowledged, the peer's word counts again (e.g. its release of our client's lease).
-  bed.owner.peerAcknowledged(choice.address, now + 100);
+  bed.owner.peerAcknowledged(choice.address, sentOf(bed.store.leases.get(choice.address)!));
   const released = bed.owner.applyPeerUpdate(recordFor(1, choice.address, NET_A, LeaseState.RELEASED, now, now), now);
   assert.equal(released.accepted, true);
   assert.equal(bed.store.leases.get(choice.address)?.state, LeaseState.FREE, 'a release the peer made is free at once');
@@ -179,7 +184,7 @@ test('expiry and delete: pending for the peer, free only once it acknowledges', 
   const choice = await bed.allocator.chooseOffer(ctx);
   assert.ok(choice);
   const granted = bed.allocator.grant(ctx, terms(choice.address, 60));
-  bed.owner.peerAcknowledged(choice.address, granted.tstp ?? null);
+  bed.owner.peerAcknowledged(choice.address, sentOf(granted));
   peer.queue.length = 0;
   bed.clock.now += 61_000;
   assert.equal(bed.owner.expireDue(bed.nowSec()), 1);
@@ -188,7 +193,7 @@ test('expiry and delete: pending for the peer, free only once it acknowledges', 
   assert.equal(expired?.peerPending, true);
   assert.deepEqual(peer.queue, [choice.address]);
   assert.equal(bed.allocator.availableFor(clientOn(bed.poolA, 2), choice.address), false, 'not free before the BNDACK');
-  bed.owner.peerAcknowledged(choice.address, null);
+  bed.owner.peerAcknowledged(choice.address, sentOf(expired));
   assert.equal(bed.store.leases.get(choice.address)?.state, LeaseState.FREE);
   assert.equal(bed.allocator.availableFor(clientOn(bed.poolA, 2), choice.address), true);
 
@@ -220,5 +225,20 @@ test('without an engine attached the range is served alone, from FREE, unbounded
   assert.ok(choice && RANGE.includes(choice.address));
   const record = bed.allocator.grant(ctx, terms(choice.address, 3600));
   assert.equal(record.ends, bed.nowSec() + 3600);
+  bed.close();
+});
+
+test('peerAcknowledged: an acknowledgement of an older update keeps the newer change pending', async () => {
+  const { bed } = pairBed();
+  const ctx = clientOn(bed.poolA, 1);
+  const choice = await bed.allocator.chooseOffer(ctx);
+  assert.ok(choice);
+  const first = bed.allocator.grant(ctx, terms(choice.address, 3600));
+  const sent = sentOf(first);
+  bed.clock.now += 5_000;
+  bed.allocator.grant(ctx, terms(choice.address, 3600)); // renewed before the BNDACK came
+  const after = bed.owner.peerAcknowledged(choice.address, sent);
+  assert.equal(after?.peerPending, true, 'the renewal still waits for the peer');
+  assert.equal(after?.tsfp, first.tstp, 'but what the peer acknowledged counts');
   bed.close();
 });

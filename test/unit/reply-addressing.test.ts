@@ -364,6 +364,7 @@ function reply(row: Row) {
     allocator: {} as Allocator,
     namer: {} as Namer,
     log: pino({ level: 'silent' }),
+    pair: null,
     directUnicast: row.directUnicast ?? true,
     pingEnabled: false,
     isOurServerId: () => false,

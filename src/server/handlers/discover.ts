@@ -2,9 +2,13 @@
 // the one it asked for, or the free list, after a ping check), held on the provisional list.
 import { MessageType } from '../../codec/types';
 import { drop, type Handler } from '../context';
+import { pairSilence } from '../pair-gate';
 import { buildReply, leaseFor } from '../reply';
 
 export const handleDiscover: Handler = async (ctx, svc) => {
+  // In a failover pool in normal operation, the client's hash bucket names the server that answers.
+  const silence = pairSilence(ctx, svc);
+  if (silence) return drop(silence);
   const choice = await svc.allocator.chooseOffer(ctx.client, svc.pingEnabled);
   if (!choice) return drop('no-free-address');
   return buildReply(ctx, svc, {

@@ -6,6 +6,7 @@ import { MessageType } from '../../codec/types';
 import { inNetwork, ipToString } from '../../util/ipv4';
 import { drop, type Handler, type Reply, type RequestContext, type Services } from '../context';
 import { buildReply } from '../reply';
+import { pairSilence } from '../pair-gate';
 import { grantLease } from './grant';
 
 function nak(ctx: RequestContext, svc: Services, reason: string): Reply {
@@ -40,7 +41,10 @@ export const handleRequest: Handler = async (ctx, svc) => {
   }
 
   if (requested !== undefined && req.ciaddr === 0) {
-    // INIT-REBOOT: the client wants to keep the address it had.
+    // INIT-REBOOT: the client wants to keep the address it had. In a failover pool its hash bucket
+    // names the server that answers (both know the lease).
+    const silence = pairSilence(ctx, svc);
+    if (silence) return drop(silence);
     if (!inNetwork(requested, network.address, network.mask)) return nak(ctx, svc, 'address not on this network');
     const own = svc.allocator.ownAddress(ctx.client);
     if (own === undefined) return drop('init-reboot-unknown-client'); // RFC 2131 4.3.2: MUST remain silent

@@ -1,0 +1,715 @@
+// One failover relationship at work: the session over the link (CONNECT/CONNECTACK and their checks,
+// STATE, keep-alives), the server state machine (src/failover/states.ts) with every transition saved
+// before it takes effect, and the binding updates both ways. The engine never touches a socket (the link
+// in src/io does; the daemon wires the two) nor SQLite (the store does); every lease change goes
+// through the lease owner, for which the peer is one more writer.
+import {
+  announcedState,
+  encodeMessage,
+  type FailoverEvent,
+  type FailoverMessage,
+  type FailoverView,
+  type MessageOf,
+  type ServerStateName,
+  type ServiceState,
+  hbaFromSplit,
+  initialState,
+  isPersisted,
+  isPrimaryBucket,
+  nextState,
+  REJECT_REASONS,
+  rejectReasonName,
+  type RejectReasonName,
+  SERVER_FLAG_STARTUP,
+  SERVER_STATES,
+  serverStateName,
+  serviceOf,
+  type Transition,
+  HBA_SIZE,
+  PROTOCOL_VERSION,
+} from '../failover';
+import type { LeaseOwner, PeerSync } from '../alloc/lease-owner';
+import type { Store } from '../store/store';
+import { type LeaseRecord, LeaseState } from '../store/types';
+import { logEvent, type Logger } from '../log/logger';
+import { ipToString } from '../util/ipv4';
+import { VERSION } from '../version';
+import { bindUpdateOf, recordOfBindUpdate } from './bindings';
+import { balancePools } from './balance';
+
+/** The failover keywords of server.pcy, as the engine uses them. */
+export interface PairSettings {
+  name: string;
+  role: 'primary' | 'secondary';
+  /** Seconds of silence after which the link is dropped (ours; sent to the peer as receive-timer). */
+  maxResponseDelay: number;
+  /** BNDUPDs the peer may send us before our BNDACKs (ours; sent in CONNECT/CONNECTACK). */
+  maxUnacked: number;
+  /** Primary: the configured MCLT; secondary: null (learned from the primary's CONNECT). */
+  mclt: number | null;
+  /** Primary: hash buckets 0..split-1 are the primary's. Secondary: null (from CONNECT). */
+  split: number | null;
+  /** secs above which both servers answer a client; 0: no load balancing. */
+  loadBalanceMaxSecs: number;
+  ignoreHardwareType: boolean;
+}
+
+/** What the engine needs of a connection (src/io/failover-link.ts provides it). */
+export interface PeerConnection {
+  readonly id: number;
+  readonly remote: string;
+  readonly open: boolean;
+  send(msg: FailoverMessage): boolean;
+  keepAlive(intervalMs: number): void;
+  silenceLimit(ms: number): void;
+  close(reason: string): void;
+}
+
+/** Clocks of the two servers may differ by this much (dhcpd's check of CONNECT and CONNECTACK). */
+const MAX_SKEW_SECONDS = 60;
+/** The longest time in startup before the saved state is entered without the peer (dhcpd: 15 s). */
+const STARTUP_MS = 15_000;
+/** What a secondary uses as the MCLT before it has ever heard the primary's (dhcpd's default). */
+const DEFAULT_MCLT = 3600;
+/** Addresses taken from the store's pending list per refill of the update queue. */
+const REFILL = 1024;
+
+/** What an update in flight carried, so that its BNDACK can be matched and judged. */
+interface InFlight {
+  xid: number;
+  sent: Pick<LeaseRecord, 'state' | 'ends' | 'cltt'> & { tstp: number | null };
+  /** Sent in answer to the peer's UPDREQ/UPDREQALL (the record may have been in step already). */
+  resend: boolean;
+  at: number;
+}
+
+export interface PairStats {
+  updatesSent: number;
+  updatesAcked: number;
+  updatesRejectedByPeer: number;
+  updatesReceived: number;
+  updatesRefused: number;
+  badMessages: number;
+  connects: number;
+  /** Milliseconds from a BNDUPD leaving to its BNDACK: sum and count, for the mean. */
+  ackLatencyMsSum: number;
+  ackLatencyCount: number;
+}
+
+/** `joind ctl failover`: the relationship as an administrator reads it. */
+export interface PairStatus {
+  relationship: string;
+  role: 'primary' | 'secondary';
+  state: ServerStateName;
+  stos: number;
+  partnerState: ServerStateName | null;
+  service: ServiceState;
+  link: 'up' | 'down';
+  mclt: number;
+  unackedUpdates: number;
+  queuedUpdates: number;
+  free: number;
+  backup: number;
+  stats: PairStats;
+}
+
+export class FailoverEngine implements PeerSync {
+  readonly role: 'primary' | 'secondary';
+  private my: { state: ServerStateName; stos: number };
+  private afterStartup: ServerStateName;
+  private partner: { state: ServerStateName | null; startup: boolean; stos: number | null } = {
+    state: null,
+    startup: false,
+    stos: null,
+  };
+  private everPaired = false;
+  private mcltInForce: number;
+  private hba: Buffer | null;
+  /** The connection the session runs on (CONNECT/CONNECTACK done), or null. */
+  private session: PeerConnection | null = null;
+  private peerMaxUnacked = 1;
+  private xid = (Math.random() * 0x7fffffff) >>> 0;
+  /** Addresses whose record waits for the peer, in the order they were queued. */
+  private readonly queue = new Set<number>();
+  /** Addresses to send whatever their record (answering the peer's UPDREQALL/UPDREQ). */
+  private readonly resend = new Set<number>();
+  private readonly inFlight = new Map<number, InFlight>();
+  /** The xid of the peer's UPDREQ/UPDREQALL we answer: UPDDONE follows the last BNDACK. */
+  private doneOwed: number | null = null;
+  /** Events wait while a transition is being saved, so that each sees the state before it. */
+  private readonly pendingEvents: { event: FailoverEvent; partnerStos: number | null }[] = [];
+  private saving = false;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+  readonly stats: PairStats = {
+    updatesSent: 0,
+    updatesAcked: 0,
+    updatesRejectedByPeer: 0,
+    updatesReceived: 0,
+    updatesRefused: 0,
+    badMessages: 0,
+    connects: 0,
+    ackLatencyMsSum: 0,
+    ackLatencyCount: 0,
+  };
+
+  constructor(
+    private readonly settings: PairSettings,
+    private readonly store: Store,
+    private readonly owner: LeaseOwner,
+    private readonly log: Logger,
+    private readonly nowMs: () => number = Date.now,
+  ) {
+    this.role = settings.role;
+    const saved = store.failover.get(settings.name);
+    const savedState = saved ? (saved.myState as ServerStateName) : null;
+    const start = initialState(savedState && savedState in SERVER_STATES ? savedState : null);
+    this.my = { state: start.state, stos: saved?.myStos ?? this.nowSec() };
+    this.afterStartup = start.afterStartup;
+    this.everPaired = saved?.everPaired ?? false;
+    if (saved?.partnerState && saved.partnerState in SERVER_STATES) {
+      this.partner.state = saved.partnerState as ServerStateName;
+      this.partner.stos = saved.partnerStos;
+    }
+    this.mcltInForce = settings.mclt ?? saved?.mclt ?? DEFAULT_MCLT;
+    this.hba = settings.split !== null ? hbaFromSplit(settings.split) : null;
+  }
+
+  /** Begins: the owner consults us from now on, the queue holds what the last run left unsent. */
+  start(): void {
+    this.owner.attachPeer(this);
+    this.refill();
+    if (this.my.state === 'startup') this.after(STARTUP_MS, () => this.event({ kind: 'startup-ended' }));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    this.owner.attachPeer(null);
+  }
+
+  // ---- PeerSync: what the lease owner asks ----
+
+  mayAllocate(): boolean {
+    return this.service() !== 'none';
+  }
+
+  mclt(): number {
+    return this.mcltInForce;
+  }
+
+  queued(address: number): void {
+    this.queue.add(address);
+    // The update leaves once the change is on disk: the peer must never know more than we could recover.
+    this.store.whenDurable(() => this.pump());
+  }
+
+  // ---- what the DHCP path asks ----
+
+  service(): ServiceState {
+    return serviceOf(this.my.state, this.partner.state);
+  }
+
+  /**
+   * Whether this server answers a client that is looking for a lease (DISCOVER, or a REQUEST that names
+   * no server): in normal operation only the one whose hash buckets hold the client (RFC 3074), unless
+   * the client has waited longer than failover_load_balance_max_secs.
+   */
+  answersClient(key: Uint8Array, secs: number): boolean {
+    if (this.service() !== 'cooperating') return true;
+    const lbms = this.settings.loadBalanceMaxSecs;
+    if (lbms === 0 || secs > lbms || this.hba === null) return true;
+    return isPrimaryBucket(this.hba, key) === (this.role === 'primary');
+  }
+
+  status(): PairStatus {
+    let free = 0;
+    let backup = 0;
+    for (const range of this.owner.pairedRanges) {
+      for (const count of this.store.leases.countStates(range.start, range.end, this.nowSec())) {
+        if (count.state === LeaseState.FREE) free += count.count;
+        else if (count.state === LeaseState.BACKUP) backup += count.count;
+      }
+    }
+    return {
+      relationship: this.settings.name,
+      role: this.role,
+      state: this.my.state,
+      stos: this.my.stos,
+      partnerState: this.partner.state,
+      service: this.service(),
+      link: this.session ? 'up' : 'down',
+      mclt: this.mcltInForce,
+      unackedUpdates: this.inFlight.size,
+      queuedUpdates: this.queue.size + this.resend.size,
+      free,
+      backup,
+      stats: { ...this.stats },
+    };
+  }
+
+  // ---- the link's events ----
+
+  onConnection(conn: PeerConnection): void {
+    if (this.stopped) return conn.close('stopped');
+    // Only the primary opens a session (dhcpd: on every link it holds, inbound or outbound).
+    if (this.role === 'primary') {
+      conn.send({
+        type: 'CONNECT',
+        time: this.nowSec(),
+        xid: this.nextXid(),
+        relationshipName: Buffer.from(this.settings.name),
+        maxUnacked: this.settings.maxUnacked,
+        receiveTimer: this.settings.maxResponseDelay,
+        vendorClass: Buffer.from(`joind-${VERSION}`),
+        protocolVersion: PROTOCOL_VERSION,
+        tlsRequest: 0,
+        mclt: this.mcltInForce,
+        hba: this.hba!,
+      });
+    }
+  }
+
+  onMessage(conn: PeerConnection, msg: FailoverMessage): void {
+    if (this.stopped) return;
+    if (msg.type === 'CONNECT') return this.onConnect(conn, msg);
+    if (msg.type === 'CONNECTACK') return this.onConnectAck(conn, msg);
+    if (msg.type === 'DISCONNECT') {
+      this.linkDown(conn, `peer disconnected: ${reasonText(msg.rejectReason, msg.message)}`);
+      return conn.close('peer sent DISCONNECT');
+    }
+    if (conn !== this.session) {
+      if (msg.type === 'CONTACT') return; // the peer's keep-alive on a connection it has not used yet
+      return this.bad(conn, `${msg.type} before CONNECT and CONNECTACK`);
+    }
+    switch (msg.type) {
+      case 'STATE':
+        return this.onState(msg);
+      case 'BNDUPD':
+        return this.onBindUpdate(conn, msg);
+      case 'BNDACK':
+        return this.onBindAck(msg);
+      case 'UPDREQALL':
+        return this.answerUpdateRequest(msg.xid, true);
+      case 'UPDREQ':
+        return this.answerUpdateRequest(msg.xid, false);
+      case 'UPDDONE':
+        return this.event({ kind: 'update-done' });
+      case 'POOLREQ':
+        return this.onPoolRequest(conn, msg.xid);
+      case 'POOLRESP':
+      case 'CONTACT':
+        return;
+    }
+  }
+
+  onBadMessage(conn: PeerConnection, why: string): void {
+    this.stats.badMessages++;
+    logEvent(this.log, 'FAILOVER_BAD_MESSAGE', { relationship: this.settings.name, remote: conn.remote, why });
+  }
+
+  onClose(conn: PeerConnection, reason: string): void {
+    this.linkDown(conn, reason);
+  }
+
+  // ---- the session ----
+
+  private onConnect(conn: PeerConnection, msg: MessageOf<'CONNECT'>): void {
+    this.stats.connects++;
+    const refuse = (reason: RejectReasonName, why: string) => {
+      logEvent(this.log, 'FAILOVER_CONNECT_REJECTED', { relationship: this.settings.name, remote: conn.remote, reason, why });
+      conn.send({
+        type: 'CONNECTACK',
+        time: this.nowSec(),
+        xid: msg.xid,
+        relationshipName: Buffer.from(this.settings.name),
+        rejectReason: REJECT_REASONS[reason],
+        message: why,
+      });
+      conn.close(`CONNECT refused: ${why}`);
+    };
+    if (this.role === 'primary') return refuse('invalid-partner', 'both servers are primary');
+    if (!msg.relationshipName?.equals(Buffer.from(this.settings.name))) {
+      return refuse('invalid-partner', `relationship ${JSON.stringify(msg.relationshipName?.toString() ?? '')} is not ours`);
+    }
+    const skew = msg.time - this.nowSec();
+    if (Math.abs(skew) > MAX_SKEW_SECONDS) return refuse('time-mismatch', `clocks differ by ${skew} s`);
+    if (msg.mclt === undefined || msg.mclt === 0) return refuse('invalid-mclt', 'no MCLT');
+    if (msg.hba === undefined || msg.hba.length !== HBA_SIZE) return refuse('hba-conflict', 'no 32-byte hash bucket assignment');
+    if (this.session && this.session !== conn && this.session.open) return refuse('dup-connection', 'a session is already open');
+    this.peerMaxUnacked = Math.max(1, msg.maxUnacked ?? 1);
+    this.mcltInForce = msg.mclt;
+    this.hba = Buffer.from(msg.hba);
+    conn.send({
+      type: 'CONNECTACK',
+      time: this.nowSec(),
+      xid: msg.xid,
+      relationshipName: Buffer.from(this.settings.name),
+      maxUnacked: this.settings.maxUnacked,
+      receiveTimer: this.settings.maxResponseDelay,
+      vendorClass: Buffer.from(`joind-${VERSION}`),
+      protocolVersion: PROTOCOL_VERSION,
+      tlsReply: 0,
+    });
+    this.sessionUp(conn, msg.receiveTimer);
+  }
+
+  private onConnectAck(conn: PeerConnection, msg: MessageOf<'CONNECTACK'>): void {
+    const refuse = (why: string) => {
+      logEvent(this.log, 'FAILOVER_CONNECT_REJECTED', { relationship: this.settings.name, remote: conn.remote, why });
+      conn.close(why);
+    };
+    if (this.role === 'secondary') return refuse('a CONNECTACK sent to the secondary');
+    if (msg.rejectReason !== undefined) return refuse(`the peer refused: ${reasonText(msg.rejectReason, msg.message)}`);
+    if (!msg.relationshipName?.equals(Buffer.from(this.settings.name))) {
+      return refuse(`relationship ${JSON.stringify(msg.relationshipName?.toString() ?? '')} is not ours`);
+    }
+    const skew = msg.time - this.nowSec();
+    if (Math.abs(skew) > MAX_SKEW_SECONDS) return refuse(`clocks differ by ${skew} s`);
+    if (this.session && this.session !== conn && this.session.open) return refuse('a session is already open');
+    this.peerMaxUnacked = Math.max(1, msg.maxUnacked ?? 1);
+    this.sessionUp(conn, msg.receiveTimer);
+  }
+
+  private sessionUp(conn: PeerConnection, peerReceiveTimer: number | undefined): void {
+    this.session = conn;
+    // The peer drops us after its receive-timer of silence: speak at least three times in it.
+    conn.keepAlive(Math.max(1000, ((peerReceiveTimer ?? this.settings.maxResponseDelay) * 1000) / 3));
+    conn.silenceLimit(this.settings.maxResponseDelay * 1000);
+    logEvent(this.log, 'FAILOVER_LINK_UP', { relationship: this.settings.name, remote: conn.remote, mclt: this.mcltInForce });
+    // Link up: our STATE goes out (the state machine says so); the peer's STATE ends our startup.
+    this.event({ kind: 'link-up' });
+  }
+
+  private linkDown(conn: PeerConnection, reason: string): void {
+    if (conn !== this.session) return;
+    this.session = null;
+    logEvent(this.log, 'FAILOVER_LINK_DOWN', { relationship: this.settings.name, remote: conn.remote, reason });
+    this.rescind();
+    this.doneOwed = null;
+    this.resend.clear();
+    this.event({ kind: 'link-lost' });
+  }
+
+  private onState(msg: MessageOf<'STATE'>): void {
+    const state = msg.serverState === undefined ? undefined : serverStateName(msg.serverState);
+    if (state === undefined) return this.bad(this.session!, `STATE with server-state ${msg.serverState}`);
+    const startup = ((msg.serverFlags ?? 0) & SERVER_FLAG_STARTUP) !== 0;
+    this.event({ kind: 'peer-state', state, startup }, msg.stos ?? null);
+  }
+
+  private sendState(): void {
+    const announced = announcedState(this.view());
+    this.session?.send({
+      type: 'STATE',
+      time: this.nowSec(),
+      xid: this.nextXid(),
+      serverState: SERVER_STATES[announced.state],
+      serverFlags: announced.startup ? SERVER_FLAG_STARTUP : 0,
+      stos: this.my.stos,
+    });
+  }
+
+  // ---- the state machine ----
+
+  /** Feeds an event to the state machine; one at a time, each after the previous transition was saved. */
+  private event(event: FailoverEvent, partnerStos: number | null = null): void {
+    this.pendingEvents.push({ event, partnerStos });
+    if (!this.saving) this.drainEvents();
+  }
+
+  private drainEvents(): void {
+    while (!this.saving && this.pendingEvents.length > 0) {
+      const { event, partnerStos } = this.pendingEvents.shift()!;
+      // The machine judges a peer's STATE against the partner state before it; then it is the new one.
+      const transition = nextState(this.view(), event, this.nowSec());
+      if (event.kind === 'peer-state') this.partner = { state: event.state, startup: event.startup, stos: partnerStos };
+      if (transition) this.apply(transition);
+    }
+  }
+
+  private view(): FailoverView {
+    return {
+      role: this.role,
+      state: this.my.state,
+      stos: this.my.stos,
+      partner: this.partner.state,
+      partnerStartup: this.partner.startup,
+      mclt: this.mcltInForce,
+      linkUp: this.session !== null,
+      afterStartup: this.afterStartup,
+    };
+  }
+
+  private apply(t: Transition): void {
+    if (t.state === this.my.state) return this.act(t);
+    const from = this.my.state;
+    const enter = () => {
+      this.my = { state: t.state, stos: t.stos };
+      if (t.state === 'normal') this.everPaired = true;
+      logEvent(this.log, 'FAILOVER_STATE', {
+        relationship: this.settings.name,
+        from,
+        to: t.state,
+        partner: this.partner.state,
+        why: t.why,
+      });
+      this.act(t);
+    };
+    if (!isPersisted(t.state)) return enter();
+    // Saved before it takes effect (dhcpd's dhcp_failover_set_state commits first): after a crash we
+    // must not come back believing in a state the peer never saw us leave.
+    this.saving = true;
+    this.store.write(() =>
+      this.store.failover.put({
+        name: this.settings.name,
+        myState: t.state,
+        myStos: t.stos,
+        partnerState: this.partner.state,
+        partnerStos: this.partner.stos,
+        mclt: this.mcltInForce,
+        everPaired: this.everPaired || t.state === 'normal',
+      }),
+    );
+    this.store.whenDurable(() => {
+      this.saving = false;
+      if (this.stopped) return;
+      enter();
+      this.drainEvents();
+    });
+  }
+
+  private act(t: Transition): void {
+    for (const action of t.actions) {
+      switch (action.kind) {
+        case 'send-state':
+          this.sendState();
+          break;
+        case 'send-updreqall':
+          this.session?.send({ type: 'UPDREQALL', time: this.nowSec(), xid: this.nextXid() });
+          break;
+        case 'send-updreq':
+          this.session?.send({ type: 'UPDREQ', time: this.nowSec(), xid: this.nextXid() });
+          break;
+        case 'send-updates':
+          this.refill();
+          this.pump();
+          break;
+        case 'rescind-updates':
+          this.rescind();
+          break;
+        case 'pool-balance':
+          this.balance();
+          break;
+        case 'arm-recover-wait': {
+          const ms = Math.max(0, action.at * 1000 - this.nowMs());
+          this.after(ms, () => this.event({ kind: 'recover-wait-ended' }));
+          break;
+        }
+      }
+    }
+  }
+
+  // ---- binding updates out ----
+
+  /** Whether our updates may flow now: a session, and a state in which the peer takes them. */
+  private mayUpdate(): boolean {
+    if (!this.session) return false;
+    if (this.doneOwed !== null) return true;
+    return this.my.state === 'normal' || this.my.state === 'recover-done' || this.my.state === 'partner-down';
+  }
+
+  /** Sends queued updates while fewer than the peer's max-unacked-updates are in flight. */
+  private pump(): void {
+    if (this.stopped || !this.mayUpdate()) return;
+    const conn = this.session!;
+    const now = this.nowSec();
+    for (const [set, resend] of [
+      [this.resend, true],
+      [this.queue, false],
+    ] as const) {
+      for (const address of set) {
+        if (this.inFlight.size >= this.peerMaxUnacked) return;
+        if (this.inFlight.has(address)) continue;
+        set.delete(address);
+        const record = this.store.leases.get(address);
+        if (!record || (!resend && !record.peerPending)) continue;
+        const xid = this.nextXid();
+        this.inFlight.set(address, {
+          xid,
+          sent: { state: record.state, ends: record.ends, cltt: record.cltt, tstp: record.tstp ?? null },
+          resend,
+          at: this.nowMs(),
+        });
+        this.stats.updatesSent++;
+        conn.send(bindUpdateOf(record, xid, now));
+      }
+    }
+    if (this.queue.size === 0) this.refill();
+    this.maybeDone();
+  }
+
+  /** Takes more pending addresses from the store (the queue is a window onto it, not a copy). */
+  private refill(): void {
+    let after = 0;
+    for (;;) {
+      const batch = this.store.leases.peerPending(after, REFILL);
+      for (const address of batch) if (!this.inFlight.has(address)) this.queue.add(address);
+      if (batch.length < REFILL) return;
+      after = batch[batch.length - 1]!;
+    }
+  }
+
+  private onBindAck(msg: MessageOf<'BNDACK'>): void {
+    const address = msg.assignedIpAddress;
+    const flight = address === undefined ? undefined : this.inFlight.get(address);
+    if (address === undefined || !flight || flight.xid !== msg.xid) {
+      return this.bad(
+        this.session!,
+        `BNDACK for ${address === undefined ? 'no address' : ipToString(address)} that was not sent`,
+      );
+    }
+    this.inFlight.delete(address);
+    this.stats.ackLatencyMsSum += this.nowMs() - flight.at;
+    this.stats.ackLatencyCount++;
+    if (msg.rejectReason !== undefined) {
+      this.stats.updatesRejectedByPeer++;
+      logEvent(this.log, 'FAILOVER_UPDATE_REJECTED', {
+        relationship: this.settings.name,
+        by: 'peer',
+        address: ipToString(address),
+        reason: reasonText(msg.rejectReason, msg.message),
+      });
+    } else {
+      this.stats.updatesAcked++;
+      this.owner.peerAcknowledged(address, flight.sent);
+    }
+    this.pump();
+  }
+
+  /** Unacknowledged updates go back to the queue (the link went, or the state no longer sends them). */
+  private rescind(): void {
+    for (const [address, flight] of this.inFlight) (flight.resend ? this.resend : this.queue).add(address);
+    this.inFlight.clear();
+  }
+
+  private answerUpdateRequest(xid: number, all: boolean): void {
+    // UPDREQALL: every binding of the failover ranges, free and backup included (dhcpd's
+    // dhcp_failover_generate_update_queue); UPDREQ: what the peer has not acknowledged.
+    if (all) {
+      for (const range of this.owner.pairedRanges) {
+        for (const address of this.store.leases.addressesIn(range.start, range.end)) this.resend.add(address);
+      }
+    } else {
+      this.refill();
+    }
+    this.doneOwed = xid;
+    this.pump();
+  }
+
+  private maybeDone(): void {
+    if (this.doneOwed === null || this.resend.size > 0 || this.inFlight.size > 0) return;
+    if (this.queue.size > 0 && this.mayUpdateRegardless()) return;
+    this.session?.send({ type: 'UPDDONE', time: this.nowSec(), xid: this.doneOwed });
+    this.doneOwed = null;
+  }
+
+  /** Whether the ordinary queue drains before UPDDONE (it does when updates flow anyway). */
+  private mayUpdateRegardless(): boolean {
+    return this.my.state === 'normal' || this.my.state === 'recover-done' || this.my.state === 'partner-down';
+  }
+
+  // ---- binding updates in ----
+
+  private onBindUpdate(conn: PeerConnection, msg: MessageOf<'BNDUPD'>): void {
+    this.stats.updatesReceived++;
+    const address = msg.assignedIpAddress;
+    const ack = (reject?: { reason: RejectReasonName; why: string }) => {
+      const reply: MessageOf<'BNDACK'> = { type: 'BNDACK', time: this.nowSec(), xid: msg.xid };
+      if (address !== undefined) reply.assignedIpAddress = address;
+      if (reject) {
+        this.stats.updatesRefused++;
+        reply.rejectReason = REJECT_REASONS[reject.reason];
+        reply.message = reject.why;
+        logEvent(this.log, 'FAILOVER_UPDATE_REJECTED', {
+          relationship: this.settings.name,
+          by: 'us',
+          address: address === undefined ? null : ipToString(address),
+          reason: reject.reason,
+          why: reject.why,
+        });
+      }
+      return reply;
+    };
+    const network = address === undefined ? undefined : this.owner.pairedNetworkOf(address);
+    const parsed = recordOfBindUpdate(msg, network, this.settings.ignoreHardwareType);
+    if (!parsed.ok) {
+      conn.send(ack({ reason: parsed.problem, why: parsed.why }));
+      return;
+    }
+    let reply: MessageOf<'BNDACK'>;
+    try {
+      const result = this.owner.applyPeerUpdate(parsed.record, this.nowSec());
+      reply = result.accepted
+        ? ack()
+        : ack({ reason: 'less-crit-bind-info', why: 'our newer binding of the address is on its way' });
+    } catch (err) {
+      // Not written: no BNDACK, so the peer keeps the update and sends it again.
+      logEvent(this.log, 'STORE_WRITE_FAILED', { address: ipToString(parsed.record.address), err: (err as Error).message });
+      return;
+    }
+    // Acknowledged once it is on disk: the peer forgets the update when we say we have it.
+    this.store.whenDurable((err?: Error) => {
+      if (!err && conn.open) conn.send(reply);
+    });
+  }
+
+  // ---- pool balance ----
+
+  private balance(): void {
+    const moved = balancePools(this.owner, this.store, this.role, this.nowMs());
+    if (moved > 0) {
+      logEvent(this.log, 'FAILOVER_POOL_BALANCED', { relationship: this.settings.name, moved });
+      this.pump();
+    }
+  }
+
+  private onPoolRequest(conn: PeerConnection, xid: number): void {
+    const moved = this.role === 'primary' ? balancePools(this.owner, this.store, this.role, this.nowMs()) : 0;
+    conn.send({ type: 'POOLRESP', time: this.nowSec(), xid, addressesTransferred: moved });
+    if (moved > 0) this.pump();
+  }
+
+  // ---- small things ----
+
+  private bad(conn: PeerConnection, why: string): void {
+    this.onBadMessage(conn, why);
+    conn.close(`bad message: ${why}`);
+  }
+
+  private nextXid(): number {
+    this.xid = (this.xid + 1) >>> 0;
+    return this.xid;
+  }
+
+  private nowSec(): number {
+    return Math.floor(this.nowMs() / 1000);
+  }
+
+  private after(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (!this.stopped) fn();
+    }, ms);
+    this.timers.add(timer);
+  }
+}
+
+function reasonText(reason: number | undefined, message: string | undefined): string {
+  const name = reason === undefined ? 'no reason' : (rejectReasonName(reason) ?? `reason ${reason}`);
+  return message ? `${name}: ${message}` : name;
+}
+
+/** For tests and the bench: the bytes a message would be on the wire. */
+export const wireBytes = encodeMessage;

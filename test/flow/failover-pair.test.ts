@@ -1,0 +1,180 @@
+// Two failover engines over a real TCP link on loopback (127.0.0.31 and .32), each with its own store,
+// lease owner and allocator: from empty stores both reach normal, pool balance splits the free addresses,
+// a lease granted on either side is in both stores, and a release reaches the other side. The system
+// tests (test/system/failover-*.test.sh) do the same with real clients and with ISC dhcpd as the peer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import pino from 'pino';
+import type { GrantTerms } from '../../src/alloc/allocator';
+import { FailoverLink } from '../../src/io/failover-link';
+import { FailoverEngine } from '../../src/pair/engine';
+import { LeaseState } from '../../src/store';
+import { type AllocBed, BASE_FILES, clientOn, makeAllocBed } from '../helpers/alloc';
+import { until } from '../helpers/wait';
+
+const MCLT = 300;
+
+function pairFiles(role: 'primary' | 'secondary'): Record<string, string> {
+  const primaryOnly = role === 'primary' ? `failover_mclt ${MCLT}\nfailover_split 128\n` : '';
+  return {
+    'server.pcy':
+      BASE_FILES['server.pcy'] +
+      `failover pair\nfailover_role ${role}\nfailover_address 10.99.0.1\nfailover_peer_address 10.99.0.2\n` +
+      `failover_load_balance_max_secs 3\n${primaryOnly}`,
+    nets: BASE_FILES.nets!.replace('10.9.1.0 10.9.1.1 10.9.1.10-10.9.1.15', '10.9.1.0 pair 10.9.1.10-10.9.1.15'),
+  };
+}
+
+interface Unit {
+  bed: AllocBed;
+  engine: FailoverEngine;
+  link: FailoverLink;
+}
+
+async function unit(role: 'primary' | 'secondary', port: number): Promise<Unit> {
+  const bed = makeAllocBed({ files: pairFiles(role) });
+  // The engine runs on the wall clock (its timers are real); the allocator's clock follows it.
+  bed.clock.now = Date.now();
+  const engine = new FailoverEngine(
+    {
+      name: 'pair',
+      role,
+      maxResponseDelay: 5,
+      maxUnacked: 4,
+      mclt: role === 'primary' ? MCLT : null,
+      split: role === 'primary' ? 128 : null,
+      loadBalanceMaxSecs: 3,
+      ignoreHardwareType: false,
+    },
+    bed.store,
+    bed.owner,
+    pino({ level: 'silent' }),
+  );
+  const link = new FailoverLink(
+    {
+      localAddress: role === 'primary' ? '127.0.0.31' : '127.0.0.32',
+      localPort: port,
+      peerAddress: role === 'primary' ? '127.0.0.32' : '127.0.0.31',
+      peerPort: port,
+      reconnectAfterDropMs: 200,
+      reconnectAfterFailMs: 200,
+    },
+    {
+      onConnection: (c) => engine.onConnection(c),
+      onMessage: (c, m) => engine.onMessage(c, m),
+      onBadMessage: (c, why) => engine.onBadMessage(c, why),
+      onClose: (c, reason) => engine.onClose(c, reason),
+    },
+  );
+  engine.start();
+  await link.start();
+  return { bed, engine, link };
+}
+
+async function stop(...units: Unit[]): Promise<void> {
+  for (const u of units) {
+    await u.link.stop();
+    u.engine.stop();
+    u.bed.close();
+  }
+}
+
+function terms(address: number): GrantTerms {
+  return { address, leaseSeconds: 3600, state: LeaseState.ACTIVE, clientHostname: null, hostname: null };
+}
+
+const PORT = 30_000 + (process.pid % 20_000);
+
+test('a joind pair: both reach normal, balance, and every lease is in both stores', async () => {
+  const p = await unit('primary', PORT);
+  const s = await unit('secondary', PORT);
+  try {
+    await until(
+      () => p.engine.status().state === 'normal' && s.engine.status().state === 'normal',
+      'p.engine.status().state === normal && s.engine.status().state === n',
+      10_000,
+    );
+    assert.equal(p.engine.status().partnerState, 'normal');
+    assert.equal(s.engine.status().partnerState, 'normal');
+    assert.equal(s.engine.mclt(), MCLT, 'the secondary learned the MCLT from CONNECT');
+
+    // Pool balance: five addresses (.12 is a static binding), the primary keeps 3 and gives 2.
+    await until(
+      () => s.engine.status().backup === 2 && p.engine.status().unackedUpdates === 0,
+      's.engine.status().backup === 2 && p.engine.status().unackedUpdates ===',
+      5_000,
+    );
+    assert.deepEqual([p.engine.status().free, p.engine.status().backup], [3, 2]);
+    assert.deepEqual([s.engine.status().free, s.engine.status().backup], [3, 2]);
+
+    // A lease on the secondary (from its BACKUP half) reaches the primary, and one on the primary the secondary.
+    for (const [granter, other, n] of [
+      [s, p, 1],
+      [p, s, 2],
+    ] as const) {
+      granter.bed.clock.now = Date.now();
+      const ctx = clientOn(granter.bed.poolA, n);
+      const choice = await granter.bed.allocator.chooseOffer(ctx);
+      assert.ok(choice, `client ${n} is offered an address`);
+      const lease = granter.bed.allocator.grant(ctx, terms(choice.address));
+      assert.equal(lease.ends, granter.bed.nowSec() + MCLT, 'first lease: MCLT long');
+      await until(
+        () => other.bed.store.leases.get(choice.address)?.state === LeaseState.ACTIVE,
+        'other.bed.store.leases.get(choice.address)?.state === LeaseState.ACTIV',
+        5_000,
+      );
+      const theirs = other.bed.store.leases.get(choice.address)!;
+      assert.deepEqual(theirs.hwaddr, lease.hwaddr);
+      assert.equal(theirs.ends, lease.ends);
+      await until(
+        () => !granter.bed.store.leases.get(choice.address)?.peerPending,
+        '!granter.bed.store.leases.get(choice.address)?.peerPending',
+        5_000,
+      );
+      assert.equal(granter.bed.store.leases.get(choice.address)?.tsfp, lease.tstp, 'acknowledged to the potential expiry');
+      // The other side's allocator will not offer it.
+      other.bed.clock.now = Date.now();
+      assert.equal(other.bed.allocator.availableFor(clientOn(other.bed.poolA, 9), choice.address), false);
+
+      // The release reaches the other side; the address becomes free once the peer has it.
+      assert.ok(granter.bed.allocator.release(ctx, choice.address));
+      await until(
+        () => other.bed.store.leases.get(choice.address)?.state === LeaseState.FREE,
+        'other.bed.store.leases.get(choice.address)?.state === LeaseState.FREE',
+        5_000,
+      );
+      await until(
+        () => granter.bed.store.leases.get(choice.address)?.state === LeaseState.FREE,
+        'granter.bed.store.leases.get(choice.address)?.state === LeaseState.FRE',
+        5_000,
+      );
+    }
+    assert.equal(p.engine.status().stats.badMessages + s.engine.status().stats.badMessages, 0);
+  } finally {
+    await stop(p, s);
+  }
+});
+
+test('load balancing: each client is answered by exactly one server, the hash decides', async () => {
+  const p = await unit('primary', PORT + 1);
+  const s = await unit('secondary', PORT + 1);
+  try {
+    await until(
+      () => p.engine.status().state === 'normal' && s.engine.status().state === 'normal',
+      'p.engine.status().state === normal && s.engine.status().state === n',
+      10_000,
+    );
+    let primary = 0;
+    for (let i = 0; i < 200; i++) {
+      const mac = Buffer.from([0x02, 0x55, 0, 0, i >> 8, i & 0xff]);
+      const a = p.engine.answersClient(mac, 0);
+      const b = s.engine.answersClient(mac, 0);
+      assert.notEqual(a, b, 'exactly one answers');
+      if (a) primary++;
+      assert.ok(p.engine.answersClient(mac, 4) && s.engine.answersClient(mac, 4), 'secs above the limit: both answer');
+    }
+    assert.ok(primary > 70 && primary < 130, `split 128 gives about half to the primary: ${primary}/200`);
+  } finally {
+    await stop(p, s);
+  }
+});
