@@ -30,6 +30,7 @@ import os
 import struct
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the checkout
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location('failover_pcap', os.path.join(_HERE, 'failover-pcap.py'))
 fp = importlib.util.module_from_spec(_spec)
