@@ -278,3 +278,254 @@ pair_fo_state() {
 pair_capture_hb() {
   BED_LIFETIME=${3:-300} capture_start "$1" "$(bed_ns "$1" p)" hb "$2" tcp port "$PAIR_FO_PORT"
 }
+
+# ---- joind as either side of the pair -------------------------------------------------------------
+# joind's configuration equivalent to pair_dhcpd_conf's (the same relationship, port, timings, lease
+# time and ranges), joind started in the bed, its failover state through `joind ctl failover --json`
+# (the failover engine of issue 13), its store read as a dhcpd.leases (`joind export`), and one set of
+# pair_server_* helpers that take either kind of server, so a test runs the same checks on any pair.
+
+PAIR_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+: "${PAIR_JOIND_DIST:=${JOIND_DIST:-$PAIR_ROOT/dist}}"
+: "${PAIR_JOIND_START_WAIT:=15}"     # seconds for JOIND_STARTED
+
+# pair_joind_cli ARGS… — the joind command line (node dist/src/cli/main.js ARGS…), bounded to 30 s.
+pair_joind_cli() { timeout -k 2 30 node "$PAIR_JOIND_DIST/src/cli/main.js" "$@"; }
+
+# pair_joind_engine — true when this joind has the failover engine: `joind ctl failover` exists
+# (ctl's own help is printed, with status 0, for a subcommand it does not know, so look at the usage).
+pair_joind_engine() {
+  pair_joind_cli ctl failover --help 2>&1 | grep -q '^Usage: joind ctl failover'
+}
+
+# pair_joind_conf PREFIX primary|secondary DIR — write a joind configuration directory DIR (server.pcy,
+# nets, netmasks, dhcpcap) for that side of the pair, equivalent to pair_dhcpd_conf's dhcpd.conf: the
+# relationship PAIR_FO_NAME on port PAIR_FO_PORT of the hb addresses, PAIR_MRD, PAIR_MAX_UNACKED,
+# PAIR_LBMS, and on the primary PAIR_MCLT and PAIR_SPLIT; lease time PAIR_LEASE; no ping check (dhcpd:
+# ping-check false), no naming; the LAN's range PAIR_RANGE owned in nets by the relationship and, when
+# the bed has a relay, PAIR_RLY_RANGE of the relayed subnet (router PAIR_RLY_GW). PAIR_JOIND_PCY_EXTRA:
+# more server.pcy lines. Then checks it (`joind --check --config-dir DIR`, JSON kept in DIR/check.json,
+# warnings in DIR/check.err). Returns 1 (the problems shown) if joind refuses it.
+pair_joind_conf() {
+  local p=$1 role=$2 dir=$3 me peer extra='' relay=''
+  case $role in
+    primary) me=$PAIR_P_HB peer=$PAIR_S_HB extra="failover_mclt                  $PAIR_MCLT
+failover_split                 $PAIR_SPLIT" ;;
+    secondary) me=$PAIR_S_HB peer=$PAIR_P_HB ;;
+    *) echo "pair_joind_conf: role $role?" >&2; return 2 ;;
+  esac
+  [ -e "$(bed_dir "$p")/relay" ] && relay=1
+  mkdir -p "$dir" || return 1
+  local first last rfirst rlast
+  read -r first last <<< "$PAIR_RANGE"
+  read -r rfirst rlast <<< "$PAIR_RLY_RANGE"
+  cat > "$dir/server.pcy" <<EOP
+# server.pcy for the $role of failover pair "$PAIR_FO_NAME" (test/system/lib/pair.sh), the same as
+# pair_dhcpd_conf's dhcpd.conf.
+default_ttl                    $PAIR_LEASE
+ping_timeout                   0
+assign_name_by_ipaddr          off
+failover                       $PAIR_FO_NAME
+failover_role                  $role
+failover_address               $me
+failover_port                  $PAIR_FO_PORT
+failover_peer_address          $peer
+failover_peer_port             $PAIR_FO_PORT
+failover_max_response_delay    $PAIR_MRD
+failover_max_unacked_updates   $PAIR_MAX_UNACKED
+failover_load_balance_max_secs $PAIR_LBMS
+$extra
+${PAIR_JOIND_PCY_EXTRA:-}
+EOP
+  {
+    echo "# the pair's ranges belong to the relationship; both units read the same file"
+    echo "${PAIR_NET%/*} $PAIR_FO_NAME $first-$last"
+    [ -z "$relay" ] || echo "${PAIR_RLY_NET%/*} $PAIR_FO_NAME $rfirst-$rlast"
+  } > "$dir/nets"
+  {
+    echo "${PAIR_NET%/*} 255.255.0.0"
+    [ -z "$relay" ] || echo "${PAIR_RLY_NET%/*} 255.255.255.0"
+  } > "$dir/netmasks"
+  {
+    echo "pair-lan:nw=${PAIR_NET%/*}:sm=255.255.0.0:lt=$PAIR_LEASE:"
+    [ -z "$relay" ] || echo "pair-relayed:nw=${PAIR_RLY_NET%/*}:sm=255.255.255.0:gw=$PAIR_RLY_GW:lt=$PAIR_LEASE:"
+  } > "$dir/dhcpcap"
+  if ! pair_joind_cli --check --config-dir "$dir" > "$dir/check.json" 2> "$dir/check.err"; then
+    echo "pair_joind_conf: joind --check refuses $dir:" >&2
+    cat "$dir/check.err" >&2
+    return 1
+  fi
+  return 0
+}
+
+# pair_joind_start PREFIX primary|secondary DIR — joind in PREFIX-p (primary) or PREFIX-s (secondary),
+# in the foreground (`-f -l 2`, JSON lines to DIR/joind.log), serving the LAN interface only (`-i lan`),
+# configuration DIR (written by pair_joind_conf unless DIR/server.pcy exists; checked either way), spool
+# DIR/spool (created). DIR/started gets the start time (date +%s.%N). Sets BED_PID and PAIR_JOIND_PID
+# (the same; stop it with bed_stop PREFIX PID); waits (≤ PAIR_JOIND_START_WAIT, 15 s) for JOIND_STARTED.
+# Returns 1 (log shown) if it did not start.
+pair_joind_start() {
+  local p=$1 role=$2 dir=$3 ns
+  case $role in primary) ns=$(bed_ns "$p" p) ;; secondary) ns=$(bed_ns "$p" s) ;;
+    *) echo "pair_joind_start: role $role?" >&2; return 2 ;; esac
+  mkdir -p "$dir/spool" || return 1
+  if [ -e "$dir/server.pcy" ]; then
+    pair_joind_cli --check --config-dir "$dir" > "$dir/check.json" 2> "$dir/check.err" || {
+      echo "pair_joind_start: joind --check refuses $dir:" >&2; cat "$dir/check.err" >&2; return 1; }
+  else
+    pair_joind_conf "$p" "$role" "$dir" || return 1
+  fi
+  date +%s.%N > "$dir/started"
+  bed_spawn "$p" "$ns" "joind-$role" "$dir/joind.log" -- \
+    node "$PAIR_JOIND_DIST/src/cli/main.js" -f -l 2 -i lan --config-dir "$dir" --spool-dir "$dir/spool" || return 1
+  # shellcheck disable=SC2034 # for the caller
+  PAIR_JOIND_PID=$BED_PID
+  bed_wait_for "$PAIR_JOIND_START_WAIT" grep -q '"msgId":"JOIND_STARTED"' "$dir/joind.log" && return 0
+  echo "pair_joind_start: joind ($role) did not start; its log:" >&2
+  tail -n 20 "$dir/joind.log" >&2
+  return 1
+}
+
+# pair_joind_failover SPOOL [FIELD…] — `joind ctl failover --json` of the joind whose spool is SPOOL
+# (its control socket; from any namespace). Without FIELDs: the object on one line; with FIELDs:
+# their values, space-separated ("-" for one absent), e.g. pair_joind_failover S state partnerState.
+# Returns 1 when joind does not answer (or has no failover engine).
+pair_joind_failover() {
+  local spool=$1 out
+  shift
+  out=$(pair_joind_cli ctl --spool-dir "$spool" failover --json 2>/dev/null) || return 1
+  /usr/bin/python3 -c '
+import json, sys
+o = json.loads(sys.argv[1])
+if not isinstance(o, dict): sys.exit(1)
+if len(sys.argv) == 2: print(json.dumps(o, separators=(",", ":")))
+else: print(" ".join("-" if o.get(k) is None else str(o[k]) for k in sys.argv[2:]))' "$out" "$@"
+}
+
+# pair_joind_is_normal SPOOL — true when joind says state normal and partnerState normal.
+pair_joind_is_normal() { [ "$(pair_joind_failover "$1" state partnerState)" = "normal normal" ]; }
+
+# pair_joind_wait_normal SPOOL SECONDS — poll pair_joind_is_normal (every 0.2 s; each call is a node
+# start, about 0.3 s) until it holds or SECONDS of wall time have passed. PAIR_JOIND_LAST: the last
+# answer (pair_joind_failover's line), for the failure message.
+pair_joind_wait_normal() {
+  local spool=$1 end=$(( SECONDS + $2 )) i
+  PAIR_JOIND_LAST=''
+  for (( i = 0; i < 1000 && SECONDS <= end; i++ )); do
+    PAIR_JOIND_LAST=$(pair_joind_failover "$spool" 2>/dev/null) || PAIR_JOIND_LAST='(no answer)'
+    [[ "$PAIR_JOIND_LAST" == *'"state":"normal"'* && "$PAIR_JOIND_LAST" == *'"partnerState":"normal"'* ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# pair_joind_states LOG — joind's own failover states in order, from its FAILOVER_STATE lines: the
+# first "from", then each "to" ("startup recover recover-done normal …"), like pair_states for dhcpd.
+pair_joind_states() {
+  grep '"msgId":"FAILOVER_STATE"' "$1" 2>/dev/null | /usr/bin/python3 -c '
+import json, sys
+out = []
+for line in sys.stdin:
+    try: o = json.loads(line)
+    except ValueError: continue
+    if not out: out.append(str(o.get("from", "-")))
+    out.append(str(o.get("to", "-")))
+print(" ".join(out))'
+}
+
+# pair_joind_in_state LOG STATE — true once LOG has a FAILOVER_STATE line with "to":"STATE".
+pair_joind_in_state() { grep '"msgId":"FAILOVER_STATE"' "$1" 2>/dev/null | grep -q "\"to\":\"$2\""; }
+
+# pair_joind_wait_state LOG STATE SECONDS — wait (bounded) for pair_joind_in_state.
+pair_joind_wait_state() { bed_wait_for "$3" pair_joind_in_state "$1" "$2"; }
+
+# pair_joind_leases SPOOL [FILE] — joind's store as a dhcpd.leases (`joind export --spool-dir SPOOL
+# --format dhcpd-leases`), to FILE (default: standard output); read it with pair_leases.
+pair_joind_leases() {
+  if [ -n "${2:-}" ]; then pair_joind_cli export --spool-dir "$1" --format dhcpd-leases -o "$2"
+  else pair_joind_cli export --spool-dir "$1" --format dhcpd-leases; fi
+}
+
+# pair_joind_export_check PREFIX primary|secondary DIR — `joind export --format dhcpd-conf` of the
+# joind configuration DIR, written to DIR/exported-dhcpd.conf, must pass `dhcpd -t`, hold the `failover
+# peer "PAIR_FO_NAME"` block and a pool naming it, and say in that block and in its ranges what
+# pair_dhcpd_conf says for the same side (statements compared as sets). Returns 1 (saying why) if not.
+pair_joind_export_check() {
+  local p=$1 role=$2 dir=$3 out want got
+  out=$dir/exported-dhcpd.conf
+  pair_joind_cli export --config-dir "$dir" --format dhcpd-conf -o "$out" 2> "$dir/export.err" || {
+    echo "pair_joind_export_check: joind export --format dhcpd-conf failed:" >&2; cat "$dir/export.err" >&2; return 1; }
+  if ! dhcpd -4 -t -q -cf "$out" > "$dir/exported-dhcpd-t.log" 2>&1; then
+    echo "pair_joind_export_check: dhcpd -t rejects $out:" >&2
+    cat "$dir/exported-dhcpd-t.log" >&2
+    return 1
+  fi
+  if ! grep -q "^failover peer \"$PAIR_FO_NAME\" {" "$out" || ! grep -q "^ *failover peer \"$PAIR_FO_NAME\";" "$out"; then
+    echo "pair_joind_export_check: $out has no failover peer \"$PAIR_FO_NAME\" block and pool" >&2
+    return 1
+  fi
+  want=$(pair_dhcpd_conf "$p" "$role" | _pair_fo_statements) got=$(_pair_fo_statements < "$out")
+  [ "$want" = "$got" ] && return 0
+  echo "pair_joind_export_check: the exported failover statements differ from pair_dhcpd_conf's ($role):" >&2
+  diff <(echo "$want") <(echo "$got") >&2
+  return 1
+}
+
+# _pair_fo_statements — from a dhcpd.conf on stdin: the statements of the failover peer block (as
+# "peer: …") and the ranges and failover peer lines of the pools (as "pool: …"), sorted.
+_pair_fo_statements() {
+  awk '
+    /^failover peer "[^"]*" \{/ { inpeer = 1; print "peer-block: " $3; next }
+    inpeer && /^\}/ { inpeer = 0; next }
+    inpeer { $1 = $1; print "peer: " $0; next }
+    /^ *pool \{/ { inpool = 1; next }
+    inpool && /^ *\}/ { inpool = 0; next }
+    inpool && /(range|failover peer|deny dynamic bootp)/ { $1 = $1; print "pool: " $0 }' | sort
+}
+
+# ---- either kind of server: pair_server_* KIND … (KIND dhcpd or joind) ------------------------------
+
+# pair_server_start PREFIX KIND primary|secondary DIR — pair_dhcpd_start or pair_joind_start. Sets
+# PAIR_SERVER_PID (and BED_PID).
+# shellcheck disable=SC2034 # PAIR_SERVER_PID is for the caller
+pair_server_start() {
+  case $2 in
+    dhcpd) pair_dhcpd_start "$1" "$3" "$4" || return 1; PAIR_SERVER_PID=$PAIR_DHCPD_PID ;;
+    joind) pair_joind_start "$1" "$3" "$4" || return 1; PAIR_SERVER_PID=$PAIR_JOIND_PID ;;
+    *) echo "pair_server_start: kind $2?" >&2; return 2 ;;
+  esac
+}
+
+# pair_server_log KIND DIR — the server's log file.
+pair_server_log() { case $1 in dhcpd) echo "$2/dhcpd.log" ;; *) echo "$2/joind.log" ;; esac; }
+
+# pair_server_normal KIND DIR — true once the server's log says it is normal with its partner: dhcpd
+# "Both servers normal", joind a FAILOVER_STATE line to normal.
+pair_server_normal() {
+  case $1 in
+    dhcpd) grep -q 'failover peer [^:]*: Both servers normal' "$2/dhcpd.log" 2>/dev/null ;;
+    joind) pair_joind_in_state "$2/joind.log" normal ;;
+    *) return 2 ;;
+  esac
+}
+
+# pair_server_states KIND DIR — the server's own states in order (pair_states, pair_joind_states).
+pair_server_states() {
+  case $1 in dhcpd) pair_states "$2/dhcpd.log" ;; joind) pair_joind_states "$2/joind.log" ;; *) return 2 ;; esac
+}
+
+# pair_server_leases KIND DIR — pair_leases of the server's store: dhcpd.leases, or joind's export
+# (written to DIR/export.leases first).
+pair_server_leases() {
+  case $1 in
+    dhcpd) pair_leases "$2/dhcpd.leases" ;;
+    joind) pair_joind_leases "$2/spool" "$2/export.leases" && pair_leases "$2/export.leases" ;;
+    *) return 2 ;;
+  esac
+}
+
+# pair_ends_seconds ENDS — seconds since 1970 of pair_leases' ENDS ("2026/12/04-19:05:08", UTC);
+# "never" and "-" print as themselves.
+pair_ends_seconds() {
+  case $1 in never|-) echo "$1" ;; *) date -u -d "${1/-/ }" +%s ;; esac
+}
