@@ -393,7 +393,7 @@ pair_joind_start() {
 pair_joind_failover() {
   local spool=$1 out
   shift
-  out=$(pair_joind_cli ctl --spool-dir "$spool" failover --json 2>/dev/null) || return 1
+  out=$(pair_joind_cli ctl failover --json --spool-dir "$spool" 2>/dev/null) || return 1
   /usr/bin/python3 -c '
 import json, sys
 o = json.loads(sys.argv[1])
