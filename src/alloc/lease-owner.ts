@@ -44,6 +44,11 @@ export interface PeerSync {
   mclt(): number;
   /** A record of a failover range was written here and waits for the peer (told after the write). */
   queued(address: number): void;
+  /**
+   * Milliseconds a first lease may wait for the peer's acknowledgement (failover_ack_wait); 0: never.
+   * When it may, a grant writes the full lease and the packet path waits before telling the client.
+   */
+  ackWaitMs(): number;
 }
 
 /** What the peer's BNDUPD did to our record. */
@@ -173,7 +178,7 @@ export class LeaseOwner {
     const existing = this.store.leases.get(grant.address);
     const binding = existing?.state === LeaseState.STATIC && sameClient(existing.client, grant.client);
     const leaseSeconds =
-      this.peer && this.isPaired(grant.address) ? this.mcltBounded(grant.leaseSeconds, existing, nowSec) : null;
+      this.peer && this.isPaired(grant.address) && !binding ? this.mcltBounded(grant.leaseSeconds, existing, nowSec) : null;
     const record: LeaseRecord = {
       address: grant.address,
       network: grant.network,
@@ -222,11 +227,14 @@ export class LeaseOwner {
     nowSec: number,
   ): { granted: number; tstp: number } {
     const mclt = this.peer!.mclt();
-    const wanted = desired ?? 0xffffffff;
+    const wanted = Math.min(desired ?? 0x7fffffff, 0x7fffffff - nowSec);
     const tsfp = existing?.tsfp ?? 0;
     let granted = wanted;
     if (wanted > mclt) granted = tsfp <= nowSec ? mclt : Math.min(wanted, tsfp - nowSec + mclt);
-    return { granted, tstp: nowSec + Math.min(wanted, 0x7fffffff - nowSec) + Math.floor(granted / 2) };
+    // joind's improvement: the full lease is written and sent to the peer, and the packet path tells the
+    // client only what the peer's acknowledgement covers (server/pair-gate.ts), waiting briefly for it.
+    if (granted < wanted && this.peer!.ackWaitMs() > 0) granted = wanted;
+    return { granted, tstp: Math.min(nowSec + wanted + Math.floor(granted / 2), 0xffffffff) };
   }
 
   /**

@@ -86,6 +86,7 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   failover_mclt: null, // no default: the primary must give it
   failover_split: null, // no default: the primary must give it (dhcpd: "must have hba or split")
   failover_load_balance_max_secs: 0, // never set by dhcpd unless written: 0, load balancing off
+  failover_ack_wait: 500, // joind's own: dhcpd never waits (its first leases are MCLT long)
 } satisfies Policy);
 
 /** The failover keywords other than `failover` itself: each needs `failover NAME`. */
@@ -100,6 +101,7 @@ export const FAILOVER_SETTINGS: readonly (keyof Policy)[] = Object.freeze([
   'failover_mclt',
   'failover_split',
   'failover_load_balance_max_secs',
+  'failover_ack_wait',
 ] satisfies (keyof Policy)[]);
 
 /** Every spelling the file may use, keyword → the Policy field it sets (aliases included). */
@@ -160,6 +162,8 @@ export const POLICY_KEYWORDS: ReadonlyMap<string, KeywordSpec> = new Map<string,
   ['failover_split', { key: 'failover_split', type: uint(0, 256, 'hash buckets (of 256)') }],
   // A client's secs field is 16 bits: a larger value could never be exceeded.
   ['failover_load_balance_max_secs', { key: 'failover_load_balance_max_secs', type: uint(0, 65535, 'seconds') }],
+  // A client waits for the ACK meanwhile: longer than its retransmission (4 s) would be worse than a short lease.
+  ['failover_ack_wait', { key: 'failover_ack_wait', type: uint(0, 4000, 'milliseconds') }],
 ]);
 
 const TRUE_WORDS = new Set(['on', 'yes', 'true', '1']);

@@ -71,6 +71,7 @@ export interface Policy {
   failover_mclt: number | null; // seconds; required on the primary, an error on the secondary
   failover_split: number | null; // 0..256 hash buckets of the primary; required on the primary, an error on the secondary
   failover_load_balance_max_secs: number; // secs above which both servers answer; default 0 = no load balancing
+  failover_ack_wait: number; // ms a first lease waits for the peer's BNDACK to be given in full; 0 = never (MCLT long, as dhcpd)
 }
 
 /** An inclusive address range [start, end]. */

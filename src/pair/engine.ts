@@ -51,6 +51,8 @@ export interface PairSettings {
   split: number | null;
   /** secs above which both servers answer a client; 0: no load balancing. */
   loadBalanceMaxSecs: number;
+  /** Milliseconds a first lease may wait for the peer's BNDACK (failover_ack_wait); 0: never. */
+  ackWaitMs: number;
   ignoreHardwareType: boolean;
 }
 
@@ -73,6 +75,13 @@ const STARTUP_MS = 15_000;
 const DEFAULT_MCLT = 3600;
 /** Addresses taken from the store's pending list per refill of the update queue. */
 const REFILL = 1024;
+
+/** A grant waiting for the peer to acknowledge its address up to a potential expiry. */
+interface AckWaiter {
+  tstp: number;
+  done(acked: boolean): void;
+  timer: NodeJS.Timeout;
+}
 
 /** What an update in flight carried, so that its BNDACK can be matched and judged. */
 interface InFlight {
@@ -134,6 +143,8 @@ export class FailoverEngine implements PeerSync {
   /** Addresses to send whatever their record (answering the peer's UPDREQALL/UPDREQ). */
   private readonly resend = new Set<number>();
   private readonly inFlight = new Map<number, InFlight>();
+  /** Grants waiting for the peer's acknowledgement of their address (failover_ack_wait). */
+  private readonly ackWaiters = new Map<number, AckWaiter[]>();
   /** The xid of the peer's UPDREQ/UPDREQALL we answer: UPDDONE follows the last BNDACK. */
   private doneOwed: number | null = null;
   /** Events wait while a transition is being saved, so that each sees the state before it. */
@@ -184,6 +195,7 @@ export class FailoverEngine implements PeerSync {
 
   stop(): void {
     this.stopped = true;
+    for (const list of [...this.ackWaiters.values()]) for (const waiter of [...list]) waiter.done(false);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     this.owner.attachPeer(null);
@@ -197,6 +209,37 @@ export class FailoverEngine implements PeerSync {
 
   mclt(): number {
     return this.mcltInForce;
+  }
+
+  ackWaitMs(): number {
+    return this.settings.ackWaitMs;
+  }
+
+  /**
+   * Resolves true once the peer has acknowledged the address's record with a potential expiry of at
+   * least `tstp`, false after `ms` or at once when no acknowledgement can come (no session, or a state
+   * in which updates do not flow).
+   */
+  awaitAck(address: number, tstp: number, ms: number): Promise<boolean> {
+    if (ms <= 0 || !this.mayUpdate()) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const waiter: AckWaiter = {
+        tstp,
+        done: (acked) => {
+          clearTimeout(waiter.timer);
+          const list = this.ackWaiters.get(address);
+          if (list) {
+            list.splice(list.indexOf(waiter), 1);
+            if (list.length === 0) this.ackWaiters.delete(address);
+          }
+          resolve(acked);
+        },
+        timer: setTimeout(() => waiter.done(false), ms),
+      };
+      const list = this.ackWaiters.get(address);
+      if (list) list.push(waiter);
+      else this.ackWaiters.set(address, [waiter]);
+    });
   }
 
   queued(address: number): void {
@@ -389,6 +432,7 @@ export class FailoverEngine implements PeerSync {
     this.rescind();
     this.doneOwed = null;
     this.resend.clear();
+    for (const list of [...this.ackWaiters.values()]) for (const waiter of [...list]) waiter.done(false);
     this.event({ kind: 'link-lost' });
   }
 
@@ -584,6 +628,8 @@ export class FailoverEngine implements PeerSync {
     } else {
       this.stats.updatesAcked++;
       this.owner.peerAcknowledged(address, flight.sent);
+      const acked = flight.sent.tstp ?? 0;
+      for (const waiter of [...(this.ackWaiters.get(address) ?? [])]) if (waiter.tstp <= acked) waiter.done(true);
     }
     this.pump();
   }

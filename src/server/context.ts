@@ -58,6 +58,12 @@ export interface PairGate {
   service(): 'cooperating' | 'own-free' | 'all' | 'none';
   /** Whether this server, not its peer, answers a client with this load-balancing key and secs. */
   answersClient(key: Uint8Array, secs: number): boolean;
+  /** The maximum client lead time in force, seconds. */
+  mclt(): number;
+  /** How long a first lease may wait for the peer's acknowledgement, milliseconds (0: never). */
+  ackWaitMs(): number;
+  /** Resolves whether the peer acknowledged the address up to `tstp` within `ms`. */
+  awaitAck(address: number, tstp: number, ms: number): Promise<boolean>;
 }
 
 export interface Reply {

@@ -186,6 +186,7 @@ export class Daemon {
         mclt: p.failover_mclt,
         split: p.failover_split,
         loadBalanceMaxSecs: p.failover_load_balance_max_secs,
+        ackWaitMs: p.failover_ack_wait,
         ignoreHardwareType: p.ignore_hardware_type,
       },
       this.store,

@@ -2,6 +2,7 @@
 // dhcpd's load_balance_mine in dhcpdiscover and dhcprequest). Only the packet path's two questions:
 // may we serve this pool at all, and is this client in our hash buckets.
 import { loadBalanceKey } from '../failover';
+import type { LeaseRecord } from '../store/types';
 import type { RequestContext, Services } from './context';
 
 /**
@@ -17,4 +18,21 @@ export function pairSilence(ctx: RequestContext, svc: Services): 'failover-not-s
   if (service === 'none') return ctx.pool.ranges.every((r) => r.failover !== undefined) ? 'failover-not-serving' : null;
   const key = loadBalanceKey(ctx.client.clientId ?? undefined, ctx.request.chaddr, ctx.request.hlen);
   return pair.answersClient(key, ctx.request.secs) ? null : 'failover-peer-bucket';
+}
+
+/**
+ * The seconds a client may be told of its failover lease, or null when the whole lease may be told.
+ * A lease may run at most the MCLT beyond what the peer has acknowledged (draft-12 section 5.2.4): the
+ * owner wrote the full lease and sent it to the peer; here the grant waits (failover_ack_wait, bounded)
+ * for the peer's acknowledgement, and past the wait tells the client only what is covered (an
+ * MCLT-long lease, as dhcpd gives; the full one follows at its renewal).
+ */
+export async function pairLeaseLimit(svc: Services, record: LeaseRecord, nowSec: number): Promise<number | null> {
+  const pair = svc.pair;
+  if (pair === null || !record.peerPending || record.ends === null || record.tstp === undefined || record.tstp === null)
+    return null;
+  const covered = Math.max(nowSec, record.tsfp ?? 0) + pair.mclt();
+  if (record.ends <= covered) return null;
+  if (await pair.awaitAck(record.address, record.tstp, pair.ackWaitMs())) return null;
+  return covered - nowSec;
 }

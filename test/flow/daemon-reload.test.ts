@@ -48,6 +48,7 @@ test('joind --check: a no-op keyword is a warning with file:line:column on stder
     'failover_mclt',
     'failover_split',
     'failover_load_balance_max_secs',
+    'failover_ack_wait',
   ]);
 });
 

@@ -8,6 +8,8 @@ import pino from 'pino';
 import type { GrantTerms } from '../../src/alloc/allocator';
 import { FailoverLink } from '../../src/io/failover-link';
 import { FailoverEngine } from '../../src/pair/engine';
+import type { Services } from '../../src/server/context';
+import { pairLeaseLimit } from '../../src/server/pair-gate';
 import { LeaseState } from '../../src/store';
 import { type AllocBed, BASE_FILES, clientOn, makeAllocBed } from '../helpers/alloc';
 import { until } from '../helpers/wait';
@@ -31,7 +33,7 @@ interface Unit {
   link: FailoverLink;
 }
 
-async function unit(role: 'primary' | 'secondary', port: number): Promise<Unit> {
+async function unit(role: 'primary' | 'secondary', port: number, ackWaitMs = 0): Promise<Unit> {
   const bed = makeAllocBed({ files: pairFiles(role) });
   // The engine runs on the wall clock (its timers are real); the allocator's clock follows it.
   bed.clock.now = Date.now();
@@ -44,6 +46,7 @@ async function unit(role: 'primary' | 'secondary', port: number): Promise<Unit> 
       mclt: role === 'primary' ? MCLT : null,
       split: role === 'primary' ? 128 : null,
       loadBalanceMaxSecs: 3,
+      ackWaitMs,
       ignoreHardwareType: false,
     },
     bed.store,
@@ -83,17 +86,18 @@ function terms(address: number): GrantTerms {
   return { address, leaseSeconds: 3600, state: LeaseState.ACTIVE, clientHostname: null, hostname: null };
 }
 
+/** Both units say normal, of themselves and of their partner (each STATE has arrived). */
+function bothNormal(...units: Unit[]): boolean {
+  return units.every((u) => u.engine.status().state === 'normal' && u.engine.status().partnerState === 'normal');
+}
+
 const PORT = 30_000 + (process.pid % 20_000);
 
 test('a joind pair: both reach normal, balance, and every lease is in both stores', async () => {
   const p = await unit('primary', PORT);
   const s = await unit('secondary', PORT);
   try {
-    await until(
-      () => p.engine.status().state === 'normal' && s.engine.status().state === 'normal',
-      'p.engine.status().state === normal && s.engine.status().state === n',
-      10_000,
-    );
+    await until(() => bothNormal(p, s), 'both normal', 10_000);
     assert.equal(p.engine.status().partnerState, 'normal');
     assert.equal(s.engine.status().partnerState, 'normal');
     assert.equal(s.engine.mclt(), MCLT, 'the secondary learned the MCLT from CONNECT');
@@ -159,11 +163,7 @@ test('load balancing: each client is answered by exactly one server, the hash de
   const p = await unit('primary', PORT + 1);
   const s = await unit('secondary', PORT + 1);
   try {
-    await until(
-      () => p.engine.status().state === 'normal' && s.engine.status().state === 'normal',
-      'p.engine.status().state === normal && s.engine.status().state === n',
-      10_000,
-    );
+    await until(() => bothNormal(p, s), 'both normal', 10_000);
     let primary = 0;
     for (let i = 0; i < 200; i++) {
       const mac = Buffer.from([0x02, 0x55, 0, 0, i >> 8, i & 0xff]);
@@ -174,6 +174,41 @@ test('load balancing: each client is answered by exactly one server, the hash de
       assert.ok(p.engine.answersClient(mac, 4) && s.engine.answersClient(mac, 4), 'secs above the limit: both answer');
     }
     assert.ok(primary > 70 && primary < 130, `split 128 gives about half to the primary: ${primary}/200`);
+  } finally {
+    await stop(p, s);
+  }
+});
+
+test('failover_ack_wait: a first lease waits for the peer and is told in full; with no peer, MCLT long', async () => {
+  const p = await unit('primary', PORT + 2, 500);
+  const s = await unit('secondary', PORT + 2, 500);
+  try {
+    await until(() => bothNormal(p, s), 'both normal', 10_000);
+    const svc = { pair: p.engine } as unknown as Services;
+    p.bed.clock.now = Date.now();
+    const first = clientOn(p.bed.poolA, 1);
+    const choice = await p.bed.allocator.chooseOffer(first);
+    assert.ok(choice);
+    const lease = p.bed.allocator.grant(first, terms(choice.address));
+    const now = p.bed.nowSec();
+    assert.equal(lease.ends, now + 3600, 'the full lease is written and sent to the peer');
+    assert.equal(lease.tstp, now + 3600 + 1800);
+    const started = Date.now();
+    assert.equal(await pairLeaseLimit(svc, lease, now), null, 'the acknowledgement came: the client is told it all');
+    assert.ok(Date.now() - started < 500, 'well within the wait');
+
+    // The secondary goes away: no acknowledgement can come, so no wait, and the lease told is MCLT long.
+    await s.link.stop();
+    await until(() => p.engine.status().state === 'communications-interrupted', 'primary communications-interrupted', 5_000);
+    p.bed.clock.now = Date.now();
+    const second = clientOn(p.bed.poolA, 2);
+    const other = await p.bed.allocator.chooseOffer(second);
+    assert.ok(other, 'communications-interrupted: the primary still serves its own free addresses');
+    const alone = p.bed.allocator.grant(second, terms(other.address));
+    const at = p.bed.nowSec();
+    const waited = Date.now();
+    assert.equal(await pairLeaseLimit(svc, alone, at), MCLT, 'told only what the MCLT allows');
+    assert.ok(Date.now() - waited < 100, 'without a link there is nothing to wait for');
   } finally {
     await stop(p, s);
   }

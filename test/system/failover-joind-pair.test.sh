@@ -18,7 +18,7 @@
 #  - a burst of DISCOVERs with distinct MACs and secs 0 (lib/discover-burst.py): each answered by
 #    exactly the server the hash and the split predict, 30–70 % each; a burst with secs above
 #    load balance max seconds: every DISCOVER answered by both servers;
-#  - the failover link (captured): never more than max-unacked-updates BNDUPDs in flight either way,
+#  - the failover link (captured): never more than max-unacked-updates BNDUPDs in flight from joind,
 #    every BNDUPD acknowledged, and the update latency (a client's DHCPACK on the LAN to the peer's
 #    BNDACK of that lease's update; lib/failover-updates.py) recorded.
 # A joind side needs joind's failover engine (`joind ctl failover`). Without it, the checks that need
@@ -274,10 +274,17 @@ echo "ok: $n DISCOVERs (secs 0): $split, each answered by one server, ${B[as_pre
 capture_stop "$P" "$LAN_CAPTURE"
 capture_stop "$P" "$HB_CAPTURE"
 upd=$(/usr/bin/python3 "$LIB/failover-updates.py" "$WORK/hb.pcap" --port "$PAIR_FO_PORT" --primary "$PAIR_P_HB" \
-  --lan "$WORK/lan.pcap" --max-unacked "$PAIR_MAX_UNACKED") \
-  || fail "failover link: more than $PAIR_MAX_UNACKED BNDUPDs in flight, or the capture unreadable: ${upd:-}"
+  --lan "$WORK/lan.pcap") || fail "failover link: the capture unreadable: ${upd:-}"
 declare -A U=()
 for kv in $upd; do U[${kv%%=*}]=${kv#*=}; done
+# The limit binds joind's own sending (the issue's "at most the peer's max-unacked-updates in flight").
+# dhcpd 4.4.3 has been seen 3 over it while answering UPDREQALL; that is recorded, not judged.
+for dir in p2s s2p; do
+  kind=$FO_PRIMARY; [ "$dir" = s2p ] && kind=$FO_SECONDARY
+  [ "$kind" = joind ] || continue
+  [ "${U[unacked_$dir]:-99}" -le "$PAIR_MAX_UNACKED" ] \
+    || fail "failover link: joind ($dir) had ${U[unacked_$dir]:-?} BNDUPDs in flight, more than $PAIR_MAX_UNACKED: $upd"
+done
 [ "${U[unanswered]}" = 0 ] || fail "failover link: BNDUPDs never acknowledged: $upd"
 [ "${U[matched]:-0}" -ge 1 ] || fail "failover link: no client ACK matched to a BNDUPD(active): $upd"
 summary=$(/usr/bin/python3 "$LIB/failover-pcap.py" "$WORK/hb.pcap" --port "$PAIR_FO_PORT" --primary "$PAIR_P_HB" --summary)

@@ -230,6 +230,7 @@ test('settingsNeedingRestart: the restart-only keywords whose effective value di
       'failover_mclt 3660',
       'failover_split 128',
       'failover_load_balance_max_secs 3',
+      'failover_ack_wait 0',
     ].join('\n'),
     nets: '10.1.0.0 pair 10.1.0.100-10.1.0.199\n',
   });
@@ -251,6 +252,7 @@ test('settingsNeedingRestart: the restart-only keywords whose effective value di
     'failover_mclt',
     'failover_split',
     'failover_load_balance_max_secs',
+    'failover_ack_wait',
   ]);
   assert.deepEqual(settingsNeedingRestart(all, running), [...RESTART_ONLY.keys()], 'both ways');
   assert.deepEqual(settingsNeedingRestart(running, loaded({ 'server.pcy': 'ping_timeout 0\nmetrics_listen 127.0.0.1:9999\n' })), [
@@ -305,6 +307,7 @@ test('joind --check: describeConfig lists the restart-only keywords', () => {
     'failover_mclt',
     'failover_split',
     'failover_load_balance_max_secs',
+    'failover_ack_wait',
   ]);
 });
 

@@ -38,6 +38,10 @@ class FakePeer implements PeerSync {
   queued(address: number): void {
     this.queue.push(address);
   }
+  waitMs = 0;
+  ackWaitMs(): number {
+    return this.waitMs;
+  }
 }
 
 function pairBed(role: 'primary' | 'secondary' = 'primary'): { bed: AllocBed; peer: FakePeer } {
@@ -240,5 +244,19 @@ test('peerAcknowledged: an acknowledgement of an older update keeps the newer ch
   const after = bed.owner.peerAcknowledged(choice.address, sent);
   assert.equal(after?.peerPending, true, 'the renewal still waits for the peer');
   assert.equal(after?.tsfp, first.tstp, 'but what the peer acknowledged counts');
+  bed.close();
+});
+
+test('grant with failover_ack_wait: the full lease is written and sent, for the packet path to wait on', async () => {
+  const { bed, peer } = pairBed();
+  peer.waitMs = 500;
+  const ctx = clientOn(bed.poolA, 1);
+  const choice = await bed.allocator.chooseOffer(ctx);
+  assert.ok(choice);
+  const now = bed.nowSec();
+  const lease = bed.allocator.grant(ctx, terms(choice.address, 3600));
+  assert.equal(lease.ends, now + 3600);
+  assert.equal(lease.tstp, now + 3600 + 1800, 'the renewal at half the lease finds the acknowledgement far enough ahead');
+  assert.equal(lease.peerPending, true);
   bed.close();
 });

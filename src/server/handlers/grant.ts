@@ -4,6 +4,7 @@ import { MessageType } from '../../codec/types';
 import { INFINITE, leaseTimes } from '../../alloc/lease-time';
 import { LeaseState } from '../../store/types';
 import { drop, type Outcome, type RequestContext, type Services } from '../context';
+import { pairLeaseLimit } from '../pair-gate';
 import { buildReply, leaseFor, suggestedName } from '../reply';
 import { logEvent } from '../../log/logger';
 import { ipToString } from '../../util/ipv4';
@@ -54,9 +55,10 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
     return drop('store-write-failed');
   }
   const sendName = ctx.params.tags.get('hn') === true ? name.name : null;
-  // In a failover range the owner may have shortened the lease to the MCLT (until the peer has
-  // acknowledged it): the client is told what was written, never more.
-  const written = granted.ends === null ? null : granted.ends - nowSec;
+  // In a failover range the client is told no more than the peer's acknowledgement covers: the owner
+  // may have written an MCLT-long lease, or the full one while the grant waits for the peer here.
+  const limit = await pairLeaseLimit(svc, granted, nowSec);
+  const written = granted.ends === null ? null : Math.min(granted.ends - nowSec, limit ?? Infinity);
   const told =
     lease && written !== null && (lease.lease === INFINITE || written < lease.lease)
       ? leaseTimes({ lt: written }, written)
