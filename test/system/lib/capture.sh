@@ -9,7 +9,8 @@ _BED_CAPTURE_LOADED=1
 #   Start tcpdump in NS on IFACE writing every packet (whole, -s 0) that matches FILTER (default
 #   "udp port 67 or udp port 68") to PCAP, read from the kernel at once (--immediate-mode: otherwise
 #   libpcap hands packets over in blocks up to 1 s late, and a stop loses them) and written per packet
-#   (-U). Runs as root (-Z root: Debian's
+#   (-U), through an 8 MiB kernel buffer (-B 8192: the default 2 MiB dropped packets of a failover
+#   link's bursts). Runs as root (-Z root: Debian's
 #   tcpdump would otherwise drop to user tcpdump and could not write a root-only test folder).
 #   Recorded like any bed process (bed_down stops it); sets BED_PID and CAPTURE_PID (the same). Waits
 #   (≤ 5 s) until tcpdump is listening, so that nothing sent after the call is missed. Log: PCAP.log.
@@ -19,7 +20,7 @@ capture_start() {
   [ $# -gt 0 ] || set -- udp port 67 or udp port 68
   rm -f "$pcap" "$pcap.log"
   bed_spawn "$p" "$ns" tcpdump "$pcap.log" -- \
-    tcpdump -i "$ifc" -n -s 0 --immediate-mode -U -Z root -w "$pcap" "$@" || return 1
+    tcpdump -i "$ifc" -n -s 0 -B 8192 --immediate-mode -U -Z root -w "$pcap" "$@" || return 1
   # shellcheck disable=SC2034  # for the caller
   CAPTURE_PID=$BED_PID
   printf '%s %s\n' "$BED_PID" "$pcap" >> "$(bed_dir "$p")/captures"
