@@ -37,6 +37,17 @@ async function unit(role: 'primary' | 'secondary', port: number, ackWaitMs = 0):
   const bed = makeAllocBed({ files: pairFiles(role) });
   // The engine runs on the wall clock (its timers are real); the allocator's clock follows it.
   bed.clock.now = Date.now();
+  return start(bed, role, port, ackWaitMs);
+}
+
+/** An engine and its link over a bed's store and owner: a (re)started server of the pair. */
+async function start(
+  bed: AllocBed,
+  role: 'primary' | 'secondary',
+  port: number,
+  ackWaitMs = 0,
+  log: string[] = [],
+): Promise<Unit> {
   const engine = new FailoverEngine(
     {
       name: 'pair',
@@ -51,7 +62,7 @@ async function unit(role: 'primary' | 'secondary', port: number, ackWaitMs = 0):
     },
     bed.store,
     bed.owner,
-    pino({ level: 'silent' }),
+    pino({ level: 'info' }, { write: (line: string) => void log.push(line) }),
   );
   const link = new FailoverLink(
     {
@@ -72,6 +83,14 @@ async function unit(role: 'primary' | 'secondary', port: number, ackWaitMs = 0):
   engine.start();
   await link.start();
   return { bed, engine, link };
+}
+
+/** The states a unit went through, from its FAILOVER_STATE log lines. */
+function statesIn(log: string[]): string[] {
+  return log
+    .map((line) => JSON.parse(line) as { msgId?: string; to?: string })
+    .filter((l) => l.msgId === 'FAILOVER_STATE')
+    .map((l) => l.to!);
 }
 
 async function stop(...units: Unit[]): Promise<void> {
@@ -209,6 +228,41 @@ test('failover_ack_wait: a first lease waits for the peer and is told in full; w
     const waited = Date.now();
     assert.equal(await pairLeaseLimit(svc, alone, at), MCLT, 'told only what the MCLT allows');
     assert.ok(Date.now() - waited < 100, 'without a link there is nothing to wait for');
+  } finally {
+    await stop(p, s);
+  }
+});
+
+test('a partition and a restart: updates made meanwhile reach the peer; a restarted unit needs no recover', async () => {
+  const p = await unit('primary', PORT + 3);
+  let s = await unit('secondary', PORT + 3);
+  try {
+    await until(() => bothNormal(p, s), 'both normal', 10_000);
+    await until(() => s.engine.status().backup === 2 && p.engine.status().unackedUpdates === 0, 'balanced', 5_000);
+
+    // The secondary stops (its store kept): the primary serves on, in communications-interrupted.
+    await s.link.stop();
+    s.engine.stop();
+    await until(() => p.engine.status().state === 'communications-interrupted', 'primary communications-interrupted', 5_000);
+    p.bed.clock.now = Date.now();
+    const ctx = clientOn(p.bed.poolA, 7);
+    const choice = await p.bed.allocator.chooseOffer(ctx);
+    assert.ok(choice, 'communications-interrupted: the primary allocates from its own free addresses');
+    const lease = p.bed.allocator.grant(ctx, terms(choice.address));
+    assert.equal(p.engine.status().queuedUpdates, 1, 'the update waits for the peer');
+
+    // The secondary comes back on its store: from its saved state (normal), no recover, no UPDREQALL.
+    const log: string[] = [];
+    s = await start(s.bed, 'secondary', PORT + 3, 0, log);
+    await until(() => bothNormal(p, s), 'both normal again', 10_000);
+    assert.ok(!statesIn(log).includes('recover'), `restart from normal: ${statesIn(log).join(' ')}`);
+    await until(
+      () => s.bed.store.leases.get(choice.address)?.state === LeaseState.ACTIVE,
+      'the lease reached the secondary',
+      5_000,
+    );
+    assert.equal(s.bed.store.leases.get(choice.address)?.ends, lease.ends);
+    await until(() => p.engine.status().queuedUpdates === 0 && p.engine.status().unackedUpdates === 0, 'queue drained', 5_000);
   } finally {
     await stop(p, s);
   }
