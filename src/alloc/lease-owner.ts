@@ -349,6 +349,22 @@ export class LeaseOwner {
     return acked;
   }
 
+  /**
+   * The peer refused our update of the address (its own binding is more critical, or it does not know
+   * the address): the update is not sent again until the record changes here, as dhcpd does; whatever
+   * the peer knows better reaches us as its own update.
+   */
+  peerRefused(address: number, sent: Pick<LeaseRecord, 'state' | 'ends' | 'cltt'> & { tstp: number | null }): void {
+    const record = this.store.leases.get(address);
+    if (!record?.peerPending) return;
+    const unchanged =
+      record.state === sent.state &&
+      record.ends === sent.ends &&
+      record.cltt === sent.cltt &&
+      (record.tstp ?? null) === sent.tstp;
+    if (unchanged) this.write({ ...record, peerPending: false });
+  }
+
   /** Failover pool balance: gives the address to the other server's free state (or back), and tells it. */
   moveFree(address: number, to: LeaseState.FREE | LeaseState.BACKUP, nowMs: number): boolean {
     const record = this.store.leases.get(address);

@@ -619,6 +619,7 @@ export class FailoverEngine implements PeerSync {
     this.stats.ackLatencyCount++;
     if (msg.rejectReason !== undefined) {
       this.stats.updatesRejectedByPeer++;
+      this.owner.peerRefused(address, flight.sent);
       logEvent(this.log, 'FAILOVER_UPDATE_REJECTED', {
         relationship: this.settings.name,
         by: 'peer',

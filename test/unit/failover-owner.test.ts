@@ -260,3 +260,18 @@ test('grant with failover_ack_wait: the full lease is written and sent, for the 
   assert.equal(lease.peerPending, true);
   bed.close();
 });
+
+test('peerRefused: a refused update is not sent again until the record changes', async () => {
+  const { bed } = pairBed();
+  const ctx = clientOn(bed.poolA, 1);
+  const choice = await bed.allocator.chooseOffer(ctx);
+  assert.ok(choice);
+  const lease = bed.allocator.grant(ctx, terms(choice.address));
+  bed.owner.peerRefused(choice.address, sentOf(lease));
+  const after = bed.store.leases.get(choice.address);
+  assert.ok(!after?.peerPending, 'off the queue');
+  assert.equal(after?.tsfp ?? null, null, 'nothing acknowledged');
+  assert.equal(after?.state, LeaseState.ACTIVE);
+  assert.deepEqual(bed.store.leases.peerPending(0, 10), []);
+  bed.close();
+});
