@@ -11,21 +11,10 @@ import { FailoverEngine } from '../../src/pair/engine';
 import type { Services } from '../../src/server/context';
 import { pairLeaseLimit } from '../../src/server/pair-gate';
 import { LeaseState } from '../../src/store';
-import { type AllocBed, BASE_FILES, clientOn, makeAllocBed } from '../helpers/alloc';
+import { type AllocBed, clientOn, makeAllocBed, pairFiles } from '../helpers/alloc';
 import { until } from '../helpers/wait';
 
 const MCLT = 300;
-
-function pairFiles(role: 'primary' | 'secondary'): Record<string, string> {
-  const primaryOnly = role === 'primary' ? `failover_mclt ${MCLT}\nfailover_split 128\n` : '';
-  return {
-    'server.pcy':
-      BASE_FILES['server.pcy'] +
-      `failover pair\nfailover_role ${role}\nfailover_address 10.99.0.1\nfailover_peer_address 10.99.0.2\n` +
-      `failover_load_balance_max_secs 3\n${primaryOnly}`,
-    nets: BASE_FILES.nets!.replace('10.9.1.0 10.9.1.1 10.9.1.10-10.9.1.15', '10.9.1.0 pair 10.9.1.10-10.9.1.15'),
-  };
-}
 
 interface Unit {
   bed: AllocBed;
@@ -34,7 +23,7 @@ interface Unit {
 }
 
 async function unit(role: 'primary' | 'secondary', port: number, ackWaitMs = 0): Promise<Unit> {
-  const bed = makeAllocBed({ files: pairFiles(role) });
+  const bed = makeAllocBed({ files: pairFiles(role, MCLT, 'failover_load_balance_max_secs 3\n') });
   // The engine runs on the wall clock (its timers are real); the allocator's clock follows it.
   bed.clock.now = Date.now();
   return start(bed, role, port, ackWaitMs);

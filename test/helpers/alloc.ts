@@ -200,3 +200,19 @@ export function seed(store: Store, ...records: LeaseRecord[]): void {
 /** `nets` with network A shrunk to .10-.11, so that a test can fill it. */
 export const TINY_NETS =
   '10.9.1.0 10.9.1.1 10.9.1.10-10.9.1.11\n10.9.2.0 10.9.1.1 10.9.2.10-10.9.2.11\n10.9.3.0 10.9.3.99 10.9.3.10-10.9.3.20\n';
+
+/**
+ * server.pcy and nets of one unit of a failover pair: network A's range .10-.15 is served by the
+ * relationship "pair" (.12 stays FIXED's static binding); the primary has the MCLT and split 128.
+ */
+export function pairFiles(role: 'primary' | 'secondary', mclt = 300, extraPcy = ''): Record<string, string> {
+  const primaryOnly = role === 'primary' ? `failover_mclt ${mclt}\nfailover_split 128\n` : '';
+  return {
+    'server.pcy':
+      BASE_FILES['server.pcy'] +
+      `failover pair\nfailover_role ${role}\nfailover_address 10.99.0.1\nfailover_peer_address 10.99.0.2\n` +
+      primaryOnly +
+      extraPcy,
+    nets: BASE_FILES.nets!.replace('10.9.1.0 10.9.1.1 10.9.1.10-10.9.1.15', '10.9.1.0 pair 10.9.1.10-10.9.1.15'),
+  };
+}

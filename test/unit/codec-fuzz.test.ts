@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { decode } from '../../src/codec/decode';
 import { encode } from '../../src/codec/encode';
 import type { DecodeErrorKind, DecodeResult, DhcpPacket } from '../../src/codec/types';
+import { makeRandom, type Random } from '../helpers/random';
 
 const SEED = Number(process.env.JCODEC_FUZZ_SEED ?? 0x6a636f64) >>> 0;
 const ITERATIONS = Number(process.env.JCODEC_FUZZ_ITERATIONS ?? 1_000_000);
@@ -26,26 +27,6 @@ const KINDS: ReadonlySet<DecodeErrorKind> = new Set<DecodeErrorKind>([
   'bad-option-length',
   'bad-message-type',
 ]);
-
-/** mulberry32: small, fast, good enough to spread mutations; the same seed gives the same run. */
-function makeRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const int = (n: number): number => next() % n;
-  const bytes = (n: number): Buffer => {
-    const out = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) out[i] = next() & 0xff;
-    return out;
-  };
-  return { next, int, bytes, chance: (p: number) => next() < p * 0x100000000 };
-}
-type Random = ReturnType<typeof makeRandom>;
 
 function loadFixtures(): Buffer[] {
   const dirs = [path.resolve(__dirname, '../../../test/fixtures/packets'), path.resolve(process.cwd(), 'test/fixtures/packets')];

@@ -19,19 +19,8 @@ import {
 } from '../../src/failover';
 import { FailoverEngine, type PeerConnection } from '../../src/pair/engine';
 import { ip } from '../../src/util/ipv4';
-import { BASE_FILES, makeAllocBed } from '../helpers/alloc';
-
-/** A small deterministic generator (mulberry32), so that a failure can be replayed from its seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { makeAllocBed, pairFiles } from '../helpers/alloc';
+import { makeRandom } from '../helpers/random';
 
 class FakeConnection implements PeerConnection {
   static next = 1;
@@ -96,15 +85,7 @@ function randomMessage(r: () => number): FailoverMessage {
 
 test('fuzz: random messages of every type never throw, and the failover range keeps one record per address', () => {
   for (const role of ['primary', 'secondary'] as const) {
-    const primaryOnly = role === 'primary' ? 'failover_mclt 300\nfailover_split 128\n' : '';
-    const bed = makeAllocBed({
-      files: {
-        'server.pcy':
-          BASE_FILES['server.pcy'] +
-          `failover pair\nfailover_role ${role}\nfailover_address 10.99.0.1\nfailover_peer_address 10.99.0.2\n${primaryOnly}`,
-        nets: BASE_FILES.nets!.replace('10.9.1.0 10.9.1.1 10.9.1.10-10.9.1.15', '10.9.1.0 pair 10.9.1.10-10.9.1.15'),
-      },
-    });
+    const bed = makeAllocBed({ files: pairFiles(role) });
     const engine = new FailoverEngine(
       {
         name: 'pair',
@@ -122,7 +103,8 @@ test('fuzz: random messages of every type never throw, and the failover range ke
       pino({ level: 'silent' }),
     );
     engine.start();
-    const r = rng(role === 'primary' ? 13 : 31);
+    const random = makeRandom(role === 'primary' ? 13 : 31);
+    const r = () => random.unit();
     let conn = new FakeConnection();
     let drops = 0;
     for (let i = 0; i < 4000; i++) {

@@ -9,21 +9,10 @@ import type { GrantTerms } from '../../src/alloc/allocator';
 import type { PeerSync } from '../../src/alloc/lease-owner';
 import { type LeaseRecord, LeaseState } from '../../src/store';
 import { ip } from '../../src/util/ipv4';
-import { type AllocBed, BASE_FILES, clientOn, FIXED, makeAllocBed, NET_A, recordFor } from '../helpers/alloc';
+import { type AllocBed, clientOn, FIXED, makeAllocBed, NET_A, pairFiles, recordFor } from '../helpers/alloc';
 
 const A = (last: number) => ip(`10.9.1.${last}`);
 const MCLT = 300;
-
-/** Network A's range .10-.15 is served by the relationship "pair" (.12 is FIXED's static binding). */
-function pairFiles(role: 'primary' | 'secondary'): Record<string, string> {
-  const primaryOnly = role === 'primary' ? `failover_mclt ${MCLT}\nfailover_split 128\n` : '';
-  return {
-    'server.pcy':
-      BASE_FILES['server.pcy'] +
-      `failover pair\nfailover_role ${role}\nfailover_address 10.99.0.1\nfailover_peer_address 10.99.0.2\n${primaryOnly}`,
-    nets: BASE_FILES.nets!.replace('10.9.1.0 10.9.1.1 10.9.1.10-10.9.1.15', '10.9.1.0 pair 10.9.1.10-10.9.1.15'),
-  };
-}
 
 class FakePeer implements PeerSync {
   serving = true;
@@ -45,7 +34,7 @@ class FakePeer implements PeerSync {
 }
 
 function pairBed(role: 'primary' | 'secondary' = 'primary'): { bed: AllocBed; peer: FakePeer } {
-  const bed = makeAllocBed({ files: pairFiles(role) });
+  const bed = makeAllocBed({ files: pairFiles(role, MCLT) });
   const peer = new FakePeer(role);
   bed.owner.attachPeer(peer);
   return { bed, peer };
@@ -223,7 +212,7 @@ test('moveFree: pool balance moves a free address between FREE and BACKUP, never
 });
 
 test('without an engine attached the range is served alone, from FREE, unbounded', async () => {
-  const bed = makeAllocBed({ files: pairFiles('primary') });
+  const bed = makeAllocBed({ files: pairFiles('primary', MCLT) });
   const ctx = clientOn(bed.poolA, 1);
   const choice = await bed.allocator.chooseOffer(ctx);
   assert.ok(choice && RANGE.includes(choice.address));

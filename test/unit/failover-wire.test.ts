@@ -27,6 +27,7 @@ import {
   type WireErrorKind,
 } from '../../src/failover';
 import { ip } from '../../src/util/ipv4';
+import { makeRandom } from '../helpers/random';
 
 /** Hex digits to bytes; spaces and colons are ignored, and so is the rest of a line after '|' (a comment). */
 function hex(text: string): Buffer {
@@ -641,25 +642,6 @@ test('framer: frames are copies', () => {
 
 const SEED = Number(process.env.JFO_FUZZ_SEED ?? 0x6a666f77) >>> 0;
 const ITERATIONS = Number(process.env.JFO_FUZZ_ITERATIONS ?? 30_000);
-
-/** mulberry32: the same seed gives the same run. */
-function makeRandom(seed: number) {
-  let state = seed >>> 0;
-  const next = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-  const int = (n: number): number => next() % n;
-  const bytes = (n: number): Buffer => {
-    const out = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) out[i] = next() & 0xff;
-    return out;
-  };
-  return { int, bytes };
-}
 
 const KINDS = new Set<WireErrorKind>([
   'too-short',
