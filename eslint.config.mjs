@@ -75,7 +75,7 @@ export default tseslint.config(
   only('io', ['config', 'failover', 'log', 'util']),
   only('pair', ['alloc', 'failover', 'log', 'store', 'util']),
   only('admin', ['alloc', 'config', 'store', 'util']),
-  only('metrics', ['alloc', 'io', 'pair', 'server', 'store', 'log']),
+  only('metrics', ['alloc', 'failover', 'io', 'pair', 'server', 'store', 'log']),
   only('control', ['admin', 'alloc', 'config', 'io', 'log', 'metrics', 'pair', 'server', 'store', 'util']),
   only('server', ['admin', 'alloc', 'codec', 'config', 'control', 'failover', 'io', 'log', 'naming', 'pair', 'store', 'util']),
   only('cli', ALL_FOLDERS),

@@ -1,5 +1,6 @@
 // The status page of the control API: one static HTML page and a small script (no framework) that
-// polls /v1/pools, /v1/leases?recent and /v1/history and redraws. Served from memory.
+// polls /v1/pools, /v1/leases?recent, /v1/history and /v1/failover and redraws. Served from memory.
+// The Failover box shows only while /v1/failover answers 200 (server.pcy `failover NAME`).
 
 export const STATUS_PAGE = `<!doctype html>
 <html lang="en">
@@ -19,11 +20,17 @@ export const STATUS_PAGE = `<!doctype html>
   table { border-collapse: collapse; } td, th { padding: 2px 10px 2px 0; text-align: left; font-variant-numeric: tabular-nums; }
   th { border-bottom: 1px solid #999; }
   svg { border: 1px solid #ccc; background: #fafafa; }
+  #failover th { border: 0; font-weight: normal; color: #666; }
+  .ok { color: #276749; } .warn { color: #b7791f; } .bad { color: #c53030; font-weight: bold; }
 </style>
 </head>
 <body>
 <h1>joind</h1>
 <div id="meta">loading…</div>
+<div id="failover-box" hidden>
+<h2>Failover</h2>
+<table id="failover"><tbody></tbody></table>
+</div>
 <h2>Pools</h2>
 <div class="legend"><span class="used"></span>used<span class="offered"></span>offered<span class="abandoned"></span>abandoned<span class="free"></span>free</div>
 <div id="pools"></div>
@@ -41,7 +48,48 @@ export const STATUS_SCRIPT = `'use strict';
 const $ = (id) => document.getElementById(id);
 const text = (tag, value, attrs) => { const e = document.createElement(tag); e.textContent = value; for (const k in attrs || {}) e.setAttribute(k, attrs[k]); return e; };
 async function get(path) { const r = await fetch(path, { cache: 'no-store' }); if (!r.ok) throw new Error(path + ': ' + r.status); return r.json(); }
+// A route that may have nothing to show: null on 404 (GET v1/failover without a relationship).
+async function getIfAny(path) { const r = await fetch(path, { cache: 'no-store' }); if (r.status === 404) return null; if (!r.ok) throw new Error(path + ': ' + r.status); return r.json(); }
 function when(s) { return s === null ? 'never' : new Date(s * 1000).toISOString().replace('T', ' ').slice(0, 19); }
+function ago(s, now) {
+  const d = Math.max(0, Math.round(now - s));
+  return d < 120 ? d + ' s' : d < 7200 ? Math.floor(d / 60) + ' min' : d < 172800 ? Math.floor(d / 3600) + ' h' : Math.floor(d / 86400) + ' d';
+}
+
+// The relationship as GET v1/failover gives it (joind ctl failover): [key, label, value, class] per row.
+function failoverRows(f, now) {
+  const s = f.stats || {};
+  const mark = (good, bad) => (good ? 'ok' : bad ? 'bad' : 'warn');
+  return [
+    ['relationship', 'relationship', f.relationship, ''],
+    ['role', 'role', f.role, ''],
+    ['state', 'our state', f.state + ' since ' + when(f.stos) + ' UTC (' + ago(f.stos, now) + ')', mark(f.state === 'normal', false)],
+    ['partnerState', 'partner state', f.partnerState === null ? 'unknown' : f.partnerState, mark(f.partnerState === 'normal', false)],
+    ['link', 'link', f.link, mark(f.link === 'up', f.link !== 'up')],
+    ['service', 'service', f.service, mark(f.service === 'cooperating', f.service === 'none')],
+    ['mclt', 'MCLT', f.mclt + ' s', ''],
+    ['updates', 'updates', f.unackedUpdates + ' unacknowledged, ' + f.queuedUpdates + ' queued', ''],
+    ['addresses', 'free addresses', f.free + ' free (primary), ' + f.backup + ' backup (secondary)', ''],
+    ['latency', 'mean BNDACK latency', s.ackLatencyCount > 0 ? (s.ackLatencyMsSum / s.ackLatencyCount).toFixed(1) + ' ms over ' + s.ackLatencyCount + ' BNDACKs' : '-', ''],
+    ['sent', 'updates sent', s.updatesSent + ' sent, ' + s.updatesAcked + ' acknowledged, ' + s.updatesRejectedByPeer + ' rejected by the partner', ''],
+    ['received', 'updates received', s.updatesReceived + ' received, ' + s.updatesRefused + ' refused, ' + s.badMessages + ' bad messages', ''],
+  ];
+}
+
+function drawFailover(f) {
+  const box = $('failover-box');
+  box.hidden = f === null;
+  const body = $('failover').tBodies[0];
+  body.replaceChildren();
+  if (f === null) return;
+  box.dataset.state = f.state;
+  for (const [key, label, value, cls] of failoverRows(f, Date.now() / 1000)) {
+    const tr = document.createElement('tr');
+    tr.dataset.key = key;
+    tr.append(text('th', label), text('td', value, cls ? { class: cls } : {}));
+    body.append(tr);
+  }
+}
 
 function drawPools(networks) {
   const box = $('pools');
@@ -102,11 +150,14 @@ function drawChart(samples) {
 
 async function refresh() {
   try {
-    const [status, pools, leases, history] = await Promise.all([get('v1/status'), get('v1/pools'), get('v1/leases?recent=1&limit=15'), get('v1/history')]);
+    const [status, pools, leases, history, failover] = await Promise.all([
+      get('v1/status'), get('v1/pools'), get('v1/leases?recent=1&limit=15'), get('v1/history'), getIfAny('v1/failover'),
+    ]);
     const c = status.counters || {};
     $('meta').textContent = 'joind ' + status.version + ' · pid ' + status.pid + ' · up ' + status.uptimeSeconds + ' s · ' +
       (c.received || 0) + ' packets received · updated ' + new Date().toISOString().slice(11, 19) + ' UTC';
     $('meta').dataset.received = String(c.received || 0);
+    drawFailover(failover);
     drawPools(pools.networks);
     drawLeases(leases.leases);
     const sum = (o) => Object.values(o || {}).reduce((a, b) => a + b, 0);

@@ -5,7 +5,9 @@
 // packet path carries no second set of counters.
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { AllocatorCounters } from '../alloc/allocator';
+import { SERVER_STATES } from '../failover';
 import type { TransportStats } from '../io/transport';
+import type { PairStatus } from '../pair/engine';
 import type { ServerCounters } from '../server/server';
 import type { NetworkUse } from '../server/status';
 
@@ -27,6 +29,8 @@ export interface MetricsSource {
   /** The counters of the transport in use (Transport.stats(): the same events for every transport, 0 where one cannot happen). */
   transport(): TransportStats;
   networks(): NetworkUse[];
+  /** The failover relationship (server.pcy `failover NAME`), or null: then the joind_failover_* series have no samples. */
+  failover(): PairStatus | null;
 }
 
 /** DHCP_OFFER → offer: the message names Kea uses in pkt4-offer-sent and the like. */
@@ -268,5 +272,149 @@ export function createMetrics(source: MetricsSource): Registry {
     ['subnet'],
     perNet((n) => n.exhausted),
   );
+  failoverMetrics(registry, source);
   return registry;
+}
+
+/** The services of a failover state (src/failover/states.ts serviceOf), each a series of joind_failover_service. */
+const SERVICES: PairStatus['service'][] = ['cooperating', 'own-free', 'all', 'none'];
+
+/**
+ * The failover relationship: every series is labelled with its name, so that a server without one
+ * shows no samples at all (a label-less gauge would always show 0). One look at the engine per scrape.
+ */
+function failoverMetrics(registry: Registry, source: MetricsSource): void {
+  let pair: PairStatus | null = null;
+  let pairAt = 0;
+  const status = (): PairStatus | null => {
+    if (Date.now() - pairAt > 500) {
+      pair = source.failover();
+      pairAt = Date.now();
+    }
+    return pair;
+  };
+  const one =
+    (pick: (p: PairStatus) => number, labels: (p: PairStatus) => Labelled = () => ({})) =>
+    (): Array<[Labelled, number]> => {
+      const p = status();
+      return p ? [[{ relationship: p.relationship, ...labels(p) }, pick(p)]] : [];
+    };
+  mirroredGauge(
+    registry,
+    'joind_failover_state',
+    'our failover state, as numbered on the wire (1 startup, 2 normal, 3 communications-interrupted, 4 partner-down, 5 potential-conflict, 6 recover, 7 paused, 8 shutdown, 9 recover-done, 10 resolution-interrupted, 11 conflict-done, 254 recover-wait)',
+    ['relationship', 'role'],
+    one(
+      (p) => SERVER_STATES[p.state],
+      (p) => ({ role: p.role }),
+    ),
+  );
+  mirroredGauge(
+    registry,
+    'joind_failover_state_start_time_seconds',
+    'when we entered our present failover state (STOS, UTC seconds)',
+    ['relationship'],
+    one((p) => p.stos),
+  );
+  mirroredGauge(
+    registry,
+    'joind_failover_partner_state',
+    "the partner's failover state as last heard, numbered as joind_failover_state; -1 while unknown",
+    ['relationship'],
+    one((p) => (p.partnerState === null ? -1 : SERVER_STATES[p.partnerState])),
+  );
+  mirroredGauge(
+    registry,
+    'joind_failover_service',
+    'which clients we answer: 1 for the service in force (cooperating, own-free, all, none), 0 for the others',
+    ['relationship', 'service'],
+    () => {
+      const p = status();
+      return p ? SERVICES.map((service) => [{ relationship: p.relationship, service }, p.service === service ? 1 : 0]) : [];
+    },
+  );
+  mirroredGauge(
+    registry,
+    'joind_failover_link_up',
+    '1 while the session with the partner is up (CONNECT/CONNECTACK done), 0 otherwise',
+    ['relationship'],
+    one((p) => (p.link === 'up' ? 1 : 0)),
+  );
+  mirroredGauge(
+    registry,
+    'joind_failover_mclt_seconds',
+    'the maximum client lead time in force',
+    ['relationship'],
+    one((p) => p.mclt),
+  );
+  mirroredGauge(
+    registry,
+    'joind_failover_unacked_updates',
+    'binding updates sent to the partner and not yet acknowledged',
+    ['relationship'],
+    one((p) => p.unackedUpdates),
+  );
+  mirroredGauge(
+    registry,
+    'joind_failover_queued_updates',
+    'binding updates waiting to be sent to the partner',
+    ['relationship'],
+    one((p) => p.queuedUpdates),
+  );
+  mirroredGauge(
+    registry,
+    'joind_failover_free_addresses',
+    "free addresses of the relationship's ranges, by state: free (the primary's to lease), backup (the secondary's)",
+    ['relationship', 'state'],
+    () => {
+      const p = status();
+      return p
+        ? [
+            [{ relationship: p.relationship, state: 'free' }, p.free],
+            [{ relationship: p.relationship, state: 'backup' }, p.backup],
+          ]
+        : [];
+    },
+  );
+  const counted = (name: string, help: string, pick: (s: PairStatus['stats']) => number): void =>
+    mirroredCounter(
+      registry,
+      name,
+      help,
+      ['relationship'],
+      one((p) => pick(p.stats)),
+    );
+  counted('joind_failover_updates_sent_total', 'binding updates (BNDUPD) sent to the partner', (s) => s.updatesSent);
+  counted('joind_failover_updates_acked_total', 'binding updates the partner acknowledged (BNDACK)', (s) => s.updatesAcked);
+  counted(
+    'joind_failover_updates_rejected_total',
+    'binding updates the partner rejected (BNDACK with a reject reason)',
+    (s) => s.updatesRejectedByPeer,
+  );
+  counted('joind_failover_updates_received_total', 'binding updates received from the partner', (s) => s.updatesReceived);
+  counted(
+    'joind_failover_updates_refused_total',
+    'binding updates from the partner that we rejected (the partner counts them in its joind_failover_updates_rejected_total)',
+    (s) => s.updatesRefused,
+  );
+  counted(
+    'joind_failover_bad_messages_total',
+    'failover messages from the partner that were malformed or out of place',
+    (s) => s.badMessages,
+  );
+  counted(
+    'joind_failover_connects_total',
+    'CONNECT messages received from the partner (a secondary counts them: the primary sends them)',
+    (s) => s.connects,
+  );
+  counted(
+    'joind_failover_acks_received_total',
+    'BNDACKs received for our updates, acknowledging or rejecting (the count behind joind_failover_ack_latency_seconds_total)',
+    (s) => s.ackLatencyCount,
+  );
+  counted(
+    'joind_failover_ack_latency_seconds_total',
+    'seconds from each binding update leaving to its BNDACK, summed: divided by joind_failover_acks_received_total, the mean',
+    (s) => s.ackLatencyMsSum / 1000,
+  );
 }

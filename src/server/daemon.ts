@@ -309,6 +309,7 @@ export class Daemon {
   /** The control API, metrics and status page (src/control), reading the running server's state. */
   private async startOperations(): Promise<void> {
     const networks = () => networkUse(this.config.networks, this.server, this.store, Date.now());
+    const failover = () => this.pair?.engine.status() ?? null;
     this.ops = await startOperations(
       {
         version: VERSION,
@@ -318,7 +319,7 @@ export class Daemon {
         store: () => this.store,
         networks,
         networkLookup: () => networkLookupOf(this.config),
-        failover: () => this.pair?.engine.status() ?? null,
+        failover,
         status: () => ({
           pid: process.pid,
           uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
@@ -341,6 +342,7 @@ export class Daemon {
         storeWritable: () => this.store.fault === null,
         transport: () => this.transport.stats(),
         networks,
+        failover,
       },
       this.config.policy,
       this.opts.spoolDir,

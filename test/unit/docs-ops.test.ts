@@ -5,6 +5,8 @@ import path from 'node:path';
 import { ADMIN_COMMANDS } from '../../src/cli/admin';
 import { POLICY_KEYWORDS } from '../../src/config/pcy';
 import { CAP_TAGS } from '../../src/config/tags';
+import type { TransportStats } from '../../src/io/transport';
+import { createMetrics } from '../../src/metrics/metrics';
 
 // dist/test/unit → the repository root.
 const DOCS = path.join(__dirname, '..', '..', '..', 'docs');
@@ -22,4 +24,29 @@ test('docs: every server.pcy keyword and every dhcpcap tag is documented', () =>
   for (const word of POLICY_KEYWORDS.keys()) assert.ok(pcy.includes(`\`${word}\``), `server.pcy.md lacks ${word}`);
   const cap = read('dhcpcap.md');
   for (const tag of CAP_TAGS.keys()) assert.ok(cap.includes(`| \`${tag}\` |`), `dhcpcap.md lacks tag ${tag}`);
+});
+
+test('docs: every metric series is in joind-metrics.md', async () => {
+  // Every series is registered whatever the sources answer (with or without a failover relationship).
+  const registry = createMetrics({
+    counters: () => ({
+      received: 0,
+      receivedByType: {},
+      parseFailed: {},
+      dropped: {},
+      sent: {},
+      sendFailed: 0,
+      handlerErrors: 0,
+    }),
+    allocator: () => ({ pingChecks: 0, pingConflicts: 0, abandoned: 0, declined: 0, offersWithoutAddress: 0, bootpExtended: 0 }),
+    store: () => ({ commits: 0, committedWrites: 0, rollbacks: 0, syncs: 0, inlineSyncs: 0, checkpoints: 0 }),
+    storeWritable: () => true,
+    transport: () => ({}) as TransportStats,
+    networks: () => [],
+    failover: () => null,
+  });
+  const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
+  assert.ok(names.includes('joind_failover_state'), 'the failover series are registered even without a relationship');
+  const doc = read('joind-metrics.md');
+  for (const name of names) assert.ok(doc.includes(`\`${name}\``), `joind-metrics.md lacks ${name}`);
 });

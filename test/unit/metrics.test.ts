@@ -1,10 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMetrics, MetricsSource } from '../../src/metrics/metrics';
+import type { PairStatus } from '../../src/pair/engine';
 import type { ServerCounters } from '../../src/server/server';
 
-function source(counters: ServerCounters): MetricsSource {
+const NO_COUNTERS: ServerCounters = {
+  received: 0,
+  receivedByType: {},
+  parseFailed: {},
+  dropped: {},
+  sent: {},
+  sendFailed: 0,
+  handlerErrors: 0,
+};
+
+function source(counters: ServerCounters, failover: () => PairStatus | null = () => null): MetricsSource {
   return {
+    failover,
     counters: () => counters,
     allocator: () => ({ pingChecks: 7, pingConflicts: 2, abandoned: 3, declined: 1, offersWithoutAddress: 0, bootpExtended: 0 }),
     store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0, syncs: 5, inlineSyncs: 3, checkpoints: 1 }),
@@ -42,6 +54,11 @@ function source(counters: ServerCounters): MetricsSource {
   };
 }
 
+function valueIn(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
 test("metrics: Kea-named series mirror the server's own counters at each scrape", async () => {
   const counters: ServerCounters = {
     received: 12,
@@ -54,10 +71,7 @@ test("metrics: Kea-named series mirror the server's own counters at each scrape"
   };
   const registry = createMetrics(source(counters));
   let text = await registry.metrics();
-  const value = (series: string): number | undefined => {
-    const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-    return line === undefined ? undefined : Number(line.slice(series.length + 1));
-  };
+  const value = (series: string): number | undefined => valueIn(text, series);
   assert.equal(value('joind_pkt4_received_total{type="discover"}'), 5);
   assert.equal(value('joind_pkt4_received_total{type="unknown"}'), 3, 'received but never classified: 12 - 5 - 4');
   assert.equal(value('joind_pkt4_sent_total{type="offer"}'), 5);
@@ -88,4 +102,76 @@ test("metrics: Kea-named series mirror the server's own counters at each scrape"
   text = await registry.metrics();
   assert.equal(value('joind_pkt4_received_total{type="discover"}'), 6);
   assert.equal(value('joind_pkt4_received_total{type="unknown"}'), 3);
+});
+
+const PAIR: PairStatus = {
+  relationship: 'dhcp-pair',
+  role: 'secondary',
+  state: 'communications-interrupted',
+  stos: 1_700_000_000,
+  partnerState: 'normal',
+  service: 'own-free',
+  link: 'down',
+  mclt: 3600,
+  unackedUpdates: 2,
+  queuedUpdates: 17,
+  free: 40,
+  backup: 9,
+  stats: {
+    updatesSent: 120,
+    updatesAcked: 115,
+    updatesRejectedByPeer: 3,
+    updatesReceived: 88,
+    updatesRefused: 1,
+    badMessages: 4,
+    connects: 5,
+    ackLatencyMsSum: 2_590,
+    ackLatencyCount: 118,
+  },
+};
+
+test('metrics: the failover relationship, labelled with its name, as the engine reports it', async () => {
+  let pair: PairStatus = PAIR;
+  const registry = createMetrics(source(NO_COUNTERS, () => pair));
+  let text = await registry.metrics();
+  const value = (series: string): number | undefined => valueIn(text, series);
+  const R = 'relationship="dhcp-pair"';
+  assert.equal(value(`joind_failover_state{${R},role="secondary"}`), 3, 'communications-interrupted is 3 on the wire');
+  assert.equal(value(`joind_failover_state_start_time_seconds{${R}}`), 1_700_000_000);
+  assert.equal(value(`joind_failover_partner_state{${R}}`), 2, 'normal');
+  assert.equal(value(`joind_failover_service{${R},service="own-free"}`), 1);
+  for (const other of ['cooperating', 'all', 'none']) assert.equal(value(`joind_failover_service{${R},service="${other}"}`), 0);
+  assert.equal(value(`joind_failover_link_up{${R}}`), 0);
+  assert.equal(value(`joind_failover_mclt_seconds{${R}}`), 3600);
+  assert.equal(value(`joind_failover_unacked_updates{${R}}`), 2);
+  assert.equal(value(`joind_failover_queued_updates{${R}}`), 17);
+  assert.equal(value(`joind_failover_free_addresses{${R},state="free"}`), 40);
+  assert.equal(value(`joind_failover_free_addresses{${R},state="backup"}`), 9);
+  assert.equal(value(`joind_failover_updates_sent_total{${R}}`), 120);
+  assert.equal(value(`joind_failover_updates_acked_total{${R}}`), 115);
+  assert.equal(value(`joind_failover_updates_rejected_total{${R}}`), 3);
+  assert.equal(value(`joind_failover_updates_received_total{${R}}`), 88);
+  assert.equal(value(`joind_failover_updates_refused_total{${R}}`), 1);
+  assert.equal(value(`joind_failover_bad_messages_total{${R}}`), 4);
+  assert.equal(value(`joind_failover_connects_total{${R}}`), 5);
+  assert.equal(value(`joind_failover_acks_received_total{${R}}`), 118);
+  assert.equal(value(`joind_failover_ack_latency_seconds_total{${R}}`), 2.59);
+  assert.match(text, /# TYPE joind_failover_state gauge/);
+  assert.match(text, /# TYPE joind_failover_updates_sent_total counter/);
+
+  // A partner never heard from is -1; the link up; a later scrape (past the 500 ms cache) sees the change.
+  pair = { ...PAIR, state: 'recover-wait', partnerState: null, link: 'up', service: 'none' };
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  text = await registry.metrics();
+  assert.equal(value(`joind_failover_state{${R},role="secondary"}`), 254, 'recover-wait is 254 on the wire');
+  assert.equal(value(`joind_failover_partner_state{${R}}`), -1);
+  assert.equal(value(`joind_failover_link_up{${R}}`), 1);
+  assert.equal(value(`joind_failover_service{${R},service="none"}`), 1);
+});
+
+test('metrics: without a failover relationship the joind_failover_* series have no samples', async () => {
+  const text = await createMetrics(source(NO_COUNTERS)).metrics();
+  const samples = text.split('\n').filter((l) => l.startsWith('joind_failover_'));
+  assert.deepEqual(samples, []);
+  assert.notEqual(valueIn(text, 'joind_store_writable'), undefined, 'the other series are there');
 });
