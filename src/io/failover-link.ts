@@ -27,6 +27,8 @@ export interface FailoverLinkOptions {
   reconnectAfterDropMs?: number;
   /** After an outbound attempt failed, the next one (dhcpd: 90 s). */
   reconnectAfterFailMs?: number;
+  /** An outbound attempt not connected within this fails (default 10000). */
+  connectTimeoutMs?: number;
 }
 
 export interface FailoverConnection {
@@ -73,6 +75,11 @@ export interface FailoverLinkEvents {
 const DEFAULT_FIRST_MESSAGE_MS = 15_000;
 const DEFAULT_RECONNECT_AFTER_DROP_MS = 5_000;
 const DEFAULT_RECONNECT_AFTER_FAIL_MS = 90_000;
+/**
+ * An outbound attempt that neither connects nor fails within this is given up (as a failure): a peer
+ * whose SYNs are dropped would otherwise hold it for the kernel's ~2 minutes of SYN retries.
+ */
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 /**
  * Unsent bytes beyond which the peer is taken to have stopped reading. Messages are at most 2048 bytes
  * and the engine keeps few unacked, so only a stuck or hostile peer gets here; without a cap the queue
@@ -306,7 +313,11 @@ export class FailoverLink {
       this.retry(this.reconnectAfterFailMs);
     };
     socket.once('error', failed);
+    const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const timer = setTimeout(() => failed(new Error(`no answer within ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    socket.once('close', () => clearTimeout(timer));
     socket.once('connect', () => {
+      clearTimeout(timer);
       socket.off('error', failed);
       if (this.connecting !== socket) return;
       this.connecting = null;
