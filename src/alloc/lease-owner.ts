@@ -14,7 +14,7 @@ import type { Store } from '../store/store';
 import { ClientKey, LeaseRecord, LeaseState } from '../store/types';
 import { inNetwork } from '../util/ipv4';
 import { keyString, sameClient } from './client-key';
-import { holdsAddress, NetworkPool } from './pool';
+import { holdsAddress, NetworkPool, type PairedPolicy } from './pool';
 import { inRanges } from './ranges';
 
 /** What a grant writes (the rest of the record comes from the client and the clock). */
@@ -38,12 +38,14 @@ export interface LeaseGrant {
  */
 export interface PeerSync {
   readonly role: 'primary' | 'secondary';
-  /** Whether this server may allocate from its own free state now (its failover service state). */
-  mayAllocate(): boolean;
   /** The maximum client lead time in force, seconds. */
   mclt(): number;
   /** A record of a failover range was written here and waits for the peer (told after the write). */
   queued(address: number): void;
+  /** The binding states this server finds free addresses in now, best first (see PairedPolicy). */
+  freeStates(): readonly LeaseState[];
+  /** Whether a record of a failover range is this server's to allocate now. */
+  mayTake(record: LeaseRecord, nowSec: number): boolean;
   /**
    * Milliseconds a first lease may wait for the peer's acknowledgement (failover_ack_wait); 0: never.
    * When it may, a grant writes the full lease and the packet path waits before telling the client.
@@ -115,7 +117,7 @@ export class LeaseOwner {
       } else {
         pools.set(
           net.address,
-          new NetworkPool(net.address, net.mask, net.ourRanges, reserved, settings, this.store, () => this.ownFreeState()),
+          new NetworkPool(net.address, net.mask, net.ourRanges, reserved, settings, this.store, this.pairedPolicy),
         );
       }
       this.materialise(net.address, net.ourRanges, reserved);
@@ -144,14 +146,14 @@ export class LeaseOwner {
     return this.paired;
   }
 
-  /** The binding state this server allocates from now, or null when it may not allocate. */
-  private ownFreeState(): LeaseState.FREE | LeaseState.BACKUP | null {
-    // No engine attached (none built yet for this relationship): the server hands the range out alone,
-    // as config/effect.ts warns, from the state every address starts in.
-    if (!this.peer) return LeaseState.FREE;
-    if (!this.peer.mayAllocate()) return null;
-    return this.peer.role === 'primary' ? LeaseState.FREE : LeaseState.BACKUP;
-  }
+  /**
+   * What the pools of failover ranges may allocate: the engine says. With no engine attached (the admin
+   * tools, or a test) the range is served alone, from the state every address starts in.
+   */
+  private readonly pairedPolicy: PairedPolicy = {
+    freeStates: () => (this.peer ? this.peer.freeStates() : [LeaseState.FREE]),
+    mayTake: (record, nowSec) => (this.peer ? this.peer.mayTake(record, nowSec) : record.state === LeaseState.FREE),
+  };
 
   /** Every address of a failover range has a record, FREE at first (draft-12 section 5.2.1). */
   private materialise(

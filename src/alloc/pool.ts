@@ -13,14 +13,22 @@ export interface PoolSettings {
   provisionalTtlMs: number;
 }
 
-/**
- * Failover ranges: every address has a record, and this server allocates only from its own free state
- * (the primary FREE, the secondary BACKUP), and only while its failover state lets it (null: not now).
- */
 /** A range of the pool, and the failover relationship that serves it (undefined: this server alone). */
 export type PoolRange = AddressRange & { failover?: string | undefined };
 
-export type PairedFreeState = () => LeaseState.FREE | LeaseState.BACKUP | null;
+/**
+ * Failover ranges: every address has a record, and which of them this server may allocate is the failover
+ * engine's to say: its own free state (the primary FREE, the secondary BACKUP) while its state lets it
+ * serve, and in partner-down also the peer's free and the ended records, once the MCLT has passed.
+ */
+export interface PairedPolicy {
+  /** The binding states in which free addresses are looked for now, best first (empty: none). */
+  freeStates(): readonly LeaseState[];
+  /** Whether a record of a failover range is this server's to allocate now. */
+  mayTake(record: LeaseRecord, nowSec: number): boolean;
+}
+
+const NO_PAIR: PairedPolicy = { freeStates: () => [], mayTake: () => false };
 
 interface Provisional {
   client: string;
@@ -86,7 +94,7 @@ export class NetworkPool {
     private readonly reserved: ReadonlySet<number>,
     private settings: PoolSettings,
     private readonly store: Store,
-    private readonly pairedFreeState: PairedFreeState = () => null,
+    private readonly pairedPolicy: PairedPolicy = NO_PAIR,
   ) {
     this.paired = ranges.filter((r) => r.failover !== undefined);
     // Failover ranges have a record for every address: the never-used search is for the others only.
@@ -103,7 +111,7 @@ export class NetworkPool {
    * one holds it; in a failover range, only from this server's own free state, while it may allocate.
    */
   freeToAllocate(address: number, record: LeaseRecord | undefined, nowSec: number): boolean {
-    if (this.isPaired(address)) return record !== undefined && record.state === this.pairedFreeState();
+    if (this.isPaired(address)) return record !== undefined && this.pairedPolicy.mayTake(record, nowSec);
     return !record || !holdsAddress(record, nowSec);
   }
 
@@ -209,7 +217,7 @@ export class NetworkPool {
     // Whatever its end: take() checks the end against the store before offering anyway.
     else if (holdsAddress(record, 0)) this.removeFromFree(address);
     // A failover address that left our free state (the peer's update, a pool balance) is not ours to offer.
-    else if (this.isPaired(address) && record.state !== this.pairedFreeState()) this.removeFromFree(address);
+    else if (this.isPaired(address) && !this.pairedPolicy.freeStates().includes(record.state)) this.removeFromFree(address);
   }
 
   /**
@@ -262,9 +270,8 @@ export class NetworkPool {
     // BOOTP allocations (bp_auto_extension; the allocator pings them before reuse).
     // In failover ranges, our own free state is what is free (expired and released records wait for
     // the peer's acknowledgement, which makes them FREE).
-    const pairedFree = this.paired.length > 0 ? this.pairedFreeState() : null;
     const states = [LeaseState.EXPIRED, LeaseState.RELEASED, LeaseState.ACTIVE, LeaseState.BOOTP];
-    if (pairedFree !== null) states.unshift(pairedFree);
+    if (this.paired.length > 0) states.unshift(...this.pairedPolicy.freeStates().filter((s) => !states.includes(s)));
     this.loadReusable(states, want, nowSec, nowMs);
     if (this.free.length > 0) {
       this.counters.reusedLoaded += this.free.length;

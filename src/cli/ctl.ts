@@ -88,9 +88,12 @@ export function ctlCommand(): Command {
       }
     });
   sub('failover', 'the failover relationship: states, link, updates, free and backup addresses')
+    .argument('[action]', "partner-down: declare the peer down (the link must be down; the peer's addresses follow after MCLT)")
     .option('--json', 'JSON')
-    .action(async (o: CtlOptions & { json?: boolean }) => {
-      const f = (await call(o, 'GET', '/v1/failover')) as FailoverRow;
+    .action(async (action: string | undefined, o: CtlOptions & { json?: boolean }) => {
+      if (action !== undefined && action !== 'partner-down')
+        throw new AdminError(`unknown failover action ${action}: partner-down is the one there is`, 2);
+      const f = (await call(o, action ? 'POST' : 'GET', action ? '/v1/failover/partner-down' : '/v1/failover')) as FailoverRow;
       if (o.json) return print(f);
       const since = new Date(f.stos * 1000).toISOString();
       process.stdout.write(

@@ -30,6 +30,8 @@ export interface ControlHost {
   status(): Record<string, unknown>;
   /** The failover relationship's state (`joind ctl failover`), or null when none is configured. */
   failover(): PairStatus | null;
+  /** Declares the failover peer down; why not (no relationship: null status), or undefined when done. */
+  failoverPartnerDown(): { refused: string } | null | undefined;
   /** Validates the configuration directory and puts it in force; the problems when it was refused. */
   /** `needsRestart`: the restart-only keywords whose new value waits for a restart. */
   reload(): { ok: true; needsRestart: string[] } | { ok: false; problems: Problem[] };
@@ -101,6 +103,13 @@ export class ControlApi {
       case 'GET /v1/failover': {
         const pair = this.host.failover();
         return pair ? json(200, pair) : fail(404, 'no failover relationship is configured (server.pcy failover NAME)');
+      }
+      case 'POST /v1/failover/partner-down': {
+        const refused = this.host.failoverPartnerDown();
+        if (refused === null) return fail(404, 'no failover relationship is configured (server.pcy failover NAME)');
+        if (refused) return fail(409, refused.refused);
+        logEvent(this.host.log, 'OPS_CHANGE', { what: 'failover partner-down' });
+        return json(200, this.host.failover());
       }
       case 'GET /v1/pools':
         return json(200, { networks: this.host.networks() });

@@ -203,8 +203,55 @@ export class FailoverEngine implements PeerSync {
 
   // ---- PeerSync: what the lease owner asks ----
 
-  mayAllocate(): boolean {
-    return this.service() !== 'none';
+  freeStates(): readonly LeaseState[] {
+    switch (this.service()) {
+      case 'none':
+        return [];
+      case 'all':
+        // Partner-down: the peer's free addresses and the ended records too, once the MCLT has passed.
+        return [this.ownFree, this.peerFree, LeaseState.EXPIRED, LeaseState.RELEASED, LeaseState.ABANDONED];
+      default:
+        return [this.ownFree];
+    }
+  }
+
+  /**
+   * Whether a record of a failover range is ours to allocate now (dhcpd's lease_mine_to_reallocate): our
+   * own free state whenever we serve; in partner-down also the peer's free state and records that ended
+   * (expired, released, abandoned), but only once max(partner-down's stos, the record's tsfp) + MCLT has
+   * passed: until then the peer, which may have served on alone, could have given the address out.
+   */
+  mayTake(record: LeaseRecord, nowSec: number): boolean {
+    const service = this.service();
+    if (service === 'none') return false;
+    if (record.state === this.ownFree) return true;
+    if (service !== 'all') return false;
+    const ended =
+      record.state === this.peerFree ||
+      record.state === LeaseState.EXPIRED ||
+      record.state === LeaseState.RELEASED ||
+      record.state === LeaseState.ABANDONED;
+    return ended && nowSec >= Math.max(this.my.stos, record.tsfp ?? 0) + this.mcltInForce;
+  }
+
+  private get ownFree(): LeaseState.FREE | LeaseState.BACKUP {
+    return this.role === 'primary' ? LeaseState.FREE : LeaseState.BACKUP;
+  }
+
+  private get peerFree(): LeaseState.FREE | LeaseState.BACKUP {
+    return this.role === 'primary' ? LeaseState.BACKUP : LeaseState.FREE;
+  }
+
+  /**
+   * `joind ctl failover partner-down`: the administrator declares the peer down (dhcpd's omshell
+   * `partner-down`). Only from communications-interrupted and the states that wait for a peer that is
+   * not there; never while the link is up, when the peer would say otherwise. Returns why not, or null.
+   */
+  declarePartnerDown(): string | null {
+    if (this.session) return 'the failover link is up: the peer is not down';
+    if (this.my.state === 'partner-down') return null;
+    this.event({ kind: 'operator-partner-down' });
+    return null;
   }
 
   mclt(): number {

@@ -320,6 +320,11 @@ export class Daemon {
         networks,
         networkLookup: () => networkLookupOf(this.config),
         failover,
+        failoverPartnerDown: () => {
+          if (!this.pair) return null;
+          const refused = this.pair.engine.declarePartnerDown();
+          return refused === null ? undefined : { refused };
+        },
         status: () => ({
           pid: process.pid,
           uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),

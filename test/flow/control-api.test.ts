@@ -90,3 +90,14 @@ test('control API: a load with one refused record applies none; a broken configu
   assert.equal((await call(api, 'DELETE', '/v1/leases/10.77.1.999')).status, 400);
   bed.close();
 });
+
+test('control API: without a failover relationship, failover and partner-down answer 404 and change nothing', async () => {
+  const bed = makeBed();
+  const api = apiOf(bed);
+  const status = await call(api, 'GET', '/v1/failover');
+  assert.equal(status.status, 404);
+  assert.match(String(status.json.error), /no failover relationship/);
+  const down = await call(api, 'POST', '/v1/failover/partner-down');
+  assert.equal(down.status, 404);
+  bed.close();
+});

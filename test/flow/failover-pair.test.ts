@@ -256,3 +256,40 @@ test('a partition and a restart: updates made meanwhile reach the peer; a restar
     await stop(p, s);
   }
 });
+
+test("partner-down by hand: the peer's addresses are taken only once the MCLT has passed", async () => {
+  const p = await unit('primary', PORT + 4);
+  const s = await unit('secondary', PORT + 4);
+  try {
+    await until(() => bothNormal(p, s), 'both normal', 10_000);
+    await until(() => s.engine.status().backup === 2 && p.engine.status().unackedUpdates === 0, 'balanced', 5_000);
+    assert.match(p.engine.declarePartnerDown() ?? '', /link is up/, 'refused while the peer can say otherwise');
+
+    await s.link.stop();
+    s.engine.stop();
+    await until(() => p.engine.status().state === 'communications-interrupted', 'primary communications-interrupted', 5_000);
+    assert.equal(p.engine.declarePartnerDown(), null);
+    await until(() => p.engine.status().state === 'partner-down', 'primary partner-down', 5_000);
+    assert.equal(p.engine.service(), 'all');
+
+    // Its own three FREE addresses at once; the secondary's two BACKUP ones not before stos + MCLT.
+    p.bed.clock.now = Date.now();
+    const got: number[] = [];
+    for (let n = 1; n <= 4; n++) {
+      const ctx = clientOn(p.bed.poolA, n);
+      const choice = await p.bed.allocator.chooseOffer(ctx);
+      if (!choice) break;
+      const lease = p.bed.allocator.grant(ctx, terms(choice.address));
+      assert.equal(lease.ends, p.bed.nowSec() + MCLT, 'partner-down: leases no longer than the MCLT');
+      got.push(choice.address);
+    }
+    assert.equal(got.length, 3, 'the BACKUP addresses wait for the MCLT');
+    assert.ok(got.every((a) => p.bed.store.leases.get(a)?.client !== null));
+    p.bed.clock.now = Date.now() + (MCLT + 1) * 1000;
+    const late = await p.bed.allocator.chooseOffer(clientOn(p.bed.poolA, 5));
+    assert.ok(late, 'after the MCLT the whole range is ours');
+    assert.ok(!got.includes(late.address));
+  } finally {
+    await stop(p, s);
+  }
+});

@@ -263,6 +263,7 @@ export function apiOf(bed: Bed): ControlApi {
     networkLookup: () => networkLookupOf(bed.config),
     status: () => ({}),
     failover: () => null,
+    failoverPartnerDown: () => null,
     reload: () => {
       const loaded = loadConfig(bed.configDir);
       return loaded.ok ? { ok: true, needsRestart: [] } : { ok: false, problems: loaded.problems };

@@ -18,8 +18,14 @@ class FakePeer implements PeerSync {
   serving = true;
   readonly queue: number[] = [];
   constructor(readonly role: 'primary' | 'secondary') {}
-  mayAllocate(): boolean {
-    return this.serving;
+  freeStates(): readonly LeaseState[] {
+    return this.serving ? [this.own] : [];
+  }
+  mayTake(record: LeaseRecord): boolean {
+    return this.serving && record.state === this.own;
+  }
+  private get own(): LeaseState {
+    return this.role === 'primary' ? LeaseState.FREE : LeaseState.BACKUP;
   }
   mclt(): number {
     return MCLT;
