@@ -20,6 +20,8 @@ function failoverPeer(policy: Policy, name: string): string[] {
   ];
   // dhcpd: the primary must have both; a secondary may not have a split (and learns the mclt from CONNECT).
   if (policy.failover_role === 'primary') lines.push(`  mclt ${policy.failover_mclt};`, `  split ${policy.failover_split};`);
+  // joind's partner-down on evidence has no dhcpd counterpart; its blind timer has.
+  if (policy.failover_auto_partner_down > 0) lines.push(`  auto-partner-down ${policy.failover_auto_partner_down};`);
   lines.push('}');
   return lines;
 }

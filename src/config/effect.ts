@@ -108,6 +108,9 @@ export const RESTART_ONLY: ReadonlyMap<keyof Policy, string> = new Map<keyof Pol
   ['failover_split', 'the hash bucket assignment is sent to the peer in CONNECT, once, when the link is set up at start'],
   ['failover_load_balance_max_secs', 'the failover relationship is set up once, at start'],
   ['failover_ack_wait', 'the failover relationship is set up once, at start'],
+  ['failover_unacked_clients', 'the failover relationship is set up once, at start'],
+  ['failover_unacked_secs', 'the failover relationship is set up once, at start'],
+  ['failover_auto_partner_down', 'the failover relationship is set up once, at start'],
 ]);
 
 /**

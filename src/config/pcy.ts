@@ -87,6 +87,9 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   failover_split: null, // no default: the primary must give it (dhcpd: "must have hba or split")
   failover_load_balance_max_secs: 0, // never set by dhcpd unless written: 0, load balancing off
   failover_ack_wait: 500, // joind's own: dhcpd never waits (its first leases are MCLT long)
+  failover_unacked_clients: 10, // joind's own (Kea's max-unacked-clients): partner-down on evidence
+  failover_unacked_secs: 10, // joind's own: how long a client of the peer must have waited to count
+  failover_auto_partner_down: 0, // dhcpd's auto-partner-down, off by default there too
 } satisfies Policy);
 
 /** The failover keywords other than `failover` itself: each needs `failover NAME`. */
@@ -102,6 +105,9 @@ export const FAILOVER_SETTINGS: readonly (keyof Policy)[] = Object.freeze([
   'failover_split',
   'failover_load_balance_max_secs',
   'failover_ack_wait',
+  'failover_unacked_clients',
+  'failover_unacked_secs',
+  'failover_auto_partner_down',
 ] satisfies (keyof Policy)[]);
 
 /** Every spelling the file may use, keyword → the Policy field it sets (aliases included). */
@@ -164,6 +170,13 @@ export const POLICY_KEYWORDS: ReadonlyMap<string, KeywordSpec> = new Map<string,
   ['failover_load_balance_max_secs', { key: 'failover_load_balance_max_secs', type: uint(0, 65535, 'seconds') }],
   // A client waits for the ACK meanwhile: longer than its retransmission (4 s) would be worse than a short lease.
   ['failover_ack_wait', { key: 'failover_ack_wait', type: uint(0, 4000, 'milliseconds') }],
+  ['failover_unacked_clients', { key: 'failover_unacked_clients', type: uint(0, 65535, 'clients') }],
+  // Compared with a client's 16-bit secs field.
+  ['failover_unacked_secs', { key: 'failover_unacked_secs', type: uint(0, 65535, 'seconds') }],
+  [
+    'failover_auto_partner_down',
+    { key: 'failover_auto_partner_down', type: uint(0, Math.floor(MAX_TIMER_MS / 1000), 'seconds') },
+  ],
 ]);
 
 const TRUE_WORDS = new Set(['on', 'yes', 'true', '1']);

@@ -72,6 +72,9 @@ export interface Policy {
   failover_split: number | null; // 0..256 hash buckets of the primary; required on the primary, an error on the secondary
   failover_load_balance_max_secs: number; // secs above which both servers answer; default 0 = no load balancing
   failover_ack_wait: number; // ms a first lease waits for the peer's BNDACK to be given in full; 0 = never (MCLT long, as dhcpd)
+  failover_unacked_clients: number; // distinct clients the absent peer visibly fails before partner-down; 0 = never on evidence
+  failover_unacked_secs: number; // secs a client must have waited to count as failed by the peer
+  failover_auto_partner_down: number; // dhcpd's auto-partner-down timer, seconds in communications-interrupted; 0 = off
 }
 
 /** An inclusive address range [start, end]. */

@@ -112,6 +112,10 @@ export const MESSAGES = {
     level: 'warn',
     text: 'a binding update was refused (by the peer, or by us: reject reason, address)',
   },
+  FAILOVER_PEER_UNRESPONSIVE: {
+    level: 'warn',
+    text: 'the failover peer is taken for down: enough of its clients waited in vain (failover_unacked_clients), or the auto-partner-down timer ran out; partner-down follows',
+  },
   FAILOVER_POOL_BALANCED: { level: 'info', text: 'failover pool balance moved free addresses between the two servers' },
 } as const satisfies Record<string, { level: Level; text: string }>;
 

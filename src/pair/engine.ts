@@ -53,6 +53,12 @@ export interface PairSettings {
   loadBalanceMaxSecs: number;
   /** Milliseconds a first lease may wait for the peer's BNDACK (failover_ack_wait); 0: never. */
   ackWaitMs: number;
+  /** Distinct clients the absent peer must visibly fail before partner-down (0: never on evidence). */
+  unackedClients: number;
+  /** secs a client must have been trying to count as failed by the peer. */
+  unackedSecs: number;
+  /** dhcpd's auto-partner-down, seconds in communications-interrupted (0: off). */
+  autoPartnerDownSecs: number;
   ignoreHardwareType: boolean;
 }
 
@@ -143,6 +149,8 @@ export class FailoverEngine implements PeerSync {
   /** Addresses to send whatever their record (answering the peer's UPDREQALL/UPDREQ). */
   private readonly resend = new Set<number>();
   private readonly inFlight = new Map<number, InFlight>();
+  /** Clients of the peer's buckets seen waiting in this spell of communications-interrupted (hex keys). */
+  private readonly unserved = new Set<string>();
   /** Grants waiting for the peer's acknowledgement of their address (failover_ack_wait). */
   private readonly ackWaiters = new Map<number, AckWaiter[]>();
   /** The xid of the peer's UPDREQ/UPDREQALL we answer: UPDDONE follows the last BNDACK. */
@@ -303,14 +311,38 @@ export class FailoverEngine implements PeerSync {
 
   /**
    * Whether this server answers a client that is looking for a lease (DISCOVER, or a REQUEST that names
-   * no server): in normal operation only the one whose hash buckets hold the client (RFC 3074), unless
-   * the client has waited longer than failover_load_balance_max_secs.
+   * no server): in normal operation and in communications-interrupted only the one whose hash buckets
+   * hold the client (RFC 3074), unless the client has waited longer than failover_load_balance_max_secs
+   * (0: no load balancing, both answer).
    */
   answersClient(key: Uint8Array, secs: number): boolean {
-    if (this.service() !== 'cooperating') return true;
+    const service = this.service();
+    // In communications-interrupted the peer may still serve its clients: they stay its own until they
+    // have waited past the limit, as in normal; how long they wait is the evidence of partner-down.
+    if ((service !== 'cooperating' && service !== 'own-free') || this.hba === null) return true;
+    const ours = isPrimaryBucket(this.hba, key) === (this.role === 'primary');
+    if (!ours && service === 'own-free' && secs > this.settings.unackedSecs) this.noteUnserved(key);
     const lbms = this.settings.loadBalanceMaxSecs;
-    if (lbms === 0 || secs > lbms || this.hba === null) return true;
-    return isPrimaryBucket(this.hba, key) === (this.role === 'primary');
+    return ours || lbms === 0 || secs > lbms;
+  }
+
+  /**
+   * A client of the peer's hash buckets has been trying for longer than failover_unacked_secs while we
+   * cannot reach the peer: evidence that the peer is down, not only our link to it. Enough distinct
+   * clients (failover_unacked_clients) and we go partner-down (Kea's max-unacked-clients, research 4.6).
+   */
+  private noteUnserved(key: Uint8Array): void {
+    const threshold = this.settings.unackedClients;
+    if (threshold === 0 || this.my.state !== 'communications-interrupted' || this.saving) return;
+    this.unserved.add(Buffer.from(key).toString('hex'));
+    if (this.unserved.size < threshold) return;
+    logEvent(this.log, 'FAILOVER_PEER_UNRESPONSIVE', {
+      relationship: this.settings.name,
+      clients: this.unserved.size,
+      waitedOver: this.settings.unackedSecs,
+    });
+    this.unserved.clear();
+    this.event({ kind: 'operator-partner-down' });
   }
 
   status(): PairStatus {
@@ -538,6 +570,8 @@ export class FailoverEngine implements PeerSync {
     const from = this.my.state;
     const enter = () => {
       this.my = { state: t.state, stos: t.stos };
+      this.unserved.clear();
+      if (t.state === 'communications-interrupted') this.armAutoPartnerDown(t.stos);
       if (t.state === 'normal') this.everPaired = true;
       logEvent(this.log, 'FAILOVER_STATE', {
         relationship: this.settings.name,
@@ -600,6 +634,18 @@ export class FailoverEngine implements PeerSync {
         }
       }
     }
+  }
+
+  /** dhcpd's auto-partner-down: partner-down after a fixed time in communications-interrupted. */
+  private armAutoPartnerDown(since: number): void {
+    const seconds = this.settings.autoPartnerDownSecs;
+    if (seconds === 0) return;
+    this.after(seconds * 1000, () => {
+      // Only if it is still the same spell of communications-interrupted.
+      if (this.my.state !== 'communications-interrupted' || this.my.stos !== since) return;
+      logEvent(this.log, 'FAILOVER_PEER_UNRESPONSIVE', { relationship: this.settings.name, autoPartnerDownAfter: seconds });
+      this.event({ kind: 'operator-partner-down' });
+    });
   }
 
   // ---- binding updates out ----

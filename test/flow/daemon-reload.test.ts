@@ -49,6 +49,9 @@ test('joind --check: a no-op keyword is a warning with file:line:column on stder
     'failover_split',
     'failover_load_balance_max_secs',
     'failover_ack_wait',
+    'failover_unacked_clients',
+    'failover_unacked_secs',
+    'failover_auto_partner_down',
   ]);
 });
 

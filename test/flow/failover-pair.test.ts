@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import pino from 'pino';
 import type { GrantTerms } from '../../src/alloc/allocator';
 import { FailoverLink } from '../../src/io/failover-link';
-import { FailoverEngine } from '../../src/pair/engine';
+import { FailoverEngine, type PairSettings } from '../../src/pair/engine';
 import type { Services } from '../../src/server/context';
 import { pairLeaseLimit } from '../../src/server/pair-gate';
 import { LeaseState } from '../../src/store';
@@ -22,11 +22,11 @@ interface Unit {
   link: FailoverLink;
 }
 
-async function unit(role: 'primary' | 'secondary', port: number, ackWaitMs = 0): Promise<Unit> {
+async function unit(role: 'primary' | 'secondary', port: number, ackWaitMs = 0, more: Partial<PairSettings> = {}): Promise<Unit> {
   const bed = makeAllocBed({ files: pairFiles(role, MCLT, 'failover_load_balance_max_secs 3\n') });
   // The engine runs on the wall clock (its timers are real); the allocator's clock follows it.
   bed.clock.now = Date.now();
-  return start(bed, role, port, ackWaitMs);
+  return start(bed, role, port, ackWaitMs, [], more);
 }
 
 /** An engine and its link over a bed's store and owner: a (re)started server of the pair. */
@@ -36,6 +36,7 @@ async function start(
   port: number,
   ackWaitMs = 0,
   log: string[] = [],
+  more: Partial<PairSettings> = {},
 ): Promise<Unit> {
   const engine = new FailoverEngine(
     {
@@ -47,7 +48,11 @@ async function start(
       split: role === 'primary' ? 128 : null,
       loadBalanceMaxSecs: 3,
       ackWaitMs,
+      unackedClients: 3,
+      unackedSecs: 10,
+      autoPartnerDownSecs: 0,
       ignoreHardwareType: false,
+      ...more,
     },
     bed.store,
     bed.owner,
@@ -289,6 +294,59 @@ test("partner-down by hand: the peer's addresses are taken only once the MCLT ha
     const late = await p.bed.allocator.chooseOffer(clientOn(p.bed.poolA, 5));
     assert.ok(late, 'after the MCLT the whole range is ours');
     assert.ok(!got.includes(late.address));
+  } finally {
+    await stop(p, s);
+  }
+});
+
+/** n distinct hardware addresses in the secondary's hash buckets (split 128: the primary's are 0..127). */
+function peerClients(p: Unit, n: number): Buffer[] {
+  const found: Buffer[] = [];
+  for (let i = 0; found.length < n && i < 1000; i++) {
+    const mac = Buffer.from([0x02, 0x66, 0, 0, i >> 8, i & 0xff]);
+    if (!p.engine.answersClient(mac, 0)) found.push(mac);
+  }
+  return found;
+}
+
+test('partner-down on evidence: enough clients of the peer waiting in vain, never a partition alone', async () => {
+  const p = await unit('primary', PORT + 5);
+  const s = await unit('secondary', PORT + 5);
+  try {
+    await until(() => bothNormal(p, s), 'both normal', 10_000);
+    const theirs = peerClients(p, 4);
+    assert.equal(theirs.length, 4);
+    await s.link.stop();
+    s.engine.stop();
+    await until(() => p.engine.status().state === 'communications-interrupted', 'primary communications-interrupted', 5_000);
+
+    // Clients of the peer that have not waited long are still the peer's: no answer, no evidence.
+    for (const mac of theirs) assert.equal(p.engine.answersClient(mac, 2), false);
+    // Past failover_load_balance_max_secs (3) they are answered, but count only past unacked_secs (10).
+    for (const mac of theirs) assert.equal(p.engine.answersClient(mac, 5), true);
+    assert.equal(p.engine.status().state, 'communications-interrupted');
+    // The same client again and again is one client.
+    for (let i = 0; i < 5; i++) p.engine.answersClient(theirs[0]!, 11);
+    p.engine.answersClient(theirs[1]!, 11);
+    assert.equal(p.engine.status().state, 'communications-interrupted', 'two distinct clients of three');
+    p.engine.answersClient(theirs[2]!, 12);
+    await until(() => p.engine.status().state === 'partner-down', 'partner-down on the third client', 5_000);
+  } finally {
+    await stop(p, s);
+  }
+});
+
+test("failover_auto_partner_down: dhcpd's timer, for those who ask for it", async () => {
+  const p = await unit('primary', PORT + 6, 0, { autoPartnerDownSecs: 1, unackedClients: 0 });
+  const s = await unit('secondary', PORT + 6);
+  try {
+    await until(() => bothNormal(p, s), 'both normal', 10_000);
+    await s.link.stop();
+    s.engine.stop();
+    await until(() => p.engine.status().state === 'communications-interrupted', 'primary communications-interrupted', 5_000);
+    const since = Date.now();
+    await until(() => p.engine.status().state === 'partner-down', 'partner-down by the timer', 5_000);
+    assert.ok(Date.now() - since >= 900, 'not before the timer');
   } finally {
     await stop(p, s);
   }

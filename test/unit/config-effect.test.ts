@@ -231,6 +231,9 @@ test('settingsNeedingRestart: the restart-only keywords whose effective value di
       'failover_split 128',
       'failover_load_balance_max_secs 3',
       'failover_ack_wait 0',
+      'failover_unacked_clients 3',
+      'failover_unacked_secs 5',
+      'failover_auto_partner_down 600',
     ].join('\n'),
     nets: '10.1.0.0 pair 10.1.0.100-10.1.0.199\n',
   });
@@ -253,6 +256,9 @@ test('settingsNeedingRestart: the restart-only keywords whose effective value di
     'failover_split',
     'failover_load_balance_max_secs',
     'failover_ack_wait',
+    'failover_unacked_clients',
+    'failover_unacked_secs',
+    'failover_auto_partner_down',
   ]);
   assert.deepEqual(settingsNeedingRestart(all, running), [...RESTART_ONLY.keys()], 'both ways');
   assert.deepEqual(settingsNeedingRestart(running, loaded({ 'server.pcy': 'ping_timeout 0\nmetrics_listen 127.0.0.1:9999\n' })), [
@@ -308,6 +314,9 @@ test('joind --check: describeConfig lists the restart-only keywords', () => {
     'failover_split',
     'failover_load_balance_max_secs',
     'failover_ack_wait',
+    'failover_unacked_clients',
+    'failover_unacked_secs',
+    'failover_auto_partner_down',
   ]);
 });
 

@@ -237,7 +237,11 @@ test('failover keywords: any failover_ keyword without "failover NAME" is an err
         `error ${i + 2}:1 ${key} without failover: no failover relationship is configured; write "failover NAME" (the relationship name) or remove ${key}`,
     ),
   );
-  assert.equal(FAILOVER_SETTINGS.length, 11, "every keyword of the statement but the name, and joind's failover_ack_wait");
+  assert.equal(
+    FAILOVER_SETTINGS.length,
+    14,
+    "every keyword of the statement but the name, dhcpd's auto-partner-down, and joind's ack wait and evidence",
+  );
 });
 
 test('failover keywords: a relationship without role, address or peer address is an error at failover', () => {
