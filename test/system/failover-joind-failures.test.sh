@@ -29,7 +29,6 @@ PAIR_MCLT=${PAIR_MCLT:-20}
 
 P=ff$$
 WORK=$(mktemp -d /tmp/failover-joind-failures.XXXXXX)
-LIB=$here/lib
 failed=
 bed_after_down() {
   if [ -z "$failed" ] && [ "$1" = 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"
@@ -59,7 +58,6 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 pair_up "$P" || fail "pair_up"
-C=$(bed_ns "$P" c)
 BED_LIFETIME=300 capture_start "$P" "$(bed_ns "$P" sw)" br0 "$WORK/lan.pcap" || fail "capture of the LAN"
 LAN_CAPTURE=$CAPTURE_PID
 
@@ -75,17 +73,8 @@ done
 [ "$i" -lt 100 ] || fail "pools not balanced: $(pair_joind_failover "$WORK/p/spool")"
 echo "ok: normal/normal, pools balanced (50 free, 50 backup)"
 
-# burst NAME ARGS… — discover-burst.py from the client namespace; B: its key=value summary.
-burst() {
-  local name=$1
-  shift
-  bed_run "$P" "$C" "discover-burst-$name" "$WORK/burst-$name.log" 60 -- /usr/bin/python3 "$LIB/discover-burst.py" \
-    --iface cli --split "$PAIR_SPLIT" --primary "$PAIR_P_LAN" --secondary "$PAIR_S_LAN" --out "$WORK/burst-$name.txt" "$@"
-  declare -gA B=()
-  local kv
-  for kv in $(tail -n 1 "$WORK/burst-$name.log"); do B[${kv%%=*}]=${kv#*=}; done
-  [ -n "${B[count]:-}" ] || fail "discover-burst ($name): $(tail -n 5 "$WORK/burst-$name.log")"
-}
+# burst NAME ARGS… — pair_burst in this bed; B: its key=value summary.
+burst() { pair_burst "$P" "$WORK" "$@" || fail "discover-burst ($1): $(tail -n 5 "$WORK/burst-$1.log")"; }
 
 # --- the secondary dies ----------------------------------------------------------------------------------
 # joind itself (its pid file), not the bed's wrapper around it: SIGKILL is not passed on.

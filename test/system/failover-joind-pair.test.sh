@@ -241,17 +241,8 @@ read_stores
 p_free=0 s_free=0
 for ip in "${!PL[@]}"; do [[ $ip == 10.77.0.* && ${PL[$ip]} == free ]] && p_free=$((p_free + 1)); done
 for ip in "${!SL[@]}"; do [[ $ip == 10.77.0.* && ${SL[$ip]} == backup ]] && s_free=$((s_free + 1)); done
-# burst NAME ARGS… — discover-burst.py from the client namespace; B: its key=value summary.
-burst() {
-  local name=$1
-  shift
-  bed_run "$P" "$C" "discover-burst-$name" "$WORK/burst-$name.log" 60 -- /usr/bin/python3 "$LIB/discover-burst.py" \
-    --iface cli --split "$PAIR_SPLIT" --primary "$PAIR_P_LAN" --secondary "$PAIR_S_LAN" --out "$WORK/burst-$name.txt" "$@"
-  declare -gA B=()
-  local kv
-  for kv in $(tail -n 1 "$WORK/burst-$name.log"); do B[${kv%%=*}]=${kv#*=}; done
-  [ -n "${B[count]:-}" ] || fail "discover-burst ($name): $(tail -n 5 "$WORK/burst-$name.log")"
-}
+# burst NAME ARGS… — pair_burst in this bed; B: its key=value summary.
+burst() { pair_burst "$P" "$WORK" "$@" || fail "discover-burst ($1): $(tail -n 5 "$WORK/burst-$1.log")"; }
 hi_secs=$(( PAIR_LBMS + 2 ))
 nh=$(( p_free < s_free ? p_free : s_free )); nh=$(( nh - 2 )); [ "$nh" -gt 10 ] && nh=10
 [ "$nh" -ge 4 ] || fail "too few free addresses for a burst (primary $p_free, secondary $s_free)"

@@ -21,8 +21,9 @@
 [ -n "${_PAIR_LOADED:-}" ] && return 0
 _PAIR_LOADED=1
 
+_PAIR_LIB=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=bed.sh
-. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/bed.sh"
+. "$_PAIR_LIB/bed.sh"
 
 # shellcheck disable=SC2034 # facts for the tests
 PAIR_P_LAN=10.77.0.1 PAIR_S_LAN=10.77.0.2 PAIR_RLY_LAN=10.77.0.3 PAIR_NET=10.77.0.0/16
@@ -277,6 +278,21 @@ pair_fo_state() {
 # stop it with capture_stop PREFIX "$CAPTURE_PID". Read it with failover-pcap.py beside this file.
 pair_capture_hb() {
   BED_LIFETIME=${3:-300} capture_start "$1" "$(bed_ns "$1" p)" hb "$2" tcp port "$PAIR_FO_PORT"
+}
+
+# pair_burst PREFIX DIR NAME ARGS… — discover-burst.py (beside this file) from PREFIX-c's client veth,
+# with the bed's servers and split, logging to DIR/burst-NAME.log and writing a line per DISCOVER to
+# DIR/burst-NAME.txt; ARGS are its own (--count, --secs, --first, …). Sets B (an associative array):
+# its summary, key=value. Returns 1 when it printed none (see the log).
+pair_burst() {
+  local p=$1 dir=$2 name=$3 kv
+  shift 3
+  bed_run "$p" "$(bed_ns "$p" c)" "discover-burst-$name" "$dir/burst-$name.log" 60 -- /usr/bin/python3 \
+    "$_PAIR_LIB/discover-burst.py" --iface cli --split "$PAIR_SPLIT" --primary "$PAIR_P_LAN" \
+    --secondary "$PAIR_S_LAN" --out "$dir/burst-$name.txt" "$@"
+  declare -gA B=()
+  for kv in $(tail -n 1 "$dir/burst-$name.log"); do B[${kv%%=*}]=${kv#*=}; done
+  [ -n "${B[count]:-}" ]
 }
 
 # ---- joind as either side of the pair -------------------------------------------------------------
