@@ -256,20 +256,7 @@ export class LeaseOwner {
 
   /** Marks an address abandoned (it answered a ping or was declined), with the time; no client holds it. */
   abandon(network: number, address: number, nowSec: number): void {
-    this.put({
-      address,
-      network,
-      client: null,
-      htype: 0,
-      hwaddr: null,
-      clientId: null,
-      starts: nowSec,
-      ends: null,
-      cltt: nowSec,
-      state: LeaseState.ABANDONED,
-      clientHostname: null,
-      hostname: null,
-    });
+    this.put(nobodysRecord(network, address, LeaseState.ABANDONED, nowSec));
     this.pools.get(network)?.releaseHold(address, false);
   }
 
@@ -404,7 +391,7 @@ export class LeaseOwner {
     const record = this.store.leases.get(address);
     if (!record) return false;
     if (this.isPaired(address)) {
-      this.put({ ...freeRecord(record.network, address), cltt: record.cltt, tsfp: record.tsfp ?? null });
+      this.put({ ...nobodysRecord(record.network, address, LeaseState.FREE, 0), cltt: record.cltt, tsfp: record.tsfp ?? null });
       return true;
     }
     this.store.write(() => this.store.leases.delete(address));
@@ -425,8 +412,8 @@ export class LeaseOwner {
   }
 }
 
-/** The record of a failover address nobody holds: FREE (the primary's), no client. */
-function freeRecord(network: number, address: number): LeaseRecord {
+/** The record of an address nobody holds (abandoned, or free in a failover range), as of `at`. */
+function nobodysRecord(network: number, address: number, state: LeaseState, at: number): LeaseRecord {
   return {
     address,
     network,
@@ -434,10 +421,10 @@ function freeRecord(network: number, address: number): LeaseRecord {
     htype: 0,
     hwaddr: null,
     clientId: null,
-    starts: 0,
+    starts: at,
     ends: null,
-    cltt: 0,
-    state: LeaseState.FREE,
+    cltt: at,
+    state,
     clientHostname: null,
     hostname: null,
   };
