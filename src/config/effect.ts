@@ -111,6 +111,7 @@ export const RESTART_ONLY: ReadonlyMap<keyof Policy, string> = new Map<keyof Pol
   ['failover_unacked_clients', 'the failover relationship is set up once, at start'],
   ['failover_unacked_secs', 'the failover relationship is set up once, at start'],
   ['failover_auto_partner_down', 'the failover relationship is set up once, at start'],
+  ['failover_start_alone', 'it is read once, at start, and only by a store that was never in the relationship'],
 ]);
 
 /**

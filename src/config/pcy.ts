@@ -90,6 +90,7 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   failover_unacked_clients: 10, // joind's own (Kea's max-unacked-clients): partner-down on evidence
   failover_unacked_secs: 10, // joind's own: how long a client of the peer must have waited to count
   failover_auto_partner_down: 0, // dhcpd's auto-partner-down, off by default there too
+  failover_start_alone: false, // joind's own: what the seed's `my state partner-down` edit did, once
 } satisfies Policy);
 
 /** The failover keywords other than `failover` itself: each needs `failover NAME`. */
@@ -108,6 +109,7 @@ export const FAILOVER_SETTINGS: readonly (keyof Policy)[] = Object.freeze([
   'failover_unacked_clients',
   'failover_unacked_secs',
   'failover_auto_partner_down',
+  'failover_start_alone',
 ] satisfies (keyof Policy)[]);
 
 /** Every spelling the file may use, keyword → the Policy field it sets (aliases included). */
@@ -173,6 +175,7 @@ export const POLICY_KEYWORDS: ReadonlyMap<string, KeywordSpec> = new Map<string,
   ['failover_unacked_clients', { key: 'failover_unacked_clients', type: uint(0, 65535, 'clients') }],
   // Compared with a client's 16-bit secs field.
   ['failover_unacked_secs', { key: 'failover_unacked_secs', type: uint(0, 65535, 'seconds') }],
+  ['failover_start_alone', { key: 'failover_start_alone', type: BOOL }],
   [
     'failover_auto_partner_down',
     { key: 'failover_auto_partner_down', type: uint(0, Math.floor(MAX_TIMER_MS / 1000), 'seconds') },

@@ -75,6 +75,7 @@ export interface Policy {
   failover_unacked_clients: number; // distinct clients the absent peer visibly fails before partner-down; 0 = never on evidence
   failover_unacked_secs: number; // secs a client must have waited to count as failed by the peer
   failover_auto_partner_down: number; // dhcpd's auto-partner-down timer, seconds in communications-interrupted; 0 = off
+  failover_start_alone: boolean; // a store never in the relationship starts as if partner-down (a unit deployed first); default off
 }
 
 /** An inclusive address range [start, end]. */

@@ -116,6 +116,10 @@ export const MESSAGES = {
     level: 'warn',
     text: 'the failover peer is taken for down: enough of its clients waited in vain (failover_unacked_clients), or the auto-partner-down timer ran out; partner-down follows',
   },
+  FAILOVER_CLOCK_SKEW: {
+    level: 'warn',
+    text: "the failover peer's clock differs from ours by more than 30 s (seconds); at 60 s the link is refused: fix the clocks (NTP)",
+  },
   FAILOVER_POOL_BALANCED: { level: 'info', text: 'failover pool balance moved free addresses between the two servers' },
 } as const satisfies Record<string, { level: Level; text: string }>;
 

@@ -59,6 +59,14 @@ export interface PairSettings {
   unackedSecs: number;
   /** dhcpd's auto-partner-down, seconds in communications-interrupted (0: off). */
   autoPartnerDownSecs: number;
+  /**
+   * failover_start_alone: a store that has never been in the relationship starts as if it had been
+   * partner-down, so that a unit deployed before its peer serves (after startup). Ignored once the
+   * store has a saved state.
+   */
+  startAlone?: boolean;
+  /** The longest startup before the saved state rules without the peer (default 15 s, as dhcpd). */
+  startupMs?: number;
   ignoreHardwareType: boolean;
 }
 
@@ -75,6 +83,8 @@ export interface PeerConnection {
 
 /** Clocks of the two servers may differ by this much (dhcpd's check of CONNECT and CONNECTACK). */
 const MAX_SKEW_SECONDS = 60;
+/** Clocks further apart than this are worth a warning (half the limit: time to fix NTP before it bites). */
+const WARN_SKEW_SECONDS = 30;
 /** The longest time in startup before the saved state is entered without the peer (dhcpd: 15 s). */
 const STARTUP_MS = 15_000;
 /** What a secondary uses as the MCLT before it has ever heard the primary's (dhcpd's default). */
@@ -151,6 +161,8 @@ export class FailoverEngine implements PeerSync {
   private readonly inFlight = new Map<number, InFlight>();
   /** Clients of the peer's buckets seen waiting in this spell of communications-interrupted (hex keys). */
   private readonly unserved = new Set<string>();
+  /** A clock difference past WARN_SKEW_SECONDS was logged and has not gone back below it since. */
+  private skewWarned = false;
   /** Grants waiting for the peer's acknowledgement of their address (failover_ack_wait). */
   private readonly ackWaiters = new Map<number, AckWaiter[]>();
   /** The xid of the peer's UPDREQ/UPDREQALL we answer: UPDDONE follows the last BNDACK. */
@@ -181,8 +193,11 @@ export class FailoverEngine implements PeerSync {
   ) {
     this.role = settings.role;
     const saved = store.failover.get(settings.name);
-    const savedState = saved ? (saved.myState as ServerStateName) : null;
-    const start = initialState(savedState && savedState in SERVER_STATES ? savedState : null);
+    let savedState = saved && saved.myState in SERVER_STATES ? (saved.myState as ServerStateName) : null;
+    // A fresh store told to start alone: as if it had been partner-down (the seed's edit of dhcpd's
+    // lease file, done once and safely: a store with any saved state ignores it).
+    if (saved === undefined && settings.startAlone) savedState = 'partner-down';
+    const start = initialState(savedState);
     this.my = { state: start.state, stos: saved?.myStos ?? this.nowSec() };
     this.afterStartup = start.afterStartup;
     this.everPaired = saved?.everPaired ?? false;
@@ -198,7 +213,8 @@ export class FailoverEngine implements PeerSync {
   start(): void {
     this.owner.attachPeer(this);
     this.refill();
-    if (this.my.state === 'startup') this.after(STARTUP_MS, () => this.event({ kind: 'startup-ended' }));
+    if (this.my.state === 'startup')
+      this.after(this.settings.startupMs ?? STARTUP_MS, () => this.event({ kind: 'startup-ended' }));
   }
 
   stop(): void {
@@ -405,6 +421,25 @@ export class FailoverEngine implements PeerSync {
       if (msg.type === 'CONTACT') return; // the peer's keep-alive on a connection it has not used yet
       return this.bad(conn, `${msg.type} before CONNECT and CONNECTACK`);
     }
+    // The clocks may drift apart during a session too: past the limit, leases and MCLT arithmetic
+    // between the two can no longer be trusted, so the session ends (and CONNECT refuses it until fixed).
+    const skew = msg.time - this.nowSec();
+    if (Math.abs(skew) > MAX_SKEW_SECONDS) {
+      logEvent(this.log, 'FAILOVER_CONNECT_REJECTED', {
+        relationship: this.settings.name,
+        remote: conn.remote,
+        why: `clocks differ by ${skew} s`,
+      });
+      conn.send({
+        type: 'DISCONNECT',
+        time: this.nowSec(),
+        xid: this.nextXid(),
+        rejectReason: REJECT_REASONS['time-mismatch'],
+        message: `clocks differ by ${skew} s`,
+      });
+      return conn.close(`clocks differ by ${skew} s`);
+    }
+    this.warnSkew(conn, skew);
     switch (msg.type) {
       case 'STATE':
         return this.onState(msg);
@@ -457,6 +492,7 @@ export class FailoverEngine implements PeerSync {
     }
     const skew = msg.time - this.nowSec();
     if (Math.abs(skew) > MAX_SKEW_SECONDS) return refuse('time-mismatch', `clocks differ by ${skew} s`);
+    this.warnSkew(conn, skew);
     if (msg.mclt === undefined || msg.mclt === 0) return refuse('invalid-mclt', 'no MCLT');
     if (msg.hba === undefined || msg.hba.length !== HBA_SIZE) return refuse('hba-conflict', 'no 32-byte hash bucket assignment');
     if (this.session && this.session !== conn && this.session.open) return refuse('dup-connection', 'a session is already open');
@@ -489,6 +525,7 @@ export class FailoverEngine implements PeerSync {
     }
     const skew = msg.time - this.nowSec();
     if (Math.abs(skew) > MAX_SKEW_SECONDS) return refuse(`clocks differ by ${skew} s`);
+    this.warnSkew(conn, skew);
     if (this.session && this.session !== conn && this.session.open) return refuse('a session is already open');
     this.peerMaxUnacked = Math.max(1, msg.maxUnacked ?? 1);
     this.sessionUp(conn, msg.receiveTimer);
@@ -502,6 +539,15 @@ export class FailoverEngine implements PeerSync {
     logEvent(this.log, 'FAILOVER_LINK_UP', { relationship: this.settings.name, remote: conn.remote, mclt: this.mcltInForce });
     // Link up: our STATE goes out (the state machine says so); the peer's STATE ends our startup.
     this.event({ kind: 'link-up' });
+  }
+
+  /** Logs a clock difference past WARN_SKEW_SECONDS, once per session and direction of change. */
+  private warnSkew(conn: PeerConnection, skew: number): void {
+    const warn = Math.abs(skew) > WARN_SKEW_SECONDS;
+    if (warn && !this.skewWarned) {
+      logEvent(this.log, 'FAILOVER_CLOCK_SKEW', { relationship: this.settings.name, remote: conn.remote, seconds: skew });
+    }
+    this.skewWarned = warn;
   }
 
   private linkDown(conn: PeerConnection, reason: string): void {

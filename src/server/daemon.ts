@@ -190,6 +190,7 @@ export class Daemon {
         unackedClients: p.failover_unacked_clients,
         unackedSecs: p.failover_unacked_secs,
         autoPartnerDownSecs: p.failover_auto_partner_down,
+        startAlone: p.failover_start_alone,
         ignoreHardwareType: p.ignore_hardware_type,
       },
       this.store,

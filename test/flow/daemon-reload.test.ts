@@ -52,6 +52,7 @@ test('joind --check: a no-op keyword is a warning with file:line:column on stder
     'failover_unacked_clients',
     'failover_unacked_secs',
     'failover_auto_partner_down',
+    'failover_start_alone',
   ]);
 });
 

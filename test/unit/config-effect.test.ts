@@ -234,6 +234,7 @@ test('settingsNeedingRestart: the restart-only keywords whose effective value di
       'failover_unacked_clients 3',
       'failover_unacked_secs 5',
       'failover_auto_partner_down 600',
+      'failover_start_alone on',
     ].join('\n'),
     nets: '10.1.0.0 pair 10.1.0.100-10.1.0.199\n',
   });
@@ -259,6 +260,7 @@ test('settingsNeedingRestart: the restart-only keywords whose effective value di
     'failover_unacked_clients',
     'failover_unacked_secs',
     'failover_auto_partner_down',
+    'failover_start_alone',
   ]);
   assert.deepEqual(settingsNeedingRestart(all, running), [...RESTART_ONLY.keys()], 'both ways');
   assert.deepEqual(settingsNeedingRestart(running, loaded({ 'server.pcy': 'ping_timeout 0\nmetrics_listen 127.0.0.1:9999\n' })), [
@@ -317,6 +319,7 @@ test('joind --check: describeConfig lists the restart-only keywords', () => {
     'failover_unacked_clients',
     'failover_unacked_secs',
     'failover_auto_partner_down',
+    'failover_start_alone',
   ]);
 });
 

@@ -226,7 +226,7 @@ test('failover keywords: the bounds that fit, inet_addr forms written as a dotte
 test('failover keywords: any failover_ keyword without "failover NAME" is an error at that keyword', () => {
   const lines = FAILOVER_SETTINGS.map((key) => {
     const type = POLICY_KEYWORDS.get(key)!.type;
-    const value = type.kind === 'enum' ? 'primary' : type.kind === 'address' ? '10.0.0.1' : '60';
+    const value = type.kind === 'enum' ? 'primary' : type.kind === 'address' ? '10.0.0.1' : type.kind === 'bool' ? 'on' : '60';
     return `${key} ${value}`;
   });
   const { problems } = parse(`# no relationship\n${lines.join('\n')}\n`);
@@ -239,8 +239,8 @@ test('failover keywords: any failover_ keyword without "failover NAME" is an err
   );
   assert.equal(
     FAILOVER_SETTINGS.length,
-    14,
-    "every keyword of the statement but the name, dhcpd's auto-partner-down, and joind's ack wait and evidence",
+    15,
+    "every keyword of the statement but the name, dhcpd's auto-partner-down, and joind's ack wait, evidence and start alone",
   );
 });
 

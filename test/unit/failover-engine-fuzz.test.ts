@@ -5,10 +5,8 @@
 // address of the failover range keeps exactly one record.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import pino from 'pino';
 import {
   decodeMessage,
-  encodeMessage,
   type FailoverMessage,
   MESSAGE_TYPES,
   type MessageTypeName,
@@ -17,29 +15,10 @@ import {
   ALLOWED,
   SERVER_STATES,
 } from '../../src/failover';
-import { FailoverEngine, type PeerConnection } from '../../src/pair/engine';
 import { ip } from '../../src/util/ipv4';
 import { makeAllocBed, pairFiles } from '../helpers/alloc';
 import { makeRandom } from '../helpers/random';
-
-class FakeConnection implements PeerConnection {
-  static next = 1;
-  readonly id = FakeConnection.next++;
-  readonly remote = '127.0.0.1:647';
-  open = true;
-  readonly sent: FailoverMessage[] = [];
-  send(msg: FailoverMessage): boolean {
-    if (!this.open) return false;
-    encodeMessage(msg); // what the engine sends must always be encodable
-    this.sent.push(msg);
-    return true;
-  }
-  keepAlive(): void {}
-  silenceLimit(): void {}
-  close(): void {
-    this.open = false;
-  }
-}
+import { engineOn, FakeConnection, pairSettings } from '../helpers/pair';
 
 const FIELDS = new Map(OPTIONS.filter((o) => o.field).map((o) => [o.field!, o.type]));
 const RANGE_START = ip('10.9.1.10');
@@ -86,26 +65,7 @@ function randomMessage(r: () => number): FailoverMessage {
 test('fuzz: random messages of every type never throw, and the failover range keeps one record per address', () => {
   for (const role of ['primary', 'secondary'] as const) {
     const bed = makeAllocBed({ files: pairFiles(role) });
-    const engine = new FailoverEngine(
-      {
-        name: 'pair',
-        role,
-        maxResponseDelay: 5,
-        maxUnacked: 4,
-        mclt: role === 'primary' ? 300 : null,
-        split: role === 'primary' ? 128 : null,
-        loadBalanceMaxSecs: 3,
-        ackWaitMs: 0,
-        unackedClients: 3,
-        unackedSecs: 10,
-        autoPartnerDownSecs: 0,
-        ignoreHardwareType: false,
-      },
-      bed.store,
-      bed.owner,
-      pino({ level: 'silent' }),
-    );
-    engine.start();
+    const engine = engineOn(bed, pairSettings(role));
     const random = makeRandom(role === 'primary' ? 13 : 31);
     const r = () => random.unit();
     let conn = new FakeConnection();

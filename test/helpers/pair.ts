@@ -1,0 +1,61 @@
+// Failover engines for the unit tests, without sockets: a connection that records what the engine sends,
+// and the settings of a test relationship ("pair", MCLT 300, split 128) over an allocation bed.
+import pino from 'pino';
+import { encodeMessage, type FailoverMessage, type MessageOf, type MessageTypeName } from '../../src/failover';
+import { FailoverEngine, type PairSettings, type PeerConnection } from '../../src/pair/engine';
+import type { AllocBed } from './alloc';
+
+export class FakeConnection implements PeerConnection {
+  static next = 1;
+  readonly id = FakeConnection.next++;
+  readonly remote = '127.0.0.1:647';
+  open = true;
+  readonly sent: FailoverMessage[] = [];
+  send(msg: FailoverMessage): boolean {
+    if (!this.open) return false;
+    encodeMessage(msg); // what the engine sends must always be encodable
+    this.sent.push(msg);
+    return true;
+  }
+  /** The first message of a type the engine sent on this connection. */
+  first<T extends MessageTypeName>(type: T): MessageOf<T> | undefined {
+    const isType = (m: FailoverMessage): m is FailoverMessage & MessageOf<T> => m.type === type;
+    return this.sent.find(isType);
+  }
+  keepAlive(): void {}
+  silenceLimit(): void {}
+  close(): void {
+    this.open = false;
+  }
+}
+
+/** The settings of the test relationship for a role; `more` overrides. */
+export function pairSettings(role: 'primary' | 'secondary', more: Partial<PairSettings> = {}): PairSettings {
+  return {
+    name: 'pair',
+    role,
+    maxResponseDelay: 5,
+    maxUnacked: 4,
+    mclt: role === 'primary' ? 300 : null,
+    split: role === 'primary' ? 128 : null,
+    loadBalanceMaxSecs: 3,
+    ackWaitMs: 0,
+    unackedClients: 3,
+    unackedSecs: 10,
+    autoPartnerDownSecs: 0,
+    ignoreHardwareType: false,
+    ...more,
+  };
+}
+
+/** An engine over a bed's store and owner, logging into `log` (JSON lines), started. */
+export function engineOn(bed: AllocBed, settings: PairSettings, log: string[] = []): FailoverEngine {
+  const engine = new FailoverEngine(
+    settings,
+    bed.store,
+    bed.owner,
+    pino({ level: 'info' }, { write: (line: string) => void log.push(line) }),
+  );
+  engine.start();
+  return engine;
+}
