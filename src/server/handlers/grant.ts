@@ -56,8 +56,9 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
   }
   const sendName = ctx.params.tags.get('hn') === true ? name.name : null;
   // In a failover range the client is told no more than the peer's acknowledgement covers: the owner
-  // may have written an MCLT-long lease, or the full one while the grant waits for the peer here.
-  const limit = await pairLeaseLimit(svc, granted, nowSec);
+  // may have written an MCLT-long lease, or the full one while the grant waits for the peer here. Without
+  // failover no await at all: the packet path keeps its one turn.
+  const limit = svc.pair === null ? null : await pairLeaseLimit(svc, granted, nowSec);
   const written = granted.ends === null ? null : Math.min(granted.ends - nowSec, limit ?? Infinity);
   const told =
     lease && written !== null && (lease.lease === INFINITE || written < lease.lease)
