@@ -21,6 +21,18 @@ export function pairSilence(ctx: RequestContext, svc: Services): 'failover-not-s
 }
 
 /**
+ * Whether a REQUEST about an address of a failover range must go unanswered because this server serves
+ * nobody in its failover state (startup, recover, recover-wait, …: dhcpd's "not responding
+ * (recovering)"). Neither ACK nor NAK: what this server knows of the range may be incomplete until it
+ * has synchronised with its peer, and the client keeps its lease and retries, or the peer answers.
+ */
+export function pairNotServing(ctx: RequestContext, svc: Services, address: number | undefined): boolean {
+  const pair = svc.pair;
+  if (pair === null || address === undefined || !ctx.pool.isPaired(address)) return false;
+  return pair.service() === 'none';
+}
+
+/**
  * The seconds a client may be told of its failover lease, or null when the whole lease may be told.
  * A lease may run at most the MCLT beyond what the peer has acknowledged (draft-12 section 5.2.4): the
  * owner wrote the full lease and sent it to the peer; here the grant waits (failover_ack_wait, bounded)

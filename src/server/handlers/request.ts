@@ -6,7 +6,7 @@ import { MessageType } from '../../codec/types';
 import { inNetwork, ipToString } from '../../util/ipv4';
 import { drop, type Handler, type Reply, type RequestContext, type Services } from '../context';
 import { buildReply } from '../reply';
-import { pairSilence } from '../pair-gate';
+import { pairNotServing, pairSilence } from '../pair-gate';
 import { grantLease } from './grant';
 
 function nak(ctx: RequestContext, svc: Services, reason: string): Reply {
@@ -26,6 +26,11 @@ export const handleRequest: Handler = async (ctx, svc) => {
   const serverId = serverIdentifier(req);
   const requested = requestedAddress(req);
   const network = ctx.network;
+  // An address of a failover range while our failover state serves nobody: silence, whatever the state
+  // of the client (renewals included: a recovering server's store may not know the lease yet).
+  if (pairNotServing(ctx, svc, requested ?? (req.ciaddr !== 0 ? req.ciaddr : undefined))) {
+    return drop('failover-not-serving');
+  }
 
   if (serverId !== undefined) {
     // SELECTING: the client answers an OFFER. If it chose another server, our offer lapses at once.
