@@ -2,7 +2,7 @@
 // and the settings of a test relationship ("pair", MCLT 300, split 128) over an allocation bed.
 import pino from 'pino';
 import { encodeMessage, type FailoverMessage, type MessageOf, type MessageTypeName } from '../../src/failover';
-import { FailoverEngine, type PairSettings, type PeerConnection } from '../../src/pair/engine';
+import { FailoverEngine, type PairSettings, type PairStatus, type PeerConnection } from '../../src/pair/engine';
 import type { AllocBed } from './alloc';
 
 export class FakeConnection implements PeerConnection {
@@ -58,4 +58,37 @@ export function engineOn(bed: AllocBed, settings: PairSettings, log: string[] = 
   );
   engine.start();
   return engine;
+}
+
+/**
+ * A relationship's status as `joind ctl failover` gives it, for the tests of what shows it (metrics, the
+ * status page): a primary in communications-interrupted with updates waiting; `more` overrides.
+ */
+export function samplePairStatus(more: Partial<PairStatus> = {}): PairStatus {
+  return {
+    relationship: 'dhcp-pair',
+    role: 'primary',
+    state: 'communications-interrupted',
+    stos: 1_700_000_000,
+    partnerState: null,
+    service: 'own-free',
+    link: 'down',
+    mclt: 3600,
+    unackedUpdates: 2,
+    queuedUpdates: 17,
+    free: 40,
+    backup: 9,
+    stats: {
+      updatesSent: 120,
+      updatesAcked: 115,
+      updatesRejectedByPeer: 3,
+      updatesReceived: 88,
+      updatesRefused: 1,
+      badMessages: 4,
+      connects: 5,
+      ackLatencyMsSum: 2_590,
+      ackLatencyCount: 118,
+    },
+    ...more,
+  };
 }

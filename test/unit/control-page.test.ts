@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import { STATUS_PAGE, STATUS_SCRIPT } from '../../src/control/page';
 import type { PairStatus } from '../../src/pair/engine';
+import { samplePairStatus } from '../helpers/pair';
 
 class FakeElement {
   children: FakeElement[] = [];
@@ -32,31 +33,7 @@ class FakeElement {
   }
 }
 
-const PAIR: PairStatus = {
-  relationship: 'dhcp-pair',
-  role: 'primary',
-  state: 'communications-interrupted',
-  stos: 1_700_000_000,
-  partnerState: null,
-  service: 'own-free',
-  link: 'down',
-  mclt: 3600,
-  unackedUpdates: 2,
-  queuedUpdates: 17,
-  free: 40,
-  backup: 9,
-  stats: {
-    updatesSent: 120,
-    updatesAcked: 115,
-    updatesRejectedByPeer: 3,
-    updatesReceived: 88,
-    updatesRefused: 1,
-    badMessages: 4,
-    connects: 5,
-    ackLatencyMsSum: 2_590,
-    ackLatencyCount: 118,
-  },
-};
+const PAIR: PairStatus = samplePairStatus();
 
 /** The page's script against the API answers given (a number: that HTTP status); one refresh. */
 async function runPage(failover: PairStatus | number): Promise<{ byId: (id: string) => FakeElement; body: FakeElement }> {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { createMetrics, MetricsSource } from '../../src/metrics/metrics';
 import type { PairStatus } from '../../src/pair/engine';
 import type { ServerCounters } from '../../src/server/server';
+import { samplePairStatus } from '../helpers/pair';
 
 const NO_COUNTERS: ServerCounters = {
   received: 0,
@@ -104,31 +105,7 @@ test("metrics: Kea-named series mirror the server's own counters at each scrape"
   assert.equal(value('joind_pkt4_received_total{type="unknown"}'), 3);
 });
 
-const PAIR: PairStatus = {
-  relationship: 'dhcp-pair',
-  role: 'secondary',
-  state: 'communications-interrupted',
-  stos: 1_700_000_000,
-  partnerState: 'normal',
-  service: 'own-free',
-  link: 'down',
-  mclt: 3600,
-  unackedUpdates: 2,
-  queuedUpdates: 17,
-  free: 40,
-  backup: 9,
-  stats: {
-    updatesSent: 120,
-    updatesAcked: 115,
-    updatesRejectedByPeer: 3,
-    updatesReceived: 88,
-    updatesRefused: 1,
-    badMessages: 4,
-    connects: 5,
-    ackLatencyMsSum: 2_590,
-    ackLatencyCount: 118,
-  },
-};
+const PAIR: PairStatus = samplePairStatus({ role: 'secondary', partnerState: 'normal' });
 
 test('metrics: the failover relationship, labelled with its name, as the engine reports it', async () => {
   let pair: PairStatus = PAIR;
