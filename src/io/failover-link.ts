@@ -25,7 +25,10 @@ export interface FailoverLinkOptions {
   firstMessageMs?: number;
   /** After an established connection closed, the next outbound attempt (dhcpd: 5 s). */
   reconnectAfterDropMs?: number;
-  /** After an outbound attempt failed, the next one (dhcpd: 90 s). */
+  /**
+   * After outbound attempts failed, the longest wait for the next one (dhcpd: always 90 s). joind starts
+   * at reconnectAfterDropMs and doubles up to this, so that a short partition costs seconds, not 90.
+   */
   reconnectAfterFailMs?: number;
   /** An outbound attempt not connected within this fails (default 10000). */
   connectTimeoutMs?: number;
@@ -216,6 +219,8 @@ export class FailoverLink {
   private readonly open = new Set<Connection>();
   /** The outbound socket while its TCP handshake is under way. */
   private connecting: net.Socket | null = null;
+  /** Outbound attempts failed in a row since the last connection (the back-off's exponent). */
+  private failedAttempts = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private lastId = 0;
   private xid = (Math.random() * 0x100000000) >>> 0;
@@ -291,6 +296,7 @@ export class FailoverLink {
   }
 
   private adopt(socket: net.Socket, direction: 'inbound' | 'outbound'): void {
+    this.failedAttempts = 0;
     // An open connection stops the outbound attempts; connectionClosed restarts them.
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = undefined;
@@ -310,7 +316,8 @@ export class FailoverLink {
       this.connecting = null;
       socket.destroy();
       this.events.onError?.('connect', err);
-      this.retry(this.reconnectAfterFailMs);
+      this.retry(Math.min(this.reconnectAfterFailMs, this.reconnectAfterDropMs * 2 ** this.failedAttempts));
+      this.failedAttempts = Math.min(this.failedAttempts + 1, 30);
     };
     socket.once('error', failed);
     const connectTimeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;

@@ -2,6 +2,9 @@
 # shellcheck source-path=SCRIPTDIR
 # failover-joind-failures — a joind pair's bad day (issue 14), short form, in the pair bed
 # (test/system/lib/pair.sh): from normal/normal with balanced pools,
+#  - the failover link is cut (both ends down): both go communications-interrupted after
+#    max-response-delay of silence, each still answers exactly its own clients, neither goes
+#    partner-down; the link back, both are normal again;
 #  - the secondary is killed (SIGKILL, by PID): the primary is in communications-interrupted at once
 #    (time to detect recorded), and serves on:
 #  - DISCOVERs of the secondary's hash buckets that have waited past load balance max seconds (secs 5)
@@ -76,6 +79,25 @@ echo "ok: normal/normal, pools balanced (50 free, 50 backup)"
 # burst NAME ARGS… — pair_burst in this bed; B: its key=value summary.
 burst() { pair_burst "$P" "$WORK" "$@" || fail "discover-burst ($1): $(tail -n 5 "$WORK/burst-$1.log")"; }
 
+# --- a partition of the failover link alone: both serve their own clients, neither goes partner-down -----
+cut=$(now)
+pair_link "$P" down || fail "pair_link down"
+wait_state p communications-interrupted 20 || fail "primary not communications-interrupted after the cut: $(state p)"
+wait_state s communications-interrupted 20 || fail "secondary not communications-interrupted after the cut: $(state s)"
+t_cut=$(since "$cut")
+burst cut --first 5001 --count 12 --secs 0
+[ "${B[both]}" = 0 ] && [ "${B[none]}" = 0 ] && [ "${B[as_predicted]}" = "${B[count]}" ] && [ "${B[strangers]}" = 0 ] \
+  || fail "cut link, secs 0: each client should be answered by its own server alone: $(tail -n 1 "$WORK/burst-cut.log")"
+[[ "$(state p)" == "communications-interrupted "* ]] && [[ "$(state s)" == "communications-interrupted "* ]] \
+  || fail "a cut link alone must not bring partner-down: primary $(state p), secondary $(state s)"
+echo "ok: failover link cut: both communications-interrupted after $t_cut s; ${B[count]} clients each answered by its own server (p ${B[p]}, s ${B[s]}); no partner-down"
+healed=$(now)
+pair_link "$P" up || fail "pair_link up"
+pair_joind_wait_normal "$WORK/p/spool" 60 || fail "primary not normal again after the link came back: $PAIR_JOIND_LAST"
+pair_joind_wait_normal "$WORK/s/spool" 10 || fail "secondary not normal again after the link came back: $PAIR_JOIND_LAST"
+t_heal=$(since "$healed")
+echo "ok: link back: both normal again after $t_heal s"
+
 # --- the secondary dies ----------------------------------------------------------------------------------
 # joind itself (its pid file), not the bed's wrapper around it: SIGKILL is not passed on.
 S_JOIND=$(cat "$WORK/s/spool/joind.pid") || fail "no pid file of the secondary"
@@ -123,5 +145,5 @@ dups=$(capture_dhcp "$WORK/lan.pcap" | awk '
 [ "$dups" = 0 ] || fail "$dups addresses offered or acknowledged to two clients"
 echo "ok: no address offered or acknowledged to two clients (every OFFER and ACK on the LAN)"
 
-echo "failover-joind-failures: joind+joind: killed secondary detected in $t_detect s; secs 5 clients served, no partner-down; partner-down $t_pd s after the evidence burst; back to normal $t_back s after the restart (primary: $p_states; secondary: $s_states); duplicates 0"
+echo "failover-joind-failures: joind+joind: cut link detected in $t_cut s, no partner-down, normal again $t_heal s after it came back; killed secondary detected in $t_detect s; secs 5 clients served, no partner-down; partner-down $t_pd s after the evidence burst; back to normal $t_back s after the restart (primary: $p_states; secondary: $s_states); duplicates 0"
 echo PASS

@@ -241,6 +241,36 @@ test('an outbound attempt that fails is retried after reconnectAfterFailMs; star
   }
 });
 
+test('failed attempts back off from reconnectAfterDropMs, doubling up to reconnectAfterFailMs', async () => {
+  const r = new Recorder();
+  const stamps: number[] = [];
+  const a = new FailoverLink(
+    options(await freePort(A), await freePort(B), { reconnectAfterDropMs: 20, reconnectAfterFailMs: 100 }),
+    {
+      onConnection: (c) => r.onConnection(c),
+      onMessage: (c, m) => r.onMessage(c, m),
+      onBadMessage: (c, why) => r.onBadMessage(c, why),
+      onClose: (c, reason) => r.onClose(c, reason),
+      onError: (what, err) => {
+        stamps.push(Date.now());
+        r.onError(what, err);
+      },
+    },
+  );
+  try {
+    await a.start();
+    await waitFor('six failed attempts', () => stamps.length >= 6);
+    const gaps = stamps.slice(1).map((t, i) => t - stamps[i]!);
+    // 20, 40, 80, then the cap: 100, 100 (timers are never early; allow them to be late).
+    assert.ok(gaps[0]! >= 18 && gaps[0]! < 60, `first gap ${gaps[0]}`);
+    assert.ok(gaps[1]! >= 38, `second gap ${gaps[1]}`);
+    assert.ok(gaps[2]! >= 78, `third gap ${gaps[2]}`);
+    assert.ok(gaps[3]! >= 98 && gaps[3]! < 160 && gaps[4]! < 160, `capped: ${gaps.join(' ')}`);
+  } finally {
+    await a.stop();
+  }
+});
+
 test('an inbound connection from another address is refused; the peer address is accepted', async () => {
   const r = new Recorder();
   const a = new FailoverLink(options(0, await freePort(B)), r);
