@@ -631,22 +631,32 @@ export class FailoverEngine implements PeerSync {
     if (!isPersisted(t.state)) return enter();
     // Saved before it takes effect (dhcpd's dhcp_failover_set_state commits first): after a crash we
     // must not come back believing in a state the peer never saw us leave.
+    try {
+      this.store.write(() =>
+        this.store.failover.put({
+          name: this.settings.name,
+          myState: t.state,
+          myStos: t.stos,
+          partnerState: this.partner.state,
+          partnerStos: this.partner.stos,
+          mclt: this.mcltInForce,
+          everPaired: this.everPaired || t.state === 'normal',
+        }),
+      );
+    } catch (err) {
+      // Not saved, so not taken: the state stays, and the next event (or message) tries again.
+      logEvent(this.log, 'STORE_WRITE_FAILED', { relationship: this.settings.name, state: t.state, err: (err as Error).message });
+      return;
+    }
     this.saving = true;
-    this.store.write(() =>
-      this.store.failover.put({
-        name: this.settings.name,
-        myState: t.state,
-        myStos: t.stos,
-        partnerState: this.partner.state,
-        partnerStos: this.partner.stos,
-        mclt: this.mcltInForce,
-        everPaired: this.everPaired || t.state === 'normal',
-      }),
-    );
-    this.store.whenDurable(() => {
+    this.store.whenDurable((err?: Error) => {
       this.saving = false;
       if (this.stopped) return;
-      enter();
+      if (err) {
+        logEvent(this.log, 'STORE_WRITE_FAILED', { relationship: this.settings.name, state: t.state, err: err.message });
+      } else {
+        enter();
+      }
       this.drainEvents();
     });
   }

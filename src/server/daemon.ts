@@ -21,7 +21,7 @@ import { DhcpServer } from './server';
 import { warmUp } from './warm-up';
 import { networkLookupOf } from '../admin/load';
 import { Operations, startOperations } from '../control/service';
-import { FailoverLink } from '../io/failover-link';
+import { type FailoverConnection, FailoverLink } from '../io/failover-link';
 import { FailoverEngine } from '../pair/engine';
 import { networkUse } from './status';
 import { VERSION } from '../version';
@@ -197,6 +197,18 @@ export class Daemon {
       this.server.leases,
       this.opts.log,
     );
+    const guard = (conn: FailoverConnection, handle: () => void): void => {
+      try {
+        handle();
+      } catch (err) {
+        logEvent(this.opts.log, 'FAILOVER_BAD_MESSAGE', {
+          relationship: p.failover,
+          remote: conn.remote,
+          why: `engine: ${(err as Error).stack}`,
+        });
+        conn.close('engine error');
+      }
+    };
     const link = new FailoverLink(
       {
         localAddress: p.failover_address,
@@ -205,10 +217,12 @@ export class Daemon {
         peerPort: p.failover_peer_port,
       },
       {
-        onConnection: (conn) => engine.onConnection(conn),
-        onMessage: (conn, msg) => engine.onMessage(conn, msg),
-        onBadMessage: (conn, why) => engine.onBadMessage(conn, why),
-        onClose: (conn, reason) => engine.onClose(conn, reason),
+        // A fault in the engine (a bug, a store that refuses writes) costs the connection, never the
+        // process: the link reconnects and the session starts over.
+        onConnection: (conn) => guard(conn, () => engine.onConnection(conn)),
+        onMessage: (conn, msg) => guard(conn, () => engine.onMessage(conn, msg)),
+        onBadMessage: (conn, why) => guard(conn, () => engine.onBadMessage(conn, why)),
+        onClose: (conn, reason) => guard(conn, () => engine.onClose(conn, reason)),
         onRefused: (remote) =>
           logEvent(this.opts.log, 'FAILOVER_LINK_DOWN', { relationship: p.failover, remote, reason: 'not the peer: refused' }),
         onError: (what, err) =>
