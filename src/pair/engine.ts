@@ -5,7 +5,6 @@
 // through the lease owner, for which the peer is one more writer.
 import {
   announcedState,
-  encodeMessage,
   type FailoverEvent,
   type FailoverMessage,
   type FailoverView,
@@ -709,7 +708,11 @@ export class FailoverEngine implements PeerSync {
   /** Whether our updates may flow now: a session, and a state in which the peer takes them. */
   private mayUpdate(): boolean {
     if (!this.session) return false;
-    if (this.doneOwed !== null) return true;
+    return this.doneOwed !== null || this.stateSendsUpdates();
+  }
+
+  /** The states in which updates flow on their own; in the others only an update request drains them. */
+  private stateSendsUpdates(): boolean {
     return this.my.state === 'normal' || this.my.state === 'recover-done' || this.my.state === 'partner-down';
   }
 
@@ -806,14 +809,10 @@ export class FailoverEngine implements PeerSync {
 
   private maybeDone(): void {
     if (this.doneOwed === null || this.resend.size > 0 || this.inFlight.size > 0) return;
-    if (this.queue.size > 0 && this.mayUpdateRegardless()) return;
+    // In a state where updates flow anyway, the whole queue goes before UPDDONE.
+    if (this.queue.size > 0 && this.stateSendsUpdates()) return;
     this.session?.send({ type: 'UPDDONE', time: this.nowSec(), xid: this.doneOwed });
     this.doneOwed = null;
-  }
-
-  /** Whether the ordinary queue drains before UPDDONE (it does when updates flow anyway). */
-  private mayUpdateRegardless(): boolean {
-    return this.my.state === 'normal' || this.my.state === 'recover-done' || this.my.state === 'partner-down';
   }
 
   // ---- binding updates in ----
@@ -906,6 +905,3 @@ function reasonText(reason: number | undefined, message: string | undefined): st
   const name = reason === undefined ? 'no reason' : (rejectReasonName(reason) ?? `reason ${reason}`);
   return message ? `${name}: ${message}` : name;
 }
-
-/** For tests and the bench: the bytes a message would be on the wire. */
-export const wireBytes = encodeMessage;

@@ -86,6 +86,11 @@ export interface ServerCounters {
   handlerErrors: number;
 }
 
+/** Counters before the first packet. */
+export function emptyServerCounters(): ServerCounters {
+  return { received: 0, receivedByType: {}, parseFailed: {}, dropped: {}, sent: {}, sendFailed: 0, handlerErrors: 0 };
+}
+
 /** What admit() hands on: the decoded request and the handler of its message type. */
 interface Admitted {
   request: DhcpPacket;
@@ -102,15 +107,7 @@ interface Located {
 }
 
 export class DhcpServer {
-  readonly counters: ServerCounters = {
-    received: 0,
-    receivedByType: {},
-    parseFailed: {},
-    dropped: {},
-    sent: {},
-    sendFailed: 0,
-    handlerErrors: 0,
-  };
+  readonly counters: ServerCounters = emptyServerCounters();
   /** The one writer of lease records, and the owner of the pools that cache them. */
   readonly leases: LeaseOwner;
   readonly allocator: Allocator;

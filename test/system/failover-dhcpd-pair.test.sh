@@ -28,21 +28,9 @@ bed_need ip sysctl timeout dhcpd dhcrelay dhclient udhcpc tcpdump /usr/bin/pytho
 # shellcheck source=lib/pair.sh
 . "$here/lib/pair.sh"
 
-P=fo$$
-WORK=$(mktemp -d /tmp/failover-dhcpd-pair.XXXXXX)
+pair_test_begin failover-dhcpd-pair fo$$
 LIB=$here/lib
-failed=
-bed_after_down() {
-  if [ -z "$failed" ] && [ "$1" = 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"
-  else echo "# logs, lease files and the capture kept in $WORK"; fi
-}
-fail() {
-  failed=1
-  echo "FAIL: $*"
-  for r in p s; do [ -f "$WORK/$r/dhcpd.log" ] && { echo "--- dhcpd $r (last lines)"; tail -n 15 "$WORK/$r/dhcpd.log"; }; done
-  exit 1
-}
-bed_trap "$P"
+FAIL_LOGS=("dhcpd p:p/dhcpd.log" "dhcpd s:s/dhcpd.log")
 P_LOG=$WORK/p/dhcpd.log S_LOG=$WORK/s/dhcpd.log P_LEASES=$WORK/p/dhcpd.leases S_LEASES=$WORK/s/dhcpd.leases
 
 pair_up "$P" relay || fail "pair_up"
@@ -99,19 +87,8 @@ echo "ok: pool balance, the same in both lease files: $balance"
 # The bed's MACs are fixed, so who serves whom is too: each client must be served by the server its
 # hash bucket names (udhcpc's key is its client id 01:MAC, dhclient's its chaddr); cli6 and the client
 # behind the relay fall to the secondary.
-pair_start_relay "$P" || fail "dhcrelay did not start"
-C=$(bed_ns "$P" c) CR=$(bed_ns "$P" cr)
-mapfile -t cifs < <(pair_add_clients "$P" 6)
-[ "${#cifs[@]}" = 6 ] || fail "macvlan clients"
-clients=()   # "OUTDIR MAC NET HASH_KEY"
-for (( i = 1; i <= 6; i++ )); do
-  run_udhcpc "$C" "cli$i" "$WORK/u$i" || fail "udhcpc on cli$i got nothing: $(tail -n 3 "$WORK/u$i/log")"
-  clients+=("$WORK/u$i $(pair_mac "$P" c "$i") $PAIR_NET 01:$(pair_mac "$P" c "$i")")
-done
-run_dhclient "$C" cli "$WORK/d0" || fail "dhclient on the client veth got nothing: $(tail -n 3 "$WORK/d0/log")"
-clients+=("$WORK/d0 $(pair_mac "$P" c) $PAIR_NET $(pair_mac "$P" c)")
-run_dhclient "$CR" cli "$WORK/dr" || fail "dhclient behind the relay got nothing: $(tail -n 3 "$WORK/dr/log")"
-clients+=("$WORK/dr $(pair_mac "$P" cr) $PAIR_RLY_NET $(pair_mac "$P" cr)")
+pair_real_clients "$P" "$WORK" 6
+C=$(bed_ns "$P" c)
 
 # in_both IP MAC — IP active in both lease files with hardware MAC and the same ends; LEASE_WHY else.
 in_both() {
@@ -121,7 +98,7 @@ in_both() {
   [ -n "$pl" ] && [ "$pl" = "$sl" ] && [ "$(awk '{ print $2, $3 }' <<< "$pl")" = "active $2" ]
 }
 served_p=0 served_s=0 leases=''
-for c in "${clients[@]}"; do
+for c in "${CLIENTS[@]}"; do
   read -r out mac net key <<< "$c"
   ip=$(bed_result "$out" ip) sid=$(bed_result "$out" serverid) who=$(bed_result "$out" client)
   bed_ip_in_net "$ip" "$net" || fail "$who in $net got $ip"
@@ -133,7 +110,7 @@ for c in "${clients[@]}"; do
   leases="$leases $ip/$by"
 done
 lt=$(bed_result "$WORK/u1" lease)
-echo "ok: ${#clients[@]} clients got leases from the server their hash names (primary $served_p, secondary $served_s; first lease ${lt:-?} s), each active in both lease files with the same MAC and ends:$leases"
+echo "ok: ${#CLIENTS[@]} clients got leases from the server their hash names (primary $served_p, secondary $served_s; first lease ${lt:-?} s), each active in both lease files with the same MAC and ends:$leases"
 bed_stop "$P" "$(bed_result "$WORK/dr" pid)"
 
 # A RELEASE: the address is no longer active in either file.
@@ -201,7 +178,7 @@ fi
 
 echo "failover-dhcpd-pair: dhcpd $(dhcpd --version 2>&1 | sed 's/^isc-dhcpd-//'): normal/normal ${t_normal} s after the later start" \
   "(primary $p_states; secondary $s_states; recover-wait $recover_wait); pool balance $balance;" \
-  "${#clients[@]} clients, primary served $served_p, secondary $served_s, all in both lease files;" \
+  "${#CLIENTS[@]} clients, primary served $served_p, secondary $served_s, all in both lease files;" \
   "DISCOVER burst secs 0: $split, ${B[as_predicted]}/$n as hashed; secondary SIGTERM -> primary $p_after;" \
   "$total failover messages"
 echo PASS

@@ -30,21 +30,8 @@ PAIR_MCLT=${PAIR_MCLT:-20}
 . "$here/lib/pair.sh"
 [ -f "$PAIR_JOIND_DIST/src/cli/main.js" ] || { echo "skip: failover-joind-failures: joind is not built"; exit 77; }
 
-P=ff$$
-WORK=$(mktemp -d /tmp/failover-joind-failures.XXXXXX)
-failed=
-bed_after_down() {
-  if [ -z "$failed" ] && [ "$1" = 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"
-  else echo "# logs, stores and the captures kept in $WORK"; fi
-}
-fail() {
-  local r
-  failed=1
-  echo "FAIL: $*"
-  for r in p s; do [ -f "$WORK/$r/joind.log" ] && { echo "--- joind $r (last lines)"; tail -n 12 "$WORK/$r/joind.log"; }; done
-  exit 1
-}
-bed_trap "$P"
+pair_test_begin failover-joind-failures ff$$
+FAIL_LOGS=("joind p:p/joind.log" "joind s:s/joind.log")
 
 # state R — joind R's (p or s) state and partner state from `joind ctl failover`: "STATE PARTNER".
 state() { pair_joind_failover "$WORK/$1/spool" state partnerState 2>/dev/null; }

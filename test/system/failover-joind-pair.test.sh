@@ -49,26 +49,10 @@ if [ -n "$uses_joind" ]; then
   pair_joind_engine || engine=no   # detected once, here
 fi
 
-P=fj$$
-WORK=$(mktemp -d "/tmp/$FO_TEST.XXXXXX")
+FAIL_CONTEXT=$pair_kind
+pair_test_begin "$FO_TEST" fj$$
 LIB=$here/lib
-failed=
-bed_after_down() {
-  if [ -z "$failed" ] && { [ "$1" = 0 ] || [ "$1" = 77 ]; } && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"
-  else echo "# logs, stores and the captures kept in $WORK"; fi
-}
-fail() {
-  local r k log
-  failed=1
-  echo "FAIL: $pair_kind: $*"
-  for r in p s; do
-    k=$FO_PRIMARY; [ "$r" = s ] && k=$FO_SECONDARY
-    log=$(pair_server_log "$k" "$WORK/$r")
-    [ -f "$log" ] && { echo "--- $k $r (last lines)"; tail -n 15 "$log"; }
-  done
-  exit 1
-}
-bed_trap "$P"
+FAIL_LOGS=("$FO_PRIMARY p:$(pair_server_log "$FO_PRIMARY" p)" "$FO_SECONDARY s:$(pair_server_log "$FO_SECONDARY" s)")
 
 # wait_until SECONDS CMD… — CMD every 0.1 s until it succeeds, bounded by wall time (CMD may be slow:
 # joind's export and ctl are a node start each) and by a count.
@@ -172,21 +156,8 @@ echo "ok: pool balance, the same in both stores: $balance"
 # --- real clients: each lease active in both stores, same hardware address, ends within 2 s ----------
 # The bed's MACs are fixed, so who serves whom is too: cli6 and the client behind the relay fall to the
 # secondary. cli6's udhcpc keeps running (-R: it releases when stopped).
-pair_start_relay "$P" || fail "dhcrelay did not start"
-C=$(bed_ns "$P" c) CR=$(bed_ns "$P" cr)
-mapfile -t cifs < <(pair_add_clients "$P" 6)
-[ "${#cifs[@]}" = 6 ] || fail "macvlan clients"
-clients=()   # "OUTDIR MAC NET HASH_KEY"
-for (( i = 1; i <= 5; i++ )); do
-  run_udhcpc "$C" "cli$i" "$WORK/u$i" || fail "udhcpc on cli$i got nothing: $(tail -n 3 "$WORK/u$i/log")"
-  clients+=("$WORK/u$i $(pair_mac "$P" c "$i") $PAIR_NET 01:$(pair_mac "$P" c "$i")")
-done
-start_udhcpc "$C" cli6 "$WORK/u6" -R || fail "udhcpc -R on cli6 got nothing: $(tail -n 3 "$WORK/u6/log")"
-clients+=("$WORK/u6 $(pair_mac "$P" c 6) $PAIR_NET 01:$(pair_mac "$P" c 6)")
-run_dhclient "$C" cli "$WORK/d0" || fail "dhclient on the client veth got nothing: $(tail -n 3 "$WORK/d0/log")"
-clients+=("$WORK/d0 $(pair_mac "$P" c) $PAIR_NET $(pair_mac "$P" c)")
-run_dhclient "$CR" cli "$WORK/dr" || fail "dhclient behind the relay got nothing: $(tail -n 3 "$WORK/dr/log")"
-clients+=("$WORK/dr $(pair_mac "$P" cr) $PAIR_RLY_NET $(pair_mac "$P" cr)")
+pair_real_clients "$P" "$WORK" 6 -R
+C=$(bed_ns "$P" c)
 
 # in_both IP MAC — IP active in both stores with hardware MAC, ends within 2 s; LEASE_WHY else.
 in_both() {
@@ -200,7 +171,7 @@ in_both() {
   [[ "$pe" =~ ^[0-9]+$ && "$se" =~ ^[0-9]+$ ]] && [ $(( pe - se )) -le 2 ] && [ $(( se - pe )) -le 2 ]
 }
 served_p=0 served_s=0 leases='' ltimes=''
-for c in "${clients[@]}"; do
+for c in "${CLIENTS[@]}"; do
   read -r out mac net key <<< "$c"
   ip=$(bed_result "$out" ip) sid=$(bed_result "$out" serverid) who=$(bed_result "$out" client)
   bed_ip_in_net "$ip" "$net" || fail "$who in $net got $ip"
@@ -214,7 +185,7 @@ for c in "${clients[@]}"; do
 done
 # shellcheck disable=SC2086 # a list of numbers
 lt_range=$(printf '%s\n' $ltimes | sort -n | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print (lo == hi ? lo : lo "-" hi) }')
-echo "ok: ${#clients[@]} clients got leases from the server their hash names (primary $served_p, secondary $served_s; lease times ${lt_range:-?} s), each active in both stores with the same MAC and ends (±2 s):$leases"
+echo "ok: ${#CLIENTS[@]} clients got leases from the server their hash names (primary $served_p, secondary $served_s; lease times ${lt_range:-?} s), each active in both stores with the same MAC and ends (±2 s):$leases"
 bed_stop "$P" "$(bed_result "$WORK/dr" pid)"
 
 # --- releases reach the other side: dhclient -r (the primary's client), udhcpc -R (the secondary's) ---
@@ -285,7 +256,7 @@ echo "# failover messages: $summary"
 bed_stop "$P" "$S_PID"
 bed_stop "$P" "$P_PID"
 echo "$FO_TEST: $pair_kind: normal/normal ${t_normal} s after the later start (primary $p_states;" \
-  "secondary $s_states; recover-wait $recover_wait); pool balance $balance; ${#clients[@]} clients," \
+  "secondary $s_states; recover-wait $recover_wait); pool balance $balance; ${#CLIENTS[@]} clients," \
   "primary served $served_p, secondary $served_s, lease times ${lt_range:-?} s, all in both stores;" \
   "releases reached both; DISCOVERs secs $hi_secs: $both_line; secs 0: $split, ${B[as_predicted]}/$n as hashed;" \
   "BNDUPDs p2s ${U[bndupd_p2s]} s2p ${U[bndupd_s2p]}, most unacked ${U[unacked_p2s]}/${U[unacked_s2p]} (max $PAIR_MAX_UNACKED);" \

@@ -44,23 +44,8 @@ BED_LIFETIME=${BED_LIFETIME:-400}
 [ -f "$PAIR_JOIND_DIST/src/cli/main.js" ] || { echo "skip: failover-migration: joind is not built (npx tsc -p tsconfig.json)"; exit 77; }
 pair_joind_engine || { echo "skip: failover-migration: joind failover engine not present"; exit 77; }
 
-P=fm$$
-WORK=$(mktemp -d /tmp/failover-migration.XXXXXX)
-failed=
-bed_after_down() {
-  if [ -z "$failed" ] && [ "$1" = 0 ] && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"
-  else echo "# logs, stores and the capture kept in $WORK"; fi
-}
-fail() {
-  local d
-  failed=1
-  echo "FAIL: $*"
-  for d in p/dhcpd s/dhcpd js/joind jp/joind; do
-    [ -f "$WORK/$d.log" ] && { echo "--- ${d%/*} ${d#*/} (last lines)"; tail -n 15 "$WORK/$d.log"; }
-  done
-  exit 1
-}
-bed_trap "$P"
+pair_test_begin failover-migration fm$$
+FAIL_LOGS=("dhcpd p:p/dhcpd.log" "dhcpd s:s/dhcpd.log" "joind js:js/joind.log" "joind jp:jp/joind.log")
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -7,6 +7,7 @@ import { POLICY_KEYWORDS } from '../../src/config/pcy';
 import { CAP_TAGS } from '../../src/config/tags';
 import type { TransportStats } from '../../src/io/transport';
 import { createMetrics } from '../../src/metrics/metrics';
+import { emptyServerCounters } from '../../src/server/server';
 
 // dist/test/unit → the repository root.
 const DOCS = path.join(__dirname, '..', '..', '..', 'docs');
@@ -29,15 +30,7 @@ test('docs: every server.pcy keyword and every dhcpcap tag is documented', () =>
 test('docs: every metric series is in joind-metrics.md', async () => {
   // Every series is registered whatever the sources answer (with or without a failover relationship).
   const registry = createMetrics({
-    counters: () => ({
-      received: 0,
-      receivedByType: {},
-      parseFailed: {},
-      dropped: {},
-      sent: {},
-      sendFailed: 0,
-      handlerErrors: 0,
-    }),
+    counters: emptyServerCounters,
     allocator: () => ({ pingChecks: 0, pingConflicts: 0, abandoned: 0, declined: 0, offersWithoutAddress: 0, bootpExtended: 0 }),
     store: () => ({ commits: 0, committedWrites: 0, rollbacks: 0, syncs: 0, inlineSyncs: 0, checkpoints: 0 }),
     storeWritable: () => true,

@@ -15,6 +15,7 @@ import {
   type FailoverLinkEvents,
   type FailoverLinkOptions,
 } from '../../src/io/failover-link';
+import { rawFailoverMessage } from '../helpers/failover-bytes';
 
 const A = '127.0.0.21';
 const B = '127.0.0.22';
@@ -139,25 +140,6 @@ class RawPeer {
   destroy(): void {
     this.socket.destroy();
   }
-}
-
-/** Message bytes built by hand: header (payload offset 12) and options, for what the encoder refuses. */
-function rawMessage(type: number, options: Array<[number, Buffer]>): Buffer {
-  const body = Buffer.concat(
-    options.map(([code, data]) => {
-      const head = Buffer.alloc(4);
-      head.writeUInt16BE(code, 0);
-      head.writeUInt16BE(data.length, 2);
-      return Buffer.concat([head, data]);
-    }),
-  );
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(12 + body.length, 0);
-  header[2] = type;
-  header[3] = 12;
-  header.writeUInt32BE(1700000000, 4);
-  header.writeUInt32BE(9, 8);
-  return Buffer.concat([header, body]);
 }
 
 for (const first of ['A', 'B'] as const) {
@@ -296,8 +278,8 @@ test('an inbound connection from another address is refused; the peer address is
 const GARBAGE: Array<[string, Buffer, RegExp]> = [
   ['a length of 3', Buffer.from([0x00, 0x03, 0x0b, 0x0c]), /bad-length/],
   ['a length of 5000', Buffer.concat([Buffer.from([0x13, 0x88]), Buffer.alloc(100)]), /bad-length/],
-  ['MCLT of 2 bytes', rawMessage(5, [[15, Buffer.from([0x0e, 0x10])]]), /bad-option-size/],
-  ['message type 0', rawMessage(0, []), /unknown-type/],
+  ['MCLT of 2 bytes', rawFailoverMessage(5, [[15, Buffer.from([0x0e, 0x10])]]), /bad-option-size/],
+  ['message type 0', rawFailoverMessage(0, []), /unknown-type/],
 ];
 
 test('garbage drops the connection (onBadMessage, then onClose), the link lives on', async () => {
@@ -340,13 +322,13 @@ test('unknown and not-carried options are skipped, the message delivered', async
   try {
     // CONTACT with an unknown option (200) and MCLT, which a CONTACT does not carry.
     peer.write(
-      rawMessage(11, [
+      rawFailoverMessage(11, [
         [200, Buffer.from('x')],
         [15, Buffer.alloc(4)],
       ]),
     );
     await waitFor('the message', () => r.messages.length === 1);
-    assert.deepEqual(r.messages[0]!.msg, { type: 'CONTACT', time: 1700000000, xid: 9 });
+    assert.deepEqual(r.messages[0]!.msg, { type: 'CONTACT', time: 1700000000, xid: 7 });
     assert.equal(r.bad.length, 0);
   } finally {
     peer.destroy();

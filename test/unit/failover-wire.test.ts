@@ -27,6 +27,7 @@ import {
   type WireErrorKind,
 } from '../../src/failover';
 import { ip } from '../../src/util/ipv4';
+import { rawFailoverMessage } from '../helpers/failover-bytes';
 import { makeRandom } from '../helpers/random';
 
 /** Hex digits to bytes; spaces and colons are ignored, and so is the rest of a line after '|' (a comment). */
@@ -36,29 +37,7 @@ function hex(text: string): Buffer {
   return Buffer.from(digits, 'hex');
 }
 
-/** A raw message built by hand, independent of the encoder: header fields as given, options in order. */
-function raw(
-  type: number,
-  options: Array<[number, Buffer]>,
-  opts: { time?: number; xid?: number; payoff?: number; extraHeader?: Buffer } = {},
-): Buffer {
-  const extra = opts.extraHeader ?? Buffer.alloc(0);
-  const body = Buffer.concat(
-    options.map(([code, data]) => {
-      const head = Buffer.alloc(4);
-      head.writeUInt16BE(code, 0);
-      head.writeUInt16BE(data.length, 2);
-      return Buffer.concat([head, data]);
-    }),
-  );
-  const header = Buffer.alloc(12);
-  header.writeUInt16BE(12 + extra.length + body.length, 0);
-  header[2] = type;
-  header[3] = opts.payoff ?? 12 + extra.length;
-  header.writeUInt32BE(opts.time ?? 1700000000, 4);
-  header.writeUInt32BE(opts.xid ?? 7, 8);
-  return Buffer.concat([header, extra, body]);
-}
+const raw = rawFailoverMessage;
 
 const u8 = (v: number): Buffer => Buffer.from([v]);
 const u16 = (v: number): Buffer => {

@@ -2,18 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMetrics, MetricsSource } from '../../src/metrics/metrics';
 import type { PairStatus } from '../../src/pair/engine';
-import type { ServerCounters } from '../../src/server/server';
+import { emptyServerCounters, type ServerCounters } from '../../src/server/server';
 import { samplePairStatus } from '../helpers/pair';
 
-const NO_COUNTERS: ServerCounters = {
-  received: 0,
-  receivedByType: {},
-  parseFailed: {},
-  dropped: {},
-  sent: {},
-  sendFailed: 0,
-  handlerErrors: 0,
-};
+const NO_COUNTERS: ServerCounters = emptyServerCounters();
 
 function source(counters: ServerCounters, failover: () => PairStatus | null = () => null): MetricsSource {
   return {

@@ -111,6 +111,60 @@ _pair_port() {
 # pair_down PREFIX — stop the bed's processes by PID and remove its namespaces (bed_down).
 pair_down() { bed_down "$1"; }
 
+# pair_test_begin NAME PREFIX — what every pair test starts with: P=PREFIX, a work folder WORK
+# (/tmp/NAME.*), the bed's trap, and `fail MESSAGE`, which prints FAIL_CONTEXT and MESSAGE, then the
+# last lines of each log named in FAIL_LOGS ("label:path" entries, paths below WORK; missing ones are
+# skipped) and exits 1. The work folder is removed after a pass or a skip, kept after a failure or
+# with KEEP_WORK=1.
+pair_test_begin() {
+  P=$2
+  WORK=$(mktemp -d "/tmp/$1.XXXXXX") || exit 1
+  failed='' FAIL_CONTEXT=${FAIL_CONTEXT:-} FAIL_LOGS=()
+  bed_trap "$P"
+}
+bed_after_down() {
+  if [ -z "${failed:-}" ] && { [ "$1" = 0 ] || [ "$1" = 77 ]; } && [ -z "${KEEP_WORK:-}" ]; then rm -rf "$WORK"
+  else echo "# logs, stores and captures kept in $WORK"; fi
+}
+fail() {
+  local entry log
+  failed=1
+  echo "FAIL: ${FAIL_CONTEXT:+$FAIL_CONTEXT: }$*"
+  for entry in "${FAIL_LOGS[@]}"; do
+    log=$WORK/${entry#*:}
+    [ -f "$log" ] && { echo "--- ${entry%%:*} (last lines)"; tail -n 15 "$log"; }
+  done
+  exit 1
+}
+
+# pair_real_clients PREFIX WORK N [-R] — the pair tests' real clients, one after the other: dhcrelay
+# started, then udhcpc on macvlans cli1..cliN (with -R the last one keeps running and releases when
+# stopped), dhclient on the client veth and dhclient behind the relay. Each leaves its lease in its own
+# folder below WORK. Sets CLIENTS: "OUTDIR MAC NET HASH_KEY" per client (the hash key is what the
+# failover hash is computed on: udhcpc's client id 01:MAC, dhclient's chaddr). Calls fail on an error.
+pair_real_clients() {
+  local p=$1 work=$2 n=$3 keep=${4:-} c cr i mac
+  local -a ifs
+  pair_start_relay "$p" || fail "dhcrelay did not start"
+  c=$(bed_ns "$p" c) cr=$(bed_ns "$p" cr)
+  mapfile -t ifs < <(pair_add_clients "$p" "$n")
+  [ "${#ifs[@]}" = "$n" ] || fail "macvlan clients"
+  CLIENTS=()
+  for (( i = 1; i <= n; i++ )); do
+    mac=$(pair_mac "$p" c "$i")
+    if [ "$keep" = -R ] && [ "$i" = "$n" ]; then
+      start_udhcpc "$c" "cli$i" "$work/u$i" -R || fail "udhcpc -R on cli$i got nothing: $(tail -n 3 "$work/u$i/log")"
+    else
+      run_udhcpc "$c" "cli$i" "$work/u$i" || fail "udhcpc on cli$i got nothing: $(tail -n 3 "$work/u$i/log")"
+    fi
+    CLIENTS+=("$work/u$i $mac $PAIR_NET 01:$mac")
+  done
+  run_dhclient "$c" cli "$work/d0" || fail "dhclient on the client veth got nothing: $(tail -n 3 "$work/d0/log")"
+  CLIENTS+=("$work/d0 $(pair_mac "$p" c) $PAIR_NET $(pair_mac "$p" c)")
+  run_dhclient "$cr" cli "$work/dr" || fail "dhclient behind the relay got nothing: $(tail -n 3 "$work/dr/log")"
+  CLIENTS+=("$work/dr $(pair_mac "$p" cr) $PAIR_RLY_NET $(pair_mac "$p" cr)")
+}
+
 # pair_add_clients PREFIX N [c|cr] — macvlans cli1..cliN on the client veth of PREFIX-c (or of
 # PREFIX-cr, behind the relay), MAC pair_mac PREFIX c|cr I, up, no address. Prints their names.
 # Idempotent; N ≤ 250.
