@@ -54,6 +54,7 @@ interface FailoverRow {
   stos: number;
   partnerState: string | null;
   service: string;
+  note: string | null;
   link: string;
   mclt: number;
   unackedUpdates: number;
@@ -99,7 +100,8 @@ export function ctlCommand(): Command {
       process.stdout.write(
         `failover ${f.relationship} (${f.role}): ${f.state} since ${since}, partner ${f.partnerState ?? 'unknown'}, link ${f.link}\n` +
           `  serving ${f.service}; mclt ${f.mclt} s; updates unacked ${f.unackedUpdates}, queued ${f.queuedUpdates}\n` +
-          `  free (primary's) ${f.free}, backup (secondary's) ${f.backup}\n`,
+          `  free (primary's) ${f.free}, backup (secondary's) ${f.backup}\n` +
+          (f.note ? `  ${f.note}\n` : ''),
       );
     });
   sub('leases', 'list leases')

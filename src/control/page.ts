@@ -67,6 +67,7 @@ function failoverRows(f, now) {
     ['partnerState', 'partner state', f.partnerState === null ? 'unknown' : f.partnerState, mark(f.partnerState === 'normal', false)],
     ['link', 'link', f.link, mark(f.link === 'up', f.link !== 'up')],
     ['service', 'service', f.service, mark(f.service === 'cooperating', f.service === 'none')],
+    ['note', 'why', f.note || '-', ''],
     ['mclt', 'MCLT', f.mclt + ' s', ''],
     ['updates', 'updates', f.unackedUpdates + ' unacknowledged, ' + f.queuedUpdates + ' queued', ''],
     ['addresses', 'free addresses', f.free + ' free (primary), ' + f.backup + ' backup (secondary)', ''],

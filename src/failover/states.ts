@@ -62,6 +62,11 @@ export type FailoverEvent =
   /** The operator declared the partner down. */
   | { kind: 'operator-partner-down' }
   /**
+   * joind's own: the peer's bindings show that our store lacks changes we made (it was restored from an
+   * old backup): what we remember cannot be trusted, as if we had no saved state.
+   */
+  | { kind: 'store-stale' }
+  /**
    * The process is stopping. dhcpd does it in two steps (dhcp_io_shutdown_countdown): first normal ->
    * shutdown, telling the peer (which then goes partner-down); then, at exit, shutdown -> recover, which
    * is what is saved for the next start. Send it once when the stop begins and once more just before exit.
@@ -181,6 +186,11 @@ export function nextState(view: FailoverView, event: FailoverEvent, nowSec: numb
       return enter(view, 'partner-down', nowSec, { why: 'operator: partner down' });
     case 'shutdown':
       return shutdown(view, event.updatesPending !== false, nowSec);
+    case 'store-stale':
+      // Recover as a server without saved state does (draft 9.6.2: it must not serve until it has its
+      // peer's bindings and MCLT has passed). Only from the states that serve on their own knowledge.
+      if (view.state !== 'normal' && view.state !== 'communications-interrupted') return null;
+      return enter(view, 'recover', nowSec, { why: `store older than the peer's bindings: ${view.state} -> recover` });
   }
 }
 

@@ -121,6 +121,14 @@ export const MESSAGES = {
     text: "the failover peer's clock differs from ours by more than 30 s (seconds); at 60 s the link is refused: fix the clocks (NTP)",
   },
   FAILOVER_POOL_BALANCED: { level: 'info', text: 'failover pool balance moved free addresses between the two servers' },
+  FAILOVER_CAUGHT_UP: {
+    level: 'info',
+    text: "after a start, the peer's bindings are all in our store (bindings, milliseconds); serving begins",
+  },
+  FAILOVER_STORE_STALE: {
+    level: 'error',
+    text: 'the peer holds leases our store should have and lacks (restored from an old backup?): recovering from the peer',
+  },
 } as const satisfies Record<string, { level: Level; text: string }>;
 
 export type MessageId = keyof typeof MESSAGES;

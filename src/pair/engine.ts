@@ -90,6 +90,8 @@ const STARTUP_MS = 15_000;
 const DEFAULT_MCLT = 3600;
 /** Addresses taken from the store's pending list per refill of the update queue. */
 const REFILL = 1024;
+/** The longest wait for the peer's UPDDONE after a start before serving anyway (a peer that never ends it). */
+const CATCH_UP_LIMIT_MS = 30_000;
 
 /** A grant waiting for the peer to acknowledge its address up to a potential expiry. */
 interface AckWaiter {
@@ -128,6 +130,8 @@ export interface PairStatus {
   stos: number;
   partnerState: ServerStateName | null;
   service: ServiceState;
+  /** In words: why the service is what it is when it is not cooperating, and for how long (null in normal). */
+  note: string | null;
   link: 'up' | 'down';
   mclt: number;
   unackedUpdates: number;
@@ -166,6 +170,22 @@ export class FailoverEngine implements PeerSync {
   private readonly ackWaiters = new Map<number, AckWaiter[]>();
   /** The xid of the peer's UPDREQ/UPDREQALL we answer: UPDDONE follows the last BNDACK. */
   private doneOwed: number | null = null;
+  /** An UPDREQALL of ours waits for its UPDDONE. */
+  private allRequested = false;
+  /**
+   * Catching up after a start (joind's own rule, beyond dhcpd). A saved state of normal or
+   * communications-interrupted takes the pair back to normal without recover, trusting our store. A store
+   * restored from an old backup would then hand out addresses that it leased after the backup and
+   * forgot, which the peer knows are taken. So the first time in a run that we enter normal without
+   * recover, we ask for every binding (UPDREQALL) and serve nobody until its UPDDONE. A peer's active
+   * lease on an address our store has in our own free state shows the store is stale: then we recover.
+   */
+  private catchUp: { phase: 'pending' | 'asked' | 'done'; since: number; bindings: number; stale: number[] } = {
+    phase: 'pending',
+    since: 0,
+    bindings: 0,
+    stale: [],
+  };
   /** Events wait while a transition is being saved, so that each sees the state before it. */
   private readonly pendingEvents: { event: FailoverEvent; partnerStos: number | null }[] = [];
   private saving = false;
@@ -321,6 +341,7 @@ export class FailoverEngine implements PeerSync {
   // ---- what the DHCP path asks ----
 
   service(): ServiceState {
+    if (this.catchUp.phase === 'asked') return 'none';
     return serviceOf(this.my.state, this.partner.state);
   }
 
@@ -376,6 +397,7 @@ export class FailoverEngine implements PeerSync {
       stos: this.my.stos,
       partnerState: this.partner.state,
       service: this.service(),
+      note: this.note(),
       link: this.session ? 'up' : 'down',
       mclt: this.mcltInForce,
       unackedUpdates: this.inFlight.size,
@@ -384,6 +406,52 @@ export class FailoverEngine implements PeerSync {
       backup,
       stats: { ...this.stats },
     };
+  }
+
+  /** What an administrator needs to know beyond the state's name: what we wait for, and until when. */
+  private note(): string | null {
+    const now = this.nowSec();
+    const link = this.session ? '' : '; the failover link is down';
+    if (this.catchUp.phase === 'asked') {
+      const secs = Math.round((this.nowMs() - this.catchUp.since) / 1000);
+      return `catching up after the start: asked the peer for every binding ${secs} s ago; serves nobody until they are all in`;
+    }
+    if (this.partner.state !== null && this.service() === 'none' && serviceOf(this.my.state, null) !== 'none') {
+      return `the peer is ${this.partner.state} and serves every client meanwhile`;
+    }
+    switch (this.my.state) {
+      case 'normal':
+        return null;
+      case 'startup':
+        return `startup: waiting for the peer (at most ${Math.round((this.settings.startupMs ?? STARTUP_MS) / 1000)} s) before taking the saved state, ${this.afterStartup}${link}`;
+      case 'recover':
+        return `recover: serves nobody until it has the peer's bindings${this.session ? ' (asked for them all)' : link}`;
+      case 'recover-wait': {
+        const until = this.my.stos + this.mcltInForce;
+        return `recover-wait: serves nobody until ${new Date(until * 1000).toISOString()} (MCLT after entering recover), ${Math.max(0, until - now)} s left`;
+      }
+      case 'recover-done':
+        return `recover-done: serves nobody until the peer says recover-done or normal${link}`;
+      case 'communications-interrupted': {
+        const evidence =
+          this.settings.unackedClients > 0
+            ? `partner-down once ${this.settings.unackedClients} of its clients have waited over ${this.settings.unackedSecs} s (${this.unserved.size} so far)`
+            : 'partner-down only by hand (joind ctl failover partner-down)';
+        return `communications-interrupted for ${now - this.my.stos} s: serves its own free addresses, leases up to MCLT; ${evidence}`;
+      }
+      case 'partner-down': {
+        const until = this.my.stos + this.mcltInForce;
+        return until > now
+          ? `partner-down: serves every client; the peer's free addresses from ${new Date(until * 1000).toISOString()} (${until - now} s)`
+          : "partner-down: serves every client, from both servers' free addresses";
+      }
+      case 'potential-conflict':
+      case 'resolution-interrupted':
+      case 'conflict-done':
+        return `${this.my.state}: serves nobody until both servers have exchanged their bindings${link}`;
+      default:
+        return `${this.my.state}: serves nobody`;
+    }
   }
 
   // ---- the link's events ----
@@ -450,8 +518,14 @@ export class FailoverEngine implements PeerSync {
         return this.answerUpdateRequest(msg.xid, true);
       case 'UPDREQ':
         return this.answerUpdateRequest(msg.xid, false);
-      case 'UPDDONE':
+      case 'UPDDONE': {
+        const wasAll = this.allRequested;
+        this.allRequested = false;
+        if (this.catchUp.phase === 'asked') return this.caughtUp();
+        // A full exchange of the state machine's own (recover's) serves as this run's catch-up.
+        if (wasAll && this.catchUp.phase === 'pending') this.catchUp.phase = 'done';
         return this.event({ kind: 'update-done' });
+      }
       case 'POOLREQ':
         return this.onPoolRequest(conn, msg.xid);
       case 'POOLRESP':
@@ -556,6 +630,9 @@ export class FailoverEngine implements PeerSync {
     this.rescind();
     this.doneOwed = null;
     this.resend.clear();
+    this.allRequested = false;
+    // A catch-up the link cut short is tried again on the next session; meanwhile the state rules.
+    if (this.catchUp.phase === 'asked') this.catchUp.phase = 'pending';
     for (const list of [...this.ackWaiters.values()]) for (const waiter of [...list]) waiter.done(false);
     this.event({ kind: 'link-lost' });
   }
@@ -626,6 +703,7 @@ export class FailoverEngine implements PeerSync {
         why: t.why,
       });
       this.act(t);
+      if (t.state === 'normal') this.beginCatchUp();
     };
     if (!isPersisted(t.state)) return enter();
     // Saved before it takes effect (dhcpd's dhcp_failover_set_state commits first): after a crash we
@@ -667,7 +745,7 @@ export class FailoverEngine implements PeerSync {
           this.sendState();
           break;
         case 'send-updreqall':
-          this.session?.send({ type: 'UPDREQALL', time: this.nowSec(), xid: this.nextXid() });
+          this.requestAll();
           break;
         case 'send-updreq':
           this.session?.send({ type: 'UPDREQ', time: this.nowSec(), xid: this.nextXid() });
@@ -689,6 +767,52 @@ export class FailoverEngine implements PeerSync {
         }
       }
     }
+  }
+
+  private requestAll(): void {
+    if (!this.session) return;
+    this.session.send({ type: 'UPDREQALL', time: this.nowSec(), xid: this.nextXid() });
+    this.allRequested = true;
+  }
+
+  /** The first normal of a run that did not come through recover: every binding first (see catchUp). */
+  private beginCatchUp(): void {
+    if (this.catchUp.phase !== 'pending' || !this.session) return;
+    this.catchUp = { phase: 'asked', since: this.nowMs(), bindings: 0, stale: [] };
+    // An UPDREQALL of ours already on its way will do: its UPDDONE ends the catch-up.
+    if (!this.allRequested) this.requestAll();
+    const session = this.session;
+    this.after(CATCH_UP_LIMIT_MS, () => {
+      if (this.catchUp.phase !== 'asked' || this.session !== session) return;
+      logEvent(this.log, 'FAILOVER_CAUGHT_UP', {
+        relationship: this.settings.name,
+        bindings: this.catchUp.bindings,
+        ms: CATCH_UP_LIMIT_MS,
+        complete: false,
+      });
+      this.catchUp.phase = 'done';
+    });
+  }
+
+  /** UPDDONE after our catch-up's UPDREQALL: serve, or recover if the peer knew what our store forgot. */
+  private caughtUp(): void {
+    const { since, bindings, stale } = this.catchUp;
+    this.catchUp = { phase: 'done', since, bindings, stale: [] };
+    if (stale.length === 0) {
+      logEvent(this.log, 'FAILOVER_CAUGHT_UP', {
+        relationship: this.settings.name,
+        bindings,
+        ms: this.nowMs() - since,
+        complete: true,
+      });
+      return;
+    }
+    logEvent(this.log, 'FAILOVER_STORE_STALE', {
+      relationship: this.settings.name,
+      leases: stale.length,
+      addresses: stale.slice(0, 5).map(ipToString),
+    });
+    this.event({ kind: 'store-stale' });
   }
 
   /** dhcpd's auto-partner-down: partner-down after a fixed time in communications-interrupted. */
@@ -843,6 +967,7 @@ export class FailoverEngine implements PeerSync {
       conn.send(ack({ reason: parsed.problem, why: parsed.why }));
       return;
     }
+    if (this.catchUp.phase === 'asked') this.judgeCatchUp(parsed.record);
     let reply: MessageOf<'BNDACK'>;
     try {
       const result = this.owner.applyPeerUpdate(parsed.record, this.nowSec());
@@ -858,6 +983,18 @@ export class FailoverEngine implements PeerSync {
     this.store.whenDurable((err?: Error) => {
       if (!err && conn.open) conn.send(reply);
     });
+  }
+
+  /**
+   * During a catch-up: a lease the peer holds active on an address our store has in our own free state.
+   * In normal and communications-interrupted only we allocate from that state, so we granted it and our
+   * store forgot (partner-down, where the peer takes our free addresses, goes through recover anyway).
+   */
+  private judgeCatchUp(theirs: LeaseRecord): void {
+    this.catchUp.bindings++;
+    if (theirs.state !== LeaseState.ACTIVE || (theirs.ends !== null && theirs.ends <= this.nowSec())) return;
+    const ours = this.store.leases.get(theirs.address);
+    if (ours?.state === this.ownFree) this.catchUp.stale.push(theirs.address);
   }
 
   // ---- pool balance ----

@@ -4,6 +4,9 @@
 // tests (test/system/failover-*.test.sh) do the same with real clients and with ISC dhcpd as the peer.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import pino from 'pino';
 import type { GrantTerms } from '../../src/alloc/allocator';
 import { FailoverLink } from '../../src/io/failover-link';
@@ -85,6 +88,11 @@ function statesIn(log: string[]): string[] {
     .map((line) => JSON.parse(line) as { msgId?: string; to?: string })
     .filter((l) => l.msgId === 'FAILOVER_STATE')
     .map((l) => l.to!);
+}
+
+/** The message ids of a unit's log lines. */
+function idsIn(log: string[]): string[] {
+  return log.map((line) => (JSON.parse(line) as { msgId?: string }).msgId ?? '');
 }
 
 async function stop(...units: Unit[]): Promise<void> {
@@ -245,11 +253,15 @@ test('a partition and a restart: updates made meanwhile reach the peer; a restar
     const lease = p.bed.allocator.grant(ctx, terms(choice.address));
     assert.equal(p.engine.status().queuedUpdates, 1, 'the update waits for the peer');
 
-    // The secondary comes back on its store: from its saved state (normal), no recover, no UPDREQALL.
+    // The secondary comes back on its store: from its saved state (normal), no recover; it catches up
+    // (UPDREQALL) before it serves, and finds nothing missing.
     const log: string[] = [];
     s = await start(s.bed, 'secondary', PORT + 3, 0, log);
     await until(() => bothNormal(p, s), 'both normal again', 10_000);
     assert.ok(!statesIn(log).includes('recover'), `restart from normal: ${statesIn(log).join(' ')}`);
+    await until(() => idsIn(log).includes('FAILOVER_CAUGHT_UP'), 'caught up', 5_000);
+    assert.ok(!idsIn(log).includes('FAILOVER_STORE_STALE'));
+    assert.equal(s.engine.service(), 'cooperating');
     await until(
       () => s.bed.store.leases.get(choice.address)?.state === LeaseState.ACTIVE,
       'the lease reached the secondary',
@@ -259,6 +271,66 @@ test('a partition and a restart: updates made meanwhile reach the peer; a restar
     await until(() => p.engine.status().queuedUpdates === 0 && p.engine.status().unackedUpdates === 0, 'queue drained', 5_000);
   } finally {
     await stop(p, s);
+  }
+});
+
+test('a store restored from an old backup: found stale on catching up, the unit recovers and stays silent', async () => {
+  const p = await unit('primary', PORT + 7);
+  const s = await unit('secondary', PORT + 7);
+  let back: Unit | null = null;
+  try {
+    await until(() => bothNormal(p, s), 'both normal', 10_000);
+    await until(() => s.engine.status().backup === 2 && p.engine.status().unackedUpdates === 0, 'balanced', 5_000);
+    // The backup: a copy of the primary's store as it is now, while it is stopped.
+    await p.link.stop();
+    p.engine.stop();
+    const spool = path.dirname(p.bed.store.file);
+    p.bed.close();
+    const old = fs.mkdtempSync(path.join(os.tmpdir(), 'joind-old-spool-'));
+    fs.cpSync(spool, old, { recursive: true });
+
+    // Back on its own store, the primary leases an address; the secondary has it acknowledged.
+    const files = pairFiles('primary', MCLT, 'failover_load_balance_max_secs 3\n');
+    const intact = makeAllocBed({ files, spoolDir: spool });
+    intact.clock.now = Date.now();
+    const log: string[] = [];
+    const p2 = await start(intact, 'primary', PORT + 7, 0, log);
+    let leased: number;
+    try {
+      await until(() => bothNormal(p2, s) && idsIn(log).includes('FAILOVER_CAUGHT_UP'), 'normal and caught up', 10_000);
+      const ctx = clientOn(p2.bed.poolA, 9);
+      const choice = await p2.bed.allocator.chooseOffer(ctx);
+      assert.ok(choice);
+      p2.bed.allocator.grant(ctx, terms(choice.address));
+      await until(
+        () => s.bed.store.leases.get(choice.address)?.state === LeaseState.ACTIVE,
+        'the lease reached the secondary',
+        5_000,
+      );
+      leased = choice.address;
+    } finally {
+      await stop(p2);
+    }
+
+    // Restarted from the old copy: the store says that address is free, the secondary knows better.
+    const restored = makeAllocBed({ files, spoolDir: old });
+    restored.clock.now = Date.now();
+    const oldLog: string[] = [];
+    assert.equal(restored.store.leases.get(leased)?.state, LeaseState.FREE, 'the copy predates the lease');
+    back = await start(restored, 'primary', PORT + 7, 0, oldLog);
+    await until(() => idsIn(oldLog).includes('FAILOVER_STORE_STALE'), 'the stale store noticed', 10_000);
+    await until(() => back!.engine.status().state === 'recover-wait', 'recover, then recover-wait for the MCLT', 10_000);
+    assert.deepEqual(statesIn(oldLog).slice(-2), ['recover', 'recover-wait'], statesIn(oldLog).join(' '));
+    assert.equal(back.engine.service(), 'none', 'silent until the MCLT has passed');
+    assert.match(
+      back.engine.status().note ?? '',
+      /^recover-wait: serves nobody until \S+ \(MCLT after entering recover\), \d+ s left$/,
+    );
+    assert.equal(restored.store.leases.get(leased)?.state, LeaseState.ACTIVE, "the peer's binding is in the store now");
+    await until(() => s.engine.status().state === 'partner-down', 'the secondary serves everyone meanwhile', 5_000);
+    assert.ok(!(await restored.allocator.chooseOffer(clientOn(restored.poolA, 10))), 'nothing offered while recovering');
+  } finally {
+    await stop(s, ...(back ? [back] : []));
   }
 });
 

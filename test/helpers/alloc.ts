@@ -106,11 +106,13 @@ export interface BedOptions {
   autoRelease?: boolean;
   /** false: the ping gate has no pinger at all. */
   pinger?: boolean;
+  /** The spool directory to open (a store left by an earlier bed); default a fresh one. */
+  spoolDir?: string;
 }
 
 export function makeAllocBed(opts: BedOptions = {}): AllocBed {
   const config = configOf(opts.files);
-  const store = Store.open({ spoolDir: freshDir('spool-'), durable: false });
+  const store = Store.open({ spoolDir: opts.spoolDir ?? freshDir('spool-'), durable: false });
   const knobs = {
     pingTimeoutMs: opts.pingTimeoutMs ?? 0,
     bootpExtension: opts.bootpExtension ?? 0,

@@ -72,6 +72,7 @@ export function samplePairStatus(more: Partial<PairStatus> = {}): PairStatus {
     stos: 1_700_000_000,
     partnerState: null,
     service: 'own-free',
+    note: 'communications-interrupted for 60 s: serves its own free addresses, leases up to MCLT',
     link: 'down',
     mclt: 3600,
     unackedUpdates: 2,

@@ -97,6 +97,7 @@ test('status page: the Failover box shows the relationship as GET v1/failover gi
     'partnerState',
     'link',
     'service',
+    'note',
     'mclt',
     'updates',
     'addresses',
@@ -112,6 +113,8 @@ test('status page: the Failover box shows the relationship as GET v1/failover gi
   assert.equal(shown.link!.value, 'down');
   assert.equal(shown.link!.cls, 'bad');
   assert.equal(shown.service!.value, 'own-free');
+  assert.equal(shown.note!.label, 'why');
+  assert.match(shown.note!.value, /^communications-interrupted for 60 s: serves its own free addresses/);
   assert.equal(shown.mclt!.value, '3600 s');
   assert.equal(shown.updates!.value, '2 unacknowledged, 17 queued');
   assert.equal(shown.addresses!.value, '40 free (primary), 9 backup (secondary)');
@@ -130,12 +133,14 @@ test('status page: a relationship in normal with the link up, and no BNDACK yet'
     partnerState: 'normal',
     link: 'up',
     service: 'cooperating',
+    note: null,
     stats: { ...PAIR.stats, ackLatencyMsSum: 0, ackLatencyCount: 0 },
   };
   const shown = rows((await runPage(pair)).byId('failover'));
   assert.match(shown.state!.value, /^normal since .* UTC \(5 min\)$/);
   for (const key of ['state', 'partnerState', 'link', 'service']) assert.equal(shown[key]!.cls, 'ok', key);
   assert.equal(shown.latency!.value, '-');
+  assert.equal(shown.note!.value, '-', 'nothing to explain in normal');
 });
 
 test('status page: without a relationship (404) the Failover box stays hidden and the rest is drawn', async () => {

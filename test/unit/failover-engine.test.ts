@@ -96,6 +96,7 @@ test('failover_start_alone: a fresh store serves after startup; a store with a s
   await until(() => fresh.status().state !== 'startup', 'startup over', 3000);
   assert.equal(fresh.status().state, 'recover');
   assert.equal(fresh.service(), 'none');
+  assert.match(fresh.status().note ?? '', /^recover: serves nobody until it has the peer's bindings; the failover link is down$/);
   fresh.stop();
   other.close();
   bed.close();

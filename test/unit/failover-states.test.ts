@@ -480,6 +480,25 @@ const rows: Row[] = [
     event: { kind: 'operator-partner-down' },
     expect: null,
   },
+  // --- joind's stale store: recover, whatever the saved state said.
+  {
+    name: 'stale store in normal -> recover, UPDREQALL',
+    view: view({}),
+    event: { kind: 'store-stale' },
+    expect: { state: 'recover', actions: [RESCIND, SEND, { kind: 'send-updreqall' }] },
+  },
+  {
+    name: 'stale store in communications-interrupted without link -> recover, nothing to send',
+    view: view({ state: 'communications-interrupted', linkUp: false }),
+    event: { kind: 'store-stale' },
+    expect: { state: 'recover', actions: [] },
+  },
+  {
+    name: 'stale store while already recovering: ignored',
+    view: view({ state: 'recover-wait', partner: 'partner-down' }),
+    event: { kind: 'store-stale' },
+    expect: null,
+  },
   // --- shutdown: dhcp_io_shutdown_countdown.
   {
     name: 'shutdown from normal -> shutdown, told to the peer',
