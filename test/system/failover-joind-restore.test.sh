@@ -70,11 +70,7 @@ pair_joind_start "$P" primary "$WORK/p" || fail "joind primary did not start"
 P_WRAP=$PAIR_JOIND_PID
 pair_joind_start "$P" secondary "$WORK/s" || fail "joind secondary did not start"
 pair_joind_wait_normal "$WORK/p/spool" 30 || fail "not normal/normal: $PAIR_JOIND_LAST"
-for (( i = 0; i < 100; i++ )); do
-  [ "$(pair_joind_failover "$WORK/p/spool" backup unackedUpdates queuedUpdates)" = "50 0 0" ] && break
-  sleep 0.1
-done
-[ "$i" -lt 100 ] || fail "pools not balanced: $(pair_joind_failover "$WORK/p/spool")"
+pair_joind_wait_quiet "$WORK/p/spool" 50 || fail "pools not balanced: $PAIR_JOIND_LAST"
 bed_stop "$P" "$P_WRAP" || fail "stopping the primary"
 [ -f "$WORK/p/spool/joind.db.bak" ] || fail "no joind.db.bak after the primary's clean stop"
 cp "$WORK/p/spool/joind.db.bak" "$WORK/old.db" || fail "copying the backup"
@@ -114,11 +110,7 @@ for (( i = 1; i <= 12; i++ )); do
   ip -n "$C" addr flush dev "cli$i" || fail "emptying cli$i"
 done
 [ "${#from_p[@]}" -ge 3 ] || fail "only ${#from_p[@]} of 12 clients fell to the primary"
-for (( i = 0; i < 100; i++ )); do
-  [ "$(pair_joind_failover "$WORK/p/spool" unackedUpdates queuedUpdates)" = "0 0" ] && break
-  sleep 0.1
-done
-[ "$i" -lt 100 ] || fail "the primary's updates did not reach the secondary: $(pair_joind_failover "$WORK/p/spool")"
+pair_joind_wait_quiet "$WORK/p/spool" || fail "the primary's updates did not reach the secondary: $PAIR_JOIND_LAST"
 echo "ok: 12 clients leased (primary ${#from_p[@]}: ${from_p[*]}; secondary ${#from_s[@]}), then asleep (no address on their interfaces)"
 
 # --- 4. the primary back on the old backup -------------------------------------------------------------

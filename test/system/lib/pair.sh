@@ -489,6 +489,20 @@ pair_joind_wait_normal() {
   return 1
 }
 
+# pair_joind_wait_quiet SPOOL [BACKUP] — until joind's `ctl failover` shows no update queued or
+# unacknowledged (and, with BACKUP, that many backup addresses: the pools balanced), polled every 0.1 s
+# for at most 10 s. PAIR_JOIND_LAST: the last answer, for the failure message.
+pair_joind_wait_quiet() {
+  local spool=$1 want="0 0" fields=(unackedUpdates queuedUpdates) i
+  [ -n "${2:-}" ] && { want="$2 0 0"; fields=(backup "${fields[@]}"); }
+  for (( i = 0; i < 100; i++ )); do
+    [ "$(pair_joind_failover "$spool" "${fields[@]}")" = "$want" ] && return 0
+    sleep 0.1
+  done
+  PAIR_JOIND_LAST=$(pair_joind_failover "$spool")
+  return 1
+}
+
 # pair_joind_states LOG — joind's own failover states in order, from its FAILOVER_STATE lines: the
 # first "from", then each "to" ("startup recover recover-done normal …"), like pair_states for dhcpd.
 pair_joind_states() {
