@@ -363,6 +363,18 @@ export class FailoverEngine implements PeerSync {
   }
 
   /**
+   * A client the peer should serve and does not, seen in a REQUEST: REBINDING (secs null: it could not
+   * renew with the server that granted its lease, so no secs limit), or still asking for the peer's
+   * offer after failover_unacked_secs. Evidence for partner-down like a DISCOVER of the peer's buckets
+   * that waited too long; a cut failover link alone yields none, since a live peer answers these.
+   */
+  peerNotServing(key: Uint8Array, secs: number | null): void {
+    if (this.service() !== 'own-free') return;
+    if (secs !== null && secs <= this.settings.unackedSecs) return;
+    this.noteUnserved(key);
+  }
+
+  /**
    * A client of the peer's hash buckets has been trying for longer than failover_unacked_secs while we
    * cannot reach the peer: evidence that the peer is down, not only our link to it. Enough distinct
    * clients (failover_unacked_clients) and we go partner-down (Kea's max-unacked-clients, research 4.6).

@@ -58,6 +58,8 @@ export interface PairGate {
   service(): 'cooperating' | 'own-free' | 'all' | 'none';
   /** Whether this server, not its peer, answers a client with this load-balancing key and secs. */
   answersClient(key: Uint8Array, secs: number): boolean;
+  /** A client the peer is not serving (REBINDING: secs null; or still asking for the peer's offer). */
+  peerNotServing(key: Uint8Array, secs: number | null): void;
   /** The maximum client lead time in force, seconds. */
   mclt(): number;
   /** How long a first lease may wait for the peer's acknowledgement, milliseconds (0: never). */

@@ -21,6 +21,24 @@ export function pairSilence(ctx: RequestContext, svc: Services): 'failover-not-s
 }
 
 /**
+ * Evidence for partner-down in a REQUEST about an address of a failover range: a client REBINDING (it
+ * broadcasts, or comes through a relay, after the server that granted its lease stopped answering its
+ * renewals), or one still asking for another server's offer (`selecting`). The engine counts it only
+ * in communications-interrupted; a renewal sent to us is no evidence (we granted that lease).
+ */
+export function notePeerNotServing(ctx: RequestContext, svc: Services, address: number, selecting: boolean): void {
+  const pair = svc.pair;
+  if (pair === null || !ctx.pool.isPaired(address)) return;
+  if (!selecting) {
+    const dst = ctx.inbound.dstIp;
+    // Unicast to one of our addresses, from the client itself: RENEWING with us. Unknown: no evidence.
+    if (!ctx.relayed && (dst === undefined || svc.isOurServerId(dst))) return;
+  }
+  const key = loadBalanceKey(ctx.client.clientId ?? undefined, ctx.request.chaddr, ctx.request.hlen);
+  pair.peerNotServing(key, selecting ? ctx.request.secs : null);
+}
+
+/**
  * Whether a REQUEST about an address of a failover range must go unanswered because this server serves
  * nobody in its failover state (startup, recover, recover-wait, …: dhcpd's "not responding
  * (recovering)"). Neither ACK nor NAK: what this server knows of the range may be incomplete until it

@@ -13,11 +13,16 @@ import { BASE_FILES, FakeClient, makeBed, msgType } from './harness';
 class StandInGate implements PairGate {
   serving: ReturnType<PairGate['service']> = 'cooperating';
   ours = true;
+  /** What the packet path reported as clients the peer is not serving: [key, secs]. */
+  readonly evidence: Array<[string, number | null]> = [];
   service() {
     return this.serving;
   }
   answersClient(): boolean {
     return this.ours;
+  }
+  peerNotServing(key: Uint8Array, secs: number | null): void {
+    this.evidence.push([Buffer.from(key).toString('hex'), secs]);
   }
   mclt(): number {
     return 3600;
@@ -76,5 +81,36 @@ test("failover gate: in normal the peer's bucket is the peer's to offer, but a r
   await reboot.expectDrop(reboot.packet(MessageType.REQUEST, [[50, ack!.yiaddr]]), 'failover-peer-bucket');
   const renewal = await client.send(client.packet(MessageType.REQUEST));
   assert.equal(msgType(renewal[0]?.packet), MessageType.ACK, 'the client renews with whichever server it reaches');
+  bed.close();
+});
+
+test("failover gate: REBINDING, and a REQUEST for another server's offer, are reported as the peer's failure", async () => {
+  const { bed, gate } = pairBed();
+  const client = FakeClient.withMac(bed, 1);
+  const ack = await client.dora();
+  assert.equal(msgType(ack), MessageType.ACK);
+  const key = client.mac.toString('hex'); // no client identifier: chaddr, as the hash takes it
+  client.ciaddr = ack!.yiaddr;
+  // RENEWING: unicast to us, who granted the lease. No evidence.
+  assert.equal(msgType((await client.send(client.packet(MessageType.REQUEST), { unicast: true }))[0]?.packet), MessageType.ACK);
+  assert.deepEqual(gate.evidence, []);
+  // REBINDING: broadcast, because the server that granted it did not answer the renewals.
+  assert.equal(msgType((await client.send(client.packet(MessageType.REQUEST)))[0]?.packet), MessageType.ACK);
+  assert.deepEqual(gate.evidence, [[key, null]]);
+  // SELECTING another server's offer of a pair address, with its secs; outside the pair: nothing.
+  const other = FakeClient.withMac(bed, 2);
+  const pkt = other.packet(MessageType.REQUEST, [
+    [50, ip('10.77.1.105')],
+    [54, ip('10.77.1.2')],
+  ]);
+  pkt.secs = 12;
+  await other.expectDrop(pkt, 'for-another-server');
+  assert.deepEqual(gate.evidence.at(-1), [other.mac.toString('hex'), 12]);
+  const foreign = other.packet(MessageType.REQUEST, [
+    [50, ip('10.77.1.50')],
+    [54, ip('10.77.1.2')],
+  ]);
+  await other.expectDrop(foreign, 'for-another-server');
+  assert.equal(gate.evidence.length, 2, 'an address outside the pair ranges is no evidence');
   bed.close();
 });

@@ -408,6 +408,32 @@ test('partner-down on evidence: enough clients of the peer waiting in vain, neve
   }
 });
 
+test('partner-down on evidence from REQUESTs: clients rebinding, and clients still asking for the peer', async () => {
+  const p = await unit('primary', PORT + 8);
+  const s = await unit('secondary', PORT + 8);
+  try {
+    await until(() => bothNormal(p, s), 'both normal', 10_000);
+    const key = (n: number) => Buffer.from([0x01, 0x02, 0x77, 0, 0, 9, n]);
+    // While the peer is there, nothing a client does is evidence.
+    for (let n = 1; n <= 5; n++) p.engine.peerNotServing(key(n), null);
+    assert.equal(p.engine.status().state, 'normal');
+    await s.link.stop();
+    s.engine.stop();
+    await until(() => p.engine.status().state === 'communications-interrupted', 'primary communications-interrupted', 5_000);
+
+    p.engine.peerNotServing(key(1), null); // rebinding: it could not renew with the peer
+    p.engine.peerNotServing(key(2), 5); // asking for the peer's offer, but not for long
+    p.engine.peerNotServing(key(1), 30); // the same client again is one client
+    assert.equal(p.engine.status().state, 'communications-interrupted', 'one client so far');
+    p.engine.peerNotServing(key(2), 11);
+    assert.match(p.engine.status().note ?? '', /partner-down once 3 of its clients have waited over 10 s \(2 so far\)/);
+    p.engine.peerNotServing(key(3), null);
+    await until(() => p.engine.status().state === 'partner-down', 'partner-down on the third client', 5_000);
+  } finally {
+    await stop(p, s);
+  }
+});
+
 test("failover_auto_partner_down: dhcpd's timer, for those who ask for it", async () => {
   const p = await unit('primary', PORT + 6, 0, { autoPartnerDownSecs: 1, unackedClients: 0 });
   const s = await unit('secondary', PORT + 6);

@@ -126,6 +126,8 @@ export interface SendOptions {
   /** Interface the request arrives on: link A (10.77.1.1) unless relayed or set. */
   link?: number;
   broadcast?: boolean;
+  /** Sent to the server's own address (a renewal), not broadcast. */
+  unicast?: boolean;
 }
 
 /** A DHCP client, as Kea's Dhcp4Client: builds requests and sends them through the bed's server. */
@@ -189,7 +191,7 @@ export class FakeClient {
           data: encode(pkt, { minSize: 300 }),
           srcIp: this.ciaddr,
           srcPort: 68,
-          dstIp: 0xffffffff,
+          dstIp: opts.unicast ? link : 0xffffffff,
           ifname: link === SERVER_A ? 'veth-a' : 'veth-b',
           interfaceAddresses: [{ address: link, prefixLength: 24 }],
         };

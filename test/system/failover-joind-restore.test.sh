@@ -17,33 +17,47 @@
 #     MCLT (its peer is partner-down meanwhile and serves the burst alone), normal/normal.
 #  6. The capture of the LAN (lib/lan-leases.py): no address OFFERed or ACKed to a client while
 #     another client's lease of it runs; no reply from a unit while it recovers.
-# One line starting "failover-joind-restore:" with the times. KEEP_WORK=1 keeps the work folder.
-# Exit 0 pass, 1 fail, 77 skip.
+# FO_SECONDARY=dhcpd (failover-joind-dhcpd-restore.test.sh) runs it with ISC dhcpd as the secondary:
+# then the catch-up and the stale store's recovery are answered by dhcpd, and step 5 empties dhcpd's
+# lease file instead. One line starting "${FO_TEST:-failover-joind-restore}:" with the times. KEEP_WORK=1
+# keeps the work folder. Exit 0 pass, 1 fail, 77 skip.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+S_KIND=${FO_SECONDARY:-joind}
+FO_TEST=${FO_TEST:-failover-joind-restore}
+case $S_KIND in joind|dhcpd) ;; *) echo "FAIL: FO_SECONDARY: joind or dhcpd, not '$S_KIND'"; exit 1 ;; esac
 # shellcheck source=lib/need.sh
 . "$here/lib/need.sh"
 bed_need ip sysctl timeout tcpdump udhcpc node /usr/bin/python3 py:scapy
-[ "$(id -u)" = 0 ] || { echo "skip: failover-joind-restore needs root (network namespaces)"; exit 77; }
+[ "$S_KIND" = joind ] || bed_need dhcpd
+[ "$(id -u)" = 0 ] || { echo "skip: $FO_TEST needs root (network namespaces)"; exit 77; }
 PAIR_MCLT=${PAIR_MCLT:-20}
 # shellcheck source=lib/pair.sh
 . "$here/lib/pair.sh"
-[ -f "$PAIR_JOIND_DIST/src/cli/main.js" ] || { echo "skip: failover-joind-restore: joind is not built"; exit 77; }
+[ -f "$PAIR_JOIND_DIST/src/cli/main.js" ] || { echo "skip: $FO_TEST: joind is not built"; exit 77; }
 
-pair_test_begin failover-joind-restore fr$$
+FAIL_CONTEXT="joind+$S_KIND"
+pair_test_begin "$FO_TEST" fr$$
 LIB=$here/lib
-FAIL_LOGS=("joind p:p/joind.log" "joind s:s/joind.log")
+FAIL_LOGS=("joind p:p/joind.log" "$S_KIND s:$(pair_server_log "$S_KIND" s)")
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 state() { pair_joind_failover "$WORK/$1/spool" state partnerState 2>/dev/null; }
+# s_in STATE SECONDS — the secondary (either kind) reached STATE, bounded.
+s_in() {
+  case $S_KIND in
+    joind) pair_joind_wait_state "$WORK/s/joind.log" "$1" "$2" ;;
+    dhcpd) pair_wait_state "$WORK/s/dhcpd.log" "$1" "$2" ;;
+  esac
+}
 # log_since R MARK — joind R's log after its first MARK lines.
 log_since() { tail -n +"$(( $2 + 1 ))" "$WORK/$1/joind.log"; }
 lines() { wc -l < "$WORK/$1/joind.log"; }
 # logged R MARK ID — joind R logged message ID after line MARK.
 logged() { log_since "$1" "$2" | grep -q "\"msgId\":\"$3\""; }
 # joind_pid R — joind R itself (its pid file), not the bed's wrapper, which passes no SIGKILL on.
-joind_pid() { cat "$WORK/$1/spool/joind.pid"; }
+joind_pid() { if [ "$1" = s ] && [ "$S_KIND" = dhcpd ]; then cat "$WORK/s/dhcpd.pid"; else cat "$WORK/$1/spool/joind.pid"; fi; }
 gone() { ! kill -0 "$1" 2>/dev/null; }
 # last_normal R MARK — seconds since 1970 of joind R's last FAILOVER_STATE to normal after line MARK (a
 # restored store passes through normal, silent while it catches up, before it recovers).
@@ -68,7 +82,7 @@ LAN_CAPTURE=$CAPTURE_PID
 # --- 1. normal, balanced; the old backup --------------------------------------------------------------
 pair_joind_start "$P" primary "$WORK/p" || fail "joind primary did not start"
 P_WRAP=$PAIR_JOIND_PID
-pair_joind_start "$P" secondary "$WORK/s" || fail "joind secondary did not start"
+pair_server_start "$P" "$S_KIND" secondary "$WORK/s" || fail "$S_KIND secondary did not start"
 pair_joind_wait_normal "$WORK/p/spool" 30 || fail "not normal/normal: $PAIR_JOIND_LAST"
 pair_joind_wait_quiet "$WORK/p/spool" 50 || fail "pools not balanced: $PAIR_JOIND_LAST"
 bed_stop "$P" "$P_WRAP" || fail "stopping the primary"
@@ -88,7 +102,9 @@ pair_joind_start "$P" primary "$WORK/p" || fail "joind primary did not restart"
 bed_wait_for 30 logged p "$mark" FAILOVER_CAUGHT_UP || fail "no FAILOVER_CAUGHT_UP after the restart"
 pair_joind_wait_normal "$WORK/p/spool" 30 || fail "not normal/normal after the restart: $PAIR_JOIND_LAST"
 t_intact=$(since "$t0")
-catch_ms=$(log_since p "$mark" | grep '"msgId":"FAILOVER_CAUGHT_UP"' | head -n 1 | sed -n 's/.*"ms":\([0-9]*\).*/\1/p')
+caught=$(log_since p "$mark" | grep '"msgId":"FAILOVER_CAUGHT_UP"' | head -n 1)
+[[ "$caught" == *'"complete":true'* ]] || fail "the catch-up ran out of time instead of ending with the peer's UPDDONE: $caught"
+catch_ms=$(sed -n 's/.*"ms":\([0-9]*\).*/\1/p' <<< "$caught")
 states=$(log_since p "$mark" | grep '"msgId":"FAILOVER_STATE"' | sed -n 's/.*"to":"\([^"]*\)".*/\1/p' | paste -sd ' ')
 [[ " $states " == *" recover "* ]] && fail "a restart on its own store went through recover: $states"
 logged p "$mark" FAILOVER_STORE_STALE && fail "its own store was taken for stale"
@@ -125,7 +141,7 @@ pair_joind_start "$P" primary "$WORK/p" || fail "joind primary did not start on 
 bed_wait_for 30 logged p "$mark" FAILOVER_STORE_STALE || fail "the old backup was not found stale: $(state p)"
 t_stale=$(since "$t0")
 bed_wait_for 15 pair_joind_in_state "$WORK/p/joind.log" recover-wait || fail "no recover-wait: $(state p)"
-[[ "$(state s)" == "partner-down "* ]] || fail "the secondary should serve alone meanwhile: $(state s)"
+s_in partner-down 10 || fail "the secondary should serve alone meanwhile, in partner-down"
 note=$(pair_joind_failover "$WORK/p/spool" note)
 [[ "$note" == "recover-wait: serves nobody until "* ]] || fail "joind ctl failover's note in recover-wait: $note"
 burst restored --first 6001 --count 24 --secs 0 --max-s 40
@@ -142,24 +158,31 @@ echo "ok: on the old backup: found stale after $t_stale s; $states; normal/norma
 pid=$(joind_pid s) || fail "no pid file of the secondary"
 kill -KILL "$pid" || fail "kill -KILL the secondary"
 bed_wait_for 10 gone "$pid" || fail "the secondary did not die"
-rm -rf "$WORK/s/spool" || fail "wiping the secondary's store"
-mark=0
+S_LOG=$(pair_server_log "$S_KIND" "$WORK/s")
+if [ "$S_KIND" = joind ]; then rm -rf "$WORK/s/spool" || fail "wiping the secondary's store"
+else : > "$WORK/s/dhcpd.leases" || fail "emptying dhcpd's lease file"; rm -f "$WORK/s/dhcpd.pid"; fi
+p_mark=$(lines p)
 t0=$(now)
-mv "$WORK/s/joind.log" "$WORK/s/joind.before-wipe.log"
-pair_joind_start "$P" secondary "$WORK/s" || fail "joind secondary did not start on a wiped store"
-bed_wait_for 15 pair_joind_in_state "$WORK/s/joind.log" recover-wait || fail "the wiped secondary: no recover-wait: $(state s)"
+mv "$S_LOG" "$S_LOG.before-wipe"
+pair_server_start "$P" "$S_KIND" secondary "$WORK/s" || fail "$S_KIND secondary did not start on a wiped store"
+s_in recover-wait 15 || fail "the wiped secondary: no recover-wait"
 [[ "$(state p)" == "partner-down "* ]] || fail "the primary should serve alone meanwhile: $(state p)"
 burst wiped --first 7001 --count 24 --secs 0 --max-p 40
 [ "${B[s]}" = 0 ] && [ "${B[both]}" = 0 ] && [ "${B[p]}" = "${B[count]}" ] \
   || fail "while the secondary recovers, the primary alone should answer: $(tail -n 1 "$WORK/burst-wiped.log")"
-pair_joind_wait_normal "$WORK/s/spool" 60 || fail "the wiped secondary not normal again: $PAIR_JOIND_LAST"
+pair_joind_wait_normal "$WORK/p/spool" 60 || fail "the wiped secondary not normal again: $PAIR_JOIND_LAST"
+bed_wait_for 10 pair_server_normal "$S_KIND" "$WORK/s" || fail "the wiped secondary does not say normal"
 t_wiped=$(since "$t0")
-s_silent="$PAIR_S_LAN@$t0-$(last_normal s "$mark")"
+# Silent until its normal; the primary's normal comes first (it answers the secondary's recover-done), so
+# the primary's time is the safe end for a secondary whose log has no times (dhcpd).
+if [ "$S_KIND" = joind ]; then s_silent="$PAIR_S_LAN@$t0-$(last_normal s 0)"
+else s_silent="$PAIR_S_LAN@$t0-$(last_normal p "$p_mark")"; fi
+declare -A SL=()
+while read -r ip st _; do SL[$ip]=$st; done < <(pair_server_leases "$S_KIND" "$WORK/s")
 for ip in "${from_p[@]}" "${from_s[@]}"; do
-  [ "$(pair_joind_cli ctl lease "$ip" --spool-dir "$WORK/s/spool" 2>/dev/null | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin).get("state"))')" = active ] \
-    || fail "the wiped secondary did not recover the lease of $ip"
+  [ "${SL[$ip]:-none}" = active ] || fail "the wiped secondary did not recover the lease of $ip (${SL[$ip]:-none})"
 done
-states=$(pair_joind_states "$WORK/s/joind.log")
+states=$(pair_server_states "$S_KIND" "$WORK/s")
 echo "ok: on a wiped store: $states; normal/normal $t_wiped s after its start; every sleeping client's lease back in its store;" \
   "meanwhile the primary answered all ${B[count]} DISCOVERs (${B[predicted_s]} of the secondary's buckets)"
 
@@ -174,6 +197,6 @@ for kv in $(head -n 1 <<< "$check"); do L[${kv%%=*}]=${kv#*=}; done
 [ "${L[acks]}" -ge 12 ] || fail "the capture holds ${L[acks]} ACKs, fewer than the 12 clients had"
 echo "ok: LAN capture: ${L[replies]} replies (${L[offers]} OFFERs, ${L[acks]} ACKs), no address given to two clients whose leases overlap, no reply from a recovering unit"
 
-echo "failover-joind-restore: joind+joind, MCLT $PAIR_MCLT s: restart on its own store normal in $t_intact s (catch-up ${catch_ms:-?} ms, no recover);" \
+echo "$FO_TEST: joind+$S_KIND, MCLT $PAIR_MCLT s: restart on its own store normal in $t_intact s (catch-up ${catch_ms:-?} ms, no recover);" \
   "old backup found stale in $t_stale s, normal after $t_restored s; wiped store normal after $t_wiped s; the peer served every burst client meanwhile; duplicates 0"
 echo PASS

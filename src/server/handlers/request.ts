@@ -6,7 +6,7 @@ import { MessageType } from '../../codec/types';
 import { inNetwork, ipToString } from '../../util/ipv4';
 import { drop, type Handler, type Reply, type RequestContext, type Services } from '../context';
 import { buildReply } from '../reply';
-import { pairNotServing, pairSilence } from '../pair-gate';
+import { notePeerNotServing, pairNotServing, pairSilence } from '../pair-gate';
 import { grantLease } from './grant';
 
 function nak(ctx: RequestContext, svc: Services, reason: string): Reply {
@@ -36,6 +36,7 @@ export const handleRequest: Handler = async (ctx, svc) => {
     // SELECTING: the client answers an OFFER. If it chose another server, our offer lapses at once.
     if (!svc.isOurServerId(serverId)) {
       svc.allocator.dropOffer(ctx.client);
+      if (requested !== undefined) notePeerNotServing(ctx, svc, requested, true);
       return drop('for-another-server');
     }
     const address = requested ?? (req.ciaddr !== 0 ? req.ciaddr : undefined);
@@ -61,6 +62,7 @@ export const handleRequest: Handler = async (ctx, svc) => {
   if (req.ciaddr !== 0) {
     // RENEWING (unicast to us) or REBINDING (broadcast): extend the lease on ciaddr.
     const address = req.ciaddr;
+    notePeerNotServing(ctx, svc, address, false);
     if (!inNetwork(address, network.address, network.mask)) return nak(ctx, svc, 'address not on this network');
     const own = svc.allocator.ownAddress(ctx.client);
     if (own === address && svc.allocator.availableFor(ctx.client, address)) return grantLease(ctx, svc, address, 'dhcp');
