@@ -48,7 +48,7 @@ now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 pair_up "$P" || fail "pair_up"
-BED_LIFETIME=300 capture_start "$P" "$(bed_ns "$P" sw)" br0 "$WORK/lan.pcap" || fail "capture of the LAN"
+BED_LIFETIME=$(( 300 + 4 * PAIR_MCLT )) capture_start "$P" "$(bed_ns "$P" sw)" br0 "$WORK/lan.pcap" || fail "capture of the LAN"
 LAN_CAPTURE=$CAPTURE_PID
 
 # --- normal/normal, balanced --------------------------------------------------------------------------
@@ -110,7 +110,7 @@ echo "ok: partner-down $t_pd s after ${B[predicted_s]} clients of the secondary'
 # --- the secondary returns ----------------------------------------------------------------------------
 returned=$(now)
 pair_joind_start "$P" secondary "$WORK/s" || fail "joind secondary did not restart"
-pair_joind_wait_normal "$WORK/p/spool" 60 || fail "primary not back to normal/normal: $PAIR_JOIND_LAST ($(pair_joind_states "$WORK/p/joind.log"))"
+pair_joind_wait_normal "$WORK/p/spool" $(( PAIR_MCLT + 40 )) || fail "primary not back to normal/normal: $PAIR_JOIND_LAST ($(pair_joind_states "$WORK/p/joind.log"))"
 pair_joind_wait_normal "$WORK/s/spool" 10 || fail "secondary not back to normal/normal: $PAIR_JOIND_LAST"
 t_back=$(since "$returned")
 p_states=$(pair_joind_states "$WORK/p/joind.log") s_states=$(pair_joind_states "$WORK/s/joind.log")

@@ -76,7 +76,7 @@ print(last)'
 burst() { pair_burst "$P" "$WORK" "$@" || fail "discover-burst ($1): $(tail -n 5 "$WORK/burst-$1.log")"; }
 
 pair_up "$P" || fail "pair_up"
-BED_LIFETIME=300 capture_start "$P" "$(bed_ns "$P" sw)" br0 "$WORK/lan.pcap" || fail "capture of the LAN"
+BED_LIFETIME=$(( 300 + 4 * PAIR_MCLT )) capture_start "$P" "$(bed_ns "$P" sw)" br0 "$WORK/lan.pcap" || fail "capture of the LAN"
 LAN_CAPTURE=$CAPTURE_PID
 
 # --- 1. normal, balanced; the old backup --------------------------------------------------------------
@@ -147,7 +147,7 @@ note=$(pair_joind_failover "$WORK/p/spool" note)
 burst restored --first 6001 --count 24 --secs 0 --max-s 40
 [ "${B[p]}" = 0 ] && [ "${B[both]}" = 0 ] && [ "${B[s]}" = "${B[count]}" ] \
   || fail "while the primary recovers, the secondary alone should answer: $(tail -n 1 "$WORK/burst-restored.log")"
-pair_joind_wait_normal "$WORK/p/spool" 60 || fail "the restored primary not normal again: $PAIR_JOIND_LAST"
+pair_joind_wait_normal "$WORK/p/spool" $(( PAIR_MCLT + 40 )) || fail "the restored primary not normal again: $PAIR_JOIND_LAST"
 t_restored=$(since "$t0")
 p_silent="$PAIR_P_LAN@$t0-$(last_normal p "$mark")"
 states=$(log_since p "$mark" | grep '"msgId":"FAILOVER_STATE"' | sed -n 's/.*"to":"\([^"]*\)".*/\1/p' | paste -sd ' ')
@@ -170,7 +170,7 @@ s_in recover-wait 15 || fail "the wiped secondary: no recover-wait"
 burst wiped --first 7001 --count 24 --secs 0 --max-p 40
 [ "${B[s]}" = 0 ] && [ "${B[both]}" = 0 ] && [ "${B[p]}" = "${B[count]}" ] \
   || fail "while the secondary recovers, the primary alone should answer: $(tail -n 1 "$WORK/burst-wiped.log")"
-pair_joind_wait_normal "$WORK/p/spool" 60 || fail "the wiped secondary not normal again: $PAIR_JOIND_LAST"
+pair_joind_wait_normal "$WORK/p/spool" $(( PAIR_MCLT + 40 )) || fail "the wiped secondary not normal again: $PAIR_JOIND_LAST"
 bed_wait_for 10 pair_server_normal "$S_KIND" "$WORK/s" || fail "the wiped secondary does not say normal"
 t_wiped=$(since "$t0")
 # Silent until its normal; the primary's normal comes first (it answers the secondary's recover-done), so
