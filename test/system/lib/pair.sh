@@ -433,11 +433,15 @@ EOP
 # configuration DIR (written by pair_joind_conf unless DIR/server.pcy exists; checked either way), spool
 # DIR/spool (created). DIR/started gets the start time (date +%s.%N). Sets BED_PID and PAIR_JOIND_PID
 # (the same; stop it with bed_stop PREFIX PID); waits (≤ PAIR_JOIND_START_WAIT, 15 s) for JOIND_STARTED.
-# Returns 1 (log shown) if it did not start.
+# PAIR_JOIND_ENV: NAME=VALUE words (no spaces inside) put in node's environment through env(1), e.g.
+# libfaketime's LD_PRELOAD and FAKETIME for a server whose clock is off. Returns 1 (log shown) if it did
+# not start.
 pair_joind_start() {
   local p=$1 role=$2 dir=$3 ns
+  local -a envs=()
   case $role in primary) ns=$(bed_ns "$p" p) ;; secondary) ns=$(bed_ns "$p" s) ;;
     *) echo "pair_joind_start: role $role?" >&2; return 2 ;; esac
+  read -ra envs <<< "${PAIR_JOIND_ENV:-}"
   mkdir -p "$dir/spool" || return 1
   if [ -e "$dir/server.pcy" ]; then
     pair_joind_cli --check --config-dir "$dir" > "$dir/check.json" 2> "$dir/check.err" || {
@@ -446,7 +450,7 @@ pair_joind_start() {
     pair_joind_conf "$p" "$role" "$dir" || return 1
   fi
   date +%s.%N > "$dir/started"
-  bed_spawn "$p" "$ns" "joind-$role" "$dir/joind.log" -- \
+  bed_spawn "$p" "$ns" "joind-$role" "$dir/joind.log" -- env "${envs[@]}" \
     node "$PAIR_JOIND_DIST/src/cli/main.js" -f -l 2 -i lan --config-dir "$dir" --spool-dir "$dir/spool" || return 1
   # shellcheck disable=SC2034 # for the caller
   PAIR_JOIND_PID=$BED_PID
