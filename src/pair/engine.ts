@@ -29,7 +29,7 @@ import {
 } from '../failover';
 import type { LeaseOwner, PeerSync } from '../alloc/lease-owner';
 import type { Store } from '../store/store';
-import { type LeaseRecord, LeaseState } from '../store/types';
+import { type FailoverStateRecord, type LeaseRecord, LeaseState } from '../store/types';
 import { logEvent, type Logger } from '../log/logger';
 import { ipToString } from '../util/ipv4';
 import { VERSION } from '../version';
@@ -189,6 +189,8 @@ export class FailoverEngine implements PeerSync {
   /** Events wait while a transition is being saved, so that each sees the state before it. */
   private readonly pendingEvents: { event: FailoverEvent; partnerStos: number | null }[] = [];
   private saving = false;
+  /** The state being saved (written, not yet durable): what a save meanwhile must write as ours. */
+  private savingAs: { state: ServerStateName; stos: number } | null = null;
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
   readonly stats: PairStats = {
@@ -225,7 +227,8 @@ export class FailoverEngine implements PeerSync {
       this.partner.stos = saved.partnerStos;
     }
     this.mcltInForce = settings.mclt ?? saved?.mclt ?? DEFAULT_MCLT;
-    this.hba = settings.split !== null ? hbaFromSplit(settings.split) : null;
+    // A secondary's assignment is the primary's, from CONNECT; the saved one serves until the next.
+    this.hba = settings.split !== null ? hbaFromSplit(settings.split) : saved?.hba ? Buffer.from(saved.hba) : null;
   }
 
   /** Begins: the owner consults us from now on, the queue holds what the last run left unsent. */
@@ -355,8 +358,10 @@ export class FailoverEngine implements PeerSync {
     const service = this.service();
     // In communications-interrupted the peer may still serve its clients: they stay its own until they
     // have waited past the limit, as in normal; how long they wait is the evidence of partner-down.
-    if ((service !== 'cooperating' && service !== 'own-free') || this.hba === null) return true;
-    const ours = isPrimaryBucket(this.hba, key) === (this.role === 'primary');
+    if (service !== 'cooperating' && service !== 'own-free') return true;
+    // Without an assignment (a secondary that has never heard the primary) every client is the peer's
+    // until it has waited, as dhcpd's load_balance_mine has it.
+    const ours = this.hba !== null && isPrimaryBucket(this.hba, key) === (this.role === 'primary');
     if (!ours && service === 'own-free' && secs > this.settings.unackedSecs) this.noteUnserved(key);
     const lbms = this.settings.loadBalanceMaxSecs;
     return ours || lbms === 0 || secs > lbms;
@@ -582,8 +587,11 @@ export class FailoverEngine implements PeerSync {
     if (msg.hba === undefined || msg.hba.length !== HBA_SIZE) return refuse('hba-conflict', 'no 32-byte hash bucket assignment');
     if (this.session && this.session !== conn && this.session.open) return refuse('dup-connection', 'a session is already open');
     this.peerMaxUnacked = Math.max(1, msg.maxUnacked ?? 1);
+    const learned = this.mcltInForce !== msg.mclt || !this.hba?.equals(msg.hba);
     this.mcltInForce = msg.mclt;
     this.hba = Buffer.from(msg.hba);
+    // Kept for a start without the primary (which clients are ours, how long the MCLT is).
+    if (learned) this.save();
     conn.send({
       type: 'CONNECTACK',
       time: this.nowSec(),
@@ -681,7 +689,13 @@ export class FailoverEngine implements PeerSync {
       const { event, partnerStos } = this.pendingEvents.shift()!;
       // The machine judges a peer's STATE against the partner state before it; then it is the new one.
       const transition = nextState(this.view(), event, this.nowSec());
-      if (event.kind === 'peer-state') this.partner = { state: event.state, startup: event.startup, stos: partnerStos };
+      if (event.kind === 'peer-state') {
+        const changed = this.partner.state !== event.state || this.partner.stos !== partnerStos;
+        this.partner = { state: event.state, startup: event.startup, stos: partnerStos };
+        // A change of ours saves the partner's state with it; without one, it is saved alone (dhcpd
+        // writes every partner state): a restart must not believe in one the partner has left.
+        if (changed && (!transition || transition.state === this.my.state)) this.save();
+      }
       if (transition) this.apply(transition);
     }
   }
@@ -721,25 +735,17 @@ export class FailoverEngine implements PeerSync {
     // Saved before it takes effect (dhcpd's dhcp_failover_set_state commits first): after a crash we
     // must not come back believing in a state the peer never saw us leave.
     try {
-      this.store.write(() =>
-        this.store.failover.put({
-          name: this.settings.name,
-          myState: t.state,
-          myStos: t.stos,
-          partnerState: this.partner.state,
-          partnerStos: this.partner.stos,
-          mclt: this.mcltInForce,
-          everPaired: this.everPaired || t.state === 'normal',
-        }),
-      );
+      this.store.write(() => this.store.failover.put(this.stateRecord(t.state, t.stos)));
     } catch (err) {
       // Not saved, so not taken: the state stays, and the next event (or message) tries again.
       logEvent(this.log, 'STORE_WRITE_FAILED', { relationship: this.settings.name, state: t.state, err: (err as Error).message });
       return;
     }
     this.saving = true;
+    this.savingAs = { state: t.state, stos: t.stos };
     this.store.whenDurable((err?: Error) => {
       this.saving = false;
+      this.savingAs = null;
       if (this.stopped) return;
       if (err) {
         logEvent(this.log, 'STORE_WRITE_FAILED', { relationship: this.settings.name, state: t.state, err: err.message });
@@ -748,6 +754,36 @@ export class FailoverEngine implements PeerSync {
       }
       this.drainEvents();
     });
+  }
+
+  /** What the store keeps of the relationship, with our state as given. */
+  private stateRecord(myState: ServerStateName, myStos: number): FailoverStateRecord {
+    return {
+      name: this.settings.name,
+      myState,
+      myStos,
+      partnerState: this.partner.state,
+      partnerStos: this.partner.stos,
+      mclt: this.mcltInForce,
+      everPaired: this.everPaired || myState === 'normal',
+      hba: this.hba,
+    };
+  }
+
+  /**
+   * Saves what changed besides our own state (the partner's state, what CONNECT taught a secondary).
+   * Nothing waits for it: a crash before it is durable leaves the older value, which is merely stale,
+   * as dhcpd's write_failover_state of a partner state is.
+   */
+  private save(): void {
+    // A transition on its way to the disk is what we are from the store's point of view.
+    const mine = this.savingAs ?? this.my;
+    if (mine.state === 'startup') return; // never saved; the saved state stays what startup ends in
+    try {
+      this.store.write(() => this.store.failover.put(this.stateRecord(mine.state, mine.stos)));
+    } catch (err) {
+      logEvent(this.log, 'STORE_WRITE_FAILED', { relationship: this.settings.name, err: (err as Error).message });
+    }
   }
 
   private act(t: Transition): void {

@@ -1,6 +1,6 @@
 // The saved state of each failover relationship (ISC keeps it in dhcpd.leases as `failover peer … state`):
-// our state and when we entered it, the peer's last known one, the MCLT in force, and whether the pair
-// ever reached normal. A transition is written here, in the current batch, before it takes effect.
+// our state and when we entered it, the peer's last known one, the MCLT in force, whether the pair ever
+// reached normal, and (a secondary's) the hash bucket assignment learned from the primary. A transition is written here, in the current batch, before it takes effect.
 import type Database from 'better-sqlite3';
 import type { FailoverStateRecord } from './types';
 
@@ -12,6 +12,7 @@ interface StateRow {
   partner_stos: number | null;
   mclt: number | null;
   ever_paired: number;
+  hba: Buffer | null;
 }
 
 export class FailoverStateRepository {
@@ -21,8 +22,8 @@ export class FailoverStateRepository {
   constructor(db: Database.Database) {
     this.byName = db.prepare('SELECT * FROM failover_state WHERE name = ?');
     this.upsert = db.prepare(`INSERT OR REPLACE INTO failover_state
-       (name, my_state, my_stos, partner_state, partner_stos, mclt, ever_paired)
-       VALUES (@name, @my_state, @my_stos, @partner_state, @partner_stos, @mclt, @ever_paired)`);
+       (name, my_state, my_stos, partner_state, partner_stos, mclt, ever_paired, hba)
+       VALUES (@name, @my_state, @my_stos, @partner_state, @partner_stos, @mclt, @ever_paired, @hba)`);
   }
 
   get(name: string): FailoverStateRecord | undefined {
@@ -36,6 +37,7 @@ export class FailoverStateRepository {
       partnerStos: row.partner_stos,
       mclt: row.mclt,
       everPaired: row.ever_paired !== 0,
+      hba: row.hba,
     };
   }
 
@@ -48,6 +50,7 @@ export class FailoverStateRepository {
       partner_stos: state.partnerStos,
       mclt: state.mclt,
       ever_paired: state.everPaired ? 1 : 0,
+      hba: state.hba ?? null,
     });
   }
 }

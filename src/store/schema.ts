@@ -69,6 +69,12 @@ export const MIGRATIONS: readonly string[] = [
     ever_paired   INTEGER NOT NULL DEFAULT 0
   ) WITHOUT ROWID;
   `,
+  // 3: the hash bucket assignment a secondary learns from the primary's CONNECT, kept so that after a
+  // restart without its peer it still knows which clients are its own (dhcpd keeps it in memory only
+  // and, without it, takes every client for the peer's).
+  `
+  ALTER TABLE failover_state ADD COLUMN hba BLOB;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

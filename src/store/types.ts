@@ -77,6 +77,8 @@ export interface FailoverStateRecord {
   partnerStos: number | null;
   mclt: number | null;
   everPaired: boolean;
+  /** The hash bucket assignment in force (a secondary learns it in CONNECT); null: none yet. */
+  hba?: Buffer | null;
 }
 
 /** A binding of the name database (joind-spec.md section 4): a name in a domain, owned by a client. */

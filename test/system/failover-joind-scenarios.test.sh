@@ -3,7 +3,7 @@
 # failover-joind-scenarios — a joind pair (primary p, secondary s) in three more failures, short form,
 # in the pair bed (test/system/lib/pair.sh; the research's test plan, shared/failover-research.md 4.7,
 # rows 11-13). Each scenario starts from a new pair at normal/normal with balanced pools, captures the
-# client LAN, and ends with no address handed to two clients at once (dhcp-overlaps.py: ACKed leases
+# client LAN, and ends with no address handed to two clients at once (lan-leases.py: ACKed leases
 # that overlap, or OFFERs within the 60 s an offer holds its address):
 #  1. p cut from the client LAN, the failover link up (row 11): both stay normal; s stays silent for
 #     DISCOVERs of p's hash buckets with secs 0 (dropped as failover-peer-bucket), answers them at secs
@@ -144,14 +144,15 @@ synced() {
   return 1
 }
 
-# no_dups — stop the capture and fail if dhcp-overlaps.py finds an address handed to two clients at
-# once. DUPS: its summary line.
+# no_dups — stop the capture and fail if lan-leases.py finds an address handed to two clients at once
+# (an ACK holds its address for its lease, an OFFER for the 60 s joind keeps it for its client). DUPS:
+# its summary line.
 no_dups() {
   capture_stop "$P" "$LAN_CAPTURE"
   LAN_CAPTURE=''
-  /usr/bin/python3 "$here/lib/dhcp-overlaps.py" "$D/lan.pcap" > "$D/overlaps.txt" 2>&1 || fail "dhcp-overlaps.py: $(tail -n 3 "$D/overlaps.txt")"
-  DUPS=$(tail -n 1 "$D/overlaps.txt")
-  [[ "$DUPS" == offers=* ]] || fail "dhcp-overlaps.py printed no summary: $(tail -n 3 "$D/overlaps.txt")"
+  /usr/bin/python3 "$here/lib/lan-leases.py" --hold 60 "$D/lan.pcap" > "$D/overlaps.txt" 2>&1 || fail "lan-leases.py: $(tail -n 3 "$D/overlaps.txt")"
+  DUPS=$(head -n 1 "$D/overlaps.txt")
+  [[ "$DUPS" == replies=* ]] || fail "lan-leases.py printed no summary: $(tail -n 3 "$D/overlaps.txt")"
   [[ "$DUPS" == *" dups=0 "* ]] || fail "addresses handed to two clients at once: $(grep '^dup ' "$D/overlaps.txt" | head -n 5); $DUPS"
 }
 

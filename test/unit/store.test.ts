@@ -320,7 +320,7 @@ test('store: a version 1 database gains the failover columns and table, its leas
   const pair = b.leases.get(ip('10.1.0.61'));
   assert.equal(pair?.tstp, 3000);
   assert.equal(pair?.tsfp, 2500);
-  assert.equal(b.db.pragma('user_version', { simple: true }), 2);
+  assert.equal(b.db.pragma('user_version', { simple: true }), 3);
   b.write(() =>
     b.failover.put({
       name: 'pair',
@@ -330,6 +330,7 @@ test('store: a version 1 database gains the failover columns and table, its leas
       partnerStos: 4990,
       mclt: 3600,
       everPaired: true,
+      hba: Buffer.alloc(32, 0xf0),
     }),
   );
   b.close();
@@ -342,6 +343,7 @@ test('store: a version 1 database gains the failover columns and table, its leas
     partnerStos: 4990,
     mclt: 3600,
     everPaired: true,
+    hba: Buffer.alloc(32, 0xf0),
   });
   assert.equal(c.failover.get('other'), undefined);
   c.close();

@@ -1,13 +1,14 @@
 #!/usr/bin/python3
 """lan-leases.py — check a capture of a client LAN for addresses given to two clients at once.
 
-  lan-leases.py PCAP [--silent NAME=IP@START-END …]
+  lan-leases.py PCAP [--hold SECONDS] [--silent NAME=IP@START-END …]
 
 Reads every DHCP reply (UDP from port 67) and every RELEASE in PCAP (pcap or pcap-ns, any byte order).
 An ACK gives its client the address from then until then + its lease time (option 51); a RELEASE
-from that client, or an ACK of the same address to it again, ends or renews it. A duplicate is an
-OFFER or ACK of an address to another client while such a lease is running: one address held by two
-clients whose leases overlap.
+from that client, or an ACK of the same address to it again, ends or renews it. With --hold, an OFFER
+holds its address for its client that long too (joind's provisional_ttl is 60 s). A duplicate is an
+OFFER or ACK of an address to another client while such a hold is running: one address held by two
+clients at once.
 
 --silent NAME=IP@START-END (times in seconds since 1970, END may be "inf"): the server IP must not
 reply between START and END (a server that is recovering); each reply found there is a finding.
@@ -72,6 +73,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("pcap")
     ap.add_argument("--silent", action="append", default=[])
+    ap.add_argument("--hold", type=float, default=0.0)
     args = ap.parse_args()
     silent = []
     for spec in args.silent:
@@ -81,7 +83,7 @@ def main():
         silent.append((name, ip, float(start), float("inf") if end == "inf" else float(end)))
 
     names = {2: "OFFER", 5: "ACK", 6: "NAK", 7: "RELEASE"}
-    held = {}  # address -> (mac, until)
+    held = {}  # address -> {mac: until}
     count = {"replies": 0, "acks": 0, "offers": 0, "naks": 0, "releases": 0, "dups": 0, "silent_replies": 0}
     servers, findings = {}, []
     for t, frame in packets(args.pcap):
@@ -98,8 +100,8 @@ def main():
             if kind == 7:
                 count["releases"] += 1
                 ciaddr = ".".join(str(x) for x in b[12:16])
-                if held.get(ciaddr, ("", 0))[0] == mac:
-                    held[ciaddr] = (mac, t)
+                if mac in held.get(ciaddr, {}):
+                    held[ciaddr][mac] = t
             continue
         if sport != 67 or b[0] != 2:
             continue
@@ -117,13 +119,16 @@ def main():
             continue
         count["offers" if kind == 2 else "acks"] += 1
         address = ".".join(str(x) for x in b[16:20])
-        holder, until = held.get(address, (None, 0))
-        if holder is not None and holder != mac and t < until:
-            count["dups"] += 1
-            findings.append("dup %s held by %s until %.3f, then %s to %s at %.3f" % (address, holder, until, what, mac, t))
+        holders = held.setdefault(address, {})
+        for holder, until in holders.items():
+            if holder != mac and t < until:
+                count["dups"] += 1
+                findings.append("dup %s held by %s until %.3f, then %s to %s at %.3f" % (address, holder, until, what, mac, t))
         if kind == 5:
             lease = struct.unpack("!I", opts[51])[0] if len(opts.get(51, b"")) == 4 else 0
-            held[address] = (mac, t + lease)
+            holders[mac] = t + lease
+        else:
+            holders[mac] = max(holders.get(mac, 0), t + args.hold)
     print(" ".join("%s=%d" % kv for kv in count.items()))
     print("servers=" + ",".join("%s:%d" % kv for kv in sorted(servers.items())))
     for line in findings:
