@@ -17,7 +17,17 @@ export function pairSilence(ctx: RequestContext, svc: Services): 'failover-not-s
   // A pool with ranges of our own as well is still served from those: let the allocator say.
   if (service === 'none') return ctx.pool.ranges.every((r) => r.failover !== undefined) ? 'failover-not-serving' : null;
   const key = loadBalanceKey(ctx.client.clientId ?? undefined, ctx.request.chaddr, ctx.request.hlen);
-  return pair.answersClient(key, ctx.request.secs) ? null : 'failover-peer-bucket';
+  return pair.answersClient(key, clientSecs(ctx)) ? null : 'failover-peer-bucket';
+}
+
+/**
+ * The client's secs, read as dhcpd's load_balance_mine does with SECS_BYTEORDER: a value with a high byte
+ * and no low byte was written in the wrong byte order (some old stacks do), so 0x0100 is 1 s, not 256.
+ * It weighs in failover: past failover_unacked_secs a client is evidence that the peer is down.
+ */
+function clientSecs(ctx: RequestContext): number {
+  const secs = ctx.request.secs;
+  return secs > 255 && (secs & 0xff) === 0 ? secs >> 8 : secs;
 }
 
 /**
@@ -35,7 +45,7 @@ export function notePeerNotServing(ctx: RequestContext, svc: Services, address: 
     if (!ctx.relayed && (dst === undefined || svc.isOurServerId(dst))) return;
   }
   const key = loadBalanceKey(ctx.client.clientId ?? undefined, ctx.request.chaddr, ctx.request.hlen);
-  pair.peerNotServing(key, selecting ? ctx.request.secs : null);
+  pair.peerNotServing(key, selecting ? clientSecs(ctx) : null);
 }
 
 /**

@@ -106,11 +106,14 @@ test("failover gate: REBINDING, and a REQUEST for another server's offer, are re
   pkt.secs = 12;
   await other.expectDrop(pkt, 'for-another-server');
   assert.deepEqual(gate.evidence.at(-1), [other.mac.toString('hex'), 12]);
+  pkt.secs = 0x0c00; // 12 s written in the wrong byte order, as dhcpd's SECS_BYTEORDER reads it
+  await other.expectDrop(pkt, 'for-another-server');
+  assert.deepEqual(gate.evidence.at(-1), [other.mac.toString('hex'), 12]);
   const foreign = other.packet(MessageType.REQUEST, [
     [50, ip('10.77.1.50')],
     [54, ip('10.77.1.2')],
   ]);
   await other.expectDrop(foreign, 'for-another-server');
-  assert.equal(gate.evidence.length, 2, 'an address outside the pair ranges is no evidence');
+  assert.equal(gate.evidence.length, 3, 'an address outside the pair ranges is no evidence');
   bed.close();
 });
