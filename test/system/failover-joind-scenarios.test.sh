@@ -21,11 +21,13 @@
 #     (FAILOVER_CONNECT_REJECTED on both, clocks differ: dhcpd's 60 s limit), both stay
 #     communications-interrupted, neither goes partner-down, each answers its own clients; at +45 s the
 #     pair forms again (normal) and FAILOVER_CLOCK_SKEW is logged on both.
-# Two more scenarios show joind bugs found here and are not run by default (see their comments): SCEN=4
-# (row 13 with s killed and started again under the offset: a restarted secondary has no hash bucket
-# assignment and answers every client) and SCEN=5 (s killed and started again with the failover link
-# down after a partner-down recovery: a stale saved partner state silences it).
-# SCEN="1 2 3" (the default) picks scenarios. The measured numbers are printed on one line starting
+#  4. row 13 as the research has it: s killed and started again under the offset (+90 s, then +45 s):
+#     each client still answered by its own server (a restarted secondary keeps the primary's hash
+#     bucket assignment in its store), normal again at +45 s.
+#  5. s killed and started again with the failover link down, after a partner-down and its recovery:
+#     s answers its own clients (the partner's last state, normal, was saved, not the conflict-done it
+#     had when s itself last changed state).
+# SCEN="1 2 3 4 5" (the default) picks scenarios. The measured numbers are printed on one line starting
 # "failover-joind-scenarios:". KEEP_WORK=1 keeps the work folder. Exit 0 pass, 1 fail, 77 skip.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -38,7 +40,7 @@ PAIR_MCLT=${PAIR_MCLT:-20}
 # shellcheck source=lib/pair.sh
 . "$here/lib/pair.sh"
 [ -f "$PAIR_JOIND_DIST/src/cli/main.js" ] || { echo "skip: failover-joind-scenarios: joind is not built"; exit 77; }
-: "${SCEN:=1 2 3}"
+: "${SCEN:=1 2 3 4 5}"
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 
 pair_test_begin failover-joind-scenarios fs$$
@@ -144,13 +146,15 @@ synced() {
   return 1
 }
 
-# no_dups — stop the capture and fail if lan-leases.py finds an address handed to two clients at once
-# (an ACK holds its address for its lease, an OFFER for the 60 s joind keeps it for its client). DUPS:
+# no_dups [HOLD] — stop the capture and fail if lan-leases.py finds an address handed to two clients at
+# once (an ACK holds its address for its lease, an OFFER for the HOLD seconds joind keeps it for its
+# client, default 60; 0 where a server restarts, since offers live in memory and a restarted server may
+# offer an address again: its REQUEST is checked against the store, so only ACKs can overlap). DUPS:
 # its summary line.
 no_dups() {
   capture_stop "$P" "$LAN_CAPTURE"
   LAN_CAPTURE=''
-  /usr/bin/python3 "$here/lib/lan-leases.py" --hold 60 "$D/lan.pcap" > "$D/overlaps.txt" 2>&1 || fail "lan-leases.py: $(tail -n 3 "$D/overlaps.txt")"
+  /usr/bin/python3 "$here/lib/lan-leases.py" --hold "${1:-60}" "$D/lan.pcap" > "$D/overlaps.txt" 2>&1 || fail "lan-leases.py: $(tail -n 3 "$D/overlaps.txt")"
   DUPS=$(head -n 1 "$D/overlaps.txt")
   [[ "$DUPS" == replies=* ]] || fail "lan-leases.py printed no summary: $(tail -n 3 "$D/overlaps.txt")"
   [[ "$DUPS" == *" dups=0 "* ]] || fail "addresses handed to two clients at once: $(grep '^dup ' "$D/overlaps.txt" | head -n 5); $DUPS"
@@ -377,7 +381,7 @@ scenario_skew() {
   summary+=("clock skew: +90 s refused in $t_rej s, both comm-int, no partner-down; +45 s normal in $t_pair s, skew warned (s ${skew_s:-none}, p ${skew_p:-none})")
 }
 
-# ---- scenarios that find joind bugs: not run unless asked (SCEN=4, SCEN=5) ------------------------------------
+# ---- restarts of the secondary ---------------------------------------------------------------------------------
 # restart_s [ENV] — kill s (SIGKILL: no shutdown, so p does not take over) and start it again on its store,
 # with PAIR_JOIND_ENV ENV. S_PID: the new one.
 restart_s() {
@@ -392,13 +396,10 @@ restart_s() {
   S_PID=$PAIR_JOIND_PID
 }
 
-# 4. Scenario 3 as research row 13 has it: s killed and started again with its clock 90 s ahead.
-# JOIND BUG (found here; SCEN=4 shows it): a secondary learns the hash bucket assignment only from the
-# primary's CONNECT and keeps it in memory alone, so a secondary restarted without a session (here:
-# CONNECT refused for the clocks; equally a failover link down) has none, and PairEngine.answersClient
-# then answers every client: in communications-interrupted s answers p's clients with secs 0 too (both
-# servers offer), and, since noteUnserved is only reached with an assignment, never counts evidence
-# either, so it can never go partner-down by itself. dhcpd's load_balance_mine says "not mine" without one.
+# 4. Scenario 3 as research row 13 has it: s killed and started again with its clock 90 s ahead. A
+# secondary learns the hash bucket assignment from the primary's CONNECT; restarted without a session
+# (here the clocks refuse it; equally a link down) it must still know it, or it answers every client
+# (both servers offer) and never counts evidence. joind keeps it in the store (failover_state.hba).
 scenario_skew_restart() {
   local t0 t_rej mark_p mark_s
   have_faketime "clock skew, restart" || return 0
@@ -420,17 +421,15 @@ scenario_skew_restart() {
   echo "ok: 4: ${B[count]} clients each answered by its own server (p ${B[p]}, s ${B[s]})"
   restart_s "LD_PRELOAD=$FAKETIME_LIB FAKETIME=+45s FAKETIME_DONT_FAKE_MONOTONIC=1"
   pair_joind_wait_normal "$D/p/spool" 60 && pair_joind_wait_normal "$D/s/spool" 10 || fail "clocks 45 s apart: not normal: $PAIR_JOIND_LAST"
-  no_dups
+  no_dups 0
   summary+=("clock skew with restarts: refused in $t_rej s, each served its own, +45 s normal")
 }
 
-# 5. After scenario 2's way back, s is killed and started again while the failover link is down.
-# JOIND BUG (found here; SCEN=5 shows it): joind saves the partner's state only with a change of its own
-# state (PairEngine.apply), while dhcpd saves every change of the partner's (dhcp_failover_peer_state_changed
-# calls write_failover_state). s entered normal while p was conflict-done, so that is what its store keeps
-# after p's later STATE normal; started again without a session, s is communications-interrupted with a
-# partner in conflict-done, which silences it (serviceOf): it serves nobody, its own clients included, and
-# gathers no evidence, until the link returns.
+# 5. After scenario 2's way back, s is killed and started again while the failover link is down. s
+# entered normal while p was conflict-done; p's later STATE normal changed nothing of s's own, and must
+# be saved all the same (dhcpd's write_failover_state in dhcp_failover_peer_state_changed): a saved
+# partner in conflict-done would silence s (serviceOf) for its own clients too, until the link returns.
+# The partner-down here comes from made-up evidence (secs 15 while p is alive: the link cut alone).
 scenario_restart_after_recovery() {
   local saved
   fresh_pair 5
@@ -449,7 +448,7 @@ scenario_restart_after_recovery() {
   [ "${B[s]}" = "${B[predicted_s]}" ] && [ "${B[both]}" = 0 ] \
     || fail "s restarted with the link down ($saved) should answer its own clients: $(tail -n 1 "$D/burst-own.log")"
   echo "ok: 5: s restarted with the link down ($saved) answered its ${B[s]} clients"
-  no_dups
+  no_dups 0
   summary+=("restart after recovery: s serves its own clients")
 }
 
