@@ -6,6 +6,9 @@
 // lease with no end (`ends never`) is a binding (static) unless `dynamic-bootp;` marks a dynamic BOOTP
 // allocation. Two `set` variables of ours keep what the format has no word for: the network the lease
 // belongs to, and the client key when it is neither the uid nor the hardware address.
+// In a failover range the file says more, and an import keeps it: `free` and `backup` say which server
+// may allocate the address (with or without a client behind it), `tstp`/`tsfp` what was sent to the peer
+// and what it acknowledged, and `failover peer "NAME" state { … }` the server states.
 import { LeaseRecord, LeaseState } from '../store/types';
 import { hexColons, ipToString, parseIp } from '../util/ipv4';
 import { formatDhcpdDate, parseDhcpdDate } from './dates';
@@ -43,6 +46,9 @@ export function formatLeaseBlock(lease: LeaseRecord): string {
   const lines = [`lease ${ipToString(lease.address)} {`];
   lines.push(`  starts ${formatDhcpdDate(lease.starts)};`);
   lines.push(`  ends ${lease.ends === null ? 'never' : formatDhcpdDate(lease.ends)};`);
+  // A failover range's times, where dhcpd writes them: what the peer was told, and what it acknowledged.
+  if (lease.tstp !== undefined && lease.tstp !== null) lines.push(`  tstp ${formatDhcpdDate(lease.tstp)};`);
+  if (lease.tsfp !== undefined && lease.tsfp !== null) lines.push(`  tsfp ${formatDhcpdDate(lease.tsfp)};`);
   lines.push(`  cltt ${formatDhcpdDate(lease.cltt)};`);
   lines.push(`  binding state ${BINDING_STATE[lease.state]};`);
   if (lease.state === LeaseState.ACTIVE && lease.ends !== null) lines.push('  next binding state free;');
@@ -135,14 +141,32 @@ export interface ImportedLease {
   lease: LeaseRecord;
 }
 
+/** A `failover peer "NAME" state { my state … at …; partner state … at …; mclt …; }` declaration. */
+export interface ImportedFailoverState {
+  line: number;
+  name: string;
+  myState: string;
+  myStos: number;
+  partnerState: string | null;
+  partnerStos: number | null;
+  mclt: number | null;
+}
+
 /**
- * Reads a lease file. Declarations other than `lease` (server-duid, host, failover, IPv6 blocks) are
- * skipped; statements we do not know inside a lease are skipped too. The last declaration of an address
- * wins, as dhcpd.leases(5) says. Network 0 when the file does not say (the caller finds it in nets).
+ * Reads a lease file. Declarations other than `lease` and `failover peer … state` (server-duid, host,
+ * IPv6 blocks) are skipped; statements we do not know inside a lease are skipped too. The last
+ * declaration of an address wins, as dhcpd.leases(5) says. Network 0 when the file does not say (the
+ * caller finds it in nets). `paired` says which addresses are in a failover range of ours: there the
+ * failover binding states and times are kept; elsewhere `free` is an ended lease and `backup` nothing.
  */
-export function parseLeaseFile(text: string, nowSec: number): { leases: ImportedLease[]; problems: LeaseFileProblem[] } {
+export function parseLeaseFile(
+  text: string,
+  nowSec: number,
+  paired: (address: number) => boolean = () => false,
+): { leases: ImportedLease[]; failover: ImportedFailoverState[]; problems: LeaseFileProblem[] } {
   const { tokens, problems } = tokenize(text);
   const byAddress = new Map<number, ImportedLease>();
+  const failover = new Map<string, ImportedFailoverState>();
   let p = 0;
   const peek = (): Token | undefined => tokens[p];
   /** Skips one statement: to its `;`, or over its braced block. */
@@ -157,37 +181,56 @@ export function parseLeaseFile(text: string, nowSec: number): { leases: Imported
       } else if (t.kind === 'punct' && t.text === ';' && depth === 0) return;
     }
   };
+  /** The statements of a braced block whose `{` is at p; p ends after its `}`. Null if it is not closed. */
+  const block = (): Token[][] | null => {
+    p++;
+    const words: Token[][] = [];
+    let statement: Token[] = [];
+    while (p < tokens.length) {
+      const s = tokens[p++]!;
+      if (s.kind === 'punct' && s.text === '}') return words;
+      if (s.kind === 'punct' && s.text === '{') {
+        // `on commit { … }` and the like: not ours to keep.
+        p--;
+        skipStatement();
+        statement = [];
+        continue;
+      }
+      if (s.kind === 'punct' && s.text === ';') {
+        words.push(statement);
+        statement = [];
+        continue;
+      }
+      statement.push(s);
+    }
+    return null;
+  };
   while (p < tokens.length) {
     const t = peek()!;
-    if (t.kind === 'word' && t.text === 'lease' && tokens[p + 2]?.text === '{') {
+    if (
+      t.kind === 'word' &&
+      t.text === 'failover' &&
+      tokens[p + 1]?.text === 'peer' &&
+      tokens[p + 2]?.kind === 'string' &&
+      tokens[p + 3]?.text === 'state' &&
+      tokens[p + 4]?.text === '{'
+    ) {
+      const name = tokens[p + 2]!.text;
+      p += 4;
+      const words = block();
+      if (!words) {
+        problems.push({ line: t.line, message: 'a failover peer state block is not closed with }' });
+        break;
+      }
+      const state = failoverStateFrom(name, words, t.line, problems);
+      if (state) failover.set(name, state);
+    } else if (t.kind === 'word' && t.text === 'lease' && tokens[p + 2]?.text === '{') {
       const addressText = tokens[p + 1]!.text;
       const address = parseIp(addressText);
       const line = t.line;
-      p += 3;
-      const words: Token[][] = [];
-      let statement: Token[] = [];
-      let closed = false;
-      while (p < tokens.length) {
-        const s = tokens[p++]!;
-        if (s.kind === 'punct' && s.text === '}') {
-          closed = true;
-          break;
-        }
-        if (s.kind === 'punct' && s.text === '{') {
-          // `on commit { … }` and the like: not ours to keep.
-          p--;
-          skipStatement();
-          statement = [];
-          continue;
-        }
-        if (s.kind === 'punct' && s.text === ';') {
-          words.push(statement);
-          statement = [];
-          continue;
-        }
-        statement.push(s);
-      }
-      if (!closed) {
+      p += 2;
+      const words = block();
+      if (!words) {
         problems.push({ line, message: 'a lease block is not closed with }' });
         break;
       }
@@ -195,13 +238,50 @@ export function parseLeaseFile(text: string, nowSec: number): { leases: Imported
         problems.push({ line, message: `lease ${addressText}: not an IPv4 address` });
         continue;
       }
-      const lease = leaseFrom(address, words, nowSec, line, problems);
+      const lease = leaseFrom(address, words, nowSec, line, problems, paired(address));
       if (lease) byAddress.set(address, { line, lease });
     } else {
       skipStatement();
     }
   }
-  return { leases: [...byAddress.values()].sort((a, b) => a.lease.address - b.lease.address), problems };
+  return {
+    leases: [...byAddress.values()].sort((a, b) => a.lease.address - b.lease.address),
+    failover: [...failover.values()],
+    problems,
+  };
+}
+
+/** `my state normal at 1 2026/11/23 10:00:00;`, `partner state …`, `mclt 3600;` of a state block. */
+function failoverStateFrom(
+  name: string,
+  statements: Token[][],
+  line: number,
+  problems: LeaseFileProblem[],
+): ImportedFailoverState | null {
+  const state: ImportedFailoverState = { line, name, myState: '', myStos: 0, partnerState: null, partnerStos: null, mclt: null };
+  for (const s of statements) {
+    const words = s.map((t) => t.text);
+    if ((words[0] === 'my' || words[0] === 'partner') && words[1] === 'state' && words[2]) {
+      // The seed's hand-written `my state partner-down;` has no time: as long ago as can be.
+      const at = words.length === 3 ? 0 : words[3] === 'at' ? parseDhcpdDate(words.slice(4).join(' ')) : undefined;
+      if (at === undefined || at === null) {
+        problems.push({
+          line: s[0]!.line,
+          message: `${words.join(' ')}: expected "${words[0]} state NAME at 1 2026/11/23 10:00:00"`,
+        });
+        return null;
+      }
+      if (words[0] === 'my') [state.myState, state.myStos] = [words[2], at];
+      else [state.partnerState, state.partnerStos] = [words[2], at];
+    } else if (words[0] === 'mclt' && /^\d+$/.test(words[1] ?? '')) {
+      state.mclt = Number(words[1]);
+    }
+  }
+  if (!state.myState) {
+    problems.push({ line, message: `failover peer "${name}" state: no "my state"` });
+    return null;
+  }
+  return state;
 }
 
 function leaseFrom(
@@ -210,8 +290,11 @@ function leaseFrom(
   nowSec: number,
   line: number,
   problems: LeaseFileProblem[],
+  paired: boolean,
 ): LeaseRecord | null {
   let starts: number | undefined;
+  let tstp: number | undefined;
+  let tsfp: number | undefined;
   let ends: number | null | undefined;
   let cltt: number | undefined;
   let binding = 'free';
@@ -236,7 +319,9 @@ function leaseFrom(
     switch (word) {
       case 'starts':
       case 'ends':
-      case 'cltt': {
+      case 'cltt':
+      case 'tstp':
+      case 'tsfp': {
         const value = rest === 'never' ? null : parseDhcpdDate(rest);
         if (value === undefined || (value === null && word !== 'ends')) {
           bad(s, 'expected a date like "1 2026/11/23 20:15:00"');
@@ -244,7 +329,9 @@ function leaseFrom(
         }
         if (word === 'starts') starts = value!;
         else if (word === 'ends') ends = value;
-        else cltt = value!;
+        else if (word === 'cltt') cltt = value!;
+        else if (word === 'tstp') tstp = value!;
+        else tsfp = value!;
         break;
       }
       case 'binding':
@@ -294,14 +381,17 @@ function leaseFrom(
         break;
       }
       default:
-        break; // tstp, tsfp, atsfp, next binding state, option …: nothing joind keeps
+        break; // atsfp, next binding state, option …: nothing joind keeps
     }
   }
-  if (binding === 'backup') return null; // a failover peer's free address: not a lease
+  // Outside our failover ranges a backup address is the peer's business, not a lease.
+  if (binding === 'backup' && !paired) return null;
   let state: LeaseState;
   if (abandoned || binding === 'abandoned') state = LeaseState.ABANDONED;
   else if (binding === 'active') state = bootp ? LeaseState.BOOTP : ends === null ? LeaseState.STATIC : LeaseState.ACTIVE;
   else if (binding === 'released') state = LeaseState.RELEASED;
+  else if (paired && binding === 'free') state = LeaseState.FREE;
+  else if (paired && binding === 'backup') state = LeaseState.BACKUP;
   else state = LeaseState.EXPIRED;
   const begins = starts ?? cltt ?? nowSec;
   const client =
@@ -314,7 +404,13 @@ function leaseFrom(
           : hwaddr
             ? { type: htype, id: hwaddr }
             : null;
-  if (!client && state !== LeaseState.ABANDONED) return null; // a free address with nobody behind it: nothing to keep
+  // A free address with nobody behind it: nothing to keep, except in a failover range, where it says
+  // which server may allocate it.
+  const ownership = state === LeaseState.FREE || state === LeaseState.BACKUP;
+  if (!client && state !== LeaseState.ABANDONED && !ownership) return null;
+  const failover: Partial<LeaseRecord> = paired
+    ? { tstp: tstp ?? null, tsfp: tsfp ?? null, peerPending: tstp !== undefined && (tsfp === undefined || tstp > tsfp) }
+    : {};
   return {
     address,
     network,
@@ -328,5 +424,6 @@ function leaseFrom(
     state,
     clientHostname,
     hostname,
+    ...failover,
   };
 }

@@ -12,7 +12,7 @@ import { inRanges } from '../alloc/ranges';
 import { findNetwork } from '../config/lookup';
 import type { Config } from '../config/types';
 import type { Store } from '../store/store';
-import { LeaseRecord, NameBinding } from '../store/types';
+import { LeaseRecord, LeaseState, NameBinding } from '../store/types';
 import { ipToString } from '../util/ipv4';
 import type { ParsedRecord, RecordProblem } from './records';
 
@@ -36,6 +36,8 @@ export interface LoadOptions {
 export interface NetworkLookup {
   networkOf(address: number): number | undefined;
   owned(address: number): boolean;
+  /** In a failover range of ours (nets names a relationship as the range's owner). */
+  paired(address: number): boolean;
 }
 
 /** The lookup over a configuration's networks. */
@@ -45,6 +47,16 @@ export function networkLookupOf(config: Config): NetworkLookup {
     owned: (address) => {
       const net = findNetwork(config.networks, address);
       return !!net && inRanges(net.ourRanges, address);
+    },
+    paired: (address) => {
+      const net = findNetwork(config.networks, address);
+      return (
+        !!net &&
+        inRanges(
+          net.ourRanges.filter((r) => r.failover !== undefined),
+          address,
+        )
+      );
     },
   };
 }
@@ -140,7 +152,10 @@ function planLease(
     return;
   }
   const record: LeaseRecord = { ...lease, network };
-  const existing = store.leases.get(record.address);
+  // A failover range has a record for every address: one nobody holds (free or backup) is no conflict.
+  const stored = store.leases.get(record.address);
+  const unused = stored && stored.client === null && (stored.state === LeaseState.FREE || stored.state === LeaseState.BACKUP);
+  const existing = unused ? undefined : stored;
   if (existing) {
     const same = record.client === null ? existing.client === null : sameClient(existing.client, record.client);
     if (same && !opts.overwrite) {

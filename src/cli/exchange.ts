@@ -3,7 +3,9 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { formatDhcpdConf } from '../admin/dhcpd-conf';
-import { formatLeaseFile, parseLeaseFile } from '../admin/dhcpd-leases';
+import { formatLeaseFile, type ImportedFailoverState, parseLeaseFile } from '../admin/dhcpd-leases';
+import { SERVER_STATES } from '../failover';
+import type { Store } from '../store/store';
 import { applyLoad, LoadOptions, LoadResult } from '../admin/load';
 import { formatLease, parseRecords } from '../admin/records';
 import { loadConfig } from '../config/load';
@@ -47,6 +49,30 @@ export function exportCommand(): Command {
     });
 }
 
+/**
+ * Writes a dhcpd lease file's failover state into a store that has none (or over it, with -w): the unit
+ * then starts in that state as dhcpd would, and catches up with its peer before it serves.
+ */
+function importFailoverState(store: Store, state: ImportedFailoverState, overwrite: boolean): void {
+  if (!(state.myState in SERVER_STATES)) throw new AdminError(`failover peer "${state.name}": unknown state ${state.myState}`);
+  if (store.failover.get(state.name) && !overwrite) {
+    process.stderr.write(`joind: the store has a failover state for ${state.name} already; kept (replace it with -w)\n`);
+    return;
+  }
+  const partner = state.partnerState !== null && state.partnerState in SERVER_STATES ? state.partnerState : null;
+  store.failover.put({
+    name: state.name,
+    myState: state.myState,
+    myStos: state.myStos,
+    partnerState: partner,
+    partnerStos: partner === null ? null : state.partnerStos,
+    mclt: state.mclt,
+    // A recovering unit has not been through normal as far as this file tells.
+    everPaired: !state.myState.startsWith('recover') && state.myState !== 'startup',
+  });
+  process.stderr.write(`joind: failover state of ${state.name} imported: ${state.myState}, partner ${partner ?? 'unknown'}\n`);
+}
+
 export function importCommand(): Command {
   return withDirs(new Command('import'))
     .description('load the leases of a dhcpd.leases(5) file (the last declaration of an address wins)')
@@ -63,7 +89,9 @@ export function importCommand(): Command {
       } catch (err) {
         throw new AdminError(`cannot read ${file}: ${(err as Error).message}`);
       }
-      const parsed = parseLeaseFile(text, now());
+      const config = optionalConfig(configDir);
+      const nets = networkLookup(config);
+      const parsed = parseLeaseFile(text, now(), nets ? (a) => nets.paired(a) : undefined);
       if (parsed.problems.length > 0) {
         for (const p of parsed.problems) process.stderr.write(`${file}:${p.line}: ${p.message}\n`);
         throw new AdminError(`nothing imported: ${parsed.problems.length} problem(s) in ${file}`);
@@ -86,10 +114,27 @@ export function importCommand(): Command {
         problems: r.problems.map((p) => ({ ...p, line: lineOf[p.line - 1] ?? p.line })),
         skipped: r.skipped.map((s) => ({ ...s, line: lineOf[s.line - 1] ?? s.line })),
       });
+      // The failover state of our relationship, if the file has it (a dhcpd unit's own lease file).
+      const relationship = config?.policy.failover;
+      const state = relationship ? parsed.failover.find((f) => f.name === relationship) : undefined;
       const viaServer = await throughServer<LoadResult>(spoolDir, '/v1/load', { text: records, separator, options: opts });
-      if (viaServer) return report(toFileLines(viaServer), 'imported');
-      const nets = networkLookup(optionalConfig(configDir));
+      if (viaServer) {
+        // The running server's owner tells the peer of each imported record of a failover range.
+        if (state) process.stderr.write(`joind: the failover state of ${state.name} is not imported into a running server\n`);
+        return report(toFileLines(viaServer), 'imported');
+      }
       const recs = parseRecords(records, separator, now()).records;
-      report(toFileLines(loadDirect(spoolDir, (store, leases) => applyLoad(store, leases, recs, opts, nets, now()))), 'imported');
+      // The text form has no failover times: they come back from the parsed file, record by record.
+      recs.forEach((r, i) => {
+        const from = parsed.leases[i]?.lease;
+        if (r.kind === 'lease' && from?.tstp !== undefined)
+          r.lease = { ...r.lease, tstp: from.tstp, tsfp: from.tsfp ?? null, peerPending: from.peerPending ?? false };
+      });
+      const result = loadDirect(spoolDir, (store, leases) => {
+        const loaded = applyLoad(store, leases, recs, opts, nets, now());
+        if (loaded.ok && state) importFailoverState(store, state, !!o.w);
+        return loaded;
+      });
+      report(toFileLines(result), 'imported');
     });
 }

@@ -152,3 +152,86 @@ test('dhcpd.leases: broken files are reported with their line', () => {
   r = parseLeaseFile('lease 10.1.0.1 {\n  hardware ethernet zz;\n}\n', 0);
   assert.match(r.problems[0]!.message, /hardware ethernet/);
 });
+
+test('dhcpd.leases in a failover range: free and backup say who allocates, tstp and tsfp are kept', () => {
+  const text = `failover peer "dhcp_fail" state {
+  my state normal at 4 2026/12/03 10:00:00;
+  partner state communications-interrupted at 4 2026/12/03 11:00:00;
+  mclt 3600;
+}
+failover peer "other" state {
+  my state partner-down;
+}
+lease 10.1.0.150 {
+  starts 4 2026/12/03 10:00:00;
+  ends 4 2026/12/03 12:00:00;
+  tstp 4 2026/12/03 13:00:00;
+  tsfp 4 2026/12/03 12:30:00;
+  cltt 4 2026/12/03 10:00:00;
+  binding state active;
+  hardware ethernet 52:54:00:aa:bb:10;
+}
+lease 10.1.0.151 {
+  starts 4 2026/12/03 09:00:00;
+  tstp 4 2026/12/03 09:00:00;
+  tsfp 4 2026/12/03 09:00:00;
+  binding state backup;
+}
+lease 10.1.0.152 {
+  starts 4 2026/12/03 09:00:00;
+  ends 4 2026/12/03 09:30:00;
+  binding state free;
+  hardware ethernet 52:54:00:aa:bb:12;
+}
+lease 10.1.0.153 {
+  starts 4 2026/12/03 09:00:00;
+  binding state free;
+}
+lease 10.1.0.20 {
+  starts 4 2026/12/03 09:00:00;
+  ends 4 2026/12/03 09:30:00;
+  tstp 4 2026/12/03 09:30:00;
+  binding state free;
+  hardware ethernet 52:54:00:aa:bb:20;
+}
+`;
+  const at = (h: number, m = 0) => Date.UTC(2026, 11, 3, h, m) / 1000;
+  const paired = (a: number) => a >= ip('10.1.0.100') && a <= ip('10.1.0.199');
+  const { leases, failover, problems } = parseLeaseFile(text, 0, paired);
+  assert.deepEqual(problems, []);
+  const by = new Map(leases.map((l) => [l.lease.address, l.lease]));
+  const active = by.get(ip('10.1.0.150'))!;
+  assert.equal(active.state, LeaseState.ACTIVE);
+  assert.equal(active.tstp, at(13));
+  assert.equal(active.tsfp, at(12, 30));
+  assert.equal(active.peerPending, true, 'tstp past tsfp: the peer has not acknowledged it');
+  const backup = by.get(ip('10.1.0.151'))!;
+  assert.equal(backup.state, LeaseState.BACKUP, "the secondary's to allocate, nobody behind it");
+  assert.equal(backup.client, null);
+  assert.equal(backup.peerPending, false);
+  assert.equal(by.get(ip('10.1.0.152'))?.state, LeaseState.FREE, 'an ended lease in a pair range is free, its client kept');
+  assert.deepEqual(by.get(ip('10.1.0.152'))?.client, { type: 1, id: Buffer.from('525400aabb12', 'hex') });
+  assert.equal(by.get(ip('10.1.0.153'))?.state, LeaseState.FREE, 'a free address with nobody behind it is kept');
+  const outside = by.get(ip('10.1.0.20'))!;
+  assert.equal(outside.state, LeaseState.EXPIRED, 'outside the pair ranges free is an ended lease, as ever');
+  assert.equal(outside.tstp, undefined, 'and carries no failover times');
+  assert.deepEqual(failover, [
+    {
+      line: 1,
+      name: 'dhcp_fail',
+      myState: 'normal',
+      myStos: at(10),
+      partnerState: 'communications-interrupted',
+      partnerStos: at(11),
+      mclt: 3600,
+    },
+    { line: 6, name: 'other', myState: 'partner-down', myStos: 0, partnerState: null, partnerStos: null, mclt: null },
+  ]);
+  // The export writes the times back where dhcpd does.
+  const again = formatLeaseFile([active], 0);
+  assert.match(
+    again,
+    /ends 4 2026\/12\/03 12:00:00;\n {2}tstp 4 2026\/12\/03 13:00:00;\n {2}tsfp 4 2026\/12\/03 12:30:00;\n {2}cltt /,
+  );
+  assert.deepEqual(parseLeaseFile(again, 0, paired).leases[0]?.lease, active);
+});

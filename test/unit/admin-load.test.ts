@@ -20,6 +20,7 @@ const base: LoadOptions = {
 const nets: NetworkLookup = {
   networkOf: (a) => ((a & 0xffffff00) >>> 0 === ip('10.1.0.0') ? ip('10.1.0.0') : undefined),
   owned: (a) => a >= ip('10.1.0.100') && a <= ip('10.1.0.199'),
+  paired: () => false,
 };
 const NOW = 2_000_000_000;
 
@@ -102,5 +103,21 @@ test('check-db: a sound store passes; bad records are each reported', () => {
   assert.match(problems.join('\n'), /10.1.0.100: ends .* before it starts/);
   assert.match(problems.join('\n'), /10.2.0.5: active record without a client/);
   assert.match(problems.join('\n'), /10.2.0.5: network 10.1.0.0 does not contain it/);
+  store.close();
+});
+
+test("load: a failover range's unused record (free or backup, nobody behind it) is no conflict", () => {
+  const store = Store.open({ spoolDir: tempDir(), durable: false });
+  store.write(() => store.leases.materialise(ip('10.1.0.0'), [ip('10.1.0.150'), ip('10.1.0.151')]));
+  assert.equal(store.leases.get(ip('10.1.0.150'))?.state, LeaseState.FREE);
+  // Nobody behind either: a backup address as the peer's lease file has it, and a lease.
+  const r = load(store, '||0|10.1.0.150|1|||1|backup|10.1.0.0\n02:00:00:00:00:07|1|6|10.1.0.151|1|3000000000|||active\n');
+  assert.deepEqual(r.problems, []);
+  assert.equal(r.loaded, 2);
+  assert.equal(store.leases.get(ip('10.1.0.150'))?.state, LeaseState.BACKUP);
+  assert.equal(store.leases.get(ip('10.1.0.151'))?.state, LeaseState.ACTIVE);
+  // A record somebody holds is still one.
+  const again = load(store, '02:00:00:00:00:08|1|6|10.1.0.151|1|3000000000|||active\n');
+  assert.match(again.problems[0]?.message ?? '', /bound to another client/);
   store.close();
 });
