@@ -28,8 +28,15 @@
 #  7. One line starting "failover-migration:" with the times, states, client counts, duplicates 0.
 # This test found joind ACKing unicast renewals in recover-wait (fixed: failover-not-serving for every
 # REQUEST about a failover address while the state serves nobody).
+# FO_MIGRATE_IMPORT=1 (failover-migration-import.test.sh): each joind starts on the lease file of the
+# dhcpd it replaces (`joind import`, failover state and fields kept) instead of an empty store. Then
+# the peer never goes partner-down and joind no recover: it takes up dhcpd's state, catches up with
+# the peer (FAILOVER_CAUGHT_UP) and is normal well within one MCLT. The rest is checked the same.
 # KEEP_WORK=1 keeps the work folder. Exit 0 pass, 1 fail, 77 skip.
 set -u
+IMPORT=${FO_MIGRATE_IMPORT:-}
+FO_TEST=failover-migration
+[ -n "$IMPORT" ] && FO_TEST=failover-migration-import
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/need.sh
 . "$here/lib/need.sh"
@@ -44,10 +51,22 @@ BED_LIFETIME=${BED_LIFETIME:-400}
 [ -f "$PAIR_JOIND_DIST/src/cli/main.js" ] || { echo "skip: failover-migration: joind is not built (npx tsc -p tsconfig.json)"; exit 77; }
 pair_joind_engine || { echo "skip: failover-migration: joind failover engine not present"; exit 77; }
 
-pair_test_begin failover-migration fm$$
+pair_test_begin "$FO_TEST" fm$$
 FAIL_LOGS=("dhcpd p:p/dhcpd.log" "dhcpd s:s/dhcpd.log" "joind js:js/joind.log" "joind jp:jp/joind.log")
 
 now() { date +%s.%N; }
+# expect_imported STEP PEER_STATES JOIND_STATES T_JOIN LOG — a joind started on the replaced dhcpd's
+# imported lease file: the peer went communications-interrupted and back to normal, never partner-down;
+# joind never recovered, caught up with the peer (complete) and was normal within one MCLT.
+expect_imported() {
+  [[ " $2 " == *" communications-interrupted "*"normal "* && " $2 " != *" partner-down "* ]] \
+    || fail "step $1: the peer's states since the swap are '$2', expected communications-interrupted … normal, no partner-down"
+  [[ " $3 " != *" recover "* && " $3 " == *" normal "* ]] \
+    || fail "step $1: joind on the imported lease file went '$3', expected normal without recover"
+  grep '"msgId":"FAILOVER_CAUGHT_UP"' "$5" | grep -q '"complete":true' || fail "step $1: joind did not catch up with its peer"
+  awk -v t="$4" -v m="$PAIR_MCLT" 'BEGIN { exit !(t < m) }' \
+    || fail "step $1: joind on the imported lease file took $4 s to normal, not less than one MCLT ($PAIR_MCLT s)"
+}
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # wait_until SECONDS CMD… — CMD every 0.2 s until it succeeds; bounded by wall time and by a count.
 wait_until() {
@@ -164,6 +183,11 @@ bed_stop "$P" "$S_DHCPD" || fail "stopping the dhcpd secondary"
 pair_wait_state "$WORK/p/dhcpd.log" communications-interrupted 15 \
   || fail "dhcpd primary not communications-interrupted after the secondary stopped: $(dhcpd_states_since "$WORK/p/dhcpd.log" "$p_mark")"
 t_detect1=$(since "$t_swap1")
+if [ -n "$IMPORT" ]; then
+  pair_joind_conf "$P" secondary "$WORK/js" && mkdir -p "$WORK/js/spool" || fail "joind secondary's configuration"
+  pair_joind_cli import --config-dir "$WORK/js" --spool-dir "$WORK/js/spool" "$WORK/s/dhcpd.leases" > "$WORK/js/import.log" 2>&1 \
+    || fail "joind import of the dhcpd secondary's lease file: $(tail -n 3 "$WORK/js/import.log")"
+fi
 pair_joind_start "$P" secondary "$WORK/js" || fail "joind secondary did not start"
 JS=$PAIR_JOIND_PID
 js_started=$(cat "$WORK/js/started")
@@ -176,15 +200,20 @@ t_normal1=$(since "$t_swap1") t_join1=$(since "$js_started")
 js_states=$(pair_joind_states "$WORK/js/joind.log")
 p_states1=$(dhcpd_states_since "$WORK/p/dhcpd.log" "$p_mark")
 echo "ok: secondary swapped: dhcpd primary communications-interrupted after $t_detect1 s; normal/normal $t_normal1 s after the swap ($t_join1 s after joind started); dhcpd primary: $p_states1; joind secondary: $js_states"
-# The draft's path (what dhcpd and joind implement): the primary declares the amnesic peer down, joind
-# recovers, then waits out the MCLT before it serves.
-[[ " $p_states1 " == *" communications-interrupted partner-down "*"normal "* ]] \
-  || fail "step 3: dhcpd primary's states since the swap are '$p_states1', expected communications-interrupted partner-down … normal"
-[[ " $js_states " == *" recover "*"recover-wait recover-done normal "* ]] \
-  || fail "step 3: joind secondary (empty store, peer with history) went '$js_states', expected recover … recover-wait recover-done normal"
-# (stos is kept in whole seconds, as on the wire: the wait may end up to 1 s short of MCLT after the start)
-awk -v t="$t_join1" -v m="$PAIR_MCLT" 'BEGIN { exit !(t >= m - 1) }' \
-  || fail "step 3: joind secondary reached normal $t_join1 s after its start, before one MCLT ($PAIR_MCLT s): it cannot have waited out recover-wait"
+if [ -n "$IMPORT" ]; then
+  # dhcpd's own state and leases: back to normal as a restarted dhcpd would be, after the catch-up.
+  expect_imported 3 "$p_states1" "$js_states" "$t_join1" "$WORK/js/joind.log"
+else
+  # The draft's path (what dhcpd and joind implement): the primary declares the amnesic peer down,
+  # joind recovers, then waits out the MCLT before it serves.
+  [[ " $p_states1 " == *" communications-interrupted partner-down "*"normal "* ]] \
+    || fail "step 3: dhcpd primary's states since the swap are '$p_states1', expected communications-interrupted partner-down … normal"
+  [[ " $js_states " == *" recover "*"recover-wait recover-done normal "* ]] \
+    || fail "step 3: joind secondary (empty store, peer with history) went '$js_states', expected recover … recover-wait recover-done normal"
+  # (stos is kept in whole seconds, as on the wire: the wait may end up to 1 s short of MCLT after the start)
+  awk -v t="$t_join1" -v m="$PAIR_MCLT" 'BEGIN { exit !(t >= m - 1) }' \
+    || fail "step 3: joind secondary reached normal $t_join1 s after its start, before one MCLT ($PAIR_MCLT s): it cannot have waited out recover-wait"
+fi
 
 # --- 4. every client's lease in joind's store, every client holds its address ---------------------------
 wait_until 15 in_store joind "$WORK/js" || fail "step 4: joind secondary's store: $STORE_WHY (dhcpd primary has them)"
@@ -205,6 +234,11 @@ bed_stop "$P" "$P_DHCPD" || fail "stopping the dhcpd primary"
 js_comm() { tail -n +"$(( js_mark + 1 ))" "$WORK/js/joind.log" | grep '"msgId":"FAILOVER_STATE"' | grep -q '"to":"communications-interrupted"'; }
 wait_until 15 js_comm || fail "step 5: joind secondary not communications-interrupted after the dhcpd primary stopped: $(pair_joind_failover "$WORK/js/spool")"
 t_detect2=$(since "$t_swap2")
+if [ -n "$IMPORT" ]; then
+  pair_joind_conf "$P" primary "$WORK/jp" && mkdir -p "$WORK/jp/spool" || fail "joind primary's configuration"
+  pair_joind_cli import --config-dir "$WORK/jp" --spool-dir "$WORK/jp/spool" "$WORK/p/dhcpd.leases" > "$WORK/jp/import.log" 2>&1 \
+    || fail "joind import of the dhcpd primary's lease file: $(tail -n 3 "$WORK/jp/import.log")"
+fi
 pair_joind_start "$P" primary "$WORK/jp" || fail "joind primary did not start"
 JP=$PAIR_JOIND_PID
 jp_started=$(cat "$WORK/jp/started")
@@ -217,12 +251,16 @@ js_states2=$(tail -n +"$(( js_mark + 1 ))" "$WORK/js/joind.log" | grep '"msgId":
 import json, sys
 print(" ".join(str(json.loads(l).get("to", "-")) for l in sys.stdin if l.strip()))')
 echo "ok: primary swapped: joind secondary communications-interrupted after $t_detect2 s; normal/normal $t_normal2 s after the swap ($t_join2 s after joind started); joind secondary since the swap: $js_states2; joind primary: $jp_states"
-[[ " $js_states2 " == *" communications-interrupted partner-down "*"normal "* ]] \
-  || fail "step 5: joind secondary's states since the swap are '$js_states2', expected communications-interrupted partner-down … normal"
-[[ " $jp_states " == *" recover "*"recover-wait recover-done normal "* ]] \
-  || fail "step 5: joind primary (empty store, peer with history) went '$jp_states', expected recover … recover-wait recover-done normal"
-awk -v t="$t_join2" -v m="$PAIR_MCLT" 'BEGIN { exit !(t >= m - 1) }' \
-  || fail "step 5: joind primary reached normal $t_join2 s after its start, before one MCLT ($PAIR_MCLT s)"
+if [ -n "$IMPORT" ]; then
+  expect_imported 5 "$js_states2" "$jp_states" "$t_join2" "$WORK/jp/joind.log"
+else
+  [[ " $js_states2 " == *" communications-interrupted partner-down "*"normal "* ]] \
+    || fail "step 5: joind secondary's states since the swap are '$js_states2', expected communications-interrupted partner-down … normal"
+  [[ " $jp_states " == *" recover "*"recover-wait recover-done normal "* ]] \
+    || fail "step 5: joind primary (empty store, peer with history) went '$jp_states', expected recover … recover-wait recover-done normal"
+  awk -v t="$t_join2" -v m="$PAIR_MCLT" 'BEGIN { exit !(t >= m - 1) }' \
+    || fail "step 5: joind primary reached normal $t_join2 s after its start, before one MCLT ($PAIR_MCLT s)"
+fi
 wait_until 15 in_store joind "$WORK/jp" || fail "step 5: joind primary's store: $STORE_WHY"
 in_store joind "$WORK/js" || fail "step 5: joind secondary's store: $STORE_WHY"
 all_hold || fail "step 5: $HOLD_WHY"
@@ -347,7 +385,7 @@ echo "ok: LAN capture: ${L[replies]} replies, $acks_total ACKs to the ${#CLIENTS
 
 bed_stop "$P" "$JP"
 bed_stop "$P" "$JS"
-echo "failover-migration: dhcpd+dhcpd -> dhcpd+joind: primary communications-interrupted after $t_detect1 s," \
+echo "$FO_TEST: dhcpd+dhcpd -> dhcpd+joind: primary communications-interrupted after $t_detect1 s," \
   "normal/normal $t_normal1 s after the swap ($t_join1 s after joind started; dhcpd primary: $p_states1;" \
   "joind secondary: $js_states); dhcpd+joind -> joind+joind: secondary communications-interrupted after $t_detect2 s," \
   "normal/normal $t_normal2 s after the swap ($t_join2 s after joind started; joind secondary: $js_states2;" \
