@@ -9,7 +9,7 @@
 // In a failover range the file says more, and an import keeps it: `free` and `backup` say which server
 // may allocate the address (with or without a client behind it), `tstp`/`tsfp` what was sent to the peer
 // and what it acknowledged, and `failover peer "NAME" state { … }` the server states.
-import { LeaseRecord, LeaseState } from '../store/types';
+import { type FailoverStateRecord, LeaseRecord, LeaseState } from '../store/types';
 import { hexColons, ipToString, parseIp } from '../util/ipv4';
 import { formatDhcpdDate, parseDhcpdDate } from './dates';
 import { parseHex } from './records';
@@ -142,14 +142,8 @@ export interface ImportedLease {
 }
 
 /** A `failover peer "NAME" state { my state … at …; partner state … at …; mclt …; }` declaration. */
-export interface ImportedFailoverState {
+export interface ImportedFailoverState extends Omit<FailoverStateRecord, 'everPaired' | 'hba'> {
   line: number;
-  name: string;
-  myState: string;
-  myStos: number;
-  partnerState: string | null;
-  partnerStos: number | null;
-  mclt: number | null;
 }
 
 /**
