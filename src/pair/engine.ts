@@ -445,7 +445,7 @@ export class FailoverEngine implements PeerSync {
         return `recover: serves nobody until it has the peer's bindings${this.session ? ' (asked for them all)' : link}`;
       case 'recover-wait': {
         const until = this.my.stos + this.mcltInForce;
-        return `recover-wait: serves nobody until ${new Date(until * 1000).toISOString()} (MCLT after entering recover), ${Math.max(0, until - now)} s left`;
+        return `recover-wait: serves nobody until ${new Date(until * 1000).toISOString()} (MCLT after the start of recover, kept through a restart), ${Math.max(0, until - now)} s left`;
       }
       case 'recover-done':
         return `recover-done: serves nobody until the peer says recover-done or normal${link}`;

@@ -324,7 +324,7 @@ test('a store restored from an old backup: found stale on catching up, the unit 
     assert.equal(back.engine.service(), 'none', 'silent until the MCLT has passed');
     assert.match(
       back.engine.status().note ?? '',
-      /^recover-wait: serves nobody until \S+ \(MCLT after entering recover\), \d+ s left$/,
+      /^recover-wait: serves nobody until \S+ \(MCLT after the start of recover, kept through a restart\), \d+ s left$/,
     );
     assert.equal(restored.store.leases.get(leased)?.state, LeaseState.ACTIVE, "the peer's binding is in the store now");
     await until(() => s.engine.status().state === 'partner-down', 'the secondary serves everyone meanwhile', 5_000);

@@ -53,15 +53,8 @@ summary=()
 
 # state R — joind R's (p or s) state and partner state from `joind ctl failover`: "STATE PARTNER".
 state() { pair_joind_failover "$D/$1/spool" state partnerState 2>/dev/null; }
-# wait_state R STATE SECONDS — until joind R's own state is STATE (polled, bounded).
-wait_state() {
-  local end=$(( SECONDS + $3 )) i
-  for (( i = 0; i < 600 && SECONDS <= end; i++ )); do
-    [[ "$(state "$1")" == "$2 "* ]] && return 0
-    sleep 0.1
-  done
-  return 1
-}
+# wait_state R STATE SECONDS — until joind R's own state is STATE (bounded).
+wait_state() { pair_joind_wait_own "$D/$1/spool" "$2" "$3"; }
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 

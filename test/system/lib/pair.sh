@@ -493,6 +493,17 @@ pair_joind_wait_normal() {
   return 1
 }
 
+# pair_joind_wait_own SPOOL STATE SECONDS — until the joind of SPOOL is itself in STATE (`ctl failover`),
+# polled every 0.1 s, bounded by SECONDS and by a count.
+pair_joind_wait_own() {
+  local end=$(( SECONDS + $3 )) i
+  for (( i = 0; i < 600 && SECONDS <= end; i++ )); do
+    [[ "$(pair_joind_failover "$1" state partnerState 2>/dev/null)" == "$2 "* ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # pair_joind_wait_quiet SPOOL [BACKUP] — until joind's `ctl failover` shows no update queued or
 # unacknowledged (and, with BACKUP, that many backup addresses: the pools balanced), polled every 0.1 s
 # for at most 10 s. PAIR_JOIND_LAST: the last answer, for the failure message.
