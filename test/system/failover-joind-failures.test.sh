@@ -52,8 +52,6 @@ S_LOG=$(pair_server_log "$S_KIND" "$WORK/s")
 state() { pair_joind_failover "$WORK/$1/spool" state partnerState 2>/dev/null; }
 # wait_state R STATE SECONDS — until joind R's own state is STATE (bounded).
 wait_state() { pair_joind_wait_own "$WORK/$1/spool" "$2" "$3"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 # s_mark — the secondary's log length in lines: a mark, after which s_since and s_logged look.
 s_mark() { if [ -f "$S_LOG" ]; then wc -l < "$S_LOG"; else echo 0; fi; }
 # s_since MARK — the secondary's log after its first MARK lines.
@@ -70,7 +68,6 @@ s_states() {
 }
 # s_state — dhcpd's state now: the last "I move from X to Y" of its log.
 s_state() { pair_states "$S_LOG" | awk '{ print $NF }'; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 # dhcpd_stos STATE — seconds since 1970 of the last "my state STATE at …" of dhcpd's lease file (its
 # stos, written UTC; STATE an ERE, [a-z-]+ for any); nothing if there is none.
 dhcpd_stos() {
@@ -105,7 +102,7 @@ burst() { pair_burst "$P" "$WORK" "$@" || fail "discover-burst ($1): $(tail -n 5
 
 # --- a partition of the failover link alone: both serve their own clients, neither goes partner-down -----
 mark=$(s_mark)
-cut=$(now)
+cut=$(pair_now)
 pair_link "$P" down || fail "pair_link down"
 wait_state p communications-interrupted 20 || fail "primary not communications-interrupted after the cut: $(state p)"
 if [ "$S_KIND" = joind ]; then
@@ -114,7 +111,7 @@ else
   bed_wait_for 20 s_moved "$mark" communications-interrupted \
     || fail "dhcpd secondary not communications-interrupted after the cut: $(s_states "$mark")"
 fi
-t_cut=$(since "$cut")
+t_cut=$(pair_since "$cut")
 burst cut --first 5001 --count 12 --secs 0
 if [ "$S_KIND" = joind ]; then
   [ "${B[both]}" = 0 ] && [ "${B[none]}" = 0 ] && [ "${B[as_predicted]}" = "${B[count]}" ] && [ "${B[strangers]}" = 0 ] \
@@ -134,7 +131,7 @@ else
     "(dhcpd too: ${B[both]}), the secondary's ${B[predicted_s]} by dhcpd alone; no partner-down"
 fi
 mark=$(s_mark)
-healed=$(now)
+healed=$(pair_now)
 pair_link "$P" up || fail "pair_link up"
 pair_joind_wait_normal "$WORK/p/spool" 60 || fail "primary not normal again after the link came back: $PAIR_JOIND_LAST"
 if [ "$S_KIND" = joind ]; then
@@ -142,18 +139,18 @@ if [ "$S_KIND" = joind ]; then
 else
   bed_wait_for 10 s_normal "$mark" || fail "dhcpd secondary does not say Both servers normal after the link came back: $(s_states "$mark")"
 fi
-t_heal=$(since "$healed")
+t_heal=$(pair_since "$healed")
 echo "ok: link back: both normal again after $t_heal s"
 
 # --- the secondary dies ----------------------------------------------------------------------------------
 # The server itself (its pid file), not the bed's wrapper around it: SIGKILL is not passed on.
 if [ "$S_KIND" = joind ]; then S_PID=$(cat "$WORK/s/spool/joind.pid") || fail "no pid file of the secondary"
 else S_PID=$(cat "$WORK/s/dhcpd.pid") || fail "no pid file of the dhcpd secondary"; fi
-killed=$(now)
+killed=$(pair_now)
 kill -KILL "$S_PID" || fail "kill -KILL $S_PID"
 wait_state p communications-interrupted 15 || fail "primary not communications-interrupted: $(state p)"
-t_detect=$(since "$killed")
-bed_wait_for 10 gone "$S_PID" || fail "the secondary ($S_PID) did not die"
+t_detect=$(pair_since "$killed")
+bed_wait_for 10 pair_gone "$S_PID" || fail "the secondary ($S_PID) did not die"
 echo "ok: secondary killed; the primary in communications-interrupted after $t_detect s"
 
 # Clients of both halves, waiting 5 s (past load balance max seconds 3, below failover_unacked_secs 10).
@@ -165,17 +162,17 @@ burst wait5 --first 3001 --count 12 --secs 5 --max-p 40
 echo "ok: ${B[count]} DISCOVERs with secs 5 (${B[predicted_s]} of the secondary's buckets) all answered by the primary, still communications-interrupted"
 
 # Clients of the secondary's buckets that have waited 15 s: evidence, partner-down at the tenth.
-evidence=$(now)
+evidence=$(pair_now)
 burst wait15 --first 4001 --count 30 --secs 15 --max-p 30
 wait_state p partner-down 10 || fail "no partner-down after ${B[predicted_s]} clients of the secondary waited 15 s: $(state p)"
-t_pd=$(since "$evidence")
+t_pd=$(pair_since "$evidence")
 grep -q '"msgId":"FAILOVER_PEER_UNRESPONSIVE"' "$WORK/p/joind.log" || fail "no FAILOVER_PEER_UNRESPONSIVE line"
 [ "${B[predicted_s]}" -ge 10 ] || fail "partner-down with fewer than 10 clients of evidence (${B[predicted_s]})"
 echo "ok: partner-down $t_pd s after ${B[predicted_s]} clients of the secondary's buckets waited 15 s (FAILOVER_PEER_UNRESPONSIVE)"
 
 # --- the secondary returns ----------------------------------------------------------------------------
 mark=$(s_mark)
-returned=$(now)
+returned=$(pair_now)
 if [ "$S_KIND" = joind ]; then
   pair_joind_start "$P" secondary "$WORK/s" || fail "joind secondary did not restart"
 else
@@ -192,9 +189,9 @@ else
   bed_wait_for 10 s_logged "$mark" '^Server starting service' || fail "dhcpd secondary did not restart: $(s_since "$mark" | tail -n 5)"
   # Its peer is partner-down: recover (UPDREQALL), then recover-wait for the MCLT, silent meanwhile.
   bed_wait_for 20 s_moved "$mark" recover || fail "the restarted dhcpd did not go to recover: $(s_states "$mark")"
-  t_recover=$(since "$returned")
+  t_recover=$(pair_since "$returned")
   bed_wait_for 20 s_moved "$mark" recover-wait || fail "the restarted dhcpd did not go to recover-wait: $(s_states "$mark")"
-  t_rwait=$(since "$returned")
+  t_rwait=$(pair_since "$returned")
   [[ "$(state p)" == "partner-down "* ]] || fail "the primary should serve alone while dhcpd recovers: $(state p)"
 fi
 pair_joind_wait_normal "$WORK/p/spool" $(( PAIR_MCLT + 40 )) || fail "primary not back to normal/normal: $PAIR_JOIND_LAST ($(pair_joind_states "$WORK/p/joind.log"))"
@@ -203,7 +200,7 @@ if [ "$S_KIND" = joind ]; then
 else
   bed_wait_for 10 s_normal "$mark" || fail "dhcpd secondary does not say Both servers normal after its restart: $(s_states "$mark")"
 fi
-t_back=$(since "$returned")
+t_back=$(pair_since "$returned")
 if [ "$S_KIND" = joind ]; then
   p_states=$(pair_joind_states "$WORK/p/joind.log") s_states=$(pair_joind_states "$WORK/s/joind.log")
   echo "ok: both normal again $t_back s after the secondary's restart; primary: $p_states; secondary: $s_states"

@@ -41,8 +41,6 @@ pair_test_begin "$FO_TEST" fr$$
 LIB=$here/lib
 FAIL_LOGS=("joind p:p/joind.log" "$S_KIND s:$(pair_server_log "$S_KIND" s)")
 
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 state() { pair_joind_failover "$WORK/$1/spool" state partnerState 2>/dev/null; }
 # s_in STATE SECONDS — the secondary (either kind) reached STATE, bounded.
 s_in() {
@@ -58,7 +56,6 @@ lines() { wc -l < "$WORK/$1/joind.log"; }
 logged() { log_since "$1" "$2" | grep -q "\"msgId\":\"$3\""; }
 # joind_pid R — joind R itself (its pid file), not the bed's wrapper, which passes no SIGKILL on.
 joind_pid() { if [ "$1" = s ] && [ "$S_KIND" = dhcpd ]; then cat "$WORK/s/dhcpd.pid"; else cat "$WORK/$1/spool/joind.pid"; fi; }
-gone() { ! kill -0 "$1" 2>/dev/null; }
 # last_normal R MARK — seconds since 1970 of joind R's last FAILOVER_STATE to normal after line MARK (a
 # restored store passes through normal, silent while it catches up, before it recovers).
 last_normal() {
@@ -97,11 +94,11 @@ echo "ok: normal/normal, balanced; the primary's backup at its clean stop holds 
 
 # --- 2. restart on its own store: catch-up, no recover --------------------------------------------------
 mark=$(lines p)
-t0=$(now)
+t0=$(pair_now)
 pair_joind_start "$P" primary "$WORK/p" || fail "joind primary did not restart"
 bed_wait_for 30 logged p "$mark" FAILOVER_CAUGHT_UP || fail "no FAILOVER_CAUGHT_UP after the restart"
 pair_joind_wait_normal "$WORK/p/spool" 30 || fail "not normal/normal after the restart: $PAIR_JOIND_LAST"
-t_intact=$(since "$t0")
+t_intact=$(pair_since "$t0")
 caught=$(log_since p "$mark" | grep '"msgId":"FAILOVER_CAUGHT_UP"' | head -n 1)
 [[ "$caught" == *'"complete":true'* ]] || fail "the catch-up ran out of time instead of ending with the peer's UPDDONE: $caught"
 catch_ms=$(sed -n 's/.*"ms":\([0-9]*\).*/\1/p' <<< "$caught")
@@ -136,10 +133,10 @@ bed_stop "$P" "$PAIR_JOIND_PID" 2>/dev/null
 rm -f "$WORK/p/spool/joind.db" "$WORK/p/spool/joind.db-wal" "$WORK/p/spool/joind.db-shm" "$WORK/p/spool/joind.pid"
 cp "$WORK/old.db" "$WORK/p/spool/joind.db" || fail "restoring the old backup"
 mark=$(lines p)
-t0=$(now)
+t0=$(pair_now)
 pair_joind_start "$P" primary "$WORK/p" || fail "joind primary did not start on the old backup"
 bed_wait_for 30 logged p "$mark" FAILOVER_STORE_STALE || fail "the old backup was not found stale: $(state p)"
-t_stale=$(since "$t0")
+t_stale=$(pair_since "$t0")
 bed_wait_for 15 pair_joind_in_state "$WORK/p/joind.log" recover-wait || fail "no recover-wait: $(state p)"
 s_in partner-down 10 || fail "the secondary should serve alone meanwhile, in partner-down"
 note=$(pair_joind_failover "$WORK/p/spool" note)
@@ -148,7 +145,7 @@ burst restored --first 6001 --count 24 --secs 0 --max-s 40
 [ "${B[p]}" = 0 ] && [ "${B[both]}" = 0 ] && [ "${B[s]}" = "${B[count]}" ] \
   || fail "while the primary recovers, the secondary alone should answer: $(tail -n 1 "$WORK/burst-restored.log")"
 pair_joind_wait_normal "$WORK/p/spool" $(( PAIR_MCLT + 40 )) || fail "the restored primary not normal again: $PAIR_JOIND_LAST"
-t_restored=$(since "$t0")
+t_restored=$(pair_since "$t0")
 p_silent="$PAIR_P_LAN@$t0-$(last_normal p "$mark")"
 states=$(log_since p "$mark" | grep '"msgId":"FAILOVER_STATE"' | sed -n 's/.*"to":"\([^"]*\)".*/\1/p' | paste -sd ' ')
 echo "ok: on the old backup: found stale after $t_stale s; $states; normal/normal $t_restored s after its start;" \
@@ -157,12 +154,12 @@ echo "ok: on the old backup: found stale after $t_stale s; $states; normal/norma
 # --- 5. the secondary on a wiped store -----------------------------------------------------------------
 pid=$(joind_pid s) || fail "no pid file of the secondary"
 kill -KILL "$pid" || fail "kill -KILL the secondary"
-bed_wait_for 10 gone "$pid" || fail "the secondary did not die"
+bed_wait_for 10 pair_gone "$pid" || fail "the secondary did not die"
 S_LOG=$(pair_server_log "$S_KIND" "$WORK/s")
 if [ "$S_KIND" = joind ]; then rm -rf "$WORK/s/spool" || fail "wiping the secondary's store"
 else : > "$WORK/s/dhcpd.leases" || fail "emptying dhcpd's lease file"; rm -f "$WORK/s/dhcpd.pid"; fi
 p_mark=$(lines p)
-t0=$(now)
+t0=$(pair_now)
 mv "$S_LOG" "$S_LOG.before-wipe"
 pair_server_start "$P" "$S_KIND" secondary "$WORK/s" || fail "$S_KIND secondary did not start on a wiped store"
 s_in recover-wait 15 || fail "the wiped secondary: no recover-wait"
@@ -172,7 +169,7 @@ burst wiped --first 7001 --count 24 --secs 0 --max-p 40
   || fail "while the secondary recovers, the primary alone should answer: $(tail -n 1 "$WORK/burst-wiped.log")"
 pair_joind_wait_normal "$WORK/p/spool" $(( PAIR_MCLT + 40 )) || fail "the wiped secondary not normal again: $PAIR_JOIND_LAST"
 bed_wait_for 10 pair_server_normal "$S_KIND" "$WORK/s" || fail "the wiped secondary does not say normal"
-t_wiped=$(since "$t0")
+t_wiped=$(pair_since "$t0")
 # Silent until its normal; the primary's normal comes first (it answers the secondary's recover-done), so
 # the primary's time is the safe end for a secondary whose log has no times (dhcpd).
 if [ "$S_KIND" = joind ]; then s_silent="$PAIR_S_LAN@$t0-$(last_normal s 0)"

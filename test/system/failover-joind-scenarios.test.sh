@@ -55,8 +55,6 @@ summary=()
 state() { pair_joind_failover "$D/$1/spool" state partnerState 2>/dev/null; }
 # wait_state R STATE SECONDS — until joind R's own state is STATE (bounded).
 wait_state() { pair_joind_wait_own "$D/$1/spool" "$2" "$3"; }
-now() { date +%s.%N; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 # counter R NAME… — joind R's counters (`joind ctl status`: counters.NAME, e.g. dropped
 # failover-peer-bucket, sent DHCP_OFFER), one value per pair of words (0 when absent).
@@ -169,7 +167,7 @@ scenario_lan_cut() {
   synced p && synced s || fail "updates not acknowledged: p $(pair_joind_failover "$D/p/spool"), s $(pair_joind_failover "$D/s/spool")"
   echo "ok: 1: leases from p ($ip to $mac) and from s, both acknowledged by the peer"
 
-  t_cut=$(now)
+  t_cut=$(pair_now)
   ip -n "$SW" link set p down || fail "p's LAN port down"
   drop0=$(counter s dropped failover-peer-bucket)
   burst cut0 --first 6001 --count 12 --secs 0
@@ -194,12 +192,12 @@ scenario_lan_cut() {
   echo "ok: 1: the rebinding of p's lease $ip ACKed by s (lease $lease s)"
 
   # Both stay normal: the link is up, p is alive; two max-response-delays and more have passed.
-  sleep "$(awk -v a="$t_cut" -v b="$(now)" -v m="$PAIR_MRD" 'BEGIN { w = 2 * m + 2 - (b - a); printf "%.1f", (w > 0 ? w : 0) }')"
+  sleep "$(awk -v a="$t_cut" -v b="$(pair_now)" -v m="$PAIR_MRD" 'BEGIN { w = 2 * m + 2 - (b - a); printf "%.1f", (w > 0 ? w : 0) }')"
   [ "$(state p)" = "normal normal" ] && [ "$(state s)" = "normal normal" ] \
     || fail "p cut from the LAN, link up: both should stay normal: p $(state p), s $(state s)"
   pair_joind_in_state "$D/s/joind.log" partner-down && fail "s went partner-down"
   grep -q '"msgId":"FAILOVER_PEER_UNRESPONSIVE"' "$D/s/joind.log" "$D/p/joind.log" && fail "FAILOVER_PEER_UNRESPONSIVE logged"
-  echo "ok: 1: both still normal $(since "$t_cut") s after the cut; no partner-down"
+  echo "ok: 1: both still normal $(pair_since "$t_cut") s after the cut; no partner-down"
 
   ip -n "$SW" link set p up && bed_wait_carrier "$SW" p || fail "p's LAN port up"
   burst back --first 6201 --count 12 --secs 0
@@ -229,12 +227,12 @@ scenario_isolation() {
   echo "ok: 2: 3 leases from p (${pre_p[*]}), 3 from s"
 
   p_sent0=$(counter p sent DHCP_OFFER sent DHCP_ACK)
-  t0=$(now)
+  t0=$(pair_now)
   ip -n "$SW" link set p down && pair_link "$P" down || fail "isolating p"
   wait_state s communications-interrupted 20 || fail "s not communications-interrupted after p's isolation: $(state s)"
-  t_s=$(since "$t0")
+  t_s=$(pair_since "$t0")
   wait_state p communications-interrupted 20 || fail "p not communications-interrupted: $(state p)"
-  t_p=$(since "$t0")
+  t_p=$(pair_since "$t0")
   echo "ok: 2: p isolated: s communications-interrupted after $t_s s, p after $t_p s"
 
   burst iso0 --first 7001 --count 8 --secs 0
@@ -247,10 +245,10 @@ scenario_isolation() {
   # Clients 8610-8621 of discover-burst.py: 11 of them in p's buckets. s answers all of them (secs 15 is
   # past load balance max seconds) from its own half of the pool, and holds each offer 60 s: the bursts
   # are kept small so that s's half lasts the scenario.
-  t_ev=$(now)
+  t_ev=$(pair_now)
   burst iso15 --first 8610 --count 12 --secs 15
   wait_state s partner-down 10 || fail "no partner-down after ${B[predicted_p]} clients of p's buckets waited 15 s: $(state s)"
-  t_pd=$(since "$t_ev")
+  t_pd=$(pair_since "$t_ev")
   grep -q '"msgId":"FAILOVER_PEER_UNRESPONSIVE"' "$D/s/joind.log" || fail "no FAILOVER_PEER_UNRESPONSIVE line"
   [ "${B[predicted_p]}" -ge 10 ] || fail "partner-down with fewer than 10 clients of evidence (${B[predicted_p]})"
   served=$(( served + B[s] ))
@@ -274,11 +272,11 @@ scenario_isolation() {
   [ "$p_sent1" = "$p_sent0" ] || fail "p, cut from the LAN, sent OFFERs/ACKs meanwhile ($p_sent0 -> $p_sent1)"
   echo "ok: 2: partner-down: s ACKed 8 new clients and the rebinding of p's 3 leases; p communications-interrupted, served nobody (OFFER/ACK sent: $p_sent1)"
 
-  t_back=$(now)
+  t_back=$(pair_now)
   ip -n "$SW" link set p up && bed_wait_carrier "$SW" p && pair_link "$P" up || fail "bringing p back"
   pair_joind_wait_normal "$D/p/spool" 150 || fail "p not normal again: $PAIR_JOIND_LAST; p: $(pair_joind_states "$D/p/joind.log"); s: $(pair_joind_states "$D/s/joind.log")"
   pair_joind_wait_normal "$D/s/spool" 20 || fail "s not normal again: $PAIR_JOIND_LAST"
-  t_back=$(since "$t_back")
+  t_back=$(pair_since "$t_back")
   pst=$(pair_joind_states "$D/p/joind.log") sst=$(pair_joind_states "$D/s/joind.log")
   echo "ok: 2: both normal $t_back s after p came back; p: $pst; s: $sst"
   # states.ts: primary in comm-int, peer partner-down -> potential-conflict; UPDDONE -> conflict-done;
@@ -333,7 +331,7 @@ scenario_skew() {
   fresh_pair 3 clock
   echo "ok: 3: normal/normal with s under libfaketime (offset +0)"
   mark_p=$(wc -l < "$D/p/joind.log") mark_s=$(wc -l < "$D/s/joind.log")
-  t0=$(now)
+  t0=$(pair_now)
   skew_to +90s
   # dhcpd's rule: clocks more than 60 s apart end the session (DISCONNECT, TIMEMISMATCH), and CONNECT
   # is refused until they agree.
@@ -341,10 +339,10 @@ scenario_skew() {
     || fail "s (+90 s) did not end the session for the clocks"
   bed_wait_for 30 since_mark p "$mark_p" '"msgId":"FAILOVER_CONNECT_REJECTED".*clocks differ by -(8|9|10)[0-9] s' \
     || fail "p did not log a refused CONNECT (clocks differ)"
-  t_rej=$(since "$t0")
+  t_rej=$(pair_since "$t0")
   wait_state s communications-interrupted 20 && wait_state p communications-interrupted 20 \
     || fail "clocks 90 s apart: both should be communications-interrupted: p $(state p), s $(state s)"
-  t_ci=$(since "$t0")
+  t_ci=$(pair_since "$t0")
   echo "ok: 3: s's clock +90 s: the session ended and CONNECT refused (FAILOVER_CONNECT_REJECTED on both) after $t_rej s; both communications-interrupted after $t_ci s"
   burst skew90 --first 8001 --count 12 --secs 0
   [ "${B[both]}" = 0 ] && [ "${B[none]}" = 0 ] && [ "${B[as_predicted]}" = "${B[count]}" ] && [ "${B[strangers]}" = 0 ] \
@@ -358,11 +356,11 @@ scenario_skew() {
   echo "ok: 3: clocks 90 s apart: ${B[count]} clients each answered by its own server (p ${B[p]}, s ${B[s]}), both communications-interrupted, no partner-down, no session ($rejects refusals by s)"
 
   mark_s=$(wc -l < "$D/s/joind.log") mark_p=$(wc -l < "$D/p/joind.log")
-  t0=$(now)
+  t0=$(pair_now)
   skew_to +45s
   pair_joind_wait_normal "$D/p/spool" 60 || fail "clocks 45 s apart: p not normal: $PAIR_JOIND_LAST"
   pair_joind_wait_normal "$D/s/spool" 10 || fail "clocks 45 s apart: s not normal: $PAIR_JOIND_LAST"
-  t_pair=$(since "$t0")
+  t_pair=$(pair_since "$t0")
   skew_s=$(first_skew s "$mark_s") skew_p=$(first_skew p "$mark_p")
   [ -n "$skew_s$skew_p" ] || fail "clocks 45 s apart: no FAILOVER_CLOCK_SKEW warning"
   burst skew45 --first 8101 --count 12 --secs 0
@@ -398,13 +396,13 @@ scenario_skew_restart() {
   have_faketime "clock skew, restart" || return 0
   fresh_pair 4
   mark_p=$(wc -l < "$D/p/joind.log") mark_s=$(wc -l < "$D/s/joind.log")
-  t0=$(now)
+  t0=$(pair_now)
   restart_s "LD_PRELOAD=$FAKETIME_LIB FAKETIME=+90s FAKETIME_DONT_FAKE_MONOTONIC=1"
   bed_wait_for 20 since_mark s "$mark_s" '"msgId":"FAILOVER_CONNECT_REJECTED".*clocks differ' \
     || fail "s (+90 s) did not refuse the session for the clocks"
   bed_wait_for 20 since_mark p "$mark_p" '"msgId":"FAILOVER_CONNECT_REJECTED".*clocks differ' \
     || fail "p did not log the refusal (clocks differ)"
-  t_rej=$(since "$t0")
+  t_rej=$(pair_since "$t0")
   wait_state s communications-interrupted 25 || fail "s (+90 s) should end startup in communications-interrupted: $(state s)"
   [[ "$(state p)" == "communications-interrupted "* ]] || fail "p should be communications-interrupted: $(state p)"
   echo "ok: 4: s restarted at +90 s: the session refused after $t_rej s, s communications-interrupted (startup ended)"

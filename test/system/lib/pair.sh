@@ -493,6 +493,12 @@ pair_joind_wait_normal() {
   return 1
 }
 
+# pair_now — seconds since 1970 with nanoseconds; pair_since START — seconds since START, 2 decimals;
+# pair_gone PID — the process has ended. Small, but every failover test measures and waits with them.
+pair_now() { date +%s.%N; }
+pair_since() { awk -v a="$1" -v b="$(pair_now)" 'BEGIN { printf "%.2f", b - a }'; }
+pair_gone() { ! kill -0 "$1" 2>/dev/null; }
+
 # pair_joind_wait_own SPOOL STATE SECONDS — until the joind of SPOOL is itself in STATE (`ctl failover`),
 # polled every 0.1 s, bounded by SECONDS and by a count.
 pair_joind_wait_own() {
