@@ -3,12 +3,12 @@
 # FAILOVER_ROUNDS times (default 3) with the seed's kind of MCLT shortened to FAILOVER_MCLT seconds
 # (default 60; CI runs them once with 20), then one line per test with its passes and, per round, the
 # summary line it printed (times to detect, to partner-down, to normal; duplicates). Needs root and a
-# build. About FAILOVER_ROUNDS × (4 + 3 × MCLT/60) minutes.
+# build. About FAILOVER_ROUNDS × (4 + 3 × MCLT/60) minutes per test. FAILOVER_TESTS names the tests.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROUNDS=${FAILOVER_ROUNDS:-3}
 MCLT=${FAILOVER_MCLT:-60}
-TESTS=${FAILOVER_TESTS:-failover-joind-failures failover-joind-restore failover-joind-dhcpd-restore}
+TESTS=${FAILOVER_TESTS:-failover-joind-failures failover-joind-dhcpd-failures failover-dhcpd-joind-failures failover-joind-scenarios failover-joind-restore failover-joind-dhcpd-restore}
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 50 ] || { echo "FAILOVER_ROUNDS: 1 to 50" >&2; exit 2; }
 out=$(mktemp -d /tmp/failover-long.XXXXXX)
 rc=0

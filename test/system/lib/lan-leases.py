@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """lan-leases.py — check a capture of a client LAN for addresses given to two clients at once.
 
-  lan-leases.py PCAP [--hold SECONDS] [--silent NAME=IP@START-END …]
+  lan-leases.py PCAP [--hold SECONDS] [--offers-per-server] [--silent NAME=IP@START-END …]
 
 Reads every DHCP reply (UDP from port 67) and every RELEASE in PCAP (pcap or pcap-ns, any byte order).
 An ACK gives its client the address from then until then + its lease time (option 51); a RELEASE
@@ -9,6 +9,12 @@ from that client, or an ACK of the same address to it again, ends or renews it. 
 holds its address for its client that long too (joind's provisional_ttl is 60 s). A duplicate is an
 OFFER or ACK of an address to another client while such a hold is running: one address held by two
 clients at once.
+
+--offers-per-server: an OFFER's hold counts only against replies of the server that made it. For a pair
+with ISC dhcpd, which holds nothing for an offer: a primary that has offered a free address may give it
+to its peer in the pool balance that follows, and the peer may offer it again at once. That is no
+duplicate, since the first server will not ACK an address that is no longer its own (and an ACK of it
+would be a finding anyway: ACKs hold against every server).
 
 --silent NAME=IP@START-END (times in seconds since 1970, END may be "inf"): the server IP must not
 reply between START and END (a server that is recovering); each reply found there is a finding.
@@ -74,6 +80,7 @@ def main():
     ap.add_argument("pcap")
     ap.add_argument("--silent", action="append", default=[])
     ap.add_argument("--hold", type=float, default=0.0)
+    ap.add_argument("--offers-per-server", action="store_true")
     args = ap.parse_args()
     silent = []
     for spec in args.silent:
@@ -83,7 +90,7 @@ def main():
         silent.append((name, ip, float(start), float("inf") if end == "inf" else float(end)))
 
     names = {2: "OFFER", 5: "ACK", 6: "NAK", 7: "RELEASE"}
-    held = {}  # address -> {mac: until}
+    held = {}  # address -> {mac: (until, server whose OFFER holds it, or None for an ACK)}
     count = {"replies": 0, "acks": 0, "offers": 0, "naks": 0, "releases": 0, "dups": 0, "silent_replies": 0}
     servers, findings = {}, []
     for t, frame in packets(args.pcap):
@@ -101,7 +108,7 @@ def main():
                 count["releases"] += 1
                 ciaddr = ".".join(str(x) for x in b[12:16])
                 if mac in held.get(ciaddr, {}):
-                    held[ciaddr][mac] = t
+                    held[ciaddr][mac] = (t, None)
             continue
         if sport != 67 or b[0] != 2:
             continue
@@ -120,15 +127,21 @@ def main():
         count["offers" if kind == 2 else "acks"] += 1
         address = ".".join(str(x) for x in b[16:20])
         holders = held.setdefault(address, {})
-        for holder, until in holders.items():
+        for holder, (until, offered_by) in holders.items():
+            if args.offers_per_server and offered_by is not None and offered_by != src:
+                continue
             if holder != mac and t < until:
                 count["dups"] += 1
                 findings.append("dup %s held by %s until %.3f, then %s to %s at %.3f" % (address, holder, until, what, mac, t))
         if kind == 5:
             lease = struct.unpack("!I", opts[51])[0] if len(opts.get(51, b"")) == 4 else 0
-            holders[mac] = t + lease
+            holders[mac] = (t + lease, None)
         else:
-            holders[mac] = max(holders.get(mac, 0), t + args.hold)
+            # A running lease of this client keeps holding against every server; else this offer's server.
+            until, offered_by = holders.get(mac, (0, src))
+            if offered_by is not None or until <= t:
+                offered_by = src
+            holders[mac] = (max(until, t + args.hold), offered_by)
     print(" ".join("%s=%d" % kv for kv in count.items()))
     print("servers=" + ",".join("%s:%d" % kv for kv in sorted(servers.items())))
     for line in findings:
