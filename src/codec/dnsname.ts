@@ -186,6 +186,17 @@ function suffixKey(labels: readonly Buffer[], from: number): string {
 }
 
 /**
+ * A name inside a DNS message (RFC 1035 4.1.4: compression pointers into the message allowed), as the
+ * DNS client reads answers with. Text without the trailing dot ("" for the root); `next` is the offset
+ * after the name in the message.
+ */
+export function readMessageName(message: Buffer, offset: number): NameResult<{ name: string; next: number }> {
+  const name = readName(message, offset, true, false);
+  if (!name.ok) return name;
+  return { ok: true, value: { name: name.text, next: name.next } };
+}
+
+/**
  * Option 81 name in canonical wire format (E flag set): no compression, and a partial name (one that does
  * not end with the root label) is allowed. Text form: a fully qualified name ends with '.', a partial one
  * does not; no name at all (zero bytes) is "".
