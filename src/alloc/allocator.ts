@@ -48,6 +48,8 @@ export interface GrantTerms {
   state: LeaseState.ACTIVE | LeaseState.BOOTP;
   clientHostname: string | null;
   hostname: string | null;
+  /** The FQDN dynamic DNS should give the address (absent or null: none). */
+  dnsName?: string | null;
 }
 
 export type AllocatorEvent = 'ping-conflict' | 'pool-exhausted' | 'bootp-extended';
@@ -143,6 +145,7 @@ export class Allocator {
         state: terms.state,
         clientHostname: terms.clientHostname,
         hostname: terms.hostname,
+        dnsName: terms.dnsName ?? null,
       },
       Math.floor(this.now() / 1000),
     );

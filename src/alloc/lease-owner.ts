@@ -30,6 +30,17 @@ export interface LeaseGrant {
   state: LeaseState.ACTIVE | LeaseState.BOOTP;
   clientHostname: string | null;
   hostname: string | null;
+  /** The FQDN dynamic DNS should give the address (absent or null: none). */
+  dnsName?: string | null;
+}
+
+/**
+ * Dynamic DNS, as the owner sees it (src/ddns/queue.ts): told of each change that matters to DNS, in
+ * the batch of the change, so the job it queues is written with the lease.
+ */
+export interface DnsJobs {
+  granted(record: LeaseRecord, fqdn: string | null, leaseSeconds: number | null): void;
+  ended(address: number, reason: 'released' | 'expired' | 'abandoned' | 'deleted' | 'moved'): void;
 }
 
 /**
@@ -64,6 +75,7 @@ export class LeaseOwner {
   /** The failover ranges of the running configuration, and the engine that serves them. */
   private paired: readonly { start: number; end: number }[] = [];
   private peer: PeerSync | null = null;
+  private dns: DnsJobs | null = null;
   /** Told after a batch was rolled back and the pools were reset (the server logs it). */
   onRollback: ((err: Error) => void) | null = null;
 
@@ -124,6 +136,11 @@ export class LeaseOwner {
     }
     this.pools = pools;
     this.paired = config.networks.flatMap((n) => n.ourRanges.filter((r) => r.failover !== undefined));
+  }
+
+  /** Connects dynamic DNS (null: none). */
+  attachDns(dns: DnsJobs | null): void {
+    this.dns = dns;
   }
 
   /** Connects the failover engine (null: none). */
@@ -204,6 +221,7 @@ export class LeaseOwner {
       record.tsfp = existing?.tsfp ?? null;
     }
     this.put(record);
+    this.dns?.granted(record, grant.dnsName ?? null, grant.leaseSeconds);
     if (this.autoRelease()) {
       // auto_release: a client that appears on this network gives up its leases on every other one.
       for (const other of this.store.leases.findAllOfClient(grant.client)) {
@@ -251,12 +269,14 @@ export class LeaseOwner {
     if (record.state !== LeaseState.ACTIVE) return 'not-active';
     const released: LeaseRecord = { ...record, state: LeaseState.RELEASED, ends: nowSec, cltt: nowSec };
     this.put(released);
+    this.dns?.ended(address, 'released');
     return released;
   }
 
   /** Marks an address abandoned (it answered a ping or was declined), with the time; no client holds it. */
   abandon(network: number, address: number, nowSec: number): void {
     this.put(nobodysRecord(network, address, LeaseState.ABANDONED, nowSec));
+    this.dns?.ended(address, 'abandoned');
     this.pools.get(network)?.releaseHold(address, false);
   }
 
@@ -274,6 +294,7 @@ export class LeaseOwner {
    */
   expireDue(nowSec: number): number {
     const expired = this.store.write(() => this.store.leases.expireDue(nowSec));
+    if (this.dns) this.store.write(() => expired.forEach((address) => this.dns!.ended(address, 'expired')));
     // An expired record frees its address; the pools find it by their reuse query, nothing is cached.
     // In a failover range it is free only once the peer acknowledges the expiry: tell the peer.
     if (this.paired.length > 0) {
@@ -379,6 +400,7 @@ export class LeaseOwner {
       } else {
         this.recordChanged(record.network, address, undefined);
       }
+      this.dns?.ended(address, 'moved');
     }
     this.recordChanged(record.network, record.address, record);
   }
@@ -392,10 +414,11 @@ export class LeaseOwner {
     if (!record) return false;
     if (this.isPaired(address)) {
       this.put({ ...nobodysRecord(record.network, address, LeaseState.FREE, 0), cltt: record.cltt, tsfp: record.tsfp ?? null });
-      return true;
+    } else {
+      this.store.write(() => this.store.leases.delete(address));
+      this.recordChanged(record.network, address, undefined);
     }
-    this.store.write(() => this.store.leases.delete(address));
-    this.recordChanged(record.network, address, undefined);
+    this.dns?.ended(address, 'deleted');
     return true;
   }
 

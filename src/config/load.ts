@@ -19,6 +19,8 @@ import { hardwareTypeName } from './hwaddr';
 import { deepFreeze } from './frozen';
 import { RESTART_ONLY } from './effect';
 import { hexColons, ipToString } from '../util/ipv4';
+import { parseKeyFile } from './keyfile';
+import type { TsigKey } from '../dns/tsig';
 
 export { formatProblem };
 
@@ -59,6 +61,33 @@ function lineOf(source: string): number {
   return match ? Number(match[1]) : 0;
 }
 
+/**
+ * The key of ddns_key_file (relative to the configuration directory): its first key. A file everyone
+ * may read gives a warning (the secret signs changes to DNS), as does a second key, which is not used.
+ */
+function readDdnsKey(dir: string, policy: Policy, source: string, sink: ProblemSink, pcy: FileProblems): TsigKey | null {
+  if (policy.ddns_key_file === null) return null;
+  const file = path.resolve(dir, policy.ddns_key_file);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    pcy.error(
+      lineOf(source),
+      1,
+      `ddns_key_file ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+    return null;
+  }
+  const problems = sink.forFile(file);
+  if ((fs.statSync(file).mode & 0o004) !== 0) {
+    problems.warning(0, 0, `everyone may read this key file: its secret signs changes to DNS (chmod o-r ${file})`);
+  }
+  const keys = parseKeyFile(text, problems);
+  if (keys.length > 1) problems.warning(0, 0, `${keys.length} keys: only the first, "${keys[0]!.name}", signs the updates`);
+  return keys[0] ?? null;
+}
+
 /** Why `dir` cannot be read as a configuration directory, or null when it can. */
 function unusableDirectory(dir: string): string | null {
   try {
@@ -94,6 +123,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
   const namepoolFile = path.join(dir, CONFIG_FILES.namepool);
   const namepools = readNamepool(namepoolFile, sink.forFile(namepoolFile), matcher);
   const dhcpcap = readDhcpcap(dir, sink);
+  const ddnsKey = readDdnsKey(dir, policy, sources.ddns_key_file, sink, sink.forFile(policyFile));
 
   const config: Config = {
     dir,
@@ -104,6 +134,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
     networks,
     namepools,
     dhcpcap,
+    ddnsKey,
     warnings: [],
   };
   crossCheck(config, sink, netsFile);

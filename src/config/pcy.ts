@@ -20,7 +20,9 @@ type KeywordKind =
   | { kind: 'listen' } // host:port or off (metrics_listen)
   | { kind: 'path' } // an absolute file name (control_token_file)
   | { kind: 'relationship' } // a failover relationship name (failover)
-  | { kind: 'address' }; // an IPv4 unicast address, kept as a dotted quad (failover_address, failover_peer_address)
+  | { kind: 'address' } // an IPv4 unicast address, kept as a dotted quad (failover_address, failover_peer_address)
+  | { kind: 'server' } // an IPv4 unicast address with an optional :port, kept as "a.b.c.d:port" (ddns_server)
+  | { kind: 'file' }; // a file name, absolute or relative to the configuration directory (ddns_key_file)
 
 interface KeywordSpec {
   key: keyof Policy;
@@ -74,6 +76,9 @@ export const DEFAULT_POLICY: Readonly<Policy> = Object.freeze({
   control_socket: true,
   control_listen: 'off',
   control_token_file: null,
+  ddns_server: null,
+  ddns_key_file: null,
+  ddns_style: 'standard',
   // Failover: dhcpd 4.4.3's defaults (server/confpars.c parse_failover_peer, includes/failover.h).
   failover: null,
   failover_role: null,
@@ -153,6 +158,9 @@ export const POLICY_KEYWORDS: ReadonlyMap<string, KeywordSpec> = new Map<string,
   ['control_socket', { key: 'control_socket', type: BOOL }],
   ['control_listen', { key: 'control_listen', type: { kind: 'listen' } }],
   ['control_token_file', { key: 'control_token_file', type: { kind: 'path' } }],
+  ['ddns_server', { key: 'ddns_server', type: { kind: 'server' } }],
+  ['ddns_key_file', { key: 'ddns_key_file', type: { kind: 'file' } }],
+  ['ddns_style', { key: 'ddns_style', type: { kind: 'enum', values: ['standard', 'interim'] } }],
   ['failover', { key: 'failover', type: { kind: 'relationship' } }],
   ['failover_role', { key: 'failover_role', type: { kind: 'enum', values: ['primary', 'secondary'] } }],
   ['failover_address', { key: 'failover_address', type: { kind: 'address' } }],
@@ -224,6 +232,10 @@ function expectation(word: string, type: KeywordKind): string {
       return 'a relationship name of letters, digits, "-" and "_" that starts with a letter (at most 255 characters), like dhcp_fail';
     case 'address':
       return 'an IPv4 unicast address like 192.168.168.8';
+    case 'server':
+      return 'an IPv4 unicast address with an optional port, like 192.168.168.53 or 192.168.168.53:5353';
+    case 'file':
+      return 'a file name (relative to the configuration directory, or absolute)';
   }
 }
 
@@ -264,6 +276,16 @@ function parseValue(text: string, type: KeywordKind): Policy[keyof Policy] | und
       const parsed = inetAddr(text);
       return parsed.ok && isUnicast(parsed.value) ? ipToString(parsed.value) : undefined;
     }
+    case 'server': {
+      const match = /^([^:]+)(?::(\d{1,5}))?$/.exec(text);
+      const parsed = match ? inetAddr(match[1]!) : undefined;
+      const port = match?.[2] === undefined ? 53 : Number(match[2]);
+      return parsed?.ok && isUnicast(parsed.value) && port >= 1 && port <= 65535
+        ? `${ipToString(parsed.value)}:${port}`
+        : undefined;
+    }
+    case 'file':
+      return /^\S+$/.test(text) ? text : undefined;
   }
 }
 
@@ -447,6 +469,13 @@ function checkCombinations(
   warnUnless('dynamic_bootp', policy.support_bootp, 'while support_bootp is off');
   warnUnless('bp_auto_extension', policy.dynamic_bootp, 'without dynamic_bootp (only pool-allocated BOOTP leases expire)');
   warnUnless('dns_tracks_dhcp_lease', policy.name_service_updateable, 'without name_service_updateable');
+  for (const key of ['ddns_server', 'ddns_key_file', 'ddns_style'] as const)
+    warnUnless(key, policy.name_service_updateable, 'without name_service_updateable');
+  warnUnless(
+    'name_service_updateable',
+    policy.ddns_server !== null,
+    "without ddns_server (finding the primary master from the zone's SOA is not implemented yet)",
+  );
   // Only BOOTP requests are answered under these; and a ping needs a ping_timeout.
   for (const key of ['check_bootp_client_net', 'ping_bootp_clients', 'expand_bootp_packet', 'min_bootp_packet_size'] as const)
     warnUnless(key, policy.support_bootp, 'while support_bootp is off');

@@ -2,6 +2,7 @@
 // the server reads. Loading never throws for a problem in a file: every problem is collected with its
 // place, and a load that has errors yields no snapshot (the running one stays in force).
 
+import type { TsigKey } from '../dns/tsig';
 /** A problem found while loading, with its place (1-based line and column). */
 export interface Problem {
   severity: 'error' | 'warning';
@@ -58,6 +59,10 @@ export interface Policy {
   control_socket: boolean; // the control API on $JOINSPOOL/joind.sock (mode 0660); default ON
   control_listen: string; // "host:port" of the control API over TCP (needs control_token_file), or "off" (default)
   control_token_file: string | null; // file holding the bearer token for control_listen; default none
+  // Dynamic DNS (issue 15), with name_service_updateable and dns_tracks_dhcp_lease.
+  ddns_server: string | null; // "a.b.c.d:port" of the server that takes the updates; default none
+  ddns_key_file: string | null; // BIND key file (tsig-keygen) signing the updates, relative to the configuration directory
+  ddns_style: 'standard' | 'interim'; // guard records: DHCID (RFC 4701, default) or ISC dhcpd's interim TXT
   // Failover (issue 13): the ISC dhcpd failover peer statement, one keyword per clause. Parsed and checked;
   // the protocol is not implemented yet (effect.ts). Defaults are dhcpd 4.4.3's (docs/server.pcy.md).
   failover: string | null; // the relationship name (dhcpd: failover peer "NAME"); default none = no failover
@@ -179,6 +184,8 @@ export interface Config {
   networks: readonly NetworkConfig[];
   namepools: readonly NamePool[];
   dhcpcap: Dhcpcap;
+  /** The TSIG key of ddns_key_file (its first key), null without one. */
+  ddnsKey: TsigKey | null;
   /** Warnings of the load that produced this snapshot (unknown keywords, unknown tags, …). */
   warnings: readonly Problem[];
 }

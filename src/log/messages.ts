@@ -129,6 +129,22 @@ export const MESSAGES = {
     level: 'error',
     text: 'the peer holds leases our store should have and lacks (restored from an old backup?): recovering from the peer',
   },
+  DDNS_UPDATED: {
+    level: 'info',
+    text: "a lease's name is in DNS: A and DHCID in the forward zone, the PTR in the reverse zone (fqdn, address, ttl)",
+  },
+  DDNS_REMOVED: {
+    level: 'info',
+    text: 'the DNS records joind had written for an address were removed (the lease ended or got another name)',
+  },
+  DDNS_CONFLICT: {
+    level: 'warn',
+    text: 'a name is held in DNS by another client or by an administrator (no matching DHCID): left alone, the lease granted anyway',
+  },
+  DDNS_UPDATE_FAILED: {
+    level: 'warn',
+    text: 'a DNS update failed (server silent, refusing, or refusing the signature); the job stays queued and is tried again (attempts, retryInMs, error)',
+  },
 } as const satisfies Record<string, { level: Level; text: string }>;
 
 export type MessageId = keyof typeof MESSAGES;

@@ -25,6 +25,9 @@ import { type FailoverConnection, FailoverLink } from '../io/failover-link';
 import { FailoverEngine } from '../pair/engine';
 import { networkUse } from './status';
 import { VERSION } from '../version';
+import { DdnsWorker } from '../ddns/worker';
+import { ddnsSettingsOf } from '../ddns/names';
+import { dnsExchange } from '../io/dns-client';
 
 export interface DaemonOptions {
   configDir: string;
@@ -57,6 +60,7 @@ export class Daemon {
   private transport!: Transport;
   private transportKind: 'raw' | 'udp' = 'udp';
   private pinger: Pinger | null = null;
+  private ddnsWorker: DdnsWorker | null = null;
   server!: DhcpServer;
   private timers: NodeJS.Timeout[] = [];
   private lastPacketAt = Date.now();
@@ -120,6 +124,11 @@ export class Daemon {
       reverseLookup: systemReverseLookup(),
       forwardLookup: systemForwardLookup(),
     });
+    // Dynamic DNS: jobs queued with the leases, sent once their batch is on disk; those a previous run
+    // left are sent now.
+    this.ddnsWorker = new DdnsWorker(this.store, log, () => ddnsSettingsOf(this.config), dnsExchange);
+    this.server.ddns.onQueued = () => this.ddnsWorker?.kick();
+    this.ddnsWorker.start();
     this.server.sweep();
     await this.startPair(config);
     await this.transport.start((packet) => {
@@ -405,6 +414,7 @@ export class Daemon {
         this.pair.engine.stop();
       }
       this.pinger?.close();
+      this.ddnsWorker?.stop();
       if (this.store) {
         this.store.flush();
         await this.backup();

@@ -15,6 +15,8 @@ import { findBindingsByHardware, resolveClientParams } from '../config/lookup';
 import { Allocator } from '../alloc/allocator';
 import { clientKeyOf } from '../alloc/client-key';
 import { LeaseOwner } from '../alloc/lease-owner';
+import { DdnsQueue } from '../ddns/queue';
+import { ddnsPolicyOf } from '../ddns/names';
 import { PingChecker, PingGate } from '../alloc/ping-gate';
 import type { NetworkPool } from '../alloc/pool';
 import type { Destination, Inbound, ReplyTransport } from '../io/transport';
@@ -110,6 +112,8 @@ export class DhcpServer {
   readonly counters: ServerCounters = emptyServerCounters();
   /** The one writer of lease records, and the owner of the pools that cache them. */
   readonly leases: LeaseOwner;
+  /** Dynamic DNS jobs, written with the leases they follow (the daemon's worker sends them). */
+  readonly ddns: DdnsQueue;
   readonly allocator: Allocator;
   private readonly ping: PingGate;
   private readonly namer: Namer;
@@ -126,6 +130,8 @@ export class DhcpServer {
     this.clock = opts.clock ?? Date.now;
     this.leases = new LeaseOwner(opts.store, () => this.config.policy.auto_release);
     this.leases.onRollback = (err) => logEvent(opts.log, 'STORE_COMMIT_FAILED', { err: err.message });
+    this.ddns = new DdnsQueue(opts.store, () => ddnsPolicyOf(this.config), this.clock);
+    this.leases.attachDns(this.ddns);
     this.ping = new PingGate(opts.pinger, () => this.config.policy.ping_timeout);
     this.allocator = new Allocator(opts.store, this.leases, this.ping, this.clock, () => this.config.policy.bp_auto_extension);
     this.allocator.onEvent = (event, detail) => {

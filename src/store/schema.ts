@@ -75,6 +75,36 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE failover_state ADD COLUMN hba BLOB;
   `,
+  // 4: dynamic DNS (issue 15). ddns_jobs: what DNS should hold for an address, one job per address (a
+  // newer one replaces it), written in the batch of the lease change it follows, so neither a DNS
+  // outage nor a crash loses it. dns_records: what DNS holds for an address by our doing, written when
+  // the server confirmed it; a job undoes it before writing anything else.
+  `
+  CREATE TABLE ddns_jobs (
+    address    INTEGER PRIMARY KEY,
+    version    INTEGER NOT NULL,      -- raised by each replacement: a finished job deletes only itself
+    op         INTEGER NOT NULL,      -- 1 add, 2 remove
+    fqdn       TEXT,                  -- add: the name, and its guard (DHCID or TXT) and TTL
+    guard_type INTEGER,
+    guard      BLOB,
+    ttl        INTEGER,
+    due        INTEGER NOT NULL,      -- ms since 1970: the next try
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created    INTEGER NOT NULL       -- ms since 1970
+  ) WITHOUT ROWID;
+  CREATE INDEX ddns_jobs_by_due ON ddns_jobs(due);
+
+  CREATE TABLE dns_records (
+    address    INTEGER PRIMARY KEY,
+    fqdn       TEXT NOT NULL,
+    guard_type INTEGER NOT NULL,
+    guard      BLOB NOT NULL,
+    forward    INTEGER NOT NULL,      -- our A record and guard are there
+    reverse    INTEGER NOT NULL,      -- our PTR is there
+    written    INTEGER NOT NULL       -- seconds since 1970
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

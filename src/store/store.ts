@@ -29,6 +29,7 @@ import { LeaseRepository } from './leases';
 import { NameRepository } from './names';
 import { RegisteredRepository } from './registered';
 import { FailoverStateRepository } from './failover';
+import { DdnsRepository } from './ddns';
 
 /** Called once a batch is durable (err undefined) or has been rolled back (err set). */
 export type DurableCallback = (err?: Error) => void;
@@ -73,6 +74,7 @@ export class Store {
   readonly names: NameRepository;
   readonly registered: RegisteredRepository;
   readonly failover: FailoverStateRepository;
+  readonly ddns: DdnsRepository;
   /** Called after a batch was rolled back: in-memory caches derived from the store must be rebuilt. */
   onRollback: ((err: Error) => void) | null = null;
   /** Called when the storage starts refusing writes (err set) and when a commit succeeds again (null). */
@@ -109,6 +111,7 @@ export class Store {
     this.names = new NameRepository(db);
     this.registered = new RegisteredRepository(db);
     this.failover = new FailoverStateRepository(db);
+    this.ddns = new DdnsRepository(db);
     // Prepared once: exec() would parse them again for every batch.
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commitStatement = db.prepare('COMMIT');

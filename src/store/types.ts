@@ -89,3 +89,33 @@ export interface NameBinding {
   address: number | null;
   boundAt: number;
 }
+
+/** A dynamic DNS job (issue 15): what DNS should hold for an address once the job is done. */
+export interface DdnsJob {
+  address: number;
+  /** Raised each time a newer job replaces this one; a finished job deletes only its own version. */
+  version: number;
+  op: 'add' | 'remove';
+  /** add: the name, its guard record (DHCID or interim TXT, by type) and the TTL. */
+  fqdn: string | null;
+  guardType: number | null;
+  guard: Buffer | null;
+  ttl: number | null;
+  /** Milliseconds since 1970: the next try. */
+  due: number;
+  attempts: number;
+  lastError: string | null;
+  created: number;
+}
+
+/** What DNS holds for an address by our doing (written once the server confirmed it). */
+export interface DnsRecordState {
+  address: number;
+  fqdn: string;
+  guardType: number;
+  guard: Buffer;
+  /** Our A record and guard are in the forward zone; our PTR in the reverse zone. */
+  forward: boolean;
+  reverse: boolean;
+  written: number;
+}

@@ -293,7 +293,7 @@ test('store: a version 1 database gains the failover columns and table, its leas
   a.close();
   // Rebuild it as a joind of schema 1 left it: the failover columns and table did not exist.
   const old = new Database(path.join(dir, DB_FILE_NAME));
-  old.exec('DROP TABLE failover_state; DROP INDEX leases_peer_pending;');
+  old.exec('DROP TABLE failover_state; DROP INDEX leases_peer_pending; DROP TABLE ddns_jobs; DROP TABLE dns_records;');
   old.exec(
     'ALTER TABLE leases DROP COLUMN tstp; ALTER TABLE leases DROP COLUMN tsfp; ALTER TABLE leases DROP COLUMN peer_pending;',
   );
@@ -320,7 +320,7 @@ test('store: a version 1 database gains the failover columns and table, its leas
   const pair = b.leases.get(ip('10.1.0.61'));
   assert.equal(pair?.tstp, 3000);
   assert.equal(pair?.tsfp, 2500);
-  assert.equal(b.db.pragma('user_version', { simple: true }), 3);
+  assert.equal(b.db.pragma('user_version', { simple: true }), 4);
   b.write(() =>
     b.failover.put({
       name: 'pair',

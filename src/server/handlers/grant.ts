@@ -8,6 +8,7 @@ import { pairLeaseLimit } from '../pair-gate';
 import { buildReply, leaseFor, suggestedName } from '../reply';
 import { logEvent } from '../../log/logger';
 import { ipToString } from '../../util/ipv4';
+import { dnsNameOf } from '../../ddns/names';
 
 function staticNameOf(ctx: RequestContext): string | null {
   const ho = ctx.params.tags.get('ho');
@@ -48,6 +49,7 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
       state: kind === 'bootp' ? LeaseState.BOOTP : LeaseState.ACTIVE,
       clientHostname: suggestedName(ctx.request),
       hostname: name.name,
+      dnsName: dnsNameOf(ctx.config, name, naming.domain),
     });
     svc.store.write(() => svc.namer.record(naming, name, nowSec));
   } catch (err) {
