@@ -466,7 +466,7 @@ have_faketime() {
 }
 
 scenario_skew() {
-  local t0 t_end t_rej t_ci mark_p mark_s skew_p skew_s t_pair rejects p_rej p_end wrong answered
+  local t0 t_end t_rej t_ci mark_p mark_s skew_p skew_s t_pair rejects p_rej p_end said wrong answered
   # p's refusal as its log says it: joind's FAILOVER_CONNECT_REJECTED, or dhcpd's CONNECT refused by
   # the peer for the time (failover.c, dhcp_failover_reject_reason_print); p_end: dhcpd's line for the
   # DISCONNECT that ended the session.
@@ -492,7 +492,9 @@ scenario_skew() {
   wait_state s communications-interrupted 20 && wait_state p communications-interrupted 20 \
     || fail "clocks 90 s apart: both should be communications-interrupted: p $(state p), s $(state s)"
   t_ci=$(pair_since "$t0")
-  echo "ok: 3: s's clock +90 s: s ended the session after $t_end s, p's CONNECT refused after $t_rej s (p: $(tail -n +$(( mark_p + 1 )) "$(log_of p)" | grep -E -- "${p_end:-$p_rej}|$p_rej" | cut -c 1-120 | sort -u | paste -sd '|')); both communications-interrupted after $t_ci s"
+  said=''
+  [ -z "$p_end" ] || said=" (dhcpd: $(tail -n +$(( mark_p + 1 )) "$(log_of p)" | grep -E -- "$p_end|$p_rej" | sort -u | paste -sd '|'))"
+  echo "ok: 3: s's clock +90 s: s ended the session after $t_end s, p's CONNECT refused after $t_rej s$said; both communications-interrupted after $t_ci s"
   burst skew90 --first 8001 --count 12 --secs 0
   if [ "$P_KIND" = dhcpd ]; then
     # dhcpd, not load balancing in communications-interrupted, answers every client; joind s exactly its
