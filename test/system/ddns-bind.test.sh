@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# ddns-bind — dynamic DNS against a real BIND 9 (issue 15), in the bed's server namespace: named serves
+# lab.example and the reverse zones of links A and B on that namespace's loopback, and takes only
+# updates signed with ddns-key (update-policy); joind runs the sample configuration (names from the
+# namepool of lab.example) with name_service_updateable, ddns_server 127.0.0.1, ddns_key_file and
+# dns_tracks_dhcp_lease. Checks:
+#  1. dhclient on link A: after its ACK, A, PTR and DHCID are in DNS, the DHCID the one RFC 4701 gives
+#     for its hardware address and name (computed here with python's hashlib); named's log names the key.
+#  2. A name an administrator put in DNS (the namepool's next name, seeded with nsupdate, no DHCID) is
+#     not taken over: the second client gets its lease and that name, the A record stays, DDNS_CONFLICT.
+#  3. dhclient -r: the first client's A, PTR and DHCID are gone (dns_tracks_dhcp_lease).
+#  4. named stopped: a client on link B is ACKed at once all the same, and the update is queued
+#     (DDNS_UPDATE_FAILED). joind SIGKILLed, started again, named started again: the records appear
+#     (the job was in the store).
+# Needs root (namespaces); exits 77 (skip) without. KEEP_WORK=1 keeps the work folder.
+set -u
+. "$(dirname "$0")/lib/need.sh"
+bed_need udhcpc dhclient named named-checkconf nsupdate dig tsig-keygen /usr/bin/python3
+. "$(dirname "$0")/lib/joind.sh"
+
+P=dd$$
+joind_test_begin "$P"
+joind_bed_up
+conf_sample
+NAMED_DIR=$WORK/named
+mkdir -p "$NAMED_DIR"
+tsig-keygen -a hmac-sha256 ddns-key > "$CONF/ddns.key" || fail "tsig-keygen"
+chmod 640 "$CONF/ddns.key"
+cp "$CONF/ddns.key" "$NAMED_DIR/ddns.key"
+cat >> "$CONF/server.pcy" <<EOF
+name_service_updateable on
+ddns_server 127.0.0.1
+ddns_key_file ddns.key
+dns_tracks_dhcp_lease on
+ping_timeout 0
+EOF
+
+# named: three primary zones that take updates signed with ddns-key only; no recursion, no DNSSEC
+# lookups of the root (this namespace reaches nothing anyway).
+zone() {
+  cat > "$NAMED_DIR/$1.db" <<EOF
+\$TTL 3600
+@ IN SOA ns.lab.example. admin.lab.example. 1 3600 900 604800 300
+  IN NS ns.lab.example.
+EOF
+  echo "zone \"$1\" { type primary; file \"$NAMED_DIR/$1.db\"; update-policy { grant ddns-key zonesub ANY; }; };" >> "$NAMED_DIR/named.conf"
+}
+cat > "$NAMED_DIR/named.conf" <<EOF
+options { directory "$NAMED_DIR"; listen-on port 53 { 127.0.0.1; }; listen-on-v6 { none; };
+  recursion no; notify no; dnssec-validation no; pid-file "$NAMED_DIR/named.pid"; };
+include "$NAMED_DIR/ddns.key";
+EOF
+zone lab.example
+echo 'ns IN A 127.0.0.1' >> "$NAMED_DIR/lab.example.db"
+zone 1.77.10.in-addr.arpa
+zone 2.77.10.in-addr.arpa
+chown -R bind: "$NAMED_DIR" 2>/dev/null || chmod -R a+rwX "$NAMED_DIR"
+chmod a+x "$WORK"
+named-checkconf "$NAMED_DIR/named.conf" || fail "named-checkconf"
+named_start() {
+  bed_spawn "$P" "$SRV" named "$WORK/named.log" -- named -g -u bind -c "$NAMED_DIR/named.conf" || fail "named"
+  NAMED=$BED_PID
+  bed_wait_for 10 grep -q 'running$' "$WORK/named.log" || fail "named did not start: $(tail -n 5 "$WORK/named.log")"
+}
+named_start
+
+# dig_short NAME TYPE — what named answers, one line (in the server namespace).
+dig_short() { ip netns exec "$SRV" dig +short +time=2 +tries=1 @127.0.0.1 "$1" "$2" | paste -sd ' '; }
+# dhcid_of MAC FQDN — the RFC 4701 DHCID (identifier type 0: htype 1 and chaddr) in dig's form.
+dhcid_of() {
+  /usr/bin/python3 -c '
+import base64, hashlib, sys
+mac = bytes.fromhex(sys.argv[1].replace(":", ""))
+wire = b"".join(bytes([len(l)]) + l.encode() for l in sys.argv[2].rstrip(".").split(".")) + b"\0"
+print(base64.b64encode(b"\0\0\1" + hashlib.sha256(b"\1" + mac + wire).digest()).decode())' "$1" "$2"
+}
+# logged ID — joind logged a line with msgId ID.
+logged() { grep -q "\"msgId\":\"$1\"" "$WORK/joind.log"; }
+
+joind_start "$SRV" "$CONF" "$WORK/spool"
+
+# --- 1. a lease's name in DNS ---------------------------------------------------------------------
+run_dhclient "$CLA" a-cli "$WORK/a" || fail "dhclient on link A: $(tail -n 3 "$WORK/a/log")"
+ip_a=$(bed_result "$WORK/a" ip)
+name_a=$(grep '"DHCP_ACK"' "$WORK/joind.log" | tail -n 1 | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')
+[ -n "$name_a" ] || fail "no name in joind's ACK line"
+fqdn_a=$name_a.lab.example
+bed_wait_for 5 sh -c "ip netns exec $SRV dig +short @127.0.0.1 -x $ip_a | grep -q ." || fail "no PTR for $ip_a"
+[ "$(dig_short "$fqdn_a" A)" = "$ip_a" ] || fail "A of $fqdn_a: '$(dig_short "$fqdn_a" A)', expected $ip_a"
+ptr=$(ip netns exec "$SRV" dig +short @127.0.0.1 -x "$ip_a")
+[ "$ptr" = "$fqdn_a." ] || fail "PTR of $ip_a: '$ptr', expected $fqdn_a."
+dhcid=$(dig_short "$fqdn_a" DHCID)
+want=$(dhcid_of "$(bed_client_mac "$P" cla)" "$fqdn_a")
+[ "$dhcid" = "$want" ] || fail "DHCID of $fqdn_a: '$dhcid', expected $want"
+grep -q "key ddns-key: updating zone 'lab.example/IN'" "$WORK/named.log" || fail "named did not log updates signed with ddns-key"
+logged DDNS_UPDATED || fail "no DDNS_UPDATED"
+echo "ok: 1: $fqdn_a A $ip_a, PTR, DHCID $dhcid (RFC 4701 for the client's MAC), signed with ddns-key"
+
+# --- 2. an administrator's name is not taken over -----------------------------------------------------
+# The namepool's next name (the sample's pool: amber basalt cobalt …), in DNS without a DHCID.
+next=$(awk -v n="$name_a" 'NR > 1 { for (i = 1; i <= NF; i++) if (seen) { print $i; exit } else if ($i == n) seen = 1 }' "$CONF/namepool")
+[ -n "$next" ] || fail "no name after $name_a in the namepool"
+ip netns exec "$SRV" nsupdate -k "$CONF/ddns.key" <<EOF || fail "nsupdate"
+server 127.0.0.1
+zone lab.example
+update add $next.lab.example 3600 A 10.9.9.9
+send
+EOF
+run_dhclient "$CLB" b-cli "$WORK/b" || fail "dhclient on link B: $(tail -n 3 "$WORK/b/log")"
+bed_wait_for 5 logged DDNS_CONFLICT || fail "no DDNS_CONFLICT for $next.lab.example"
+[ "$(dig_short "$next.lab.example" A)" = "10.9.9.9" ] || fail "$next.lab.example was taken over: $(dig_short "$next.lab.example" A)"
+grep '"DDNS_CONFLICT"' "$WORK/joind.log" | grep -q "\"$next.lab.example\"" || fail "DDNS_CONFLICT names another name"
+dhclient_stop "$CLB" b-cli "$WORK/b"
+echo "ok: 2: $next.lab.example kept its administrator's A 10.9.9.9; the client got $(bed_result "$WORK/b" ip) all the same (DDNS_CONFLICT)"
+
+# --- 3. release removes the records ------------------------------------------------------------------
+dhclient_release "$CLA" a-cli "$WORK/a" || fail "dhclient -r"
+bed_wait_for 5 sh -c "[ -z \"\$(ip netns exec $SRV dig +short @127.0.0.1 $fqdn_a A)\" ]" || fail "A of $fqdn_a still there after the release"
+[ -z "$(dig_short "$fqdn_a" DHCID)" ] || fail "DHCID of $fqdn_a still there"
+bed_wait_for 5 sh -c "[ -z \"\$(ip netns exec $SRV dig +short @127.0.0.1 -x $ip_a)\" ]" || fail "PTR of $ip_a still there"
+echo "ok: 3: after the release, no A, DHCID or PTR for $fqdn_a"
+
+# --- 4. DNS down: the ACK does not wait, the job survives a SIGKILL -----------------------------------
+bed_stop "$P" "$NAMED" || fail "stopping named"
+started=$(date +%s%N)
+run_udhcpc "$CLB" b-cli "$WORK/c" || fail "udhcpc with DNS down: $(tail -n 3 "$WORK/c/log")"
+took=$(( ($(date +%s%N) - started) / 1000000 ))
+ip_c=$(bed_result "$WORK/c" ip)
+bed_wait_for 5 logged DDNS_UPDATE_FAILED || fail "no DDNS_UPDATE_FAILED while named is down"
+name_c=$(grep '"DHCP_ACK"' "$WORK/joind.log" | grep "\"$ip_c\"" | tail -n 1 | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')
+[ -n "$name_c" ] || fail "no name for $ip_c"
+echo "ok: 4: named down: $ip_c ($name_c) leased in $took ms (DORA), the update queued (DDNS_UPDATE_FAILED)"
+kill -KILL "$(cat "$WORK/spool/joind.pid")" || fail "kill joind"
+bed_wait_for 5 sh -c "! kill -0 $(cat "$WORK/spool/joind.pid") 2>/dev/null" || fail "joind did not die"
+bed_stop "$P" "$JOIND" >/dev/null 2>&1
+rm -f "$WORK/spool/joind.pid"
+named_start
+mv "$WORK/joind.log" "$WORK/joind-1.log"
+joind_start "$SRV" "$CONF" "$WORK/spool"
+bed_wait_for 10 sh -c "[ \"\$(ip netns exec $SRV dig +short @127.0.0.1 $name_c.lab.example A)\" = $ip_c ]" \
+  || fail "$name_c.lab.example not in DNS after the restart: '$(dig_short "$name_c.lab.example" A)'"
+[ "$(ip netns exec "$SRV" dig +short @127.0.0.1 -x "$ip_c")" = "$name_c.lab.example." ] || fail "no PTR for $ip_c after the restart"
+echo "ok: 4: after SIGKILL and restart with named back, $name_c.lab.example A $ip_c and its PTR are in DNS"
+echo "PASS"
