@@ -1,5 +1,6 @@
 // `joind ctl …`: the control API of a running joind from the command line. JSON answers are printed as
 // they come (for scripts); `pools` also as a table.
+import type { DdnsStatus } from '../ddns/status';
 import fs from 'node:fs';
 import { Command } from 'commander';
 import { AdminError, DirOptions } from './admin-common';
@@ -103,6 +104,24 @@ export function ctlCommand(): Command {
           `  free (primary's) ${f.free}, backup (secondary's) ${f.backup}\n` +
           (f.note ? `  ${f.note}\n` : ''),
       );
+    });
+  sub('ddns', 'dynamic DNS: on or off, the server, the queue and its earliest jobs')
+    .option('--limit <n>', 'at most n jobs (default 50)')
+    .option('--json', 'JSON')
+    .action(async (o: CtlOptions & { limit?: string; json?: boolean }) => {
+      const d = (await call(o, 'GET', `/v1/ddns?limit=${encodeURIComponent(o.limit ?? '50')}`)) as DdnsStatus;
+      if (o.json) return print(d);
+      process.stdout.write(
+        (d.enabled ? `ddns on: updates to ${d.server}, ${d.key ? `signed with key ${d.key}` : 'unsigned'}\n` : 'ddns off\n') +
+          `  queued ${d.queued} (sending ${d.inFlight}); since the start: updated ${d.updated}, removed ${d.removed}, conflicts ${d.conflicts}, failed tries ${d.failures}\n`,
+      );
+      if (d.jobs.length === 0) return;
+      process.stdout.write('ADDRESS          OP      DUE                       TRIES  NAME / LAST ERROR\n');
+      for (const j of d.jobs) {
+        process.stdout.write(
+          `${j.address.padEnd(15)}  ${j.op.padEnd(6)}  ${j.due.padEnd(24)}  ${String(j.attempts).padStart(5)}  ${j.fqdn ?? '-'}${j.lastError ? `  (${j.lastError})` : ''}\n`,
+        );
+      }
     });
   sub('leases', 'list leases')
     .option('--search <text>', 'address, hardware address or name contains')

@@ -12,6 +12,7 @@ import { logEvent, Logger } from '../log/logger';
 import type { DhcpServer } from '../server/server';
 import type { NetworkUse } from '../server/status';
 import type { PairStatus } from '../pair/engine';
+import type { DdnsStatus } from '../ddns/status';
 import type { Store } from '../store/store';
 import { LeaseRecord, LeaseState } from '../store/types';
 import { ipToString, parseIp } from '../util/ipv4';
@@ -32,6 +33,8 @@ export interface ControlHost {
   failover(): PairStatus | null;
   /** Declares the failover peer down; why not (no relationship: null status), or undefined when done. */
   failoverPartnerDown(): { refused: string } | null | undefined;
+  /** Dynamic DNS: on or off, the queue and its earliest `limit` jobs (`joind ctl ddns`). */
+  ddns(limit: number): DdnsStatus;
   /** Validates the configuration directory and puts it in force; the problems when it was refused. */
   /** `needsRestart`: the restart-only keywords whose new value waits for a restart. */
   reload(): { ok: true; needsRestart: string[] } | { ok: false; problems: Problem[] };
@@ -110,6 +113,11 @@ export class ControlApi {
         if (refused) return fail(409, refused.refused);
         logEvent(this.host.log, 'OPS_CHANGE', { what: 'failover partner-down' });
         return json(200, this.host.failover());
+      }
+      case 'GET /v1/ddns': {
+        const limit = Number(req.url.searchParams.get('limit') ?? 50);
+        if (!Number.isInteger(limit) || limit < 0 || limit > 10000) throw new BadRequest('limit: a whole number from 0 to 10000');
+        return json(200, this.host.ddns(limit));
       }
       case 'GET /v1/pools':
         return json(200, { networks: this.host.networks() });

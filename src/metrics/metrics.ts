@@ -8,6 +8,7 @@ import type { AllocatorCounters } from '../alloc/allocator';
 import { SERVER_STATES } from '../failover';
 import type { TransportStats } from '../io/transport';
 import type { PairStatus } from '../pair/engine';
+import type { DdnsStatus } from '../ddns/status';
 import type { ServerCounters } from '../server/server';
 import type { NetworkUse } from '../server/status';
 
@@ -31,6 +32,8 @@ export interface MetricsSource {
   networks(): NetworkUse[];
   /** The failover relationship (server.pcy `failover NAME`), or null: then the joind_failover_* series have no samples. */
   failover(): PairStatus | null;
+  /** Dynamic DNS (its queue depth and the worker's counts). */
+  ddns(): DdnsStatus;
 }
 
 /** DHCP_OFFER → offer: the message names Kea uses in pkt4-offer-sent and the like. */
@@ -273,6 +276,28 @@ export function createMetrics(source: MetricsSource): Registry {
     perNet((n) => n.exhausted),
   );
   failoverMetrics(registry, source);
+  mirroredGauge(
+    registry,
+    'joind_ddns_queue_depth',
+    'dynamic DNS jobs waiting in the store (sent, retried, or due later)',
+    [],
+    () => [[{}, source.ddns().queued]],
+  );
+  mirroredCounter(
+    registry,
+    'joind_ddns_updates_total',
+    'dynamic DNS work since the start, by result: updated (a name written), removed, conflict (a name left to its owner), failed (a try to be repeated)',
+    ['result'],
+    () => {
+      const d = source.ddns();
+      return [
+        [{ result: 'updated' }, d.updated],
+        [{ result: 'removed' }, d.removed],
+        [{ result: 'conflict' }, d.conflicts],
+        [{ result: 'failed' }, d.failures],
+      ];
+    },
+  );
   return registry;
 }
 

@@ -27,6 +27,7 @@ import { networkUse } from './status';
 import { VERSION } from '../version';
 import { DdnsWorker } from '../ddns/worker';
 import { ddnsSettingsOf } from '../ddns/names';
+import { ddnsStatus } from '../ddns/status';
 import { dnsExchange } from '../io/dns-client';
 
 export interface DaemonOptions {
@@ -337,6 +338,7 @@ export class Daemon {
   private async startOperations(): Promise<void> {
     const networks = () => networkUse(this.config.networks, this.server, this.store, Date.now());
     const failover = () => this.pair?.engine.status() ?? null;
+    const ddns = (limit: number) => ddnsStatus(this.store, this.ddnsWorker, ddnsSettingsOf(this.config), limit);
     this.ops = await startOperations(
       {
         version: VERSION,
@@ -347,6 +349,7 @@ export class Daemon {
         networks,
         networkLookup: () => networkLookupOf(this.config),
         failover,
+        ddns,
         failoverPartnerDown: () => {
           if (!this.pair) return null;
           const refused = this.pair.engine.declarePartnerDown();
@@ -375,6 +378,7 @@ export class Daemon {
         transport: () => this.transport.stats(),
         networks,
         failover,
+        ddns: () => ddns(0),
       },
       this.config.policy,
       this.opts.spoolDir,

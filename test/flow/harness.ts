@@ -1,6 +1,7 @@
 // In-process flow tests: a fake client drives the real server (real codec, real configuration files,
 // real SQLite store in a temp directory) through a transport that records what would have been sent,
 // with a fake clock. Kea's Dhcp4Client (doDORA, doRequest, …) is the model.
+import { ddnsStatus } from '../../src/ddns/status';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -265,6 +266,7 @@ export function apiOf(bed: Bed): ControlApi {
     networkLookup: () => networkLookupOf(bed.config),
     status: () => ({}),
     failover: () => null,
+    ddns: (limit) => ddnsStatus(bed.store, null, null, limit),
     failoverPartnerDown: () => null,
     reload: () => {
       const loaded = loadConfig(bed.configDir);

@@ -10,12 +10,12 @@
 #     not taken over: the second client gets its lease and that name, the A record stays, DDNS_CONFLICT.
 #  3. dhclient -r: the first client's A, PTR and DHCID are gone (dns_tracks_dhcp_lease).
 #  4. named stopped: a client on link B is ACKed at once all the same, and the update is queued
-#     (DDNS_UPDATE_FAILED). joind SIGKILLed, started again, named started again: the records appear
+#     (DDNS_UPDATE_FAILED, `joind ctl ddns`, joind_ddns_queue_depth). joind SIGKILLed, started again, named started again: the records appear
 #     (the job was in the store).
 # Needs root (namespaces); exits 77 (skip) without. KEEP_WORK=1 keeps the work folder.
 set -u
 . "$(dirname "$0")/lib/need.sh"
-bed_need udhcpc dhclient named named-checkconf nsupdate dig tsig-keygen /usr/bin/python3
+bed_need udhcpc dhclient curl named named-checkconf nsupdate dig tsig-keygen /usr/bin/python3
 . "$(dirname "$0")/lib/joind.sh"
 
 P=dd$$
@@ -129,7 +129,12 @@ ip_c=$(bed_result "$WORK/c" ip)
 bed_wait_for 5 logged DDNS_UPDATE_FAILED || fail "no DDNS_UPDATE_FAILED while named is down"
 name_c=$(grep '"DHCP_ACK"' "$WORK/joind.log" | grep "\"$ip_c\"" | tail -n 1 | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')
 [ -n "$name_c" ] || fail "no name for $ip_c"
-echo "ok: 4: named down: $ip_c ($name_c) leased in $took ms (DORA), the update queued (DDNS_UPDATE_FAILED)"
+ctl=$(node "$DIST/src/cli/main.js" ctl ddns --spool-dir "$WORK/spool") || fail "joind ctl ddns"
+grep -q "^  queued 1 " <<< "$ctl" && grep -q "add .* $name_c.lab.example  (" <<< "$ctl" \
+  || fail "joind ctl ddns should list the queued job of $name_c.lab.example with its error: $ctl"
+depth=$(ip netns exec "$SRV" curl -s --max-time 5 http://127.0.0.1:9267/metrics | awk '$1 == "joind_ddns_queue_depth" { print $2 }')
+[ "$depth" = 1 ] || fail "joind_ddns_queue_depth '$depth', expected 1"
+echo "ok: 4: named down: $ip_c ($name_c) leased in $took ms (DORA), the update queued (DDNS_UPDATE_FAILED; ctl ddns and joind_ddns_queue_depth show it)"
 kill -KILL "$(cat "$WORK/spool/joind.pid")" || fail "kill joind"
 bed_wait_for 5 sh -c "! kill -0 $(cat "$WORK/spool/joind.pid") 2>/dev/null" || fail "joind did not die"
 bed_stop "$P" "$JOIND" >/dev/null 2>&1

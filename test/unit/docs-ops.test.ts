@@ -37,6 +37,18 @@ test('docs: every metric series is in joind-metrics.md', async () => {
     transport: () => ({}) as TransportStats,
     networks: () => [],
     failover: () => null,
+    ddns: () => ({
+      enabled: false,
+      server: null,
+      key: null,
+      queued: 0,
+      inFlight: 0,
+      updated: 0,
+      removed: 0,
+      conflicts: 0,
+      failures: 0,
+      jobs: [],
+    }),
   });
   const names = (await registry.getMetricsAsJSON()).map((m) => m.name);
   assert.ok(names.includes('joind_failover_state'), 'the failover series are registered even without a relationship');

@@ -2,14 +2,29 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createMetrics, MetricsSource } from '../../src/metrics/metrics';
 import type { PairStatus } from '../../src/pair/engine';
+import type { DdnsStatus } from '../../src/ddns/status';
 import { emptyServerCounters, type ServerCounters } from '../../src/server/server';
 import { samplePairStatus } from '../helpers/pair';
 
 const NO_COUNTERS: ServerCounters = emptyServerCounters();
 
+const DDNS: DdnsStatus = {
+  enabled: true,
+  server: '10.0.0.53:53',
+  key: 'ddns-key',
+  queued: 4,
+  inFlight: 1,
+  updated: 10,
+  removed: 3,
+  conflicts: 1,
+  failures: 6,
+  jobs: [],
+};
+
 function source(counters: ServerCounters, failover: () => PairStatus | null = () => null): MetricsSource {
   return {
     failover,
+    ddns: () => DDNS,
     counters: () => counters,
     allocator: () => ({ pingChecks: 7, pingConflicts: 2, abandoned: 3, declined: 1, offersWithoutAddress: 0, bootpExtended: 0 }),
     store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0, syncs: 5, inlineSyncs: 3, checkpoints: 1 }),
@@ -86,6 +101,11 @@ test("metrics: Kea-named series mirror the server's own counters at each scrape"
   assert.equal(value('joind_subnet_free_list_refills_total{subnet="10.1.0.0/24"}'), 3);
   assert.equal(value('joind_subnet_ping_checks_total{subnet="10.1.0.0/24"}'), 12);
   assert.equal(value('joind_subnet_ping_conflicts_total{subnet="10.1.0.0/24"}'), 2);
+  assert.equal(value('joind_ddns_queue_depth'), 4);
+  assert.equal(value('joind_ddns_updates_total{result="updated"}'), 10);
+  assert.equal(value('joind_ddns_updates_total{result="removed"}'), 3);
+  assert.equal(value('joind_ddns_updates_total{result="conflict"}'), 1);
+  assert.equal(value('joind_ddns_updates_total{result="failed"}'), 6);
   assert.match(text, /# TYPE joind_pkt4_received_total counter/);
   assert.match(text, /# TYPE joind_subnet_assigned_addresses gauge/);
 
