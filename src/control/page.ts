@@ -1,6 +1,7 @@
 // The status page of the control API: one static HTML page and a small script (no framework) that
-// polls /v1/pools, /v1/leases?recent, /v1/history and /v1/failover and redraws. Served from memory.
-// The Failover box shows only while /v1/failover answers 200 (server.pcy `failover NAME`).
+// polls /v1/pools, /v1/leases?recent, /v1/history, /v1/failover and /v1/ddns and redraws. Served from
+// memory. The Failover box shows only while /v1/failover answers 200 (server.pcy `failover NAME`), the
+// Dynamic DNS box only while dynamic DNS is on.
 
 export const STATUS_PAGE = `<!doctype html>
 <html lang="en">
@@ -20,7 +21,7 @@ export const STATUS_PAGE = `<!doctype html>
   table { border-collapse: collapse; } td, th { padding: 2px 10px 2px 0; text-align: left; font-variant-numeric: tabular-nums; }
   th { border-bottom: 1px solid #999; }
   svg { border: 1px solid #ccc; background: #fafafa; }
-  #failover th { border: 0; font-weight: normal; color: #666; }
+  #failover th, #ddns th { border: 0; font-weight: normal; color: #666; }
   .ok { color: #276749; } .warn { color: #b7791f; } .bad { color: #c53030; font-weight: bold; }
 </style>
 </head>
@@ -30,6 +31,10 @@ export const STATUS_PAGE = `<!doctype html>
 <div id="failover-box" hidden>
 <h2>Failover</h2>
 <table id="failover"><tbody></tbody></table>
+</div>
+<div id="ddns-box" hidden>
+<h2>Dynamic DNS</h2>
+<table id="ddns"><tbody></tbody></table>
 </div>
 <h2>Pools</h2>
 <div class="legend"><span class="used"></span>used<span class="offered"></span>offered<span class="abandoned"></span>abandoned<span class="free"></span>free</div>
@@ -85,6 +90,28 @@ function drawFailover(f) {
   if (f === null) return;
   box.dataset.state = f.state;
   for (const [key, label, value, cls] of failoverRows(f, Date.now() / 1000)) {
+    const tr = document.createElement('tr');
+    tr.dataset.key = key;
+    tr.append(text('th', label), text('td', value, cls ? { class: cls } : {}));
+    body.append(tr);
+  }
+}
+
+// Dynamic DNS as GET v1/ddns gives it (joind ctl ddns); the box only while it is on.
+function drawDdns(d) {
+  const box = $('ddns-box');
+  box.hidden = !(d && d.enabled);
+  const body = $('ddns').tBodies[0];
+  body.replaceChildren();
+  if (box.hidden) return;
+  const failing = d.jobs.find((j) => j.lastError);
+  const rows = [
+    ['server', 'updates to', d.server + (d.key ? ', signed with ' + d.key : ', unsigned'), ''],
+    ['queued', 'queued', d.queued + ' (sending ' + d.inFlight + ')', d.queued > 0 && failing ? 'warn' : 'ok'],
+    ['done', 'since start', d.updated + ' updated, ' + d.removed + ' removed, ' + d.conflicts + ' conflicts, ' + d.failures + ' failed tries', d.conflicts > 0 ? 'warn' : ''],
+    ['error', 'last error', failing ? failing.fqdn + ': ' + failing.lastError + ' (' + failing.attempts + ' tries)' : '-', failing ? 'bad' : ''],
+  ];
+  for (const [key, label, value, cls] of rows) {
     const tr = document.createElement('tr');
     tr.dataset.key = key;
     tr.append(text('th', label), text('td', value, cls ? { class: cls } : {}));
@@ -151,14 +178,16 @@ function drawChart(samples) {
 
 async function refresh() {
   try {
-    const [status, pools, leases, history, failover] = await Promise.all([
+    const [status, pools, leases, history, failover, ddns] = await Promise.all([
       get('v1/status'), get('v1/pools'), get('v1/leases?recent=1&limit=15'), get('v1/history'), getIfAny('v1/failover'),
+      getIfAny('v1/ddns?limit=20'),
     ]);
     const c = status.counters || {};
     $('meta').textContent = 'joind ' + status.version + ' · pid ' + status.pid + ' · up ' + status.uptimeSeconds + ' s · ' +
       (c.received || 0) + ' packets received · updated ' + new Date().toISOString().slice(11, 19) + ' UTC';
     $('meta').dataset.received = String(c.received || 0);
     drawFailover(failover);
+    drawDdns(ddns);
     drawPools(pools.networks);
     drawLeases(leases.leases);
     const sum = (o) => Object.values(o || {}).reduce((a, b) => a + b, 0);

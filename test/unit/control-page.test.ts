@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import vm from 'node:vm';
 import { STATUS_PAGE, STATUS_SCRIPT } from '../../src/control/page';
 import type { PairStatus } from '../../src/pair/engine';
+import type { DdnsStatus } from '../../src/ddns/status';
 import { samplePairStatus } from '../helpers/pair';
 
 class FakeElement {
@@ -36,7 +37,10 @@ class FakeElement {
 const PAIR: PairStatus = samplePairStatus();
 
 /** The page's script against the API answers given (a number: that HTTP status); one refresh. */
-async function runPage(failover: PairStatus | number): Promise<{ byId: (id: string) => FakeElement; body: FakeElement }> {
+async function runPage(
+  failover: PairStatus | number,
+  ddns?: DdnsStatus,
+): Promise<{ byId: (id: string) => FakeElement; body: FakeElement }> {
   const elements = new Map<string, FakeElement>();
   const byId = (id: string): FakeElement => {
     if (!STATUS_PAGE.includes(`id="${id}"`)) throw new Error(`the page has no element #${id}`);
@@ -55,6 +59,7 @@ async function runPage(failover: PairStatus | number): Promise<{ byId: (id: stri
     'v1/leases?recent=1&limit=15': { leases: [] },
     'v1/history': { samples: [{ t: 1_700_000_000, received: 1, sent: 1, dropped: 0 }] },
     'v1/failover': failover,
+    ...(ddns ? { 'v1/ddns?limit=20': ddns } : {}),
   };
   const context = vm.createContext({
     document: {
@@ -155,4 +160,39 @@ test('status page: a failing GET v1/failover (not 404) is shown like any unreach
   const { byId, body } = await runPage(500);
   assert.equal(body.dataset.refreshed, undefined);
   assert.equal(byId('meta').textContent, 'cannot reach joind: v1/failover: 500');
+});
+
+test('status page: the Dynamic DNS box shows the queue and the last error while dynamic DNS is on', async () => {
+  const off = await runPage(404);
+  assert.equal(off.byId('ddns-box').hidden, true, 'hidden without GET v1/ddns');
+  const ddns: DdnsStatus = {
+    enabled: true,
+    server: '10.0.0.53:53',
+    key: 'ddns-key',
+    queued: 2,
+    inFlight: 0,
+    updated: 5,
+    removed: 1,
+    conflicts: 1,
+    failures: 3,
+    jobs: [
+      {
+        address: '10.77.1.100',
+        op: 'add',
+        fqdn: 'amber.lab.example',
+        due: '2026-12-05T18:00:00.000Z',
+        attempts: 3,
+        lastError: '10.0.0.53:53: timeout',
+      },
+    ],
+  };
+  const { byId } = await runPage(404, ddns);
+  assert.equal(byId('ddns-box').hidden, false);
+  const shown = rows(byId('ddns'));
+  assert.equal(shown.server!.value, '10.0.0.53:53, signed with ddns-key');
+  assert.deepEqual(shown.queued, { label: 'queued', value: '2 (sending 0)', cls: 'warn' });
+  assert.equal(shown.done!.value, '5 updated, 1 removed, 1 conflicts, 3 failed tries');
+  assert.deepEqual(shown.error, { label: 'last error', value: 'amber.lab.example: 10.0.0.53:53: timeout (3 tries)', cls: 'bad' });
+  const idle = await runPage(404, { ...ddns, enabled: false });
+  assert.equal(idle.byId('ddns-box').hidden, true, 'hidden while dynamic DNS is off');
 });
