@@ -68,6 +68,7 @@ export class DdnsWorker {
   private readonly inFlight = new Set<number>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private kickPending = false;
   /** Reverse zones found by SOA query: zone name → until when it is believed (ms). */
   private readonly zones = new Map<string, number>();
 
@@ -81,8 +82,11 @@ export class DdnsWorker {
 
   /** A job was queued: run once the batch that wrote it is on disk. */
   kick(): void {
-    if (this.stopped) return;
+    // One wait per batch, however many jobs it wrote.
+    if (this.stopped || this.kickPending) return;
+    this.kickPending = true;
     this.store.whenDurable((err) => {
+      this.kickPending = false;
       if (!err) this.schedule(0);
     });
   }
