@@ -70,6 +70,18 @@ export class Namer {
     return this.fromPool(config, req);
   }
 
+  /**
+   * The chosen name, or another one if it was taken meanwhile. choose() is asynchronous, so two clients
+   * handled in the same turn may both have been given the same free pool or generated name; the first to
+   * record it keeps it. Call synchronously before record().
+   */
+  confirm(config: Config, req: NamingRequest, result: NamingResult): NamingResult {
+    if (!result.name || (result.source !== 'pool' && result.source !== 'generated')) return result;
+    const binding = this.store.names.get(req.domain, result.name);
+    if (!binding || (binding.owner !== null && sameClient(binding.owner, req.client))) return result;
+    return this.fromPool(config, req);
+  }
+
   /** Records the binding of the chosen name (call inside a store batch). Pool and generated names are never reused. */
   record(req: NamingRequest, result: NamingResult, nowSec: number): void {
     if (!result.name || result.source === 'ipaddr' || result.source === 'static') return;

@@ -1,7 +1,7 @@
 // Naming policies; relayed clients and option 82.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MessageType } from '../../src/codec/types';
+import { MessageType, type DhcpPacket } from '../../src/codec/types';
 import { ip, ipToString } from '../../src/util/ipv4';
 import { BASE_FILES, FakeClient, RELAY_SIDE, makeBed, msgType, optU32 } from './harness';
 
@@ -24,6 +24,27 @@ test('namepool: pool names in order, then prefix + N + d, never reused', async (
   for (let i = 1; i <= 4; i++) names.push(hostOf(await FakeClient.withMac(bed, i).dora()));
   assert.deepEqual(names, ['amber', 'basalt', 'labpc1d', 'labpc2d']);
   assert.equal(bed.store.names.get('lab.example', 'labpc1d')?.owner?.id.toString('hex'), '027700000103');
+  bed.close();
+});
+
+test('namepool: two clients granted in the same turn get two names (the first to record a pool name keeps it)', async () => {
+  // choose() is asynchronous: both REQUESTs are handled before either records its name. Found by
+  // dynamic DNS, which saw one generated name asked for two addresses (bench/ddns.sh).
+  const bed = makeBed({
+    dhcpcap: HN,
+    namepool: 'lab.example 10.77.1.1 labpc\n',
+    'server.pcy': 'ping_timeout 0\nassign_name_by_hwaddr\n',
+  });
+  const clients = [1, 2, 3].map((i) => FakeClient.withMac(bed, i));
+  const offers: DhcpPacket[] = [];
+  for (const c of clients) offers.push((await c.discover())!);
+  // (The harness pairs replies with requests by order, which concurrent sends do not keep: read the store.)
+  await Promise.all(clients.map((c, i) => c.select(offers[i]!)));
+  const names = offers.map((o) => bed.store.leases.get(o.yiaddr)?.hostname);
+  assert.deepEqual([...names].sort(), ['labpc1d', 'labpc2d', 'labpc3d']);
+  for (const [i, name] of names.entries()) {
+    assert.equal(bed.store.names.get('lab.example', name!)?.owner?.id.toString('hex'), `02770000010${i + 1}`, String(name));
+  }
   bed.close();
 });
 

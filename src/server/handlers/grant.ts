@@ -28,9 +28,11 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
     suggested: suggestedName(ctx.request),
     staticName: staticNameOf(ctx),
   };
-  const name = await svc.namer.choose(ctx.config, naming);
+  const chosen = await svc.namer.choose(ctx.config, naming);
   // The ping and the name lookup may have taken time: make sure the address is still ours to give.
   if (!svc.allocator.availableFor(ctx.client, address)) return drop('address-taken-meanwhile', { address: ipToString(address) });
+  // And that another client handled meanwhile did not record the same pool or generated name.
+  const name = svc.namer.confirm(ctx.config, naming, chosen);
 
   const nowSec = Math.floor(ctx.nowMs / 1000);
   let leaseSeconds: number | null;
