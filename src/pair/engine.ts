@@ -162,6 +162,13 @@ export class FailoverEngine implements PeerSync {
   /** Addresses to send whatever their record (answering the peer's UPDREQALL/UPDREQ). */
   private readonly resend = new Set<number>();
   private readonly inFlight = new Map<number, InFlight>();
+  /**
+   * Updates sent in this session and rescinded by a change of state before their BNDACK came: the
+   * peer still answers them, and that answer is a true acknowledgement of what was sent (dhcpd, too,
+   * takes an ack for a lease it re-queued). Without this, leaving partner-down as the link comes back
+   * turned the peer's first BNDACK into a protocol error that cut the new session.
+   */
+  private readonly rescinded = new Map<number, InFlight>();
   /** Clients of the peer's buckets seen waiting in this spell of communications-interrupted (hex keys). */
   private readonly unserved = new Set<string>();
   /** A clock difference past WARN_SKEW_SECONDS was logged and has not gone back below it since. */
@@ -648,6 +655,8 @@ export class FailoverEngine implements PeerSync {
     this.session = null;
     logEvent(this.log, 'FAILOVER_LINK_DOWN', { relationship: this.settings.name, remote: conn.remote, reason });
     this.rescind();
+    // The peer can answer nothing of a closed session.
+    this.rescinded.clear();
     this.doneOwed = null;
     this.resend.clear();
     this.allRequested = false;
@@ -931,14 +940,17 @@ export class FailoverEngine implements PeerSync {
 
   private onBindAck(msg: MessageOf<'BNDACK'>): void {
     const address = msg.assignedIpAddress;
-    const flight = address === undefined ? undefined : this.inFlight.get(address);
-    if (address === undefined || !flight || flight.xid !== msg.xid) {
+    const sent = address === undefined ? undefined : this.inFlight.get(address);
+    const earlier = address === undefined ? undefined : this.rescinded.get(address);
+    const flight = sent?.xid === msg.xid ? sent : earlier?.xid === msg.xid ? earlier : undefined;
+    if (address === undefined || !flight) {
       return this.bad(
         this.session!,
         `BNDACK for ${address === undefined ? 'no address' : ipToString(address)} that was not sent`,
       );
     }
-    this.inFlight.delete(address);
+    if (flight === sent) this.inFlight.delete(address);
+    else this.rescinded.delete(address);
     this.stats.ackLatencyMsSum += this.nowMs() - flight.at;
     this.stats.ackLatencyCount++;
     if (msg.rejectReason !== undefined) {
@@ -961,7 +973,10 @@ export class FailoverEngine implements PeerSync {
 
   /** Unacknowledged updates go back to the queue (the link went, or the state no longer sends them). */
   private rescind(): void {
-    for (const [address, flight] of this.inFlight) (flight.resend ? this.resend : this.queue).add(address);
+    for (const [address, flight] of this.inFlight) {
+      (flight.resend ? this.resend : this.queue).add(address);
+      this.rescinded.set(address, flight);
+    }
     this.inFlight.clear();
   }
 

@@ -61,7 +61,15 @@ async function start(
     bed.owner,
     pino({ level: 'info' }, { write: (line: string) => void log.push(line) }),
   );
-  const link = new FailoverLink(
+  const link = linkOf(engine, role, port);
+  engine.start();
+  await link.start();
+  return { bed, engine, link };
+}
+
+/** The TCP link of an engine (not yet started): a unit's link, or a new one after a partition. */
+function linkOf(engine: FailoverEngine, role: 'primary' | 'secondary', port: number): FailoverLink {
+  return new FailoverLink(
     {
       localAddress: role === 'primary' ? '127.0.0.31' : '127.0.0.32',
       localPort: port,
@@ -77,9 +85,6 @@ async function start(
       onClose: (c, reason) => engine.onClose(c, reason),
     },
   );
-  engine.start();
-  await link.start();
-  return { bed, engine, link };
 }
 
 /** The states a unit went through, from its FAILOVER_STATE log lines. */
@@ -368,6 +373,52 @@ test("partner-down by hand: the peer's addresses are taken only once the MCLT ha
     assert.ok(!got.includes(late.address));
   } finally {
     await stop(p, s);
+  }
+});
+
+test('the way back from partner-down with both links connecting at once: one session, no flap', async () => {
+  for (let round = 0; round < 5; round++) {
+    const plog: string[] = [];
+    const slog: string[] = [];
+    const pb = makeAllocBed({ files: pairFiles('primary', MCLT, 'failover_load_balance_max_secs 3\n') });
+    const sb = makeAllocBed({ files: pairFiles('secondary', MCLT, 'failover_load_balance_max_secs 3\n') });
+    pb.clock.now = sb.clock.now = Date.now();
+    let p = await start(pb, 'primary', PORT + 9, 0, plog);
+    let s = await start(sb, 'secondary', PORT + 9, 0, slog);
+    try {
+      await until(() => bothNormal(p, s), 'both normal', 10_000);
+      await until(() => s.engine.status().backup === 2 && p.engine.status().unackedUpdates === 0, 'balanced', 5_000);
+      // A partition: each link stops, each engine keeps running.
+      await Promise.all([p.link.stop(), s.link.stop()]);
+      await until(
+        () =>
+          p.engine.status().state === 'communications-interrupted' && s.engine.status().state === 'communications-interrupted',
+        'both communications-interrupted',
+        5_000,
+      );
+      assert.equal(s.engine.declarePartnerDown(), null);
+      await until(() => s.engine.status().state === 'partner-down', 'secondary partner-down', 5_000);
+      sb.clock.now = Date.now();
+      const ctx = clientOn(sb.poolA, 1);
+      const choice = await sb.allocator.chooseOffer(ctx);
+      assert.ok(choice, 'partner-down: the secondary serves');
+      sb.allocator.grant(ctx, terms(choice.address));
+
+      // The partition ends: both listen, then both connect out at once (two TCP connections; the
+      // secondary refuses the second CONNECT as a duplicate and the first session must stand).
+      p = { ...p, link: linkOf(p.engine, 'primary', PORT + 9) };
+      s = { ...s, link: linkOf(s.engine, 'secondary', PORT + 9) };
+      await Promise.all([p.link.start(), s.link.start()]);
+      await until(() => bothNormal(p, s), 'both normal again', 10_000);
+      const pst = statesIn(plog).join(' ');
+      const sst = statesIn(slog).join(' ');
+      assert.ok(pst.endsWith('communications-interrupted potential-conflict conflict-done normal'), `round ${round}: p ${pst}`);
+      assert.ok(sst.endsWith('communications-interrupted partner-down potential-conflict normal'), `round ${round}: s ${sst}`);
+      assert.equal(p.engine.status().stats.badMessages + s.engine.status().stats.badMessages, 0, `round ${round}`);
+      await until(() => pb.store.leases.get(choice.address)?.state === LeaseState.ACTIVE, 'the lease reached the primary', 5_000);
+    } finally {
+      await stop(p, s);
+    }
   }
 });
 
