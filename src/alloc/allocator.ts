@@ -50,6 +50,8 @@ export interface GrantTerms {
   hostname: string | null;
   /** The FQDN dynamic DNS should give the address (absent or null: none). */
   dnsName?: string | null;
+  /** false: the client writes its own A record (option 81 S=0), DNS gets our PTR only. Default true. */
+  dnsForward?: boolean;
 }
 
 export type AllocatorEvent = 'ping-conflict' | 'pool-exhausted' | 'bootp-extended';
@@ -146,6 +148,7 @@ export class Allocator {
         clientHostname: terms.clientHostname,
         hostname: terms.hostname,
         dnsName: terms.dnsName ?? null,
+        dnsForward: terms.dnsForward ?? true,
       },
       Math.floor(this.now() / 1000),
     );

@@ -32,6 +32,8 @@ export interface LeaseGrant {
   hostname: string | null;
   /** The FQDN dynamic DNS should give the address (absent or null: none). */
   dnsName?: string | null;
+  /** false: the client writes its own A record (option 81 S=0), DNS gets our PTR only. Default true. */
+  dnsForward?: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface LeaseGrant {
  * the batch of the change, so the job it queues is written with the lease.
  */
 export interface DnsJobs {
-  granted(record: LeaseRecord, fqdn: string | null, leaseSeconds: number | null): void;
+  granted(record: LeaseRecord, fqdn: string | null, leaseSeconds: number | null, forward: boolean): void;
   ended(address: number, reason: 'released' | 'expired' | 'abandoned' | 'deleted' | 'moved'): void;
 }
 
@@ -221,7 +223,7 @@ export class LeaseOwner {
       record.tsfp = existing?.tsfp ?? null;
     }
     this.put(record);
-    this.dns?.granted(record, grant.dnsName ?? null, grant.leaseSeconds);
+    this.dns?.granted(record, grant.dnsName ?? null, grant.leaseSeconds, grant.dnsForward ?? true);
     if (this.autoRelease()) {
       // auto_release: a client that appears on this network gives up its leases on every other one.
       for (const other of this.store.leases.findAllOfClient(grant.client)) {

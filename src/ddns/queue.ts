@@ -27,7 +27,7 @@ export class DdnsQueue implements DnsJobs {
     private readonly nowMs: () => number = Date.now,
   ) {}
 
-  granted(record: LeaseRecord, fqdn: string | null, leaseSeconds: number | null): void {
+  granted(record: LeaseRecord, fqdn: string | null, leaseSeconds: number | null, forward: boolean): void {
     if (!this.policy()) return;
     if (fqdn === null) {
       // The lease has no name for DNS (any more): what we wrote for the address goes.
@@ -41,11 +41,11 @@ export class DdnsQueue implements DnsJobs {
     const held = this.store.ddns.record(record.address);
     const pending = this.store.ddns.job(record.address);
     // A renewal that changes nothing sends nothing (dhcpd's update-optimization).
-    if (!pending && held && held.fqdn === fqdn && held.guard.equals(guard) && held.forward && held.reverse) return;
+    if (!pending && held && held.fqdn === fqdn && held.guard.equals(guard) && held.forward === forward && held.reverse) return;
     const now = this.nowMs();
     this.store.ddns.putJob({
       address: record.address,
-      op: 'add',
+      op: forward ? 'add' : 'reverse',
       fqdn,
       guardType: DnsType.DHCID,
       guard,

@@ -6,7 +6,7 @@ import type { DdnsSettings, DdnsWorker } from './worker';
 
 export interface DdnsJobRow {
   address: string;
-  op: 'add' | 'remove';
+  op: 'add' | 'reverse' | 'remove';
   fqdn: string | null;
   /** When the job is next tried (ISO time), how often it was tried, and why the last try failed. */
   due: string;

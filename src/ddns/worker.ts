@@ -143,8 +143,11 @@ export class DdnsWorker {
   private async runJob(job: DdnsJob, settings: DdnsSettings): Promise<void> {
     try {
       const held = this.store.ddns.record(job.address);
-      const wanted = job.op === 'add' && job.fqdn && job.guard && job.guardType !== null ? job : null;
-      if (held && (!wanted || held.fqdn !== wanted.fqdn || !held.guard.equals(wanted.guard!))) {
+      const wanted = job.op !== 'remove' && job.fqdn && job.guard && job.guardType !== null ? job : null;
+      // Our A goes too when the client now writes its own (a reverse job after an add).
+      const differs =
+        wanted && (held?.fqdn !== wanted.fqdn || !held.guard.equals(wanted.guard!) || (held.forward && wanted.op === 'reverse'));
+      if (held && (!wanted || differs)) {
         await this.undo(held, settings);
         this.store.write(() => this.store.ddns.deleteRecord(job.address));
         this.counters.removed++;
@@ -178,6 +181,34 @@ export class DdnsWorker {
       guard: { type: job.guardType as Guard['type'], rdata: job.guard! },
       ttl: job.ttl ?? 3600,
     };
+    const state: DnsRecordState = {
+      address: name.address,
+      fqdn: name.fqdn,
+      guardType: name.guard.type,
+      guard: name.guard.rdata,
+      forward: job.op === 'add',
+      reverse: false,
+      written: Math.floor(this.nowMs() / 1000),
+    };
+    if (state.forward && !(await this.addForward(name, settings))) return;
+    this.store.write(() => this.store.ddns.putRecord(state));
+    const reverseZone = await this.zoneOf(reverseName(name.address), settings);
+    this.expectSuccess(
+      await this.update(setReverse(this.id(), reverseZone, name), settings),
+      `setting the PTR of ${ipToString(name.address)}`,
+    );
+    this.store.write(() => this.store.ddns.putRecord({ ...state, reverse: true }));
+    this.counters.updated++;
+    logEvent(this.log, 'DDNS_UPDATED', {
+      fqdn: name.fqdn,
+      address: ipToString(name.address),
+      ttl: name.ttl,
+      ...(state.forward ? {} : { only: 'PTR' }),
+    });
+  }
+
+  /** The forward half of the add; false when the name is someone else's (a conflict: no PTR either). */
+  private async addForward(name: LeaseName, settings: DdnsSettings): Promise<boolean> {
     const zone = forwardZone(name.fqdn);
     let rcode = await this.update(addName(this.id(), zone, name), settings);
     if (rcode === Rcode.YXDOMAIN) {
@@ -189,27 +220,10 @@ export class DdnsWorker {
       // The name is another client's (its guard differs) or an administrator's (no guard): never taken.
       this.counters.conflicts++;
       logEvent(this.log, 'DDNS_CONFLICT', { fqdn: name.fqdn, address: ipToString(name.address) });
-      return;
+      return false;
     }
     this.expectSuccess(rcode, `adding ${name.fqdn}`);
-    const state: DnsRecordState = {
-      address: name.address,
-      fqdn: name.fqdn,
-      guardType: name.guard.type,
-      guard: name.guard.rdata,
-      forward: true,
-      reverse: false,
-      written: Math.floor(this.nowMs() / 1000),
-    };
-    this.store.write(() => this.store.ddns.putRecord(state));
-    const reverseZone = await this.zoneOf(reverseName(name.address), settings);
-    this.expectSuccess(
-      await this.update(setReverse(this.id(), reverseZone, name), settings),
-      `setting the PTR of ${ipToString(name.address)}`,
-    );
-    this.store.write(() => this.store.ddns.putRecord({ ...state, reverse: true }));
-    this.counters.updated++;
-    logEvent(this.log, 'DDNS_UPDATED', { fqdn: name.fqdn, address: ipToString(name.address), ttl: name.ttl });
+    return true;
   }
 
   /** Removes what DNS holds for the address by our doing: our A, the name if nothing is left, the PTR. */

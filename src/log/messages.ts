@@ -131,7 +131,7 @@ export const MESSAGES = {
   },
   DDNS_UPDATED: {
     level: 'info',
-    text: "a lease's name is in DNS: A and DHCID in the forward zone, the PTR in the reverse zone (fqdn, address, ttl)",
+    text: "a lease's name is in DNS: A and DHCID in the forward zone, the PTR in the reverse zone (fqdn, address, ttl; only: PTR when the client writes its own A)",
   },
   DDNS_REMOVED: {
     level: 'info',

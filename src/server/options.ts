@@ -1,7 +1,7 @@
 // Which options a reply carries and in which order: the ones that define the lease always, then what
 // the client asked for in its parameter request list (55), in its order, from the client's dhcpcap
 // parameters. A client that sent no list (BOOTP, some embedded DHCP clients) gets everything configured.
-import { encodeOptionValue } from '../codec';
+import { encodeOptionValue, OPT_CLIENT_FQDN, type ClientFqdn } from '../codec';
 import type { OptionMap } from '../codec/types';
 import type { TagValue } from '../config/types';
 import { CAP_TAGS } from '../config/tags';
@@ -101,6 +101,8 @@ export interface ReplyOptionsInput {
   tftpServerName?: string | null;
   /** Option 82 as the relay sent it: echoed back last (RFC 3046 2.2). */
   agentInfo?: Buffer;
+  /** Option 81, sent whenever given: the answer to the client's own (RFC 4702 4), asked for or not. */
+  clientFqdn?: ClientFqdn;
   message?: string;
   /** Resolves `auto` values (time offset, boot file size) at send time. */
   auto?: (code: number) => TagValue | undefined;
@@ -159,6 +161,13 @@ export function replyOptions(input: ReplyOptionsInput, onBadValue?: (code: numbe
     }
     // The host name is sent when the entry asks for it (hn), even if the client did not request it.
     put(OPT.HOST_NAME, input.hostName ?? undefined);
+  }
+  if (input.clientFqdn) {
+    try {
+      out.set(OPT_CLIENT_FQDN, encodeOptionValue(OPT_CLIENT_FQDN, input.clientFqdn));
+    } catch (err) {
+      onBadValue?.(OPT_CLIENT_FQDN, (err as Error).message);
+    }
   }
   if (input.agentInfo) out.set(OPT.AGENT_INFO, input.agentInfo);
   return out;

@@ -1,6 +1,7 @@
 // Building replies: the BOOTP header fields of RFC 2131 table 3, the options, and the destination.
 import { clientFqdn, hostName, leaseTime, maxMessageSize, parameterRequestList } from '../codec';
 import { BOOTREPLY, DhcpPacket, MessageType } from '../codec/types';
+import type { ClientFqdn } from '../codec';
 import type { TagValue } from '../config/types';
 import { leaseTimes, LeaseTimes } from '../alloc/lease-time';
 import { logEvent } from '../log/logger';
@@ -60,6 +61,8 @@ export interface ReplyParts {
   lease?: LeaseTimes;
   includeConfigured: boolean;
   hostName?: string | null;
+  /** Option 81 as joind answers it (src/ddns/client-fqdn.ts). */
+  clientFqdn?: ClientFqdn;
   message?: string;
   durable: boolean;
   event: Reply['event'];
@@ -96,6 +99,7 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
             bootFile: sendBootfileOption ? bootFile : null,
             tftpServerName,
             agentInfo: agentInfo && ctx.relayed ? agentInfo : undefined,
+            clientFqdn: parts.clientFqdn,
             message: parts.message,
             auto: (code) => autoValue(code, tags),
           },

@@ -30,12 +30,14 @@ interface RecordRow {
 
 const OP_ADD = 1;
 const OP_REMOVE = 2;
+const OP_REVERSE = 3;
+const OPS = { add: OP_ADD, remove: OP_REMOVE, reverse: OP_REVERSE } as const;
 
 function toJob(row: JobRow): DdnsJob {
   return {
     address: row.address,
     version: row.version,
-    op: row.op === OP_ADD ? 'add' : 'remove',
+    op: row.op === OP_ADD ? 'add' : row.op === OP_REVERSE ? 'reverse' : 'remove',
     fqdn: row.fqdn,
     guardType: row.guard_type,
     guard: row.guard,
@@ -91,7 +93,7 @@ export class DdnsRepository {
   putJob(job: Pick<DdnsJob, 'address' | 'op' | 'fqdn' | 'guardType' | 'guard' | 'ttl' | 'due' | 'created'>): void {
     this.upsertJob.run({
       address: job.address,
-      op: job.op === 'add' ? OP_ADD : OP_REMOVE,
+      op: OPS[job.op],
       fqdn: job.fqdn,
       guard_type: job.guardType,
       guard: job.guard,

@@ -83,8 +83,8 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE ddns_jobs (
     address    INTEGER PRIMARY KEY,
     version    INTEGER NOT NULL,      -- raised by each replacement: a finished job deletes only itself
-    op         INTEGER NOT NULL,      -- 1 add, 2 remove
-    fqdn       TEXT,                  -- add: the name, and its guard (DHCID or TXT) and TTL
+    op         INTEGER NOT NULL,      -- 1 add, 2 remove, 3 reverse (the PTR only: the client writes its A)
+    fqdn       TEXT,                  -- add, reverse: the name, and its guard (DHCID or TXT) and TTL
     guard_type INTEGER,
     guard      BLOB,
     ttl        INTEGER,

@@ -95,7 +95,8 @@ export interface DdnsJob {
   address: number;
   /** Raised each time a newer job replaces this one; a finished job deletes only its own version. */
   version: number;
-  op: 'add' | 'remove';
+  /** add: A, guard and PTR; reverse: the PTR only (the client writes its A); remove: what we wrote goes. */
+  op: 'add' | 'reverse' | 'remove';
   /** add: the name, its guard record (DHCID or interim TXT, by type) and the TTL. */
   fqdn: string | null;
   guardType: number | null;

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MessageType, type DhcpPacket } from '../../src/codec/types';
+import { decodeOptionValue } from '../../src/codec';
 import { ip, ipToString } from '../../src/util/ipv4';
 import { BASE_FILES, FakeClient, RELAY_SIDE, makeBed, msgType, optU32 } from './harness';
 
@@ -65,6 +66,47 @@ test('assign_name_by_hwaddr: a client keeps its first name wherever it goes; acc
   const c = FakeClient.withMac(bed, 3);
   assert.equal(hostOf(await c.dora([[12, 'mybox']])), 'amber', 'a name owned by another client is not taken');
   bed.close();
+});
+
+test('option 81: joind writes what the client leaves to it, and says so in the ACK (RFC 4702)', async () => {
+  const bed = makeBed({
+    namepool: POOL,
+    'server.pcy': 'ping_timeout 0\nassign_name_by_hwaddr\nname_service_updateable on\nddns_server 127.0.0.1\n',
+  });
+  const fqdnOf = (p: DhcpPacket | undefined) => {
+    const decoded = p?.options.has(81) ? decodeOptionValue(81, p.options.get(81)!) : undefined;
+    return decoded?.ok ? decoded.value : undefined;
+  };
+  const ask = (flags: number, name: string) => [[81, { flags, rcode1: 0, rcode2: 0, name }]] as Array<[number, unknown]>;
+
+  // S=1 (wire form): A, guard and PTR are joind's; the reply has S and the FQDN joind uses.
+  const both = await FakeClient.withMac(bed, 1).dora(ask(0x05, 'mine.'));
+  assert.deepEqual(fqdnOf(both), { flags: 0x05, rcode1: 255, rcode2: 255, name: 'amber.lab.example.' });
+  assert.equal(bed.store.ddns.job(both!.yiaddr)?.op, 'add');
+  assert.equal(bed.store.ddns.job(both!.yiaddr)?.fqdn, 'amber.lab.example');
+
+  // S=0: the client writes its A record; joind the PTR only (reply N=0 S=0 O=0).
+  const own = await FakeClient.withMac(bed, 2).dora(ask(0x04, 'theirs'));
+  assert.deepEqual(fqdnOf(own), { flags: 0x04, rcode1: 255, rcode2: 255, name: 'basalt.lab.example.' });
+  assert.equal(bed.store.ddns.job(own!.yiaddr)?.op, 'reverse');
+
+  // N=1, ASCII form: no updates at all, and the reply says so (N) in the client's encoding.
+  const none = await FakeClient.withMac(bed, 3).dora(ask(0x08, 'quiet'));
+  assert.deepEqual(fqdnOf(none), { flags: 0x08, rcode1: 255, rcode2: 255, name: 'labpc1d.lab.example' });
+  assert.equal(bed.store.ddns.job(none!.yiaddr), undefined);
+
+  // No option 81: none in the reply, and joind writes it all.
+  const plain = await FakeClient.withMac(bed, 4).dora();
+  assert.equal(fqdnOf(plain), undefined);
+  assert.equal(bed.store.ddns.job(plain!.yiaddr)?.op, 'add');
+  bed.close();
+
+  // Dynamic DNS off: option 81 goes unanswered, as with dhcpd without ddns-updates.
+  const off = makeBed({ namepool: POOL, 'server.pcy': 'ping_timeout 0\nassign_name_by_hwaddr\n' });
+  const quiet = await FakeClient.withMac(off, 1).dora(ask(0x05, 'mine.'));
+  assert.equal(quiet?.options.get(53)?.[0], MessageType.ACK);
+  assert.equal(fqdnOf(quiet), undefined);
+  off.close();
 });
 
 test('relay: network chosen by giaddr, reply to the relay on port 67, option 82 echoed', async () => {

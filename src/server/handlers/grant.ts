@@ -8,7 +8,9 @@ import { pairLeaseLimit } from '../pair-gate';
 import { buildReply, leaseFor, suggestedName } from '../reply';
 import { logEvent } from '../../log/logger';
 import { ipToString } from '../../util/ipv4';
-import { dnsNameOf } from '../../ddns/names';
+import { ddnsPolicyOf, dnsNameOf } from '../../ddns/names';
+import { decideFqdn } from '../client-fqdn';
+import { clientFqdn } from '../../codec';
 
 function staticNameOf(ctx: RequestContext): string | null {
   const ho = ctx.params.tags.get('ho');
@@ -43,6 +45,10 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
   } else {
     leaseSeconds = lease!.lease === INFINITE ? null : lease!.lease;
   }
+  // Who writes what in DNS: the client may keep its A record to itself (option 81).
+  const ddnsOn = ddnsPolicyOf(ctx.config) !== null;
+  const fqdn = dnsNameOf(ctx.config, name, naming.domain);
+  const dns = decideFqdn(clientFqdn(ctx.request), fqdn, ddnsOn);
   let granted;
   try {
     granted = svc.allocator.grant(ctx.client, {
@@ -51,7 +57,8 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
       state: kind === 'bootp' ? LeaseState.BOOTP : LeaseState.ACTIVE,
       clientHostname: suggestedName(ctx.request),
       hostname: name.name,
-      dnsName: dnsNameOf(ctx.config, name, naming.domain),
+      dnsName: dns.updates === 'none' ? null : fqdn,
+      dnsForward: dns.updates === 'both',
     });
     svc.store.write(() => svc.namer.record(naming, name, nowSec));
   } catch (err) {
@@ -74,8 +81,9 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
     ...(told ? { lease: told } : {}),
     includeConfigured: true,
     hostName: sendName,
+    ...(dns.reply ? { clientFqdn: dns.reply } : {}),
     durable: true,
     event: kind === 'bootp' ? 'BOOTP_REPLY' : 'DHCP_ACK',
-    detail: { name: name.name, nameSource: name.source },
+    detail: { name: name.name, nameSource: name.source, ...(ddnsOn ? { dns: dns.updates } : {}) },
   });
 }
