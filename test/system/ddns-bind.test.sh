@@ -12,6 +12,12 @@
 #  4. named stopped: a client on link B is ACKed at once all the same, and the update is queued
 #     (DDNS_UPDATE_FAILED, `joind ctl ddns`, joind_ddns_queue_depth). joind SIGKILLed, started again, named started again: the records appear
 #     (the job was in the store).
+#  5. dhclient sending option 81 with S=0 (it writes its own A): joind writes the PTR only, and the ACK's
+#     option 81 says S=0 N=0.
+#  6. A wrong key (SIGHUP with another secret): named refuses the update, joind logs why, the ACK goes at
+#     once; the right key back, the record is written.
+#  7. A client with an 8 s lease leaves without a RELEASE: once the lease has expired, its A, DHCID and
+#     PTR are gone (the sweep of a restarted joind).
 # Needs root (namespaces); exits 77 (skip) without. KEEP_WORK=1 keeps the work folder.
 set -u
 . "$(dirname "$0")/lib/need.sh"
@@ -146,4 +152,80 @@ bed_wait_for 10 sh -c "[ \"\$(ip netns exec $SRV dig +short @127.0.0.1 $name_c.l
   || fail "$name_c.lab.example not in DNS after the restart: '$(dig_short "$name_c.lab.example" A)'"
 [ "$(ip netns exec "$SRV" dig +short @127.0.0.1 -x "$ip_c")" = "$name_c.lab.example." ] || fail "no PTR for $ip_c after the restart"
 echo "ok: 4: after SIGKILL and restart with named back, $name_c.lab.example A $ip_c and its PTR are in DNS"
+# --- 5. option 81: a client that writes its own A record gets joind's PTR only ---------------------------
+mkdir -p "$WORK/e"
+cat > "$WORK/e/dhclient.conf" <<'CONF'
+timeout 20;
+retry 5;
+initial-interval 1;
+backoff-cutoff 2;
+request subnet-mask, broadcast-address, routers, domain-name, domain-name-servers, host-name;
+send fqdn.fqdn "selfie.lab.example.";
+send fqdn.encoded on;
+send fqdn.server-update off;
+CONF
+run_dhclient "$CLA" a-cli "$WORK/e" || fail "dhclient with option 81: $(tail -n 3 "$WORK/e/log")"
+ip_e=$(bed_result "$WORK/e" ip)
+ack_e=$(grep '"DHCP_ACK"' "$WORK/joind.log" | grep "\"$ip_e\"" | tail -n 1)
+name_e=$(sed -n 's/.*"name":"\([^"]*\)".*/\1/p' <<< "$ack_e")
+grep -q '"dns":"reverse"' <<< "$ack_e" || fail "joind should leave the A record to the client: $ack_e"
+bed_wait_for 5 sh -c "[ \"\$(ip netns exec $SRV dig +short @127.0.0.1 -x $ip_e)\" = $name_e.lab.example. ]" \
+  || fail "PTR of $ip_e: '$(ip netns exec "$SRV" dig +short @127.0.0.1 -x "$ip_e")', expected $name_e.lab.example."
+[ -z "$(dig_short "$name_e.lab.example" A)" ] || fail "joind wrote the A record of $name_e.lab.example the client keeps to itself"
+# dhclient hands the reply's option 81 to its script: S (server-update) and N (no-client-update) clear.
+blk=$(_bed_last_event "$WORK/e/events" 'BOUND')
+grep -q '^new_fqdn_server_update=false' <<< "$blk" && grep -q '^new_fqdn_no_client_update=false' <<< "$blk" \
+  || fail "option 81 in the ACK should read S=0 N=0: $(grep fqdn <<< "$blk" | paste -sd ' ')"
+dhclient_stop "$CLA" a-cli "$WORK/e"
+echo "ok: 5: option 81 with S=0: the PTR of $ip_e names $name_e.lab.example, no A written by joind; the ACK said S=0 N=0"
+
+# --- 6. a wrong key: named refuses, joind says why, the ACK still goes; the right key again: written ---
+cp "$CONF/ddns.key" "$WORK/ddns.key.right"
+tsig-keygen -a hmac-sha256 ddns-key > "$CONF/ddns.key" && chmod 640 "$CONF/ddns.key" || fail "tsig-keygen"
+reloads=$(grep -c '"CONFIG_RELOADED"' "$WORK/joind.log")
+kill -HUP "$(cat "$WORK/spool/joind.pid")"
+bed_wait_for 5 sh -c "[ \$(grep -c '\"CONFIG_RELOADED\"' $WORK/joind.log) -gt $reloads ]" || fail "no reload after SIGHUP"
+started=$(date +%s%N)
+# The client of 5, now without option 81: joind owes its A record (a job, where a renewal that changes
+# nothing would send none).
+mkdir -p "$WORK/f"
+grep -v '^send fqdn' "$WORK/e/dhclient.conf" > "$WORK/f/dhclient.conf"
+run_dhclient "$CLA" a-cli "$WORK/f" || fail "dhclient with a wrong key: $(tail -n 3 "$WORK/f/log")"
+took=$(( ($(date +%s%N) - started) / 1000000 ))
+ip_f=$(bed_result "$WORK/f" ip)
+failed_f() { grep '"DDNS_UPDATE_FAILED"' "$WORK/joind.log" | grep "\"$ip_f\"" | tail -n 1; }
+bed_wait_for 5 sh -c "grep '\"DDNS_UPDATE_FAILED\"' $WORK/joind.log | grep -q '\"$ip_f\"'" || fail "no DDNS_UPDATE_FAILED for $ip_f"
+why=$(failed_f | sed -n 's/.*"error":"\([^"]*\)".*/\1/p')
+grep -q 'NOTAUTH\|BADSIG\|BADKEY' <<< "$why" || fail "the failure should say the signature was refused: $why"
+grep -q "request has invalid signature" "$WORK/named.log" || fail "named did not log the invalid signature"
+reloads=$(grep -c '"CONFIG_RELOADED"' "$WORK/joind.log")
+cp "$WORK/ddns.key.right" "$CONF/ddns.key"
+kill -HUP "$(cat "$WORK/spool/joind.pid")"
+bed_wait_for 5 sh -c "[ \$(grep -c '\"CONFIG_RELOADED\"' $WORK/joind.log) -gt $reloads ]" || fail "no reload after SIGHUP"
+name_f=$(grep '"DHCP_ACK"' "$WORK/joind.log" | grep "\"$ip_f\"" | tail -n 1 | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')
+bed_wait_for 20 sh -c "[ \"\$(ip netns exec $SRV dig +short @127.0.0.1 $name_f.lab.example A)\" = $ip_f ]" \
+  || fail "$name_f.lab.example not written once the right key was back"
+dhclient_stop "$CLA" a-cli "$WORK/f"
+echo "ok: 6: wrong key: $ip_f leased in $took ms, named refused the update (joind: $why); with the right key back, $name_f.lab.example A $ip_f"
+
+# --- 7. expiry removes the records ----------------------------------------------------------------------
+mkdir -p "$WORK/g"
+{ cat "$WORK/f/dhclient.conf"; echo 'send dhcp-lease-time 8;'; } > "$WORK/g/dhclient.conf"
+run_dhclient "$CLA" a-cli "$WORK/g" || fail "dhclient for a short lease: $(tail -n 3 "$WORK/g/log")"
+ip_g=$(bed_result "$WORK/g" ip)
+name_g=$(grep '"DHCP_ACK"' "$WORK/joind.log" | grep "\"$ip_g\"" | tail -n 1 | sed -n 's/.*"name":"\([^"]*\)".*/\1/p')
+bed_wait_for 5 sh -c "[ \"\$(ip netns exec $SRV dig +short @127.0.0.1 $name_g.lab.example A)\" = $ip_g ]" \
+  || fail "$name_g.lab.example not in DNS"
+# The client goes without a word (no RELEASE, dhclient killed); its 8 s lease runs out. joind's expiry
+# sweep runs at start and then every minute: a restart is the quick way to it.
+bed_stop "$P" "$(bed_result "$WORK/g" pid)" >/dev/null 2>&1
+sleep 9
+bed_stop "$P" "$JOIND" >/dev/null 2>&1
+mv "$WORK/joind.log" "$WORK/joind-2.log"
+joind_start "$SRV" "$CONF" "$WORK/spool"
+bed_wait_for 10 sh -c "[ -z \"\$(ip netns exec $SRV dig +short @127.0.0.1 $name_g.lab.example A)\" ]" \
+  || fail "A of $name_g.lab.example still there after its lease expired"
+[ -z "$(dig_short "$name_g.lab.example" DHCID)" ] || fail "DHCID of $name_g.lab.example still there"
+[ -z "$(ip netns exec "$SRV" dig +short @127.0.0.1 -x "$ip_g")" ] || fail "PTR of $ip_g still there"
+echo "ok: 7: $name_g.lab.example ($ip_g, an 8 s lease) gone from DNS once the lease expired"
 echo "PASS"
