@@ -9,7 +9,8 @@
 // In a failover range the file says more, and an import keeps it: `free` and `backup` say which server
 // may allocate the address (with or without a client behind it), `tstp`/`tsfp` what was sent to the peer
 // and what it acknowledged, and `failover peer "NAME" state { … }` the server states.
-import { type FailoverStateRecord, LeaseRecord, LeaseState } from '../store/types';
+import { DnsType } from '../dns/message';
+import { type DnsRecordState, type FailoverStateRecord, LeaseRecord, LeaseState } from '../store/types';
 import { hexColons, ipToString, parseIp } from '../util/ipv4';
 import { formatDhcpdDate, parseDhcpdDate } from './dates';
 import { parseHex } from './records';
@@ -139,6 +140,8 @@ function tokenize(text: string): { tokens: Token[]; problems: LeaseFileProblem[]
 export interface ImportedLease {
   line: number;
   lease: LeaseRecord;
+  /** What dhcpd wrote to DNS for the lease (its `set ddns-…` variables), for joind to remove in time. */
+  dns?: DnsRecordState;
 }
 
 /** A `failover peer "NAME" state { my state … at …; partner state … at …; mclt …; }` declaration. */
@@ -233,7 +236,8 @@ export function parseLeaseFile(
         continue;
       }
       const lease = leaseFrom(address, words, nowSec, line, problems, paired(address));
-      if (lease) byAddress.set(address, { line, lease });
+      const dns = lease ? dnsStateFrom(address, words, nowSec) : undefined;
+      if (lease) byAddress.set(address, dns ? { line, lease, dns } : { line, lease });
     } else {
       skipStatement();
     }
@@ -242,6 +246,34 @@ export function parseLeaseFile(
     leases: [...byAddress.values()].sort((a, b) => a.lease.address - b.lease.address),
     failover: [...failover.values()],
     problems,
+  };
+}
+
+/**
+ * The records dhcpd's dynamic DNS holds for a lease, from the variables it sets once DNS confirmed
+ * them: `ddns-fwd-name` (A and guard), `ddns-rev-name` (PTR), and the guard: `ddns-txt` in the interim
+ * style (the TXT string without its length octet), `ddns-dhcid` in the standard style (the DHCID
+ * without its first octet, which is 0 for a DHCPv4 client). Undefined when dhcpd wrote nothing.
+ */
+function dnsStateFrom(address: number, statements: Token[][], nowSec: number): DnsRecordState | undefined {
+  const vars = new Map<string, Token>();
+  for (const s of statements) {
+    if (s[0]?.text === 'set' && s[1] && s[2]?.text === '=' && s[3]?.kind === 'string') vars.set(s[1].text, s[3]);
+  }
+  const fwd = vars.get('ddns-fwd-name')?.text.replace(/\.$/, '');
+  const rev = vars.get('ddns-rev-name');
+  const txt = vars.get('ddns-txt')?.bytes;
+  const dhcid = vars.get('ddns-dhcid')?.bytes;
+  if (!fwd || (!txt && !dhcid)) return undefined;
+  const guard = txt ? Buffer.concat([Buffer.from([txt.length]), txt]) : Buffer.concat([Buffer.from([0]), dhcid!]);
+  return {
+    address,
+    fqdn: fwd,
+    guardType: txt ? DnsType.TXT : DnsType.DHCID,
+    guard,
+    forward: true,
+    reverse: rev !== undefined,
+    written: nowSec,
   };
 }
 

@@ -29,10 +29,6 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = Object.freeze([
       'names are always looked up through the system resolver (getaddrinfo/getnameinfo: /etc/hosts and DNS as nsswitch.conf orders them); only dns, the default, describes what happens',
   },
   {
-    keyword: 'ddns_style',
-    reason: "the interim style's TXT guard records are not written yet: names get DHCID records (the standard style)",
-  },
-  {
     keyword: 'listen_on_ppp',
     reason:
       'the served interfaces are chosen without it: the raw transport serves interfaces that have an Ethernet address (or those named with -i), the udp transport hears every interface',

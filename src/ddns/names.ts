@@ -20,7 +20,7 @@ export function dnsNameOf(config: Config, name: NamingResult, domain: string): s
 export function ddnsPolicyOf(config: Config): DdnsPolicy | null {
   const policy = config.policy;
   if (!policy.name_service_updateable || policy.ddns_server === null) return null;
-  return { tracksLease: policy.dns_tracks_dhcp_lease };
+  return { tracksLease: policy.dns_tracks_dhcp_lease, style: policy.ddns_style };
 }
 
 export function ddnsSettingsOf(config: Config): DdnsSettings | null {

@@ -6,7 +6,7 @@
 // holds by our doing is in dns_records; the worker undoes that first when it differs.
 import type { DnsJobs } from '../alloc/lease-owner';
 import { DnsType } from '../dns/message';
-import { dhcidIdentifierOf, dhcidRdata } from '../dns/dhcid';
+import { dhcidIdentifierOf, dhcidRdata, interimTxtRdata } from '../dns/dhcid';
 import type { Store } from '../store/store';
 import type { LeaseRecord } from '../store/types';
 import { recordTtl } from './plan';
@@ -15,6 +15,8 @@ import { recordTtl } from './plan';
 export interface DdnsPolicy {
   /** dns_tracks_dhcp_lease: a lease's records go when it is released, expires or is abandoned. */
   tracksLease: boolean;
+  /** ddns_style: the guard beside a name, a DHCID (RFC 4701) or ISC dhcpd's interim TXT. */
+  style: 'standard' | 'interim';
 }
 
 export class DdnsQueue implements DnsJobs {
@@ -28,16 +30,18 @@ export class DdnsQueue implements DnsJobs {
   ) {}
 
   granted(record: LeaseRecord, fqdn: string | null, leaseSeconds: number | null, forward: boolean): void {
-    if (!this.policy()) return;
+    const policy = this.policy();
+    if (!policy) return;
     if (fqdn === null) {
       // The lease has no name for DNS (any more): what we wrote for the address goes.
       this.removeIfWritten(record.address);
       return;
     }
-    const guard = dhcidRdata(
-      dhcidIdentifierOf(record.clientId ?? undefined, record.htype, record.hwaddr ?? Buffer.alloc(0)),
-      fqdn,
-    );
+    const chaddr = record.hwaddr ?? Buffer.alloc(0);
+    const interim = policy.style === 'interim';
+    const guard = interim
+      ? interimTxtRdata(record.clientId ?? undefined, record.htype, chaddr)
+      : dhcidRdata(dhcidIdentifierOf(record.clientId ?? undefined, record.htype, chaddr), fqdn);
     const held = this.store.ddns.record(record.address);
     const pending = this.store.ddns.job(record.address);
     // A renewal that changes nothing sends nothing (dhcpd's update-optimization).
@@ -47,7 +51,7 @@ export class DdnsQueue implements DnsJobs {
       address: record.address,
       op: forward ? 'add' : 'reverse',
       fqdn,
-      guardType: DnsType.DHCID,
+      guardType: interim ? DnsType.TXT : DnsType.DHCID,
       guard,
       ttl: recordTtl(leaseSeconds),
       due: now,

@@ -55,3 +55,22 @@ export function dhcidRdata(identifier: DhcidIdentifier, fqdn: string): Buffer {
   digest.copy(out, 3);
   return out;
 }
+
+const HEX = '0123456789abcdef';
+
+/**
+ * ISC dhcpd's `interim` guard: a TXT record whose one string is two "type" characters and the hex MD5
+ * of the client's identifier, so that joind recognises the names a dhcpd in interim style wrote (and
+ * writes what it would). The identifier is the whole option 61 when the client sent one (type 61,
+ * which dhcpd writes as "31": its second character is type % 15, a slip dhcpd keeps so as not to
+ * orphan its users' records), else the htype octet and chaddr (type 0, "00"). No RFC describes it;
+ * the byte-for-byte comparison is in test/system/ddns-dhcpd-interim.test.sh.
+ */
+export function interimTxtRdata(clientId: Buffer | undefined, htype: number, chaddr: Buffer): Buffer {
+  const clientIdentified = clientId !== undefined && clientId.length > 0;
+  const type = clientIdentified ? 61 : 0;
+  const id = clientIdentified ? clientId : Buffer.concat([Buffer.from([htype & 0xff]), chaddr]);
+  const text = HEX[(type >> 4) & 0xf]! + HEX[type % 15]! + createHash('md5').update(id).digest('hex');
+  // TXT rdata: one character-string, its length first.
+  return Buffer.concat([Buffer.from([text.length]), Buffer.from(text, 'ascii')]);
+}

@@ -143,6 +143,51 @@ test('dhcpd.leases: our export reads back to the same records, every state', () 
   );
 });
 
+test("dhcpd.leases: dhcpd's set ddns-… variables say what it wrote to DNS (interim TXT, standard DHCID)", () => {
+  const text = [
+    'lease 10.77.1.100 {',
+    '  starts 0 2026/12/06 10:00:00;',
+    '  ends 0 2026/12/06 11:00:00;',
+    '  binding state active;',
+    '  hardware ethernet 02:77:00:00:01:01;',
+    '  set ddns-rev-name = "100.1.77.10.in-addr.arpa.";',
+    '  set ddns-txt = "0046b6cacea62dc1d4567b068175d1f808";',
+    '  set ddns-fwd-name = "dclient.lab.example";',
+    '}',
+    'lease 10.77.1.101 {',
+    '  starts 0 2026/12/06 10:00:00;',
+    '  ends 0 2026/12/06 11:00:00;',
+    '  binding state active;',
+    '  hardware ethernet 02:77:00:00:01:02;',
+    '  set ddns-dhcid = "\\001\\001abc";',
+    '  set ddns-fwd-name = "other.lab.example.";',
+    '}',
+    'lease 10.77.1.102 {',
+    '  starts 0 2026/12/06 10:00:00;',
+    '  ends 0 2026/12/06 11:00:00;',
+    '  binding state active;',
+    '  hardware ethernet 02:77:00:00:01:03;',
+    '  set ddns-rev-name = "102.1.77.10.in-addr.arpa.";',
+    '}',
+  ].join('\n');
+  const { leases, problems } = parseLeaseFile(text, Date.UTC(2026, 11, 6, 10, 30) / 1000);
+  assert.deepEqual(problems, []);
+  const [a, b, c] = leases;
+  assert.equal(a?.dns?.fqdn, 'dclient.lab.example');
+  assert.equal(a?.dns?.guardType, 16, 'TXT');
+  assert.equal(
+    a?.dns?.guard.toString('latin1'),
+    '\x220046b6cacea62dc1d4567b068175d1f808',
+    'the string with its length octet, as DNS holds it',
+  );
+  assert.deepEqual([a?.dns?.forward, a?.dns?.reverse], [true, true]);
+  assert.equal(b?.dns?.fqdn, 'other.lab.example', 'the trailing dot goes');
+  assert.equal(b?.dns?.guardType, 49, 'DHCID');
+  assert.deepEqual(b?.dns?.guard, Buffer.from([0, 1, 1, 0x61, 0x62, 0x63]), 'the first octet dhcpd leaves out (0) is back');
+  assert.equal(b?.dns?.reverse, false, 'no ddns-rev-name: no PTR of dhcpd');
+  assert.equal(c?.dns, undefined, 'a PTR alone, with no name and guard, is nothing joind can remove safely');
+});
+
 test('dhcpd.leases: broken files are reported with their line', () => {
   let r = parseLeaseFile('lease 10.1.0.1 {\n  starts 1 2026/13/01 00:00:00;\n}\n', 0);
   assert.equal(r.problems[0]?.line, 2);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProblemSink } from '../../src/config/problems';
 import { parseKeyFile } from '../../src/config/keyfile';
-import { dhcidIdentifierOf, dhcidRdata } from '../../src/dns/dhcid';
+import { dhcidIdentifierOf, dhcidRdata, interimTxtRdata } from '../../src/dns/dhcid';
 import {
   DnsClass,
   DnsType,
@@ -74,6 +74,16 @@ function unsignedRequest(): Buffer {
   unsigned.writeUInt16BE(0, 10);
   return unsigned;
 }
+
+test('interim TXT: dhcpd\'s type characters (61 gives "31", its type % 15 slip) and hex MD5, one string', () => {
+  // Digests computed with python's hashlib, independently of node's crypto.
+  const byHw = interimTxtRdata(undefined, 1, hex('010203040506'));
+  assert.equal(byHw[0], 34, 'one character-string of 34 characters');
+  assert.equal(byHw.subarray(1).toString('ascii'), '0046b6cacea62dc1d4567b068175d1f808', 'type 0: htype and chaddr');
+  const byId = interimTxtRdata(hex('010708090a0b0c'), 1, hex('0708090a0b0c'));
+  assert.equal(byId.subarray(1).toString('ascii'), '31934ffa9344a3ab86c380505a671e5113', 'type 61: the whole option 61');
+  assert.deepEqual(interimTxtRdata(Buffer.alloc(0), 1, hex('010203040506')), byHw, 'an empty option 61 is none');
+});
 
 test("TSIG: signing the same UPDATE gives dnspython's bytes and MAC exactly", () => {
   const signed = signMessage(unsignedRequest(), KEY, TIME_SIGNED);
