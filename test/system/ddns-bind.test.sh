@@ -23,16 +23,14 @@ set -u
 . "$(dirname "$0")/lib/need.sh"
 bed_need udhcpc dhclient curl named named-checkconf nsupdate dig tsig-keygen /usr/bin/python3
 . "$(dirname "$0")/lib/joind.sh"
+. "$(dirname "$0")/lib/named.sh"
 
 P=dd$$
 joind_test_begin "$P"
 joind_bed_up
 conf_sample
-NAMED_DIR=$WORK/named
-mkdir -p "$NAMED_DIR"
 tsig-keygen -a hmac-sha256 ddns-key > "$CONF/ddns.key" || fail "tsig-keygen"
 chmod 640 "$CONF/ddns.key"
-cp "$CONF/ddns.key" "$NAMED_DIR/ddns.key"
 cat >> "$CONF/server.pcy" <<EOF
 name_service_updateable on
 ddns_server 127.0.0.1
@@ -41,37 +39,11 @@ dns_tracks_dhcp_lease on
 ping_timeout 0
 EOF
 
-# named: three primary zones that take updates signed with ddns-key only; no recursion, no DNSSEC
-# lookups of the root (this namespace reaches nothing anyway).
-zone() {
-  cat > "$NAMED_DIR/$1.db" <<EOF
-\$TTL 3600
-@ IN SOA ns.lab.example. admin.lab.example. 1 3600 900 604800 300
-  IN NS ns.lab.example.
-EOF
-  echo "zone \"$1\" { type primary; file \"$NAMED_DIR/$1.db\"; update-policy { grant ddns-key zonesub ANY; }; };" >> "$NAMED_DIR/named.conf"
-}
-cat > "$NAMED_DIR/named.conf" <<EOF
-options { directory "$NAMED_DIR"; listen-on port 53 { 127.0.0.1; }; listen-on-v6 { none; };
-  recursion no; notify no; dnssec-validation no; pid-file "$NAMED_DIR/named.pid"; };
-include "$NAMED_DIR/ddns.key";
-EOF
-zone lab.example
-echo 'ns IN A 127.0.0.1' >> "$NAMED_DIR/lab.example.db"
-zone 1.77.10.in-addr.arpa
-zone 2.77.10.in-addr.arpa
-chown -R bind: "$NAMED_DIR" 2>/dev/null || chmod -R a+rwX "$NAMED_DIR"
+NAMED_DIR=$WORK/named
+named_setup "$NAMED_DIR" "$CONF/ddns.key" lab.example 1.77.10.in-addr.arpa 2.77.10.in-addr.arpa || fail "named-checkconf"
 chmod a+x "$WORK"
-named-checkconf "$NAMED_DIR/named.conf" || fail "named-checkconf"
-named_start() {
-  bed_spawn "$P" "$SRV" named "$WORK/named.log" -- named -g -u bind -c "$NAMED_DIR/named.conf" || fail "named"
-  NAMED=$BED_PID
-  bed_wait_for 10 grep -q 'running$' "$WORK/named.log" || fail "named did not start: $(tail -n 5 "$WORK/named.log")"
-}
-named_start
+named_start "$NAMED_DIR"
 
-# dig_short NAME TYPE — what named answers, one line (in the server namespace).
-dig_short() { ip netns exec "$SRV" dig +short +time=2 +tries=1 @127.0.0.1 "$1" "$2" | paste -sd ' '; }
 # dhcid_of MAC FQDN — the RFC 4701 DHCID (identifier type 0: htype 1 and chaddr) in dig's form.
 dhcid_of() {
   /usr/bin/python3 -c '
@@ -145,7 +117,7 @@ kill -KILL "$(cat "$WORK/spool/joind.pid")" || fail "kill joind"
 bed_wait_for 5 sh -c "! kill -0 $(cat "$WORK/spool/joind.pid") 2>/dev/null" || fail "joind did not die"
 bed_stop "$P" "$JOIND" >/dev/null 2>&1
 rm -f "$WORK/spool/joind.pid"
-named_start
+named_start "$NAMED_DIR"
 mv "$WORK/joind.log" "$WORK/joind-1.log"
 joind_start "$SRV" "$CONF" "$WORK/spool"
 bed_wait_for 10 sh -c "[ \"\$(ip netns exec $SRV dig +short @127.0.0.1 $name_c.lab.example A)\" = $ip_c ]" \
