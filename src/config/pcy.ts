@@ -471,11 +471,6 @@ function checkCombinations(
   warnUnless('dns_tracks_dhcp_lease', policy.name_service_updateable, 'without name_service_updateable');
   for (const key of ['ddns_server', 'ddns_key_file', 'ddns_style'] as const)
     warnUnless(key, policy.name_service_updateable, 'without name_service_updateable');
-  warnUnless(
-    'name_service_updateable',
-    policy.ddns_server !== null,
-    "without ddns_server (finding the primary master from the zone's SOA is not implemented yet)",
-  );
   // Only BOOTP requests are answered under these; and a ping needs a ping_timeout.
   for (const key of ['check_bootp_client_net', 'ping_bootp_clients', 'expand_bootp_packet', 'min_bootp_packet_size'] as const)
     warnUnless(key, policy.support_bootp, 'while support_bootp is off');

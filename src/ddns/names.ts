@@ -16,16 +16,18 @@ export function dnsNameOf(config: Config, name: NamingResult, domain: string): s
   return `${name.name}.${domain.replace(/\.$/, '')}`;
 }
 
-/** Dynamic DNS is on: name_service_updateable, and a server to send the updates to. */
+/** Dynamic DNS is on: name_service_updateable (the server: ddns_server, or each zone's primary master). */
 export function ddnsPolicyOf(config: Config): DdnsPolicy | null {
   const policy = config.policy;
-  if (!policy.name_service_updateable || policy.ddns_server === null) return null;
+  if (!policy.name_service_updateable) return null;
   return { tracksLease: policy.dns_tracks_dhcp_lease, style: policy.ddns_style };
 }
 
 export function ddnsSettingsOf(config: Config): DdnsSettings | null {
   const server = config.policy.ddns_server;
-  if (!ddnsPolicyOf(config) || server === null) return null;
+  if (!ddnsPolicyOf(config)) return null;
+  // Without ddns_server, each zone's primary master (the worker finds it from the zone's SOA).
+  if (server === null) return { server: null, key: config.ddnsKey };
   const colon = server.lastIndexOf(':');
   return { server: { address: server.slice(0, colon), port: Number(server.slice(colon + 1)) }, key: config.ddnsKey };
 }

@@ -16,7 +16,10 @@ export interface DdnsJobRow {
 
 export interface DdnsStatus {
   enabled: boolean;
-  /** "address:port" of ddns_server, and the name of the key that signs (null: unsigned). */
+  /**
+   * "address:port" of ddns_server ("primary master of each zone" without one), and the name of the key
+   * that signs (null: unsigned).
+   */
   server: string | null;
   key: string | null;
   /** Jobs in the store, and those being sent now. */
@@ -31,11 +34,14 @@ export interface DdnsStatus {
   jobs: DdnsJobRow[];
 }
 
+/** What the status says of the server when none is configured. */
+export const PRIMARY_OF_EACH_ZONE = "each zone's primary master (its SOA)";
+
 export function ddnsStatus(store: Store, worker: DdnsWorker | null, settings: DdnsSettings | null, limit: number): DdnsStatus {
   const counters = worker?.counters ?? { updated: 0, removed: 0, conflicts: 0, failures: 0 };
   return {
     enabled: settings !== null,
-    server: settings ? `${settings.server.address}:${settings.server.port}` : null,
+    server: !settings ? null : settings.server ? `${settings.server.address}:${settings.server.port}` : PRIMARY_OF_EACH_ZONE,
     key: settings?.key?.name ?? null,
     queued: store.ddns.depth,
     inFlight: worker?.busy ?? 0,

@@ -18,10 +18,11 @@ import {
   encodeQuery,
   encodeUpdate,
   rcodeName,
+  soaPrimary,
   type DecodedMessage,
   type UpdateRequest,
 } from '../dns/message';
-import type { DnsServer, ExchangeResult } from '../io/dns-client';
+import { lookupIpv4, systemNameServer, type DnsServer, type ExchangeResult } from '../io/dns-client';
 import type { Store } from '../store/store';
 import type { DdnsJob, DnsRecordState } from '../store/types';
 import { logEvent, type Logger } from '../log/logger';
@@ -40,8 +41,15 @@ import {
 
 /** What the worker needs of the running configuration; null while dynamic DNS is off. */
 export interface DdnsSettings {
-  server: DnsServer;
+  /** ddns_server; null: each zone's primary master, as its SOA names it (asked of the system resolver). */
+  server: DnsServer | null;
   key: TsigKey | null;
+}
+
+/** A zone, and the server that takes its updates. */
+interface Zone {
+  name: string;
+  server: DnsServer;
 }
 
 export type Exchange = (server: DnsServer, request: Buffer, timeoutMs: number) => Promise<ExchangeResult>;
@@ -50,7 +58,7 @@ const MAX_IN_FLIGHT = 16;
 const EXCHANGE_TIMEOUT_MS = 2000;
 const FIRST_RETRY_MS = 1000;
 const LAST_RETRY_MS = 300_000;
-/** How long a zone found for a reverse name is believed. */
+/** How long a zone found by SOA query (and its server) is believed. */
 const ZONE_CACHE_MS = 3600_000;
 
 /** Why a job could not finish now; it is tried again later. */
@@ -69,8 +77,8 @@ export class DdnsWorker {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private kickPending = false;
-  /** Reverse zones found by SOA query: zone name → until when it is believed (ms). */
-  private readonly zones = new Map<string, number>();
+  /** Zones found by SOA query: zone name → its server, and until when it is believed (ms). */
+  private readonly zones = new Map<string, { server: DnsServer; until: number }>();
 
   constructor(
     private readonly store: Store,
@@ -194,7 +202,7 @@ export class DdnsWorker {
     this.store.write(() => this.store.ddns.putRecord(state));
     const reverseZone = await this.zoneOf(reverseName(name.address), settings);
     this.expectSuccess(
-      await this.update(setReverse(this.id(), reverseZone, name), settings),
+      await this.update(setReverse(this.id(), reverseZone.name, name), reverseZone, settings),
       `setting the PTR of ${ipToString(name.address)}`,
     );
     this.store.write(() => this.store.ddns.putRecord({ ...state, reverse: true }));
@@ -209,10 +217,10 @@ export class DdnsWorker {
 
   /** The forward half of the add; false when the name is someone else's (a conflict: no PTR either). */
   private async addForward(name: LeaseName, settings: DdnsSettings): Promise<boolean> {
-    const zone = forwardZone(name.fqdn);
-    let rcode = await this.update(addName(this.id(), zone, name), settings);
+    const zone = await this.forwardZoneOf(name.fqdn, settings);
+    let rcode = await this.update(addName(this.id(), zone.name, name), zone, settings);
     if (rcode === Rcode.YXDOMAIN) {
-      rcode = await this.update(replaceName(this.id(), zone, name), settings);
+      rcode = await this.update(replaceName(this.id(), zone.name, name), zone, settings);
       // Gone between the two: add again (next try).
       if (rcode === Rcode.NXDOMAIN) throw new Retry(`${name.fqdn} vanished between add and replace`);
     }
@@ -235,15 +243,16 @@ export class DdnsWorker {
       ttl: 0,
     };
     if (held.forward) {
-      const zone = forwardZone(held.fqdn);
+      const zone = await this.forwardZoneOf(held.fqdn, settings);
       // A failed prerequisite means the records are no longer ours (or gone): nothing to remove.
-      this.expectSuccess(await this.update(removeAddress(this.id(), zone, name), settings), `removing ${held.fqdn}`, true);
-      this.expectSuccess(await this.update(removeName(this.id(), zone, name), settings), `removing ${held.fqdn}`, true);
+      const removed = `removing ${held.fqdn}`;
+      this.expectSuccess(await this.update(removeAddress(this.id(), zone.name, name), zone, settings), removed, true);
+      this.expectSuccess(await this.update(removeName(this.id(), zone.name, name), zone, settings), removed, true);
     }
     if (held.reverse) {
       const zone = await this.zoneOf(reverseName(held.address), settings);
       this.expectSuccess(
-        await this.update(removeReverse(this.id(), zone, name), settings),
+        await this.update(removeReverse(this.id(), zone.name, name), zone, settings),
         `removing the PTR of ${ipToString(held.address)}`,
         true,
       );
@@ -259,35 +268,56 @@ export class DdnsWorker {
     throw new Retry(`${what}: the server answered ${rcodeName(rcode)}`);
   }
 
-  /** Sends one UPDATE (signed when there is a key) and returns the RCODE of its verified answer. */
-  private async update(request: UpdateRequest, settings: DdnsSettings): Promise<number> {
-    const answer = await this.ask(encodeUpdate(request), settings);
-    return answer.rcode;
+  /** Sends one UPDATE to the zone's server (signed when there is a key); the RCODE of its verified answer. */
+  private async update(request: UpdateRequest, zone: Zone, settings: DdnsSettings): Promise<number> {
+    return (await this.ask(encodeUpdate(request), zone.server, settings.key)).message.rcode;
+  }
+
+  /** The zone of a lease's FQDN: with ddns_server, the client's domain (dn); without, the SOA's. */
+  private forwardZoneOf(fqdn: string, settings: DdnsSettings): Promise<Zone> | Zone {
+    if (settings.server) return { name: forwardZone(fqdn), server: settings.server };
+    return this.zoneOf(fqdn, settings);
   }
 
   /**
-   * The zone of a reverse name: the owner of the SOA the server gives for it (in the answer when the
-   * name is the zone's apex, in the authority section otherwise). Cached for an hour.
+   * The zone of a name: the owner of the SOA given for it (in the answer when the name is the zone's
+   * apex, in the authority section otherwise), asked of ddns_server, or without one of the system's
+   * resolver; then the zone's server is ddns_server, or the SOA's primary master (MNAME), as RFC 2136
+   * 4 suggests and dhcpd and Kea do. Cached for an hour.
    */
-  private async zoneOf(name: string, settings: DdnsSettings): Promise<string> {
+  private async zoneOf(name: string, settings: DdnsSettings): Promise<Zone> {
     const now = this.nowMs();
     for (let zone = name; zone.includes('.'); zone = zone.slice(zone.indexOf('.') + 1)) {
-      const until = this.zones.get(zone);
-      if (until !== undefined && until > now) return zone;
+      const hit = this.zones.get(zone);
+      if (hit !== undefined && hit.until > now) return { name: zone, server: hit.server };
     }
-    const answer = await this.ask(encodeQuery(this.id(), name, DnsType.SOA), settings);
-    const soa = [...answer.answers, ...answer.authority].find((rr) => rr.type === DnsType.SOA && rr.class === DnsClass.IN);
-    if (!soa) throw new Retry(`no zone found for ${name} (${rcodeName(answer.rcode)}, no SOA)`);
-    this.zones.set(soa.name.toLowerCase(), now + ZONE_CACHE_MS);
-    return soa.name;
+    const resolver = settings.server ?? systemNameServer();
+    if (!resolver) throw new Retry(`no server to ask for the zone of ${name}: no ddns_server, no IPv4 nameserver in resolv.conf`);
+    // The system's resolver knows no key of ours: only ddns_server is asked with a signature.
+    const { message, wire } = await this.ask(
+      encodeQuery(this.id(), name, DnsType.SOA),
+      resolver,
+      settings.server ? settings.key : null,
+    );
+    const soa = [...message.answers, ...message.authority].find((rr) => rr.type === DnsType.SOA && rr.class === DnsClass.IN);
+    if (!soa) throw new Retry(`no zone found for ${name} (${rcodeName(message.rcode)}, no SOA)`);
+    let server = settings.server;
+    if (!server) {
+      const primary = soaPrimary(wire, soa);
+      if (!primary.ok) throw new Retry(`the SOA of ${soa.name}: ${primary.message}`);
+      const address = await lookupIpv4(primary.value);
+      if (!address) throw new Retry(`${primary.value}, the primary master of ${soa.name}, has no IPv4 address`);
+      server = { address, port: 53 };
+    }
+    this.zones.set(soa.name.toLowerCase(), { server, until: now + ZONE_CACHE_MS });
+    return { name: soa.name, server };
   }
 
   /** One exchange: signed and verified when there is a key; a network failure or a bad answer retries. */
-  private async ask(request: Buffer, settings: DdnsSettings): Promise<DecodedMessage> {
-    const key = settings.key;
+  private async ask(request: Buffer, to: DnsServer, key: TsigKey | null): Promise<{ message: DecodedMessage; wire: Buffer }> {
     const signed = key ? signMessage(request, key, Math.floor(this.nowMs() / 1000)) : null;
-    const result = await this.exchange(settings.server, signed ? signed.wire : request, EXCHANGE_TIMEOUT_MS);
-    const server = `${settings.server.address}:${settings.server.port}`;
+    const result = await this.exchange(to, signed ? signed.wire : request, EXCHANGE_TIMEOUT_MS);
+    const server = `${to.address}:${to.port}`;
     if (!result.ok) throw new Retry(`${server}: ${result.error} (${result.message})`);
     const decoded = decodeMessage(result.answer);
     if (!decoded.ok) throw new Retry(`${server}: a damaged answer (${decoded.message})`);
@@ -295,7 +325,7 @@ export class DdnsWorker {
       const verified = verifyAnswer(result.answer, key, signed.mac, Math.floor(this.nowMs() / 1000));
       if (!verified.ok) throw new Retry(`${server}: ${verified.message} (${rcodeName(decoded.value.rcode)})`);
     }
-    return decoded.value;
+    return { message: decoded.value, wire: result.answer };
   }
 
   /** A random message ID (RFC 5452): an answer must match it. */

@@ -3,6 +3,7 @@
 // the two-octet length prefix (RFC 1035 4.2.2). A refused port (ICMP) and a timeout are results, not
 // exceptions: the DNS job that asked retries later.
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 
 export interface DnsServer {
@@ -79,4 +80,26 @@ function exchangeTcp(server: DnsServer, request: Buffer, timeoutMs: number): Pro
       finish({ ok: false, error: 'network', message: 'the server closed the TCP connection before answering' }),
     );
   });
+}
+
+/**
+ * The first IPv4 name server of the system's resolver (resolv.conf, as node reads it): whom joind asks
+ * for a zone's SOA when no ddns_server is configured. Null when there is none.
+ */
+export function systemNameServer(): DnsServer | null {
+  for (const entry of dns.getServers()) {
+    // "a.b.c.d" or "a.b.c.d:port"; IPv6 entries ("::1", "[::1]:53") are left out: the worker speaks IPv4.
+    const m = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d+))?$/.exec(entry);
+    if (m) return { address: m[1]!, port: m[2] ? Number(m[2]) : 53 };
+  }
+  return null;
+}
+
+/** An IPv4 address of a host name through the system resolver (the SOA's primary master), or null. */
+export async function lookupIpv4(name: string): Promise<string | null> {
+  try {
+    return (await dns.promises.lookup(name, { family: 4 })).address;
+  } catch {
+    return null;
+  }
 }

@@ -8,7 +8,8 @@
 #     hashlib: "00" and the MD5 of htype and chaddr).
 #  2. dhcpd stopped, its lease file imported: joind keeps both leases and what dhcpd wrote to DNS.
 #  3. bclient's lease runs out while nobody serves it: joind, started, finds it expired and removes
-#     dhcpd's A, TXT and PTR (with dhcpd's guard: the records are dhcpd's, not joind's).
+#     dhcpd's A, TXT and PTR (with dhcpd's guard: the records are dhcpd's, not joind's). joind has no
+#     ddns_server: it sends the updates to each zone's primary master, found from the zone's SOA.
 #  4. dclient comes back to joind (INIT-REBOOT): joind ACKs its address and name, and finds in DNS what
 #     it would write itself (its TXT is byte for byte dhcpd's): nothing queued, nothing rewritten.
 #  5. dclient releases: joind removes A, TXT and PTR (the RFC 4703 removal, its TXT as prerequisite).
@@ -87,7 +88,6 @@ bed_stop "$P" "$DHCPD" || fail "stopping dhcpd"
 grep -q 'set ddns-txt' "$D/dhcpd.leases" || fail "dhcpd.leases has no ddns-txt: $(cat "$D/dhcpd.leases")"
 cat >> "$CONF/server.pcy" <<EOF
 name_service_updateable on
-ddns_server 127.0.0.1
 ddns_key_file ddns.key
 ddns_style interim
 dns_tracks_dhcp_lease on
@@ -105,12 +105,17 @@ ends_b=$(awk -v ip="$ip_b" '$1 == "lease" && $2 == ip { on = 1 } on && $1 == "en
 left=$(( $(date -u -d "$ends_b" +%s) - $(date +%s) + 1 ))
 [ "$left" -le 25 ] || fail "bclient's lease ends in $left s, not within its 20 s ($ends_b)"
 [ "$left" -gt 0 ] && sleep "$left"
+# No ddns_server: joind asks the system's resolver (named, in this namespace's resolv.conf) for each
+# zone's SOA and sends the updates to its primary master (ns.lab.example, 127.0.0.1).
+mkdir -p "/etc/netns/$SRV" && echo 'nameserver 127.0.0.1' > "/etc/netns/$SRV/resolv.conf" # bed_down removes it
 joind_start "$SRV" "$CONF" "$WORK/spool"
 bed_wait_for 10 sh -c "[ -z \"\$(ip netns exec $SRV dig +short @127.0.0.1 bclient.lab.example A)\" ]" \
   || fail "bclient.lab.example still in DNS after its lease expired: $(dig_short bclient.lab.example A)"
 [ -z "$(dig_short bclient.lab.example TXT)" ] && [ -z "$(dig_ptr "$ip_b")" ] || fail "bclient's TXT or PTR left behind"
 grep '"DDNS_REMOVED"' "$WORK/joind.log" | grep -q '"bclient.lab.example"' || fail "no DDNS_REMOVED for bclient.lab.example"
-echo "ok: 3: bclient's lease expired; joind removed the A, TXT and PTR dhcpd wrote"
+ctl=$(node "$DIST/src/cli/main.js" ctl ddns --spool-dir "$WORK/spool") || fail "joind ctl ddns"
+grep -q "primary master" <<< "$ctl" || fail "joind ctl ddns should say where the updates go: $ctl"
+echo "ok: 3: bclient's lease expired; joind removed the A, TXT and PTR dhcpd wrote (to the zones' primary master, found from their SOA)"
 
 # --- 4. dclient comes back to joind and keeps its name ------------------------------------------------------
 run_dhclient "$CLA" a-cli "$WORK/a" || fail "dhclient on link A from joind: $(tail -n 3 "$WORK/a/log")"

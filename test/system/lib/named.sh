@@ -16,6 +16,7 @@ options { directory "$dir"; listen-on port 53 { 127.0.0.1; }; listen-on-v6 { non
 include "$dir/ddns.key";
 EOF
   for z in "$@"; do
+    # shellcheck disable=SC2016 # $TTL is the zone file's own
     printf '$TTL 3600\n@ IN SOA ns.lab.example. admin.lab.example. 1 3600 900 604800 300\n  IN NS ns.lab.example.\n' > "$dir/$z.db"
     [ "$z" = lab.example ] && echo 'ns IN A 127.0.0.1' >> "$dir/$z.db"
     echo "zone \"$z\" { type primary; file \"$dir/$z.db\"; update-policy { grant ddns-key zonesub ANY; }; };" >> "$dir/named.conf"
@@ -27,6 +28,7 @@ EOF
 # named_start DIR — named on DIR/named.conf in SRV, its log WORK/named.log; sets NAMED (bed_stop it).
 named_start() {
   bed_spawn "$JT_PREFIX" "$SRV" named "$WORK/named.log" -- named -g -u bind -c "$1/named.conf" || fail "named"
+  # shellcheck disable=SC2034 # for the caller
   NAMED=$BED_PID
   bed_wait_for 10 grep -q 'running$' "$WORK/named.log" || fail "named did not start: $(tail -n 5 "$WORK/named.log")"
 }
