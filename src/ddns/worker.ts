@@ -4,6 +4,10 @@
 // delay, from 1 s up to 5 min: a DNS outage costs nothing but time, and a restart (or SIGKILL) loses
 // nothing, since the queue is in the store.
 //
+// What the worker writes back (records confirmed, jobs done or due again) is written unsynced: a crash
+// may only undo it, and then a job is sent again, which changes nothing in DNS (the sequences are
+// idempotent). So the worker never costs the packet path an fsync of its own.
+//
 // One job per address at a time; at most MAX_IN_FLIGHT jobs at once. Per job: first undo what DNS
 // holds for the address by our doing when it is not what the job wants (another name, or nothing),
 // then the RFC 4703 sequence (plan.ts) for the new name, forward before reverse.
@@ -157,12 +161,12 @@ export class DdnsWorker {
         wanted && (held?.fqdn !== wanted.fqdn || !held.guard.equals(wanted.guard!) || (held.forward && wanted.op === 'reverse'));
       if (held && (!wanted || differs)) {
         await this.undo(held, settings);
-        this.store.write(() => this.store.ddns.deleteRecord(job.address));
+        this.store.writeUnsynced(() => this.store.ddns.deleteRecord(job.address));
         this.counters.removed++;
         logEvent(this.log, 'DDNS_REMOVED', { fqdn: held.fqdn, address: ipToString(held.address) });
       }
       if (wanted) await this.add(job, settings);
-      this.store.write(() => this.store.ddns.finish(job));
+      this.store.writeUnsynced(() => this.store.ddns.finish(job));
     } catch (err) {
       // Stopped meanwhile (the store may be closed): the job stays queued for the next start.
       if (this.stopped) return;
@@ -170,7 +174,7 @@ export class DdnsWorker {
       const jittered = Math.round(delay * (0.75 + Math.random() * 0.5));
       this.counters.failures++;
       const message = err instanceof Retry ? err.message : `unexpected: ${(err as Error).message}`;
-      this.store.write(() => this.store.ddns.retry(job, this.nowMs() + jittered, message));
+      this.store.writeUnsynced(() => this.store.ddns.retry(job, this.nowMs() + jittered, message));
       logEvent(this.log, 'DDNS_UPDATE_FAILED', {
         address: ipToString(job.address),
         fqdn: job.fqdn,
@@ -199,13 +203,13 @@ export class DdnsWorker {
       written: Math.floor(this.nowMs() / 1000),
     };
     if (state.forward && !(await this.addForward(name, settings))) return;
-    this.store.write(() => this.store.ddns.putRecord(state));
+    this.store.writeUnsynced(() => this.store.ddns.putRecord(state));
     const reverseZone = await this.zoneOf(reverseName(name.address), settings);
     this.expectSuccess(
       await this.update(setReverse(this.id(), reverseZone.name, name), reverseZone, settings),
       `setting the PTR of ${ipToString(name.address)}`,
     );
-    this.store.write(() => this.store.ddns.putRecord({ ...state, reverse: true }));
+    this.store.writeUnsynced(() => this.store.ddns.putRecord({ ...state, reverse: true }));
     this.counters.updated++;
     logEvent(this.log, 'DDNS_UPDATED', {
       fqdn: name.fqdn,

@@ -19,6 +19,11 @@
 // when batches hold one or two ACKs). A blocking fdatasync of one small batch holds the loop for about
 // 0.1 ms; under load batches grow past the threshold and go back to the pool, where the loop keeps
 // serving while the disk works.
+//
+// Some writes need no fsync of their own (writeUnsynced): the dynamic DNS worker's bookkeeping, which
+// a crash may only set back to a job sent again (its updates are idempotent). A batch of only those,
+// with nobody waiting on it, is committed without an fsync; the next synced batch makes it durable
+// with its own (the WAL is synced as a whole, and commits are lost only from its end).
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -91,6 +96,8 @@ export class Store {
   /** Counters for metrics and tests. */
   readonly stats = { commits: 0, committedWrites: 0, rollbacks: 0, syncs: 0, inlineSyncs: 0, syncFailures: 0 };
   private writesInBatch = 0;
+  /** A write of the open batch asked for an fsync (write, not writeUnsynced). */
+  private syncOwed = false;
   /** Replies waiting on the fsync in flight (null: none in flight). */
   private syncing: DurableCallback[] | null = null;
   /** Our own descriptor of the WAL file, for the fsync (durable stores only). */
@@ -145,6 +152,20 @@ export class Store {
    * If the write fails, the whole batch is rolled back and the error is thrown.
    */
   write<T>(change: () => T): T {
+    const result = this.writeInBatch(change);
+    this.syncOwed = true;
+    return result;
+  }
+
+  /**
+   * As write, but the batch need not be synced for it: committed at the end of the turn, durable with
+   * the next synced batch (see the top of this file). For writes a crash may undo at no cost.
+   */
+  writeUnsynced<T>(change: () => T): T {
+    return this.writeInBatch(change);
+  }
+
+  private writeInBatch<T>(change: () => T): T {
     if (this.closed) throw new StoreError('store is closed', 'CLOSED');
     if (!this.inTransaction) {
       this.begin.run();
@@ -201,10 +222,12 @@ export class Store {
     this.flushScheduled = false;
     if (this.closed || this.syncing !== null) return;
     const wrote = this.writesInBatch > 0;
+    const owed = this.syncOwed;
+    this.syncOwed = false;
     if (!this.commit()) return;
     const waiting = this.waiting;
     this.waiting = [];
-    if (!wrote || !this.durable) {
+    if (!wrote || !this.durable || (!owed && waiting.length === 0)) {
       for (const cb of waiting) cb();
       return;
     }
@@ -391,6 +414,7 @@ export class Store {
       this.inTransaction = false;
     }
     this.writesInBatch = 0;
+    this.syncOwed = false;
     this.stats.rollbacks++;
     if (isStorageFault(err)) this.setFault(err);
     const waiting = this.waiting;

@@ -275,6 +275,36 @@ test('store: with backgroundCheckpoint the worker thread checkpoints the WAL, an
   again.close();
 });
 
+test('store: unsynced writes alone, with nobody waiting, commit without an fsync; the next synced batch covers them', async () => {
+  const inline: number[] = [];
+  const dir = tempDir();
+  const store = Store.open({
+    spoolDir: dir,
+    durable: true,
+    fsync: () => assert.fail('no pool sync'),
+    fsyncSync: (fd) => inline.push(fd),
+  });
+  store.writeUnsynced(() => store.leases.put(lease('10.1.0.80', 40)));
+  await flushTurn();
+  assert.equal(store.stats.commits, 1, 'committed at the end of the turn');
+  assert.equal(inline.length, 0, 'but not synced: nobody waits, and a crash may undo it');
+  // Someone waits: synced, unsynced write or not.
+  store.writeUnsynced(() => store.leases.put(lease('10.1.0.81', 41)));
+  let durable = false;
+  store.whenDurable(() => (durable = true));
+  await flushTurn();
+  assert.deepEqual([inline.length, durable], [1, true]);
+  // An ordinary write in the batch: synced as always.
+  store.writeUnsynced(() => store.leases.put(lease('10.1.0.82', 42)));
+  store.write(() => store.leases.put(lease('10.1.0.83', 43)));
+  await flushTurn();
+  assert.equal(inline.length, 2);
+  store.close();
+  const again = Store.open({ spoolDir: dir, durable: false });
+  assert.equal([...again.leases.all()].length, 4, 'all four committed');
+  again.close();
+});
+
 test("store: beginTurn puts the turn's reads and writes in one transaction; a turn that only read is not synced", async () => {
   const inline: number[] = [];
   const store = Store.open({
