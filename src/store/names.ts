@@ -40,9 +40,11 @@ export class NameRepository {
 
   constructor(db: Database.Database) {
     this.byName = db.prepare('SELECT * FROM names WHERE domain = ? AND name = ?');
-    // The first name a client got in a domain is the one it keeps (assign_name_by_hwaddr).
+    // The first name a client got in a domain is the one it keeps (assign_name_by_hwaddr). INDEXED BY:
+    // without statistics SQLite's planner took the primary key's (domain=?) and scanned every name of
+    // the domain, asked once per REQUEST: 0.4 ms at 7,000 names, 67 % of joind's CPU in bench/ddns.sh.
     this.byOwner = db.prepare(
-      'SELECT * FROM names WHERE cid_type = ? AND cid = ? AND domain = ? ORDER BY bound_at, name LIMIT 1',
+      'SELECT * FROM names INDEXED BY names_by_owner WHERE cid_type = ? AND cid = ? AND domain = ? ORDER BY bound_at, name LIMIT 1',
     );
     this.upsert = db.prepare(
       `INSERT OR REPLACE INTO names (domain, name, cid_type, cid, address, bound_at)
