@@ -12,8 +12,8 @@ import { inRanges } from '../alloc/ranges';
 import { findNetwork } from '../config/lookup';
 import type { Config } from '../config/types';
 import type { Store } from '../store/store';
-import { LeaseRecord, LeaseState, NameBinding } from '../store/types';
-import { ipToString } from '../util/ipv4';
+import { type ClientKey, type DnsRecordState, LeaseRecord, LeaseState, NameBinding } from '../store/types';
+import { ipToString, parseIp } from '../util/ipv4';
 import type { ParsedRecord, RecordProblem } from './records';
 
 export interface LoadOptions {
@@ -67,6 +67,31 @@ export interface LoadResult {
   loaded: number;
   deleted: number;
   skipped: Array<{ line: number; why: string }>;
+  /** Imported leases whose DNS records (what dhcpd wrote) were kept, when any were given. */
+  dnsKept?: number;
+}
+
+/**
+ * What another server wrote to DNS for leases now loaded (dhcpd's `set ddns-…`), kept as if joind had
+ * written it: when such a lease ends, joind removes those records with their guard. Only where the
+ * store's lease of the address is the given client's; a record joind has already stays unless
+ * `overwrite`. Inside the load's transaction. Returns how many were kept.
+ */
+export function keepDnsRecords(
+  store: Store,
+  entries: ReadonlyArray<{ client: ClientKey | null; dns: DnsRecordState }>,
+  overwrite: boolean,
+): number {
+  let kept = 0;
+  for (const { client, dns } of entries) {
+    if (!client) continue;
+    const now = store.leases.get(dns.address);
+    if (!now || !sameClient(now.client, client)) continue;
+    if (store.ddns.record(dns.address) && !overwrite) continue;
+    store.ddns.putRecord(dns);
+    kept++;
+  }
+  return kept;
 }
 
 /**
@@ -214,4 +239,46 @@ function planName(
     store.names.bind(name);
     result.loaded++;
   });
+}
+
+/** A DNS record state as the control API carries it (POST /v1/load, `dns`). */
+export interface DnsRecordJson {
+  address: string;
+  fqdn: string;
+  guardType: number;
+  /** The guard's rdata, hex. */
+  guard: string;
+  forward: boolean;
+  reverse: boolean;
+}
+
+export function dnsRecordToJson(dns: DnsRecordState): DnsRecordJson {
+  return {
+    address: ipToString(dns.address),
+    fqdn: dns.fqdn,
+    guardType: dns.guardType,
+    guard: dns.guard.toString('hex'),
+    forward: dns.forward,
+    reverse: dns.reverse,
+  };
+}
+
+/** The record of one `dns` entry, or what is wrong with it. */
+export function dnsRecordFromJson(value: unknown, nowSec: number): DnsRecordState | string {
+  const v = (value ?? {}) as Partial<Record<keyof DnsRecordJson, unknown>>;
+  const address = typeof v.address === 'string' ? parseIp(v.address) : undefined;
+  if (address === undefined) return 'address: an IPv4 address';
+  if (typeof v.fqdn !== 'string' || v.fqdn === '') return 'fqdn: a domain name';
+  if (typeof v.guardType !== 'number' || !Number.isInteger(v.guardType)) return 'guardType: a DNS type number';
+  if (typeof v.guard !== 'string' || !/^([0-9a-f]{2})+$/i.test(v.guard)) return 'guard: hex octets';
+  if (typeof v.forward !== 'boolean' || typeof v.reverse !== 'boolean') return 'forward, reverse: true or false';
+  return {
+    address,
+    fqdn: v.fqdn,
+    guardType: v.guardType,
+    guard: Buffer.from(v.guard, 'hex'),
+    forward: v.forward,
+    reverse: v.reverse,
+    written: nowSec,
+  };
 }

@@ -3,11 +3,10 @@
 import fs from 'node:fs';
 import { Command, Option } from 'commander';
 import { formatDhcpdConf } from '../admin/dhcpd-conf';
-import { formatLeaseFile, type ImportedFailoverState, type ImportedLease, parseLeaseFile } from '../admin/dhcpd-leases';
-import { sameClient } from '../alloc/client-key';
+import { formatLeaseFile, type ImportedFailoverState, parseLeaseFile } from '../admin/dhcpd-leases';
 import { SERVER_STATES } from '../failover';
 import type { Store } from '../store/store';
-import { applyLoad, LoadOptions, LoadResult } from '../admin/load';
+import { applyLoad, dnsRecordToJson, keepDnsRecords, LoadOptions, LoadResult } from '../admin/load';
 import { formatLease, parseRecords } from '../admin/records';
 import { loadConfig } from '../config/load';
 import { formatProblem } from '../config/problems';
@@ -54,24 +53,6 @@ export function exportCommand(): Command {
  * Writes a dhcpd lease file's failover state into a store that has none (or over it, with -w): the unit
  * then starts in that state as dhcpd would, and catches up with its peer before it serves.
  */
-/**
- * What dhcpd wrote to DNS for the leases now in the store (its `set ddns-…` variables), kept as if
- * joind had written it: when such a lease ends, joind removes dhcpd's records with dhcpd's guard. Only
- * for an address whose lease is the imported client's; a record joind has already is kept unless -w.
- */
-function importDnsRecords(store: Store, imported: readonly ImportedLease[], overwrite: boolean): number {
-  let kept = 0;
-  for (const { lease, dns } of imported) {
-    if (!dns || !lease.client) continue;
-    const now = store.leases.get(lease.address);
-    if (!now || !sameClient(now.client, lease.client)) continue;
-    if (store.ddns.record(lease.address) && !overwrite) continue;
-    store.ddns.putRecord(dns);
-    kept++;
-  }
-  return kept;
-}
-
 function importFailoverState(store: Store, state: ImportedFailoverState, overwrite: boolean): void {
   if (!(state.myState in SERVER_STATES)) throw new AdminError(`failover peer "${state.name}": unknown state ${state.myState}`);
   if (store.failover.get(state.name) && !overwrite) {
@@ -136,13 +117,22 @@ export function importCommand(): Command {
       // The failover state of our relationship, if the file has it (a dhcpd unit's own lease file).
       const relationship = config?.policy.failover;
       const state = relationship ? parsed.failover.find((f) => f.name === relationship) : undefined;
-      const viaServer = await throughServer<LoadResult>(spoolDir, '/v1/load', { text: records, separator, options: opts });
+      // What dhcpd wrote to DNS for the leases, for joind to remove when they end.
+      const dns = parsed.leases.flatMap((l) => (l.dns ? [{ client: l.lease.client, dns: l.dns }] : []));
+      const keptDns = (r: LoadResult): void => {
+        if (r.dnsKept)
+          process.stderr.write(`joind: kept what dhcpd wrote to DNS for ${r.dnsKept} lease(s), to remove when they end\n`);
+      };
+      const viaServer = await throughServer<LoadResult>(spoolDir, '/v1/load', {
+        text: records,
+        separator,
+        options: opts,
+        dns: dns.map((d) => dnsRecordToJson(d.dns)),
+      });
       if (viaServer) {
         // The running server's owner tells the peer of each imported record of a failover range.
         if (state) process.stderr.write(`joind: the failover state of ${state.name} is not imported into a running server\n`);
-        const dns = parsed.leases.filter((l) => l.dns).length;
-        if (dns > 0)
-          process.stderr.write(`joind: the DNS records dhcpd wrote for ${dns} lease(s) are not imported into a running server\n`);
+        keptDns(viaServer);
         return report(toFileLines(viaServer), 'imported');
       }
       const recs = parseRecords(records, separator, now()).records;
@@ -155,10 +145,10 @@ export function importCommand(): Command {
       const result = loadDirect(spoolDir, (store, leases) => {
         const loaded = applyLoad(store, leases, recs, opts, nets, now());
         if (loaded.ok && state) importFailoverState(store, state, !!o.w);
-        const dns = loaded.ok ? importDnsRecords(store, parsed.leases, !!o.w) : 0;
-        if (dns > 0) process.stderr.write(`joind: kept what dhcpd wrote to DNS for ${dns} lease(s), to remove when they end\n`);
+        if (loaded.ok && dns.length > 0) loaded.dnsKept = keepDnsRecords(store, dns, !!o.w);
         return loaded;
       });
+      keptDns(result);
       report(toFileLines(result), 'imported');
     });
 }

@@ -1,7 +1,7 @@
 // The control API: HTTP/JSON routes over what the running server holds. Writes run on the server's own
 // event loop inside its store batch, and answer only once committed, so an admin change is as durable
 // as a lease and the in-memory pools learn of it at once (see src/admin/load.ts for the rule).
-import { applyLoad, LoadOptions, LoadResult, NetworkLookup } from '../admin/load';
+import { applyLoad, dnsRecordFromJson, keepDnsRecords, LoadOptions, LoadResult, NetworkLookup } from '../admin/load';
 import type { LeaseOwner } from '../alloc/lease-owner';
 import { leaseToJson, parseHex, parseRecords } from '../admin/records';
 import { selects, Selection } from '../admin/select';
@@ -262,7 +262,23 @@ export class ControlApi {
     if (parsed.problems.length > 0) {
       return json(409, { ok: false, problems: parsed.problems, loaded: 0, deleted: 0, skipped: [] } satisfies LoadResult);
     }
-    const result = await this.applyRecords(parsed.records, options);
+    // What another server wrote to DNS for these leases (joind import of dhcpd's set ddns-…).
+    if (body.dns !== undefined && !Array.isArray(body.dns)) throw new BadRequest('dns: a list of DNS record states');
+    const dns = ((body.dns ?? []) as unknown[]).map((entry, i) => {
+      const record = dnsRecordFromJson(entry, this.nowSec());
+      if (typeof record === 'string') throw new BadRequest(`dns[${i}]: ${record}`);
+      return record;
+    });
+    const clientAt = new Map<number, LeaseRecord['client']>();
+    for (const r of parsed.records) if (r.kind === 'lease') clientAt.set(r.lease.address, r.lease.client);
+    const result = await this.commit((store, leases) => {
+      const loaded = applyLoad(store, leases, parsed.records, options, this.host.networkLookup(), this.nowSec());
+      if (loaded.ok && dns.length > 0) {
+        const entries = dns.map((record) => ({ client: clientAt.get(record.address) ?? null, dns: record }));
+        loaded.dnsKept = keepDnsRecords(store, entries, options.overwrite);
+      }
+      return loaded;
+    });
     if (result.ok)
       logEvent(this.host.log, 'OPS_CHANGE', {
         what: options.delete ? 'load-delete' : 'load',

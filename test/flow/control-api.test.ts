@@ -91,6 +91,45 @@ test('control API: a load with one refused record applies none; a broken configu
   bed.close();
 });
 
+test("control API: a load keeps what another server wrote to DNS for the leases it brings (joind import's dns)", async () => {
+  const bed = makeBed();
+  const api = apiOf(bed);
+  const text = '02:00:00:00:00:01|1|6|10.77.1.105\n02:00:00:00:00:02|1|6|10.77.1.106\n';
+  const dns = (address: string, fqdn: string) => ({
+    address,
+    fqdn,
+    guardType: 16,
+    guard: '2230303030',
+    forward: true,
+    reverse: true,
+  });
+  // 10.77.1.107 is not among the loaded leases: nothing of it is kept.
+  const body = {
+    text,
+    separator: '|',
+    options: {},
+    dns: [dns('10.77.1.105', 'a.lab.example'), dns('10.77.1.107', 'c.lab.example')],
+  };
+  const r = await call(api, 'POST', '/v1/load', body);
+  assert.equal(r.status, 200, JSON.stringify(r.json));
+  assert.equal(r.json.dnsKept, 1);
+  const kept = bed.store.ddns.record(ip('10.77.1.105'));
+  assert.deepEqual(
+    [kept?.fqdn, kept?.guardType, kept?.guard.toString('hex'), kept?.reverse],
+    ['a.lab.example', 16, '2230303030', true],
+  );
+  assert.equal(bed.store.ddns.record(ip('10.77.1.107')), undefined);
+  const bad = await call(api, 'POST', '/v1/load', {
+    text,
+    separator: '|',
+    options: {},
+    dns: [{ address: '10.77.1.105', fqdn: 'a' }],
+  });
+  assert.equal(bad.status, 400);
+  assert.match(String(bad.json.error), /^dns\[0\]: guardType/);
+  bed.close();
+});
+
 test('control API: without a failover relationship, failover and partner-down answer 404 and change nothing', async () => {
   const bed = makeBed();
   const api = apiOf(bed);
