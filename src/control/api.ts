@@ -241,8 +241,17 @@ export class ControlApi {
     return json(201, leaseToJson(this.host.store().leases.get(address)!));
   }
 
-  private async applyRecords(records: Parameters<typeof applyLoad>[2], options: LoadOptions): Promise<LoadResult> {
-    return this.commit((store, leases) => applyLoad(store, leases, records, options, this.host.networkLookup(), this.nowSec()));
+  /** Applies records in one batch; `then` runs in the same batch after a load that succeeded. */
+  private async applyRecords(
+    records: Parameters<typeof applyLoad>[2],
+    options: LoadOptions,
+    then?: (store: Store, loaded: LoadResult) => void,
+  ): Promise<LoadResult> {
+    return this.commit((store, leases) => {
+      const loaded = applyLoad(store, leases, records, options, this.host.networkLookup(), this.nowSec());
+      if (loaded.ok) then?.(store, loaded);
+      return loaded;
+    });
   }
 
   private async load(body: Record<string, unknown>): Promise<HttpReply> {
@@ -271,13 +280,10 @@ export class ControlApi {
     });
     const clientAt = new Map<number, LeaseRecord['client']>();
     for (const r of parsed.records) if (r.kind === 'lease') clientAt.set(r.lease.address, r.lease.client);
-    const result = await this.commit((store, leases) => {
-      const loaded = applyLoad(store, leases, parsed.records, options, this.host.networkLookup(), this.nowSec());
-      if (loaded.ok && dns.length > 0) {
-        const entries = dns.map((record) => ({ client: clientAt.get(record.address) ?? null, dns: record }));
-        loaded.dnsKept = keepDnsRecords(store, entries, options.overwrite);
-      }
-      return loaded;
+    const result = await this.applyRecords(parsed.records, options, (store, loaded) => {
+      if (dns.length === 0) return;
+      const entries = dns.map((record) => ({ client: clientAt.get(record.address) ?? null, dns: record }));
+      loaded.dnsKept = keepDnsRecords(store, entries, options.overwrite);
     });
     if (result.ok)
       logEvent(this.host.log, 'OPS_CHANGE', {

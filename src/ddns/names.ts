@@ -11,21 +11,25 @@ import type { DdnsSettings } from './worker';
  * name service's already; a static name (ho) is the administrator's to publish.
  */
 export function dnsNameOf(config: Config, name: NamingResult, domain: string): string | null {
-  if (!ddnsPolicyOf(config) || !name.name || !domain) return null;
+  if (!ddnsEnabled(config) || !name.name || !domain) return null;
   if (name.source === 'ipaddr' || name.source === 'static' || name.source === 'none') return null;
   return `${name.name}.${domain.replace(/\.$/, '')}`;
 }
 
 /** Dynamic DNS is on: name_service_updateable (the server: ddns_server, or each zone's primary master). */
+export function ddnsEnabled(config: Config): boolean {
+  return config.policy.name_service_updateable;
+}
+
 export function ddnsPolicyOf(config: Config): DdnsPolicy | null {
   const policy = config.policy;
-  if (!policy.name_service_updateable) return null;
+  if (!ddnsEnabled(config)) return null;
   return { tracksLease: policy.dns_tracks_dhcp_lease, style: policy.ddns_style };
 }
 
 export function ddnsSettingsOf(config: Config): DdnsSettings | null {
   const server = config.policy.ddns_server;
-  if (!ddnsPolicyOf(config)) return null;
+  if (!ddnsEnabled(config)) return null;
   // Without ddns_server, each zone's primary master (the worker finds it from the zone's SOA).
   if (server === null) return { server: null, key: config.ddnsKey };
   const colon = server.lastIndexOf(':');

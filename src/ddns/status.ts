@@ -35,13 +35,17 @@ export interface DdnsStatus {
 }
 
 /** What the status says of the server when none is configured. */
-export const PRIMARY_OF_EACH_ZONE = "each zone's primary master (its SOA)";
+const PRIMARY_OF_EACH_ZONE = "each zone's primary master (its SOA)";
+
+function serverOf(settings: DdnsSettings): string {
+  return settings.server ? `${settings.server.address}:${settings.server.port}` : PRIMARY_OF_EACH_ZONE;
+}
 
 export function ddnsStatus(store: Store, worker: DdnsWorker | null, settings: DdnsSettings | null, limit: number): DdnsStatus {
   const counters = worker?.counters ?? { updated: 0, removed: 0, conflicts: 0, failures: 0 };
   return {
     enabled: settings !== null,
-    server: !settings ? null : settings.server ? `${settings.server.address}:${settings.server.port}` : PRIMARY_OF_EACH_ZONE,
+    server: settings ? serverOf(settings) : null,
     key: settings?.key?.name ?? null,
     queued: store.ddns.depth,
     inFlight: worker?.busy ?? 0,

@@ -278,7 +278,7 @@ export class DdnsWorker {
   }
 
   /** The zone of a lease's FQDN: with ddns_server, the client's domain (dn); without, the SOA's. */
-  private forwardZoneOf(fqdn: string, settings: DdnsSettings): Promise<Zone> | Zone {
+  private async forwardZoneOf(fqdn: string, settings: DdnsSettings): Promise<Zone> {
     if (settings.server) return { name: forwardZone(fqdn), server: settings.server };
     return this.zoneOf(fqdn, settings);
   }

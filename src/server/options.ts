@@ -111,7 +111,7 @@ export interface ReplyOptionsInput {
 /** Builds the option map of a reply; values that cannot be encoded are left out and reported. */
 export function replyOptions(input: ReplyOptionsInput, onBadValue?: (code: number, reason: string) => void): OptionMap {
   const out: OptionMap = new Map();
-  const put = (code: number, value: TagValue | undefined): void => {
+  const put = (code: number, value: TagValue | ClientFqdn | undefined): void => {
     if (value === undefined || out.has(code)) return;
     if (value === 'auto') {
       const resolved = input.auto?.(code);
@@ -162,13 +162,7 @@ export function replyOptions(input: ReplyOptionsInput, onBadValue?: (code: numbe
     // The host name is sent when the entry asks for it (hn), even if the client did not request it.
     put(OPT.HOST_NAME, input.hostName ?? undefined);
   }
-  if (input.clientFqdn) {
-    try {
-      out.set(OPT_CLIENT_FQDN, encodeOptionValue(OPT_CLIENT_FQDN, input.clientFqdn));
-    } catch (err) {
-      onBadValue?.(OPT_CLIENT_FQDN, (err as Error).message);
-    }
-  }
+  put(OPT_CLIENT_FQDN, input.clientFqdn);
   if (input.agentInfo) out.set(OPT.AGENT_INFO, input.agentInfo);
   return out;
 }

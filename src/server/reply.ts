@@ -1,7 +1,6 @@
 // Building replies: the BOOTP header fields of RFC 2131 table 3, the options, and the destination.
-import { clientFqdn, hostName, leaseTime, maxMessageSize, parameterRequestList } from '../codec';
+import { clientFqdn, hostName, leaseTime, maxMessageSize, parameterRequestList, type ClientFqdn } from '../codec';
 import { BOOTREPLY, DhcpPacket, MessageType } from '../codec/types';
-import type { ClientFqdn } from '../codec';
 import type { TagValue } from '../config/types';
 import { leaseTimes, LeaseTimes } from '../alloc/lease-time';
 import { logEvent } from '../log/logger';
@@ -61,7 +60,7 @@ export interface ReplyParts {
   lease?: LeaseTimes;
   includeConfigured: boolean;
   hostName?: string | null;
-  /** Option 81 as joind answers it (src/ddns/client-fqdn.ts). */
+  /** Option 81 as joind answers it (server/client-fqdn.ts). */
   clientFqdn?: ClientFqdn;
   message?: string;
   durable: boolean;

@@ -8,7 +8,7 @@ import { pairLeaseLimit } from '../pair-gate';
 import { buildReply, leaseFor, suggestedName } from '../reply';
 import { logEvent } from '../../log/logger';
 import { ipToString } from '../../util/ipv4';
-import { ddnsPolicyOf, dnsNameOf } from '../../ddns/names';
+import { ddnsEnabled, dnsNameOf } from '../../ddns/names';
 import { decideFqdn } from '../client-fqdn';
 import { clientFqdn } from '../../codec';
 
@@ -46,7 +46,7 @@ export async function grantLease(ctx: RequestContext, svc: Services, address: nu
     leaseSeconds = lease!.lease === INFINITE ? null : lease!.lease;
   }
   // Who writes what in DNS: the client may keep its A record to itself (option 81).
-  const ddnsOn = ddnsPolicyOf(ctx.config) !== null;
+  const ddnsOn = ddnsEnabled(ctx.config);
   const fqdn = dnsNameOf(ctx.config, name, naming.domain);
   const dns = decideFqdn(clientFqdn(ctx.request), fqdn, ddnsOn);
   let granted;
