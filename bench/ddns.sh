@@ -9,6 +9,8 @@
 #  rate     the sustained DORA rate (bench/lib/measure.sh sweep: ≥ 99 % of DISCOVERs end in an ACK),
 #           joind with names (generated from a namepool, by hardware address) and DDNS off, then on
 #           (name_service_updateable, ddns_server 127.0.0.1, a key), BENCH_REPS runs per rate (1).
+#  lag      at ddnson's rate for BENCH_SECS: the updates still queued when the load stops (the pacer,
+#           src/ddns/pacer.ts, holds DNS to a trickle while DHCP fills the loop) and the seconds until sent.
 #  latency  DISCOVER→OFFER and REQUEST→ACK p50/p99 at BENCH_DDNS_RATE (500/s) for BENCH_SECS (10) s:
 #           off, on, and on with named stopped (every update refused: the ACK must not wait).
 #  drain    named stopped, BENCH_DDNS_DRAIN (10000) new clients leased at BENCH_DDNS_RATE; named started
@@ -95,6 +97,18 @@ PCY
 }
 server_start_ddnsoff() { _joind_named "$1" off; }
 server_start_ddnson() { _joind_named "$1" on; }
+# catch_up KEY — polls the queue every 0.2 s (at most 300 s) until it is empty: KEY_seconds, KEY_left.
+catch_up() {
+  local started i
+  started=$(date +%s.%N)
+  for (( i = 0; i < 1500; i++ )); do
+    [ "$(queue_depth)" = 0 ] && break
+    sleep 0.2
+  done
+  record "$1_seconds" "$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+  record "$1_left" "$(queue_depth)"
+}
+r() { awk -v k="$1" '$1 == k { print $2 }' "$BENCH_OUT/results.txt"; }
 queue_depth() { ip netns exec "$SRV_NS" curl -s --max-time 2 http://127.0.0.1:9267/metrics | awk '$1 == "joind_ddns_queue_depth" { print $2 }'; }
 
 {
@@ -108,6 +122,16 @@ named_start || { echo "bench: named did not start" >&2; exit 1; }
 
 # --- rate -----------------------------------------------------------------------------------------------
 for s in ddnsoff ddnson; do sweep "$s" 1000; record "$s.rate" "$SWEEP_RATE"; done
+
+# --- lag: what the pacer defers at the top rate ----------------------------------------------------------
+# At ddnson's sustained rate the loop is full, so the worker sends only a trickle (src/ddns/pacer.ts):
+# the updates queued when the load stops, and the seconds until DNS has caught up.
+server_up ddnson || exit 1
+perf_run "$(r ddnson.rate)" "$BENCH_SECS" "$BENCH_OUT/logs/lag-perfdhcp.txt"
+record ddns.lag_leases "$PR_ACKS"
+record ddns.lag_queued "$(queue_depth)"
+catch_up ddns.lag
+server_stop
 
 # --- latency ----------------------------------------------------------------------------------------------
 latency ddnsoff "$BENCH_DDNS_RATE"
@@ -124,19 +148,12 @@ record ddns.drain_leases "$PR_ACKS"
 bed_wait_for 10 test -n "$(queue_depth)"
 record ddns.drain_queued "$(queue_depth)"
 named_start || exit 1
-started=$(date +%s.%N)
-for (( i = 0; i < 1500; i++ )); do
-  [ "$(queue_depth)" = 0 ] && break
-  sleep 0.2
-done
-record ddns.drain_seconds "$(awk -v a="$started" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
-record ddns.drain_left "$(queue_depth)"
+catch_up ddns.drain
 record ddns.names_in_zone "$(ip netns exec "$SRV_NS" dig +short +time=5 @127.0.0.1 -k "$N/ddns.key" bench.example AXFR | grep -c .)"
 server_stop
 named_stop
 echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_OUT/results.txt"
 
-r() { awk -v k="$1" '$1 == k { print $2 }' "$BENCH_OUT/results.txt"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 {
   echo "DDNS     rate/s   offer p50/p99 ms   ack p50/p99 ms"
@@ -145,5 +162,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
       "$(r "$s.lat_ack_p50_ms")" "$(r "$s.lat_ack_p99_ms")"
   done
   echo "rate on/off: $(ratio "$(r ddnson.rate)" "$(r ddnsoff.rate)")"
+  echo "lag at $(r ddnson.rate)/s for ${BENCH_SECS} s: $(r ddns.lag_queued) updates queued of $(r ddns.lag_leases) leases, sent in $(r ddns.lag_seconds) s after ($(r ddns.lag_left) left)"
   echo "drain: $(r ddns.drain_queued) queued updates of $(r ddns.drain_leases) leases sent in $(r ddns.drain_seconds) s once named was back ($(r ddns.drain_left) left; $(r ddns.names_in_zone) records in bench.example)"
 } | tee "$BENCH_OUT/table.txt"

@@ -113,7 +113,7 @@ export function ctlCommand(): Command {
       if (o.json) return print(d);
       process.stdout.write(
         (d.enabled ? `ddns on: updates to ${d.server}, ${d.key ? `signed with key ${d.key}` : 'unsigned'}\n` : 'ddns off\n') +
-          `  queued ${d.queued} (sending ${d.inFlight}); since the start: updated ${d.updated}, removed ${d.removed}, conflicts ${d.conflicts}, failed tries ${d.failures}\n`,
+          `  queued ${d.queued} (sending ${d.inFlight}${d.pacedPerSecond === null ? '' : `, held to ${d.pacedPerSecond}/s by the DHCP load`}); since the start: updated ${d.updated}, removed ${d.removed}, conflicts ${d.conflicts}, failed tries ${d.failures}\n`,
       );
       if (d.jobs.length === 0) return;
       process.stdout.write('ADDRESS          OP      DUE                       TRIES  NAME / LAST ERROR\n');

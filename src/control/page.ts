@@ -107,7 +107,7 @@ function drawDdns(d) {
   const failing = d.jobs.find((j) => j.lastError);
   const rows = [
     ['server', 'updates to', d.server + (d.key ? ', signed with ' + d.key : ', unsigned'), ''],
-    ['queued', 'queued', d.queued + ' (sending ' + d.inFlight + ')', d.queued > 0 && failing ? 'warn' : 'ok'],
+    ['queued', 'queued', d.queued + ' (sending ' + d.inFlight + (d.pacedPerSecond === null ? '' : ', held to ' + d.pacedPerSecond + '/s by the DHCP load') + ')', d.queued > 0 && failing ? 'warn' : 'ok'],
     ['done', 'since start', d.updated + ' updated, ' + d.removed + ' removed, ' + d.conflicts + ' conflicts, ' + d.failures + ' failed tries', d.conflicts > 0 ? 'warn' : ''],
     ['error', 'last error', failing ? failing.fqdn + ': ' + failing.lastError + ' (' + failing.attempts + ' tries)' : '-', failing ? 'bad' : ''],
   ];

@@ -25,6 +25,8 @@ export interface DdnsStatus {
   /** Jobs in the store, and those being sent now. */
   queued: number;
   inFlight: number;
+  /** Job starts allowed per second while a DHCP load fills the event loop (src/ddns/pacer.ts); null: not held back. */
+  pacedPerSecond: number | null;
   /** Since the start: names written, records removed, names left to their owner, failed tries. */
   updated: number;
   removed: number;
@@ -49,6 +51,7 @@ export function ddnsStatus(store: Store, worker: DdnsWorker | null, settings: Dd
     key: settings?.key?.name ?? null,
     queued: store.ddns.depth,
     inFlight: worker?.busy ?? 0,
+    pacedPerSecond: worker?.pacedPerSecond ?? null,
     ...counters,
     jobs: store.ddns.list(limit).map((job) => ({
       address: ipToString(job.address),

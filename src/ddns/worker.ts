@@ -10,7 +10,8 @@
 //
 // One job per address at a time; at most MAX_IN_FLIGHT jobs at once. Per job: first undo what DNS
 // holds for the address by our doing when it is not what the job wants (another name, or nothing),
-// then the RFC 4703 sequence (plan.ts) for the new name, forward before reverse.
+// then the RFC 4703 sequence (plan.ts) for the new name, forward before reverse. Under a DHCP load that
+// fills the event loop, the pacer (pacer.ts) holds job starts back to what the packet path leaves.
 import { randomInt } from 'node:crypto';
 import type { TsigKey } from '../dns/tsig';
 import { signMessage, verifyAnswer } from '../dns/tsig';
@@ -27,6 +28,7 @@ import {
   type UpdateRequest,
 } from '../dns/message';
 import { lookupIpv4, systemNameServer, type DnsServer, type ExchangeResult } from '../io/dns-client';
+import type { DdnsPacer } from './pacer';
 import type { Store } from '../store/store';
 import type { DdnsJob, DnsRecordState } from '../store/types';
 import { logEvent, type Logger } from '../log/logger';
@@ -90,6 +92,7 @@ export class DdnsWorker {
     private readonly settings: () => DdnsSettings | null,
     private readonly exchange: Exchange,
     private readonly nowMs: () => number = Date.now,
+    private readonly pacer: DdnsPacer | null = null,
   ) {}
 
   /** A job was queued: run once the batch that wrote it is on disk. */
@@ -118,6 +121,11 @@ export class DdnsWorker {
     return this.inFlight.size;
   }
 
+  /** Job starts allowed per second while the DHCP load holds DNS back (pacer.ts); null when not held. */
+  get pacedPerSecond(): number | null {
+    return this.pacer?.pacedPerSecond ?? null;
+  }
+
   private schedule(delayMs: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
@@ -130,12 +138,19 @@ export class DdnsWorker {
     this.timer = null;
     const settings = this.settings();
     if (this.stopped || !settings) return;
+    // Paced: not even the queue's query while the packet path needs the loop.
+    if (this.pacer && !this.pacer.mayStart()) return this.schedule(this.pacer.waitMs());
     const now = this.nowMs();
     const room = MAX_IN_FLIGHT - this.inFlight.size;
+    let paced = false;
     if (room > 0) {
       for (const job of this.store.ddns.due(now, room + this.inFlight.size)) {
         if (this.inFlight.size >= MAX_IN_FLIGHT) break;
         if (this.inFlight.has(job.address)) continue;
+        if (this.pacer && !this.pacer.take()) {
+          paced = true;
+          break;
+        }
         this.inFlight.add(job.address);
         void this.runJob(job, settings)
           // Only a store that refuses the retry's own write gets here: the job stays as it was, due.
@@ -148,6 +163,7 @@ export class DdnsWorker {
           });
       }
     }
+    if (paced) return this.schedule(this.pacer!.waitMs());
     const next = this.store.ddns.nextDue();
     if (next !== null && this.inFlight.size < MAX_IN_FLIGHT) this.schedule(next - now);
   }

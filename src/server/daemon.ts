@@ -26,6 +26,7 @@ import { FailoverEngine } from '../pair/engine';
 import { networkUse } from './status';
 import { VERSION } from '../version';
 import { DdnsWorker } from '../ddns/worker';
+import { DdnsPacer } from '../ddns/pacer';
 import { ddnsSettingsOf } from '../ddns/names';
 import { ddnsStatus } from '../ddns/status';
 import { dnsExchange } from '../io/dns-client';
@@ -127,7 +128,9 @@ export class Daemon {
     });
     // Dynamic DNS: jobs queued with the leases, sent once their batch is on disk; those a previous run
     // left are sent now.
-    this.ddnsWorker = new DdnsWorker(this.store, log, () => ddnsSettingsOf(this.config), dnsExchange);
+    const server = this.server;
+    const pacer = new DdnsPacer(() => server.counters.received);
+    this.ddnsWorker = new DdnsWorker(this.store, log, () => ddnsSettingsOf(this.config), dnsExchange, Date.now, pacer);
     this.server.ddns.onQueued = () => this.ddnsWorker?.kick();
     this.ddnsWorker.start();
     this.server.sweep();

@@ -171,6 +171,7 @@ test('status page: the Dynamic DNS box shows the queue and the last error while 
     key: 'ddns-key',
     queued: 2,
     inFlight: 0,
+    pacedPerSecond: null,
     updated: 5,
     removed: 1,
     conflicts: 1,

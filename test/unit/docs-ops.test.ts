@@ -43,6 +43,7 @@ test('docs: every metric series is in joind-metrics.md', async () => {
       key: null,
       queued: 0,
       inFlight: 0,
+      pacedPerSecond: null,
       updated: 0,
       removed: 0,
       conflicts: 0,

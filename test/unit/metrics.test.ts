@@ -14,6 +14,7 @@ const DDNS: DdnsStatus = {
   key: 'ddns-key',
   queued: 4,
   inFlight: 1,
+  pacedPerSecond: null,
   updated: 10,
   removed: 3,
   conflicts: 1,
