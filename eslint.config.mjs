@@ -71,7 +71,7 @@ export default tseslint.config(
   only('log', []),
   only('store', []),
   only('dns', ['codec']),
-  only('config', ['dns', 'util']),
+  only('config', ['codec', 'dns', 'util']),
   only('failover', ['util']),
   only('alloc', ['config', 'store', 'util']),
   only('naming', ['alloc', 'config', 'store', 'util']),

@@ -113,6 +113,8 @@ export const OPT_RELAY_AGENT_INFO = 82;
 export const OPT_SUBNET_SELECTION = 118;
 export const OPT_DOMAIN_SEARCH = 119;
 export const OPT_CLASSLESS_ROUTES = 121;
+export const OPT_CLIENT_UUID = 97;
+export const OPT_VENDOR_SPECIFIC = 43;
 export const OPT_END = 255;
 
 type Row = [code: number, name: string, type: OptionValueType, extra?: Partial<Pick<OptionDef, 'minLength' | 'min' | 'max'>>];
@@ -229,6 +231,7 @@ const ROWS: Row[] = [
   [124, 'vivco-suboptions', 'bytes', { minLength: 5 }], // RFC 3925
   [125, 'vivso-suboptions', 'bytes', { minLength: 5 }], // RFC 3925
   [150, 'tftp-server-address', 'ip-list'], // RFC 5859
+  [252, 'wpad', 'string'], // web proxy auto-discovery URL (site-specific range, as every server spells it)
 ];
 
 function buildTable(): ReadonlyMap<number, OptionDef> {

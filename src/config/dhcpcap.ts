@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CapEntry, Dhcpcap, EntryScope, TagValue } from './types';
 import type { FileProblems, ProblemSink } from './problems';
-import { CAP_TAGS, TAG_ALIASES, parseTagValue, type TagSpec } from './tags';
+import { CAP_TAGS, TAG_ALIASES, genericTag, parseTagValue, type TagSpec } from './tags';
 import { hardwareLength, hardwareTypeName } from './hwaddr';
 import { splitLines } from './lines';
 import { FrozenMap } from './frozen';
@@ -135,15 +135,24 @@ function parseEntry(logical: LogicalLine, problems: FileProblems): RawEntry | un
     if (body === '') continue;
     const offset = field.offset + lead;
     const at = positionOf(logical, offset);
-    const match = /^([A-Za-z0-9]{2})[ \t]*(.*)$/s.exec(body);
+    const match = /^(T\d+(?:\.\d+)?|[A-Za-z0-9]{2})[ \t]*(.*)$/s.exec(body);
     if (!match) {
-      problems.error(at.line, at.column, `"${body}" is not a tag: expected tg=value, tg or tg@ with a two-character tag`);
+      problems.error(
+        at.line,
+        at.column,
+        `"${body}" is not a tag: expected tg=value, tg or tg@ with a two-character tag, or T<option code>=value`,
+      );
       continue;
     }
     const written = match[1]!;
     const tag = TAG_ALIASES.get(written) ?? written;
     const rest = match[2]!;
-    const spec: TagSpec | undefined = CAP_TAGS.get(tag);
+    const generic = CAP_TAGS.has(tag) ? undefined : genericTag(tag);
+    if (typeof generic === 'string') {
+      problems.error(at.line, at.column, generic);
+      continue;
+    }
+    const spec: TagSpec | undefined = CAP_TAGS.get(tag) ?? generic;
     if (!spec) {
       problems.warning(at.line, at.column, `unknown tag "${written}" ignored`);
       continue;
@@ -168,11 +177,11 @@ function parseEntry(logical: LogicalLine, problems: FileProblems): RawEntry | un
     }
     if (rest === '') {
       if (spec.kind === 'bool') entry.own.set(tag, true);
-      else problems.error(at.line, at.column + 2, `${tag} (${spec.meaning}) needs a value: write ${tag}=…`);
+      else problems.error(at.line, at.column + written.length, `${tag} (${spec.meaning}) needs a value: write ${tag}=…`);
       continue;
     }
     if (rest[0] !== '=') {
-      problems.error(at.line, at.column + 2, `expected "=", "@" or ":" after the tag ${tag}, found "${rest[0]}"`);
+      problems.error(at.line, at.column + written.length, `expected "=", "@" or ":" after the tag ${tag}, found "${rest[0]}"`);
       continue;
     }
     // The value: after '=', blanks round it dropped; quoted when it starts with a quote.

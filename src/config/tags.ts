@@ -1,7 +1,13 @@
 // The dhcpcap tag table (joind-spec.md 5.3) and the parsing of each kind of tag value. The parser is
 // driven by this table: adding a tag is adding a row. Each value is stored in the JS type the codec's
 // option encoder takes for the tag's option (see TagValue in types.ts).
+//
+// Beyond the table, any option can be written by its code, as CMU bootptab's generic tags: `T150=…`
+// takes the value type the codec's option table gives code 150 (addresses here), a code the codec does
+// not know takes hex bytes or a quoted text; `T43.1=…` is sub-option 1 of the vendor-specific option 43
+// (hex bytes or a quoted text), the sub-options of an entry sent together as one option 43.
 
+import { OPTIONS, checkOptionValue, type ClasslessRoute, type OptionValueType } from '../codec';
 import type { TagValue } from './types';
 import { inetAddr } from './inetaddr';
 import { hardwareLength, hardwareTypeName, parseHardwareType, parseHexBytes, parseUnsigned } from './hwaddr';
@@ -21,7 +27,9 @@ export type TagKind =
   | 'text-bytes' // text sent as its bytes → Buffer
   | 'htype' // hardware type name or number → number
   | 'haddr' // hardware address → Buffer
-  | 'label'; // the label of another entry (tc) → string
+  | 'label' // the label of another entry (tc) → string
+  | 'domain-list' // domain names → string[] (option 119)
+  | 'routes'; // DEST/PREFIX ROUTER pairs → ClasslessRoute[] (option 121)
 
 /** Where a tag's value goes in a reply, when it is not (only) a DHCP option. */
 export type TagPlace = 'scope' | 'yiaddr' | 'siaddr' | 'file' | 'sname' | 'template' | 'server';
@@ -32,6 +40,8 @@ export interface TagSpec {
   kind: TagKind;
   /** The DHCP option (RFC 2132 code) the value is sent as, when it is one. */
   option?: number;
+  /** With option 43: the vendor-specific sub-option the value is (T43.N). */
+  suboption?: number;
   /** Other uses: scope keys (ht ha ck nw ct), BOOTP header fields, templates, server-side only (hd). */
   place?: TagPlace;
   min?: number;
@@ -110,6 +120,12 @@ const TABLE: TagSpec[] = [
   t('nn', 'ip-list', 'NNTP servers', { option: 71 }),
   t('st', 'ip-list', 'StreetTalk servers', { option: 75 }),
   t('da', 'ip-list', 'StreetTalk directory assistance servers', { option: 76 }),
+  t('vs', 'opaque', 'vendor-specific information (hex bytes, or T43.N= per sub-option)', { option: 43 }),
+  t('sd', 'domain-list', 'domain search list', { option: 119 }),
+  t('cr', 'routes', 'classless static routes (DEST/PREFIX ROUTER pairs)', { option: 121 }),
+  t('tf', 'ip-list', 'TFTP server addresses', { option: 150 }),
+  t('wp', 'string', 'web proxy auto-discovery (WPAD) URL', { option: 252 }),
+  t('fo', 'int-list', 'codes of options sent even when the client does not ask for them', { min: 1, max: 254 }),
   t('bf', 'string', 'boot file', { option: 67, place: 'file' }),
   t('sn', 'string', 'boot server host name', { option: 66, place: 'sname' }),
   t('sa', 'ip', 'boot (TFTP) server address', { place: 'siaddr' }),
@@ -122,6 +138,102 @@ export const CAP_TAGS: ReadonlyMap<string, TagSpec> = new Map(TABLE.map((spec) =
 
 /** Other spellings of a tag: `br` is the older name of `hr` (IP forwarding). */
 export const TAG_ALIASES: ReadonlyMap<string, string> = new Map([['br', 'hr']]);
+
+/**
+ * Options a generic tag may not write, and what to write instead: the server fills them in itself for
+ * every reply (from other tags or from the client's own), so a configured value would contradict it.
+ */
+const SERVER_WRITTEN: ReadonlyMap<number, string> = new Map([
+  [0, 'pad is not an option'],
+  [1, 'the subnet mask: write sm='],
+  [12, 'the host name: write ho= (and hn)'],
+  [50, "the requested address is the client's"],
+  [51, 'the lease time: write lt='],
+  [52, 'option overload is decided by the encoder'],
+  [53, "the message type is the server's"],
+  [54, 'the server identifier: write sv='],
+  [55, "the parameter request list is the client's"],
+  [57, "the maximum message size is the client's"],
+  [58, 'the renewal time: write t1='],
+  [59, 'the rebinding time: write t2='],
+  [61, 'the client identifier is echoed from the client (RFC 6842)'],
+  [66, 'the TFTP server name: write sn='],
+  [67, 'the boot file: write bf='],
+  [81, 'the client FQDN is answered by the server (RFC 4702)'],
+  [82, 'the relay agent information is echoed from the relay (RFC 3046)'],
+  [118, 'the subnet selection is echoed from the client (RFC 3011)'],
+  [255, 'end is not an option'],
+]);
+
+/** The tag kind that holds a value of an option's wire type, with the type's bounds. */
+function kindOf(type: OptionValueType): Pick<TagSpec, 'kind' | 'min' | 'max'> | undefined {
+  switch (type) {
+    case 'ip':
+    case 'ip-list':
+    case 'ip-pairs':
+    case 'domain-list':
+      return { kind: type };
+    case 'u8':
+      return { kind: 'int', min: 0, max: 0xff };
+    case 'u16':
+      return { kind: 'int', min: 0, max: 0xffff };
+    case 'u32':
+      return { kind: 'int', min: 0, max: U32 };
+    case 'i32':
+      return { kind: 'int', min: -0x80000000, max: 0x7fffffff };
+    case 'u8-list':
+      return { kind: 'int-list', min: 0, max: 0xff };
+    case 'u16-list':
+      return { kind: 'int-list', min: 0, max: 0xffff };
+    case 'bool':
+      return { kind: 'switch' };
+    case 'string':
+      return { kind: 'string' };
+    case 'bytes':
+      return { kind: 'opaque' };
+    case 'classless-routes':
+      return { kind: 'routes' };
+    case 'client-fqdn':
+    case 'relay-agent':
+      return undefined;
+  }
+}
+
+const GENERIC = /^T(\d{1,3})(?:\.(\d{1,3}))?$/;
+
+/**
+ * A generic tag (`T<code>` or `T43.<sub-option>`): its spec, or why it cannot be written (a string);
+ * undefined when the tag is not of the generic form.
+ */
+export function genericTag(tag: string): TagSpec | string | undefined {
+  const match = GENERIC.exec(tag);
+  if (!match) return undefined;
+  const code = Number(match[1]);
+  if (code > 255) return `${tag}: option codes go from 1 to 254`;
+  const written = SERVER_WRITTEN.get(code);
+  if (written !== undefined) return `${tag} cannot be configured: ${written}`;
+  const def = OPTIONS.get(code);
+  const name = def ? def.name : `option ${code}`;
+  if (match[2] !== undefined) {
+    const sub = Number(match[2]);
+    if (code !== 43) return `${tag}: only the vendor-specific option 43 takes sub-options (T43.N)`;
+    if (sub < 1 || sub > 254) return `${tag}: sub-option codes go from 1 to 254`;
+    return { tag, kind: 'opaque', meaning: `sub-option ${sub} of ${name}`, option: 43, suboption: sub };
+  }
+  const kind = kindOf(def?.type ?? 'bytes');
+  if (!kind) return `${tag} cannot be configured: ${name} is the server's`;
+  const bounds = {
+    ...(def?.min !== undefined ? { min: def.min } : {}),
+    ...(def?.max !== undefined ? { max: def.max } : {}),
+  };
+  return { tag, meaning: name, option: code, ...kind, ...bounds };
+}
+
+/** The spec of any tag: the table's, or a generic tag's; undefined for an unknown or refused tag. */
+export function tagSpecOf(tag: string): TagSpec | undefined {
+  const spec = CAP_TAGS.get(tag) ?? genericTag(tag);
+  return typeof spec === 'object' ? spec : undefined;
+}
 
 /** Tags that say which clients an entry applies to; they are not client parameters. */
 export const SCOPE_TAGS: ReadonlySet<string> = new Set(['ht', 'ha', 'ck', 'nw', 'ct']);
@@ -162,6 +274,53 @@ function parseInteger(spec: TagSpec, text: string, offset: number): number | Val
   if (value < min || value > max)
     return fail(`${value} is out of range for ${spec.tag} (${spec.meaning}): expected ${min} to ${max}`, offset);
   return value;
+}
+
+/** Domain names, blank- or comma-separated; a trailing dot is allowed (every name is absolute). */
+function parseDomainList(spec: TagSpec, text: string): ValueParse {
+  const list = items(text);
+  if (list.length === 0) return fail(`${spec.tag} needs at least one domain name`);
+  const names: string[] = [];
+  for (const item of list) {
+    const name = item.text.replace(/\.$/, '');
+    const problem =
+      name === '' || !/^[A-Za-z0-9_.-]+$/.test(name) ? 'expected letters, digits, "-" and dots' : checkOptionValue(119, [name]);
+    if (problem !== undefined) return fail(`"${item.text}" is not a domain name: ${problem}`, item.offset);
+    names.push(name);
+  }
+  return { ok: true, value: names };
+}
+
+/** Classless routes (RFC 3442) as DEST/PREFIX ROUTER pairs, e.g. 10.0.0.0/8 10.1.0.1, 0.0.0.0/0 10.1.0.1. */
+function parseRoutes(spec: TagSpec, text: string): ValueParse {
+  const list = items(text);
+  const example = 'e.g. 10.0.0.0/8 10.1.0.1, 0.0.0.0/0 10.1.0.1';
+  if (list.length === 0 || list.length % 2 !== 0)
+    return fail(
+      `${spec.tag} takes DEST/PREFIX ROUTER pairs (${example}); found ${list.length} item${list.length === 1 ? '' : 's'}`,
+    );
+  const routes: ClasslessRoute[] = [];
+  for (let i = 0; i < list.length; i += 2) {
+    const dest = list[i]!;
+    const router = list[i + 1]!;
+    const slash = dest.text.indexOf('/');
+    if (slash < 0) return fail(`"${dest.text}" is not DEST/PREFIX (${example})`, dest.offset);
+    const destination = inetAddr(dest.text.slice(0, slash));
+    if (!destination.ok) return fail(destination.reason, dest.offset);
+    const prefixText = dest.text.slice(slash + 1);
+    const prefixLength = /^\d{1,2}$/.test(prefixText) ? Number(prefixText) : NaN;
+    if (!(prefixLength <= 32)) return fail(`"/${prefixText}" is not a prefix length 0 to 32`, dest.offset + slash + 1);
+    const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+    if ((destination.value & ~mask) >>> 0 !== 0)
+      return fail(
+        `${dest.text} has bits set beyond its /${prefixLength}: did you mean ${ipToString((destination.value & mask) >>> 0)}/${prefixLength}?`,
+        dest.offset,
+      );
+    const gateway = inetAddr(router.text);
+    if (!gateway.ok) return fail(gateway.reason, router.offset);
+    routes.push({ destination: destination.value, prefixLength, router: gateway.value });
+  }
+  return { ok: true, value: routes };
 }
 
 /** Whether a quoted value was needed: strings with blanks must be quoted (colons cannot appear bare). */
@@ -229,6 +388,10 @@ export function parseTagValue(spec: TagSpec, text: string, quoted: boolean, htyp
       if (wide) return fail(`"${wide[0]}" cannot be sent in an option: expected characters of ISO 8859-1 (latin1)`, wide.index);
       return { ok: true, value: spec.kind === 'string' ? text : Buffer.from(text, 'latin1') };
     }
+    case 'domain-list':
+      return parseDomainList(spec, text);
+    case 'routes':
+      return parseRoutes(spec, text);
     case 'label':
       if (text.length === 0 || BLANK.test(text)) return fail(`expected the label of another entry, e.g. tc=.site`);
       return { ok: true, value: text };
@@ -268,6 +431,9 @@ export function parseTagValue(spec: TagSpec, text: string, quoted: boolean, htyp
         );
       if (spec.min !== undefined && bytes.length < spec.min)
         return fail(`${spec.tag} (${spec.meaning}) needs at least ${spec.min} bytes; found ${bytes.length}`);
+      // A sub-option's length is one byte.
+      if (spec.suboption !== undefined && bytes.length > 255)
+        return fail(`${spec.tag} (${spec.meaning}) holds at most 255 bytes; found ${bytes.length}`);
       return { ok: true, value: bytes };
     }
   }
@@ -275,7 +441,7 @@ export function parseTagValue(spec: TagSpec, text: string, quoted: boolean, htyp
 
 /** A tag value in the text form dhcpcap would accept (for `joind --check` and logs). */
 export function formatTagValue(tag: string, value: TagValue): string {
-  const spec = CAP_TAGS.get(tag);
+  const spec = tagSpecOf(tag);
   if (typeof value === 'boolean') return spec?.kind === 'bool' ? (value ? 'on' : 'off') : value ? '1' : '0';
   if (typeof value === 'string') return value;
   if (Buffer.isBuffer(value)) return spec?.kind === 'text-bytes' ? value.toString('latin1') : hexColons(value);
@@ -287,5 +453,10 @@ export function formatTagValue(tag: string, value: TagValue): string {
   if (spec?.kind === 'ip-pairs')
     return (value as Array<[number, number]>).map(([a, b]) => `${ipToString(a)} ${ipToString(b)}`).join(' ');
   if (spec?.kind === 'ip-list') return (value as number[]).map(ipToString).join(' ');
+  if (spec?.kind === 'domain-list') return (value as string[]).join(' ');
+  if (spec?.kind === 'routes')
+    return (value as ClasslessRoute[])
+      .map((r) => `${ipToString(r.destination)}/${r.prefixLength} ${ipToString(r.router)}`)
+      .join(', ');
   return (value as number[]).join(' ');
 }

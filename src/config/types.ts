@@ -3,6 +3,7 @@
 // place, and a load that has errors yields no snapshot (the running one stays in force).
 
 import type { TsigKey } from '../dns/tsig';
+import type { ClasslessRoute } from '../codec';
 /** A problem found while loading, with its place (1-based line and column). */
 export interface Problem {
   severity: 'error' | 'warning';
@@ -142,7 +143,7 @@ export interface NamePool {
  * Buffer for opaque bytes (and for `ha`, the hardware address). `to` and `bs` written as auto hold the
  * string `'auto'` (covered by `string`, so the union does not list it apart).
  */
-export type TagValue = number | number[] | Array<[number, number]> | boolean | string | Buffer;
+export type TagValue = number | number[] | Array<[number, number]> | boolean | string | Buffer | string[] | ClasslessRoute[];
 
 /** The scope an entry applies to (joind-spec.md section 5.2), taken from its ht/ha, ck, nw and ct tags. */
 export interface EntryScope {

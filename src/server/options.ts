@@ -1,10 +1,12 @@
 // Which options a reply carries and in which order: the ones that define the lease always, then what
 // the client asked for in its parameter request list (55), in its order, from the client's dhcpcap
 // parameters. A client that sent no list (BOOTP, some embedded DHCP clients) gets everything configured.
-import { encodeOptionValue, OPT_CLIENT_FQDN, type ClientFqdn } from '../codec';
+// The options an entry forces (fo, dhcpd's always-send) go too, asked for or not; the ones echoed from
+// the request (client identifier, subnet selection, PXE's) go last but for the relay's 82.
+import { encodeOptionValue, OPT_CLIENT_FQDN, OPT_VENDOR_SPECIFIC, type ClientFqdn } from '../codec';
 import type { OptionMap } from '../codec/types';
 import type { TagValue } from '../config/types';
-import { CAP_TAGS } from '../config/tags';
+import { tagSpecOf } from '../config/tags';
 import type { LeaseTimes } from '../alloc/lease-time';
 
 /** Options that say what the lease is; they go out whether or not the client asked for them. */
@@ -32,11 +34,10 @@ export const OPT = {
 /** Tags whose value does not go out as an option by itself (they shape the reply in other ways). */
 const NOT_SENT_AS_OPTION = new Set(['lt', 't1', 't2', 'sv', 'mm', 'ov', 'ho', 'hn', 'bf', 'sn', 'sm', 'uc']);
 
-/** The option a dhcpcap tag is sent as, if any (scope keys such as ck and ct describe the client). */
-function tagOptionCode(tag: string): number | undefined {
-  const spec = CAP_TAGS.get(tag);
-  if (!spec || spec.option === undefined || spec.place === 'scope') return undefined;
-  return spec.option;
+/** Vendor-specific sub-options (T43.N) as option 43's value: code, length, data, by code. */
+function vendorSubOptions(subs: Array<[number, Buffer]>): Buffer {
+  subs.sort((a, b) => a[0] - b[0]);
+  return Buffer.concat(subs.flatMap(([code, data]) => [Buffer.from([code, data.length]), data]));
 }
 
 /** configuredOptions' results by the tag map they came from (see there). */
@@ -54,12 +55,17 @@ export function configuredOptions(tags: ReadonlyMap<string, TagValue>): Readonly
   const known = configuredByTags.get(tags);
   if (known) return known;
   const options = new Map<number, TagValue>();
+  let subs: Array<[number, Buffer]> | undefined;
   for (const [tag, value] of tags) {
     if (NOT_SENT_AS_OPTION.has(tag)) continue;
-    const code = tagOptionCode(tag);
-    if (code === undefined) continue;
-    options.set(code, value);
+    // Scope keys such as ck and ct describe the client; they are not sent.
+    const spec = tagSpecOf(tag);
+    if (!spec || spec.option === undefined || spec.place === 'scope') continue;
+    if (spec.suboption !== undefined) (subs ??= []).push([spec.suboption, value as Buffer]);
+    else options.set(spec.option, value);
   }
+  // A whole option 43 (vs, T43) wins over sub-options written one by one.
+  if (subs && !options.has(OPT_VENDOR_SPECIFIC)) options.set(OPT_VENDOR_SPECIFIC, vendorSubOptions(subs));
   configuredByTags.set(tags, options);
   return options;
 }
@@ -96,6 +102,8 @@ export interface ReplyOptionsInput {
   /** Send the configuration at all (false for an OFFER when send_options_in_offer is off, and for NAK). */
   includeConfigured: boolean;
   prl?: readonly number[];
+  /** Options sent whether the client asked or not (the entry's fo). */
+  forced?: readonly number[];
   hostName?: string | null;
   bootFile?: string | null;
   tftpServerName?: string | null;
@@ -103,6 +111,8 @@ export interface ReplyOptionsInput {
   agentInfo?: Buffer;
   /** Option 81, sent whenever given: the answer to the client's own (RFC 4702 4), asked for or not. */
   clientFqdn?: ClientFqdn;
+  /** Options copied from the request or owed to it (client identifier, subnet selection, PXE), as bytes. */
+  echo?: ReadonlyArray<readonly [number, Buffer]>;
   message?: string;
   /** Resolves `auto` values (time offset, boot file size) at send time. */
   auto?: (code: number) => TagValue | undefined;
@@ -149,11 +159,13 @@ export function replyOptions(input: ReplyOptionsInput, onBadValue?: (code: numbe
       if (code === OPT.TFTP_SERVER) return input.tftpServerName ?? undefined;
       return input.configured.get(code);
     };
+    const send = (code: number): void => {
+      if (code === OPT.HOST_NAME || code === OPT.BOOTFILE || code === OPT.TFTP_SERVER) put(code, extra(code));
+      else putConfigured(code, input.configured.get(code));
+    };
     if (input.prl) {
-      for (const code of input.prl) {
-        if (code === OPT.HOST_NAME || code === OPT.BOOTFILE || code === OPT.TFTP_SERVER) put(code, extra(code));
-        else putConfigured(code, input.configured.get(code));
-      }
+      for (const code of input.prl) send(code);
+      if (input.forced) for (const code of input.forced) send(code);
     } else {
       for (const [code, value] of input.configured) putConfigured(code, value);
       put(OPT.HOST_NAME, input.hostName ?? undefined);
@@ -163,6 +175,7 @@ export function replyOptions(input: ReplyOptionsInput, onBadValue?: (code: numbe
     put(OPT.HOST_NAME, input.hostName ?? undefined);
   }
   put(OPT_CLIENT_FQDN, input.clientFqdn);
+  if (input.echo) for (const [code, bytes] of input.echo) if (!out.has(code)) out.set(code, bytes);
   if (input.agentInfo) out.set(OPT.AGENT_INFO, input.agentInfo);
   return out;
 }

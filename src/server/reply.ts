@@ -1,5 +1,16 @@
 // Building replies: the BOOTP header fields of RFC 2131 table 3, the options, and the destination.
-import { clientFqdn, hostName, leaseTime, maxMessageSize, parameterRequestList, type ClientFqdn } from '../codec';
+import {
+  clientFqdn,
+  hostName,
+  leaseTime,
+  maxMessageSize,
+  OPT_CLIENT_ID,
+  OPT_CLIENT_UUID,
+  OPT_SUBNET_SELECTION,
+  OPT_VENDOR_CLASS,
+  parameterRequestList,
+  type ClientFqdn,
+} from '../codec';
 import { BOOTREPLY, DhcpPacket, MessageType } from '../codec/types';
 import type { TagValue } from '../config/types';
 import { leaseTimes, LeaseTimes } from '../alloc/lease-time';
@@ -17,6 +28,12 @@ export const BOOTP_EXPANDED_SIZE = 548;
 function num(tags: ReadonlyMap<string, TagValue>, tag: string): number | undefined {
   const v = tags.get(tag);
   return typeof v === 'number' ? v : undefined;
+}
+
+/** The codes of the entry's fo tag (options sent unasked), if any. */
+function forcedOf(tags: ReadonlyMap<string, TagValue>): readonly number[] | undefined {
+  const v = tags.get('fo');
+  return Array.isArray(v) ? (v as number[]) : undefined;
 }
 
 function str(tags: ReadonlyMap<string, TagValue>, tag: string): string | undefined {
@@ -44,6 +61,31 @@ export function bootFileOf(tags: ReadonlyMap<string, TagValue>): string | null {
   const home = str(tags, 'hd');
   if (!home || file.startsWith('/')) return file;
   return `${home.replace(/\/+$/, '')}/${file}`;
+}
+
+const PXE_CLIENT = Buffer.from('PXEClient', 'latin1');
+
+/**
+ * What a reply copies from the request, or owes it: the client identifier (RFC 6842: in every OFFER,
+ * ACK and NAK), the subnet selection (RFC 3011 3: "MUST echo"), and for a PXE client (option 60
+ * "PXEClient…") answered with a boot file its UUID (97) and option 60 "PXEClient" (RFC 4578 2.3, and
+ * the PXE specification: without it the firmware's ROM ignores the offer). Undefined when there is none.
+ */
+function echoed(req: DhcpPacket, bootFile: string | null): Array<[number, Buffer]> | undefined {
+  let echo: Array<[number, Buffer]> | undefined;
+  const clientId = req.options.get(OPT_CLIENT_ID);
+  if (clientId) (echo ??= []).push([OPT_CLIENT_ID, clientId]);
+  const selection = req.options.get(OPT_SUBNET_SELECTION);
+  if (selection) (echo ??= []).push([OPT_SUBNET_SELECTION, selection]);
+  if (bootFile !== null) {
+    const vendorClass = req.options.get(OPT_VENDOR_CLASS);
+    if (vendorClass && vendorClass.subarray(0, PXE_CLIENT.length).equals(PXE_CLIENT)) {
+      const uuid = req.options.get(OPT_CLIENT_UUID);
+      if (uuid) (echo ??= []).push([OPT_CLIENT_UUID, uuid]);
+      (echo ??= []).push([OPT_VENDOR_CLASS, PXE_CLIENT]);
+    }
+  }
+  return echo;
 }
 
 /** The host name a client suggests: option 12, else the name of option 81. */
@@ -94,11 +136,13 @@ export function buildReply(ctx: RequestContext, svc: Services, parts: ReplyParts
             configured: ctx.params.options,
             includeConfigured: parts.includeConfigured && !nak,
             prl: isBootp ? undefined : parameterRequestList(req),
+            forced: forcedOf(tags),
             hostName: parts.hostName ?? null,
             bootFile: sendBootfileOption ? bootFile : null,
             tftpServerName,
             agentInfo: agentInfo && ctx.relayed ? agentInfo : undefined,
             clientFqdn: parts.clientFqdn,
+            echo: echoed(req, bootFile),
             message: parts.message,
             auto: (code) => autoValue(code, tags),
           },

@@ -277,7 +277,8 @@ test('dhcpcap: every option-carrying tag yields a value the codec encodes for th
     ':pf=10.0.0.0 255.0.0.0:as=1500:it=64:pt=600:pl=68 1500:tu=1500:sl=1:ba=10.1.0.255:md=0:ms=1:rd=1:rs=10.1.0.12:\\',
     ':sr=10.9.0.0 10.1.0.1:tr=0:at=60:ec=0:tt=64:ki=7200:ko=0:yd=nis.example:ys=10.1.0.13:nt=10.1.0.14:\\',
     ':bw=10.1.0.15:bx=10.1.0.16:by=8:bz=scope:lt=3600:sv=10.1.0.1:mm=1500:t1=1800:t2=3150:no=0x0102:sp=10.1.0.17:\\',
-    ':nn=10.1.0.18:st=10.1.0.19:da=10.1.0.20:bf=boot.cfg:sn=bootserver:',
+    ':nn=10.1.0.18:st=10.1.0.19:da=10.1.0.20:bf=boot.cfg:sn=bootserver:vs=0x0104c0a80101:sd=lab.example corp.example.:\\',
+    ':cr=10.0.0.0/8 10.1.0.1, 0.0.0.0/0 10.1.0.1:tf=10.1.0.21 10.1.0.22:wp="http://wpad.lab.example/wpad.dat":',
   ].join('\n');
   const { problems, byLabel } = parse(text);
   // uc and mm are parsed and checked, but not used yet (config/effect.ts).
@@ -292,4 +293,51 @@ test('dhcpcap: every option-carrying tag yields a value the codec encodes for th
     assert.equal(checkOptionValue(spec.option!, entry.tags.get(spec.tag)), undefined, `${spec.tag} → option ${spec.option}`);
   }
   assert.equal(formatTagValue('uc', entry.tags.get('uc')!), 'users');
+});
+
+test("dhcpcap: generic tags T<code> take the codec's type for the code; T43.N are vendor sub-options", () => {
+  const { problems, byLabel } = parse(
+    [
+      'gen:T150=10.1.0.21 10.1.0.22:T252="http://wpad/wpad.dat":T200=0x0a0b:T201="text":T46=8:T119=a.example b.example:\\',
+      ':T121=192.168.0.0/16 10.1.0.1:T43.1=0x01020304:T43.2="abc":T19=1:',
+    ].join('\n'),
+  );
+  assert.deepEqual(brief(problems), []);
+  const tags = byLabel('gen').tags;
+  assert.deepEqual(tags.get('T150'), [ip('10.1.0.21'), ip('10.1.0.22')]);
+  assert.equal(tags.get('T252'), 'http://wpad/wpad.dat');
+  assert.deepEqual(tags.get('T200'), Buffer.from([0x0a, 0x0b]), 'a code the codec does not know: hex bytes');
+  assert.deepEqual(tags.get('T201'), Buffer.from('text'), 'or a quoted text');
+  assert.equal(tags.get('T46'), 8);
+  assert.deepEqual(tags.get('T119'), ['a.example', 'b.example']);
+  assert.deepEqual(tags.get('T121'), [{ destination: ip('192.168.0.0'), prefixLength: 16, router: ip('10.1.0.1') }]);
+  assert.deepEqual(tags.get('T43.2'), Buffer.from('abc'));
+  assert.equal(tags.get('T19'), true);
+  assert.equal(formatTagValue('T121', tags.get('T121')!), '192.168.0.0/16 10.1.0.1');
+  assert.equal(formatTagValue('T150', tags.get('T150')!), '10.1.0.21 10.1.0.22');
+});
+
+test("dhcpcap: new option tags refuse what the option cannot carry, at the value's line and column", () => {
+  const { problems } = parse(
+    [
+      'bad:T53=5:T256=1:T12=x:T44.1=0x01:T43.0=0x01:T46=9:\\',
+      ':cr=10.1.2.3/8 10.1.0.1:cr=10.0.0.0/33 10.1.0.1:cr=10.0.0.0/8:sd=bad_name!:tf=10.1.0.300:fo=0:',
+    ].join('\n'),
+  );
+  assert.deepEqual(brief(problems), [
+    "error 1:5 T53 cannot be configured: the message type is the server's",
+    'error 1:11 T256: option codes go from 1 to 254',
+    'error 1:18 T12 cannot be configured: the host name: write ho= (and hn)',
+    'error 1:24 T44.1: only the vendor-specific option 43 takes sub-options (T43.N)',
+    'error 1:35 T43.0: sub-option codes go from 1 to 254',
+    'error 1:50 9 is out of range for T46 (netbios-node-type): expected 1 to 8',
+    'error 2:5 10.1.2.3/8 has bits set beyond its /8: did you mean 10.0.0.0/8?',
+    'warning 2:25 cr is given again in this entry (first at 2:2); the later one wins',
+    'error 2:37 "/33" is not a prefix length 0 to 32',
+    'warning 2:49 cr is given again in this entry (first at 2:25); the later one wins',
+    'error 2:52 cr takes DEST/PREFIX ROUTER pairs (e.g. 10.0.0.0/8 10.1.0.1, 0.0.0.0/0 10.1.0.1); found 1 item',
+    'error 2:66 "bad_name!" is not a domain name: expected letters, digits, "-" and dots',
+    'error 2:79 "10.1.0.300" is not an address: field "300" is larger than 255 (form a.b.c.d)',
+    'error 2:93 0 is out of range for fo (codes of options sent even when the client does not ask for them): expected 1 to 254',
+  ]);
 });
