@@ -313,11 +313,19 @@ function scopeOf(tags: ReadonlyMap<string, TagValue>): EntryScope {
   if (typeof nw === 'number') scope.network = nw;
   const ct = tags.get('ct');
   if (typeof ct === 'string') scope.vendorClass = ct;
+  const uc = tags.get('uc');
+  if (Buffer.isBuffer(uc)) scope.userClass = uc;
+  const ca = tags.get('ca');
+  if (Array.isArray(ca)) scope.architectures = ca as number[];
+  const ci = tags.get('ci');
+  if (Buffer.isBuffer(ci)) scope.circuitId = ci;
+  const ri = tags.get('ri');
+  if (Buffer.isBuffer(ri)) scope.remoteId = ri;
   return scope;
 }
 
 /** The scope key of an entry with no scope tags (a site-wide default or a template). */
-const NO_SCOPE = '|||';
+const NO_SCOPE = '|||||||';
 
 function scopeKey(scope: EntryScope): string {
   return [
@@ -325,6 +333,10 @@ function scopeKey(scope: EntryScope): string {
     scope.clientId ? `c${scope.clientId.toString('hex')}` : '',
     scope.network !== undefined ? `n${scope.network}` : '',
     scope.vendorClass !== undefined ? `v${scope.vendorClass}` : '',
+    scope.userClass ? `u${scope.userClass.toString('hex')}` : '',
+    scope.architectures ? `a${scope.architectures.join(',')}` : '',
+    scope.circuitId ? `i${scope.circuitId.toString('hex')}` : '',
+    scope.remoteId ? `r${scope.remoteId.toString('hex')}` : '',
   ].join('|');
 }
 

@@ -34,10 +34,6 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = Object.freeze([
       'the served interfaces are chosen without it: the raw transport serves interfaces that have an Ethernet address (or those named with -i), the udp transport hears every interface',
   },
   {
-    tag: 'uc',
-    reason: 'the user class (option 77) is neither sent in replies nor used to choose entries',
-  },
-  {
     tag: 'mm',
     reason: "a reply's size limit is the client's own option 57 (576 bytes without it); mm is neither sent nor used",
   },

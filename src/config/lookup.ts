@@ -6,15 +6,23 @@
 //   0 site-wide default: a non-template entry with none of nw, ct, ht+ha, ck (our addition: values
 //     every client gets unless something more specific sets them)
 //   1 network (nw)
-//   2 client class (ct)
+//   2 client class (ct, and our additions uc, ca, ci, ri: see below)
 //   3 client identifier (ht+ha matching htype+chaddr, or ck matching option 61)
 //   4 network + class
 //   5 client identifier + network
 // A client-identifier entry that also names a class ranks just above the same entry without one. Entries
 // of equal rank apply in file order (the later wins). Vendor classes match exactly, or by prefix when
 // the entry's ct ends in `*` (ct=PXEClient* matches "PXEClient:Arch:00000:UNDI:002001").
+//
+// A class is any of the conditions an entry can put on what the client sends, beyond who it is: the
+// vendor class (ct, option 60), the user class (uc, option 77: the whole option, or one of the classes
+// of its RFC 3004 list, so both iPXE's plain "iPXE" and a Windows class list match), the client
+// architecture (ca, option 93: any of the entry's types), and the relay agent's circuit id and remote
+// id (ci, ri: option 82's sub-options 1 and 2, RFC 3046, as the switch port or subscriber). An entry's
+// conditions must all hold.
 
-import type { CapEntry, ClientQuery, Dhcpcap, NetworkConfig, TagValue } from './types';
+import { OPT_RELAY_AGENT_INFO, RAI_CIRCUIT_ID, RAI_REMOTE_ID, decodeOptionValue, type RelayAgentSubOption } from '../codec';
+import type { CapEntry, ClientQuery, Dhcpcap, EntryScope, NetworkConfig, TagValue } from './types';
 import { SCOPE_TAGS } from './tags';
 
 export interface ClientParams {
@@ -63,13 +71,25 @@ const BASE_CACHE_LIMIT = 4096;
 const NO_TAGS: ReadonlyMap<string, TagValue> = new Map();
 const NO_RANKED: Ranked[] = [];
 
+/** Whether an entry has a class condition (see the top of this file). */
+function hasClass(scope: EntryScope): boolean {
+  return (
+    scope.vendorClass !== undefined ||
+    scope.userClass !== undefined ||
+    scope.architectures !== undefined ||
+    scope.circuitId !== undefined ||
+    scope.remoteId !== undefined
+  );
+}
+
 function rankOf(entry: CapEntry): number {
-  const { hardware, clientId, network, vendorClass } = entry.scope;
+  const { hardware, clientId, network } = entry.scope;
   const clientKey = hardware !== undefined || clientId !== undefined;
-  const classBonus = vendorClass !== undefined ? 0.5 : 0;
+  const isClass = hasClass(entry.scope);
+  const classBonus = isClass ? 0.5 : 0;
   if (clientKey) return (network !== undefined ? 5 : 3) + classBonus;
-  if (network !== undefined && vendorClass !== undefined) return 4;
-  if (vendorClass !== undefined) return 2;
+  if (network !== undefined && isClass) return 4;
+  if (isClass) return 2;
   if (network !== undefined) return 1;
   return 0;
 }
@@ -97,7 +117,7 @@ function buildIndex(cap: Dhcpcap): CapIndex {
     const params: Array<[string, TagValue]> = [];
     for (const [tag, value] of entry.tags) if (!SCOPE_TAGS.has(tag)) params.push([tag, value]);
     const ranked: Ranked = { entry, rank: rankOf(entry), order, params };
-    const { hardware, clientId, network, vendorClass } = entry.scope;
+    const { hardware, clientId, network } = entry.scope;
     if (hardware || clientId) {
       if (hardware) {
         let byAddress = index.byHardware.get(hardware.htype);
@@ -112,7 +132,7 @@ function buildIndex(cap: Dhcpcap): CapIndex {
         index.bindings.push(binding);
         if (!index.byAddress.has(ip)) index.byAddress.set(ip, binding);
       }
-    } else if (vendorClass !== undefined) {
+    } else if (hasClass(entry.scope)) {
       index.classEntries.push(ranked);
     } else if (network !== undefined) {
       push(index.byNetwork, network, ranked);
@@ -137,11 +157,50 @@ function classMatches(pattern: string, sent: string | undefined): boolean {
   return sent === pattern;
 }
 
-/** Whether the conditions besides the client key (nw, ct) hold for the query. */
+/** Whether option 77 as sent is the entry's user class, whole or as one class of its RFC 3004 list. */
+function userClassMatches(wanted: Buffer, sent: Buffer | undefined): boolean {
+  if (sent === undefined) return false;
+  if (sent.equals(wanted)) return true;
+  for (let at = 0; at < sent.length;) {
+    const length = sent[at]!;
+    if (length === 0 || at + 1 + length > sent.length) return false; // not an RFC 3004 list
+    if (length === wanted.length && sent.subarray(at + 1, at + 1 + length).equals(wanted)) return true;
+    at += 1 + length;
+  }
+  return false;
+}
+
+/** Whether option 93 as sent names one of the entry's architecture types. */
+function architectureMatches(wanted: readonly number[], sent: Buffer | undefined): boolean {
+  if (sent === undefined) return false;
+  for (let at = 0; at + 1 < sent.length; at += 2) if (wanted.includes(sent.readUInt16BE(at))) return true;
+  return false;
+}
+
+/** Option 82's sub-options, decoded once per request (null: none, or damaged). */
+const agentInfos = new WeakMap<ReadonlyMap<number, Buffer>, RelayAgentSubOption[] | null>();
+
+function agentSubOption(options: ReadonlyMap<number, Buffer> | undefined, code: number): Buffer | undefined {
+  if (!options) return undefined;
+  let subs = agentInfos.get(options);
+  if (subs === undefined) {
+    const raw = options.get(OPT_RELAY_AGENT_INFO);
+    const decoded = raw ? decodeOptionValue(OPT_RELAY_AGENT_INFO, raw) : undefined;
+    subs = decoded?.ok ? (decoded.value as RelayAgentSubOption[]) : null;
+    agentInfos.set(options, subs);
+  }
+  return subs?.find((s) => s.code === code)?.data;
+}
+
+/** Whether the conditions besides the client key (nw and the class conditions) hold for the query. */
 function conditionsHold(entry: CapEntry, q: ClientQuery): boolean {
-  const { network, vendorClass } = entry.scope;
+  const { network, vendorClass, userClass, architectures, circuitId, remoteId } = entry.scope;
   if (network !== undefined && network !== q.network) return false;
   if (vendorClass !== undefined && !classMatches(vendorClass, q.vendorClass)) return false;
+  if (userClass !== undefined && !userClassMatches(userClass, q.options?.get(77))) return false;
+  if (architectures !== undefined && !architectureMatches(architectures, q.options?.get(93))) return false;
+  if (circuitId !== undefined && !agentSubOption(q.options, RAI_CIRCUIT_ID)?.equals(circuitId)) return false;
+  if (remoteId !== undefined && !agentSubOption(q.options, RAI_REMOTE_ID)?.equals(remoteId)) return false;
   return true;
 }
 

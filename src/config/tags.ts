@@ -59,7 +59,10 @@ const TABLE: TagSpec[] = [
   t('ha', 'haddr', 'hardware address', { place: 'scope' }),
   t('ck', 'opaque', 'client identifier', { option: 61, place: 'scope', min: 2 }),
   t('ct', 'string', 'vendor class identifier', { option: 60, place: 'scope' }),
-  t('uc', 'text-bytes', 'user class', { option: 77 }),
+  t('uc', 'text-bytes', 'user class (option 77, whole or one of its classes)', { option: 77, place: 'scope' }),
+  t('ca', 'int-list', 'client system architecture (option 93: any of these)', { place: 'scope', min: 0, max: 0xffff }),
+  t('ci', 'opaque', "relay agent circuit id (option 82's sub-option 1)", { place: 'scope' }),
+  t('ri', 'opaque', "relay agent remote id (option 82's sub-option 2)", { place: 'scope' }),
   t('nw', 'ip', 'network this entry applies to', { place: 'scope' }),
   t('ip', 'ip', 'client address (static binding)', { place: 'yiaddr' }),
   t('sm', 'ip', 'subnet mask', { option: 1 }),
@@ -110,6 +113,8 @@ const TABLE: TagSpec[] = [
   t('by', 'int', 'NetBIOS node type (1 B, 2 P, 4 M, 8 H)', { option: 46, min: 1, max: 8 }),
   t('bz', 'string', 'NetBIOS scope', { option: 47 }),
   t('lt', 'int', 'lease time (seconds; 4294967295 = infinite)', { option: 51, min: 0, max: U32 }),
+  t('ln', 'int', 'shortest lease a client asking for less gets (seconds)', { min: 0, max: U32 }),
+  t('lx', 'int', 'longest lease a client may ask for (seconds; default lt)', { min: 0, max: U32 }),
   t('ov', 'int', 'option overload (decided by the encoder; ignored)', { option: 52, min: 1, max: 3 }),
   t('sv', 'ip', 'server identifier', { option: 54 }),
   t('mm', 'int', 'maximum DHCP message size', { option: 57, min: 576, max: 0xffff }),
@@ -236,7 +241,7 @@ export function tagSpecOf(tag: string): TagSpec | undefined {
 }
 
 /** Tags that say which clients an entry applies to; they are not client parameters. */
-export const SCOPE_TAGS: ReadonlySet<string> = new Set(['ht', 'ha', 'ck', 'nw', 'ct']);
+export const SCOPE_TAGS: ReadonlySet<string> = new Set(['ht', 'ha', 'ck', 'nw', 'ct', 'uc', 'ca', 'ci', 'ri']);
 
 export type ValueParse = { ok: true; value: TagValue } | { ok: false; reason: string; offset: number };
 

@@ -49,6 +49,7 @@ export interface Policy {
   bootfile_not_sent_as_option: boolean; // default off
   force_broadcast_reply: boolean; // default off
   ignore_hardware_type: boolean; // default off
+  ignore_client_uids: boolean; // default off (dhcpd's ignore-client-uids; joind-TS extension)
   listen_on_ppp: boolean; // default off (GUI "Listen on PPP Interfaces"; spelling ours)
   min_bootp_packet_size: number; // bytes, default 300 (GUI "Min BOOTP Packet Size"; spelling ours)
   send_options_in_offer: boolean; // default ON (GUI "Send Options in DHCP Offer"; spelling ours)
@@ -151,6 +152,10 @@ export interface EntryScope {
   clientId?: Buffer; // ck
   network?: number; // nw
   vendorClass?: string; // ct
+  userClass?: Buffer; // uc: option 77, whole or one of its RFC 3004 classes
+  architectures?: number[]; // ca: any of these in option 93 (RFC 4578)
+  circuitId?: Buffer; // ci: relay agent sub-option 82.1 (RFC 3046)
+  remoteId?: Buffer; // ri: relay agent sub-option 82.2
 }
 
 /** One dhcpcap entry after `tc=` inclusion and `tg@` cancellation. */
@@ -200,6 +205,8 @@ export interface ClientQuery {
   chaddr: Buffer; // hardware address (hlen bytes)
   clientId?: Buffer; // option 61 value, when sent
   vendorClass?: string; // option 60 value, when sent
+  /** The request's options, for the class conditions beyond the vendor class (77, 93, 82): read only when an entry has them. */
+  options?: ReadonlyMap<number, Buffer>;
   /** policy ignore_hardware_type: match ht/ha entries by hardware address only, whatever the htype. */
   ignoreHardwareType?: boolean;
 }

@@ -32,7 +32,7 @@ export const OPT = {
 } as const;
 
 /** Tags whose value does not go out as an option by itself (they shape the reply in other ways). */
-const NOT_SENT_AS_OPTION = new Set(['lt', 't1', 't2', 'sv', 'mm', 'ov', 'ho', 'hn', 'bf', 'sn', 'sm', 'uc']);
+const NOT_SENT_AS_OPTION = new Set(['lt', 't1', 't2', 'sv', 'mm', 'ov', 'ho', 'hn', 'bf', 'sn', 'sm']);
 
 /** Vendor-specific sub-options (T43.N) as option 43's value: code, length, data, by code. */
 function vendorSubOptions(subs: Array<[number, Buffer]>): Buffer {

@@ -41,16 +41,16 @@ function str(tags: ReadonlyMap<string, TagValue>, tag: string): string | undefin
   return typeof v === 'string' ? v : undefined;
 }
 
+const LEASE_TAGS = ['lt', 't1', 't2', 'ln', 'lx'] as const;
+
 /** The lease to grant this client (its entry's lt/t1/t2, default_ttl, and what it asked for). */
 export function leaseFor(ctx: RequestContext, honourRequested = true): LeaseTimes {
   const tags = ctx.params.tags;
-  const configured: { lt?: number; t1?: number; t2?: number } = {};
-  const lt = num(tags, 'lt');
-  const t1 = num(tags, 't1');
-  const t2 = num(tags, 't2');
-  if (lt !== undefined) configured.lt = lt;
-  if (t1 !== undefined) configured.t1 = t1;
-  if (t2 !== undefined) configured.t2 = t2;
+  const configured: { lt?: number; t1?: number; t2?: number; ln?: number; lx?: number } = {};
+  for (const tag of LEASE_TAGS) {
+    const value = num(tags, tag);
+    if (value !== undefined) configured[tag] = value;
+  }
   return leaseTimes(configured, ctx.config.policy.default_ttl, honourRequested ? leaseTime(ctx.request) : undefined);
 }
 

@@ -330,6 +330,7 @@ export class DhcpServer {
       ignoreHardwareType: config.policy.ignore_hardware_type,
       clientId,
       vendorClass: vendorClass(request),
+      options: request.options,
     });
     // Objects on the packet path are built with every field present (unset ones undefined), so that each
     // keeps one shape whatever the packet carries: V8's property accesses stay monomorphic.
@@ -341,7 +342,13 @@ export class DhcpServer {
     const bound = resolved.hostEntry ? resolved.tags.get('ip') : undefined;
     const client = {
       pool: located.pool,
-      key: clientKeyOf(request.htype, hwaddr, clientId, config.policy.ignore_hardware_type),
+      // ignore_client_uids: one lease per hardware address, whatever identifiers it sends (PXE, then the OS).
+      key: clientKeyOf(
+        request.htype,
+        hwaddr,
+        config.policy.ignore_client_uids ? undefined : clientId,
+        config.policy.ignore_hardware_type,
+      ),
       htype: request.htype,
       hwaddr,
       clientId: clientId ?? null,
