@@ -178,6 +178,14 @@ export class NetworkPool {
   }
 
   /**
+   * Whether take() would likely find an address: the free list holds one, or a refill finds one (the
+   * list's addresses are checked again when taken). For choosing among the networks of a shared link.
+   */
+  mayOffer(nowMs: number): boolean {
+    return this.free.length > 0 || this.refill(nowMs);
+  }
+
+  /**
    * The next address to offer a new client: the head of the free list, refilled when empty. The address
    * is checked against the store again (a client may have asked for it by name since it was loaded).
    * Returns undefined when nothing at all is free.

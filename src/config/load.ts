@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { CapEntry, Config, LoadResult, Policy, Problem, SelfIdentity } from './types';
+import type { CapEntry, Config, LoadResult, NetworkConfig, Policy, Problem, SelfIdentity } from './types';
 import { ProblemSink, formatProblem, sortProblems, type FileProblems } from './problems';
 import { readPolicy, type KeywordPlace } from './pcy';
 import { MaskTable, readNetmasks } from './netmasks';
@@ -13,7 +13,7 @@ import { SelfMatcher, readHosts } from './identity';
 import { readNets } from './nets';
 import { readNamepool } from './namepool';
 import { capFileOf, readDhcpcap } from './dhcpcap';
-import { findNetwork } from './lookup';
+import { findNetwork, hasClass } from './lookup';
 import { formatTagValue } from './tags';
 import { hardwareTypeName } from './hwaddr';
 import { deepFreeze } from './frozen';
@@ -135,15 +135,68 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
     namepools,
     dhcpcap,
     ddnsKey,
+    sharedNetworks: new Map(),
     warnings: [],
   };
   crossCheck(config, sink, netsFile);
+  config.sharedNetworks = sharedNetworksOf(config, sink);
   checkFailover(config, written, matcher, sink.forFile(policyFile), netsFile);
 
   const problems = sortProblems(sink.items);
   if (problems.some((p) => p.severity === 'error')) return { ok: false, problems };
   config.warnings = problems;
   return { ok: true, config: deepFreeze(config), warnings: problems };
+}
+
+/**
+ * The shared networks of dhcpcap's `sh` tags: only a network's own entry (nw, no class, no client) can
+ * say which link the network is on; a group needs two networks of nets, and a network one group.
+ */
+function sharedNetworksOf(config: Config, sink: ProblemSink): Map<number, readonly NetworkConfig[]> {
+  const shared = new Map<number, readonly NetworkConfig[]>();
+  const cap = config.dhcpcap;
+  if (!cap.file) return shared;
+  const problems = sink.forFile(cap.file);
+  const groups = new Map<string, { members: NetworkConfig[]; line: number }>();
+  const groupOf = new Map<number, string>();
+  for (const entry of cap.entries) {
+    const name = entry.tags.get('sh');
+    if (entry.template || typeof name !== 'string') continue;
+    const line = lineOf(entry.source);
+    const { network, hardware, clientId } = entry.scope;
+    if (network === undefined || hardware || clientId || hasClass(entry.scope)) {
+      problems.error(line, 1, `${entry.label}: sh=${name} belongs on a network's own entry (nw=…, with no class and no client)`);
+      continue;
+    }
+    const net = config.networks.find((n) => n.address === network);
+    if (!net) continue; // crossCheck warned: not a network of nets
+    const earlier = groupOf.get(network);
+    if (earlier !== undefined && earlier !== name) {
+      problems.error(
+        line,
+        1,
+        `${entry.label}: network ${ipToString(network)} is already in shared network ${earlier}; a network is on one link`,
+      );
+      continue;
+    }
+    if (earlier === name) continue;
+    groupOf.set(network, name);
+    const group = groups.get(name) ?? { members: [], line };
+    group.members.push(net);
+    groups.set(name, group);
+  }
+  for (const [name, group] of groups) {
+    if (group.members.length < 2) {
+      problems.warning(
+        group.line,
+        1,
+        `shared network ${name} has one network (${ipToString(group.members[0]!.address)}): it shares its link with none`,
+      );
+      continue;
+    }
+    for (const net of group.members) shared.set(net.address, group.members);
+  }
+  return shared;
 }
 
 /** Checks that need more than one file. */

@@ -72,7 +72,7 @@ const NO_TAGS: ReadonlyMap<string, TagValue> = new Map();
 const NO_RANKED: Ranked[] = [];
 
 /** Whether an entry has a class condition (see the top of this file). */
-function hasClass(scope: EntryScope): boolean {
+export function hasClass(scope: EntryScope): boolean {
   return (
     scope.vendorClass !== undefined ||
     scope.userClass !== undefined ||

@@ -130,6 +130,7 @@ const TABLE: TagSpec[] = [
   t('cr', 'routes', 'classless static routes (DEST/PREFIX ROUTER pairs)', { option: 121 }),
   t('tf', 'ip-list', 'TFTP server addresses', { option: 150 }),
   t('wp', 'string', 'web proxy auto-discovery (WPAD) URL', { option: 252 }),
+  t('sh', 'string', 'shared network: the networks whose entries name the same one share a link', { place: 'server' }),
   t('fo', 'int-list', 'codes of options sent even when the client does not ask for them', { min: 1, max: 254 }),
   t('bf', 'string', 'boot file', { option: 67, place: 'file' }),
   t('sn', 'string', 'boot server host name', { option: 66, place: 'sname' }),

@@ -192,6 +192,11 @@ export interface Config {
   dhcpcap: Dhcpcap;
   /** The TSIG key of ddns_key_file (its first key), null without one. */
   ddnsKey: TsigKey | null;
+  /**
+   * Networks that share a link (dhcpcap `sh`, dhcpd's shared-network): each shared network's address →
+   * every network of its group, itself included, in dhcpcap order. Absent for a network on its own.
+   */
+  sharedNetworks: ReadonlyMap<number, readonly NetworkConfig[]>;
   /** Warnings of the load that produced this snapshot (unknown keywords, unknown tags, …). */
   warnings: readonly Problem[];
 }

@@ -10,8 +10,8 @@
 // the dispatch. It owns the running configuration: applyConfig puts one in force, currentConfig reads it.
 import { clientIdentifier, decode, encode, hardwareAddress, messageType, requestedAddress, vendorClass } from '../codec';
 import { BOOTREQUEST, DhcpPacket, MessageType } from '../codec/types';
-import type { Config } from '../config/types';
-import { findBindingsByHardware, resolveClientParams } from '../config/lookup';
+import type { ClientQuery, Config, NetworkConfig } from '../config/types';
+import { findBindingsByHardware, findStaticBinding, resolveClientParams } from '../config/lookup';
 import { Allocator } from '../alloc/allocator';
 import { clientKeyOf } from '../alloc/client-key';
 import { LeaseOwner } from '../alloc/lease-owner';
@@ -23,6 +23,7 @@ import type { Destination, Inbound, ReplyTransport } from '../io/transport';
 import { eventEnabled, logEvent, Logger } from '../log/logger';
 import { ForwardLookup, Namer, ReverseLookup } from '../naming/namer';
 import type { Store } from '../store/store';
+import { LeaseState, type ClientKey } from '../store/types';
 import { inNetwork, ipToString, hexColons } from '../util/ipv4';
 import {
   drop,
@@ -310,11 +311,68 @@ export class DhcpServer {
 
   /** Stage 2: the client's network (relay, link, option 82/118) and the pool of our ranges in it. */
   private locate(admitted: Admitted, inbound: Inbound): Located | Drop {
-    const choice = selectNetwork(this.config, admitted.request, inbound);
-    if (!choice.ok) return drop(choice.reason, { giaddr: ipToString(admitted.request.giaddr) });
+    const selected = selectNetwork(this.config, admitted.request, inbound);
+    if (!selected.ok) return drop(selected.reason, { giaddr: ipToString(admitted.request.giaddr) });
+    const group = this.config.sharedNetworks.get(selected.network.address);
+    const choice = group ? { ...selected, network: this.sharedMember(admitted, selected.network, group) } : selected;
     const pool = this.leases.poolOf(choice.network.address);
     if (!pool) return drop('network-not-ours', { network: ipToString(choice.network.address) });
     return { choice, pool };
+  }
+
+  /**
+   * On a shared link (dhcpcap sh, dhcpd's shared-network), the network the client is on: the one of the
+   * address it names (ciaddr, or option 50), else of its static binding, else of its lease, else the
+   * first with a free address, the link's own network first. The rest of the path then sees one
+   * network, with its own parameters, as for a link of its own.
+   */
+  private sharedMember(admitted: Admitted, linked: NetworkConfig, group: readonly NetworkConfig[]): NetworkConfig {
+    const request = admitted.request;
+    const named = request.ciaddr || (requestedAddress(request) ?? 0);
+    const holding = (address: number): NetworkConfig | undefined =>
+      group.find((net) => inNetwork(address, net.address, net.mask));
+    if (named !== 0) {
+      const net = holding(named);
+      if (net) return net;
+    }
+    const members = [linked, ...group.filter((net) => net !== linked)];
+    const clientId = clientIdentifier(request);
+    for (const net of members) {
+      const binding = findStaticBinding(this.config.dhcpcap, this.clientQuery(net, admitted, clientId));
+      if (binding && inNetwork(binding.address, net.address, net.mask)) return net;
+    }
+    const key = this.clientKey(admitted, clientId);
+    for (const net of members) {
+      const record = this.opts.store.leases.findByClient(net.address, key);
+      if (record && record.state !== LeaseState.ABANDONED) return net;
+    }
+    const nowMs = this.clock();
+    return members.find((net) => this.leases.poolOf(net.address)?.mayOffer(nowMs)) ?? linked;
+  }
+
+  /** What the dhcpcap lookup needs of the client on a network. */
+  private clientQuery(network: NetworkConfig, admitted: Admitted, clientId: Buffer | undefined): ClientQuery {
+    const { request, hwaddr } = admitted;
+    return {
+      network: network.address,
+      htype: request.htype,
+      chaddr: hwaddr,
+      ignoreHardwareType: this.config.policy.ignore_hardware_type,
+      clientId,
+      vendorClass: vendorClass(request),
+      options: request.options,
+    };
+  }
+
+  /** Who the client is for its leases; ignore_client_uids: its hardware address alone (PXE, then the OS). */
+  private clientKey(admitted: Admitted, clientId: Buffer | undefined): ClientKey {
+    const policy = this.config.policy;
+    return clientKeyOf(
+      admitted.request.htype,
+      admitted.hwaddr,
+      policy.ignore_client_uids ? undefined : clientId,
+      policy.ignore_hardware_type,
+    );
   }
 
   /** Stage 3: who the client is on that network, its dhcpcap parameters, and our server id for it. */
@@ -323,15 +381,7 @@ export class DhcpServer {
     const { request, type, hwaddr } = admitted;
     const network = located.choice.network;
     const clientId = clientIdentifier(request);
-    const resolved = resolveClientParams(config.dhcpcap, {
-      network: network.address,
-      htype: request.htype,
-      chaddr: hwaddr,
-      ignoreHardwareType: config.policy.ignore_hardware_type,
-      clientId,
-      vendorClass: vendorClass(request),
-      options: request.options,
-    });
+    const resolved = resolveClientParams(config.dhcpcap, this.clientQuery(network, admitted, clientId));
     // Objects on the packet path are built with every field present (unset ones undefined), so that each
     // keeps one shape whatever the packet carries: V8's property accesses stay monomorphic.
     const params: ClientParams = {
@@ -342,13 +392,7 @@ export class DhcpServer {
     const bound = resolved.hostEntry ? resolved.tags.get('ip') : undefined;
     const client = {
       pool: located.pool,
-      // ignore_client_uids: one lease per hardware address, whatever identifiers it sends (PXE, then the OS).
-      key: clientKeyOf(
-        request.htype,
-        hwaddr,
-        config.policy.ignore_client_uids ? undefined : clientId,
-        config.policy.ignore_hardware_type,
-      ),
+      key: this.clientKey(admitted, clientId),
       htype: request.htype,
       hwaddr,
       clientId: clientId ?? null,
