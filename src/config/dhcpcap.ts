@@ -408,8 +408,12 @@ function checkEntry(
   } else if (tags.has('ha')) {
     problems.error(at.line, at.column, `${raw.label}: ha without ht`);
   }
-  if (tags.has('ip') && !scope.hardware && !scope.clientId) {
-    problems.error(at.line, at.column, `${raw.label}: a static ip needs the client it belongs to: add ht and ha, or ck`);
+  if (tags.has('ip') && !scope.hardware && !scope.clientId && !scope.circuitId && !scope.remoteId) {
+    problems.error(
+      at.line,
+      at.column,
+      `${raw.label}: a static ip needs the client it belongs to: add ht and ha, or ck (or the relay port it is bound to: ci or ri)`,
+    );
   }
   const lt = tags.get('lt');
   const t1 = tags.get('t1');

@@ -247,7 +247,8 @@ function crossCheck(config: Config, sink: ProblemSink, netsFile: string): void {
       }
     }
     const ip = entry.tags.get('ip');
-    if (typeof ip !== 'number' || (!entry.scope.hardware && !entry.scope.clientId)) continue;
+    const { hardware, clientId, circuitId, remoteId } = entry.scope;
+    if (typeof ip !== 'number' || (!hardware && !clientId && !circuitId && !remoteId)) continue;
     const net = findNetwork(config.networks, ip);
     if (!net) {
       problems.warning(

@@ -20,6 +20,10 @@
 // architecture (ca, option 93: any of the entry's types), and the relay agent's circuit id and remote
 // id (ci, ri: option 82's sub-options 1 and 2, RFC 3046, as the switch port or subscriber). An entry's
 // conditions must all hold.
+//
+// An entry with `ip` and a client key is a static binding of that client. One with `ip` and ci or ri
+// (and no client key) binds the address to the port: whichever client the relay reports there gets it
+// (a device swapped on a switch port takes its predecessor's address), unless it has a binding of its own.
 
 import { OPT_RELAY_AGENT_INFO, RAI_CIRCUIT_ID, RAI_REMOTE_ID, decodeOptionValue, type RelayAgentSubOption } from '../codec';
 import type { CapEntry, ClientQuery, Dhcpcap, EntryScope, NetworkConfig, TagValue } from './types';
@@ -30,6 +34,8 @@ export interface ClientParams {
   tags: ReadonlyMap<string, TagValue>;
   /** The most specific applying entry keyed by client identifier (a "host entry"), if any. */
   hostEntry?: CapEntry;
+  /** Without a host entry: the applying port binding (ip with ci or ri), if any. */
+  portBinding?: StaticBinding;
 }
 
 export interface StaticBinding {
@@ -61,6 +67,8 @@ interface CapIndex {
   byClientId: Map<string, Ranked[]>; // ck as latin1 text → entries
   bindings: StaticBinding[];
   byAddress: Map<number, StaticBinding>;
+  /** Entries with ip, ci or ri and no client key: addresses bound to a relay port, by precedence. */
+  portBindings: Ranked[];
   /** Merge of the entries that do not depend on the client, per network (number key) or network + classes. */
   baseCache: Map<number | string, ReadonlyMap<string, TagValue>>;
 }
@@ -110,6 +118,7 @@ function buildIndex(cap: Dhcpcap): CapIndex {
     byClientId: new Map(),
     bindings: [],
     byAddress: new Map(),
+    portBindings: [],
     baseCache: new Map(),
   };
   cap.entries.forEach((entry, order) => {
@@ -134,6 +143,13 @@ function buildIndex(cap: Dhcpcap): CapIndex {
       }
     } else if (hasClass(entry.scope)) {
       index.classEntries.push(ranked);
+      const ip = entry.tags.get('ip');
+      if (typeof ip === 'number' && (entry.scope.circuitId || entry.scope.remoteId)) {
+        const binding = { entry, address: ip };
+        index.bindings.push(binding);
+        if (!index.byAddress.has(ip)) index.byAddress.set(ip, binding);
+        index.portBindings.push(ranked);
+      }
     } else if (network !== undefined) {
       push(index.byNetwork, network, ranked);
     } else {
@@ -141,6 +157,8 @@ function buildIndex(cap: Dhcpcap): CapIndex {
     }
   });
   Object.freeze(index.bindings);
+  // The most specific first: the first that applies wins.
+  index.portBindings.sort((a, b) => byPrecedence(b, a));
   return index;
 }
 
@@ -270,7 +288,7 @@ export function resolveClientParams(cap: Dhcpcap, q: ClientQuery): ClientParams 
   const index = indexOf(cap);
   const base = baseTags(index, q);
   const clients = clientEntries(index, q);
-  if (clients.length === 0) return { tags: base.tags };
+  if (clients.length === 0) return { tags: base.tags, portBinding: portBindingOf(index, q) };
   if (clients.length > 1) clients.sort(byPrecedence);
   const hostEntry = clients[clients.length - 1]!.entry;
 
@@ -291,7 +309,15 @@ export function resolveClientParams(cap: Dhcpcap, q: ClientQuery): ClientParams 
   return { tags, hostEntry };
 }
 
-/** Every entry with a static `ip` and a client key, in file order. */
+/** The most specific port binding (ip with ci or ri) that applies to the query, if any. */
+function portBindingOf(index: CapIndex, q: ClientQuery): StaticBinding | undefined {
+  for (const r of index.portBindings) {
+    if (conditionsHold(r.entry, q)) return { entry: r.entry, address: r.entry.tags.get('ip') as number };
+  }
+  return undefined;
+}
+
+/** Every entry with a static `ip` and a client key (or a relay port: ci, ri), in file order. */
 export function staticBindings(cap: Dhcpcap): readonly StaticBinding[] {
   return indexOf(cap).bindings;
 }
@@ -330,7 +356,7 @@ export function findStaticBinding(cap: Dhcpcap, q: ClientQuery): StaticBinding |
     if (typeof r.entry.tags.get('ip') !== 'number') continue;
     if (!best || byPrecedence(best, r) < 0) best = r;
   }
-  return best ? { entry: best.entry, address: best.entry.tags.get('ip') as number } : undefined;
+  return best ? { entry: best.entry, address: best.entry.tags.get('ip') as number } : portBindingOf(index, q);
 }
 
 // ---- networks -------------------------------------------------------------------------------------

@@ -389,7 +389,7 @@ export class DhcpServer {
       options: configuredOptions(resolved.tags),
       hostEntry: resolved.hostEntry,
     };
-    const bound = resolved.hostEntry ? resolved.tags.get('ip') : undefined;
+    const bound = resolved.hostEntry ? resolved.tags.get('ip') : resolved.portBinding?.address;
     const client = {
       pool: located.pool,
       key: this.clientKey(admitted, clientId),

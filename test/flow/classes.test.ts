@@ -15,6 +15,7 @@ const DHCPCAP = [
   'uefi:ca=7 9:bf=snp.efi:',
   'port7:nw=10.77.3.0:ci="Gi0/7":lt=900:',
   'subscriber:ri=0x0a0b0c:gw=10.77.3.254:',
+  'port9:nw=10.77.3.0:ci="Gi0/9":ip=10.77.3.50:',
   '',
 ].join('\n');
 
@@ -58,6 +59,30 @@ test("relay agent circuit id and remote id choose entries; a network's class ent
   // On-link there is no option 82: none of the relay's classes apply.
   const onLink = await FakeClient.withMac(bed, 13).discover([[55, [1, 3, 51]]]);
   assert.equal(optU32(onLink, 3), ip('10.77.1.1'));
+  bed.close();
+});
+
+test('a port binding (ip with ci): whoever the relay reports on the port gets the address, a swapped device too', async () => {
+  const bed = makeBed({ dhcpcap: DHCPCAP });
+  const port9 = [{ code: 1, data: Buffer.from('Gi0/9') }];
+  const first = relayed(bed, 40, port9);
+  const ack = await first.dora();
+  assert.equal(msgType(ack), MessageType.ACK);
+  assert.equal(ack!.yiaddr, ip('10.77.3.50'));
+  // The device is swapped: another MAC on the same port gets the same address.
+  const swapped = relayed(bed, 41, port9);
+  const again = await swapped.dora();
+  assert.equal(msgType(again), MessageType.ACK);
+  assert.equal(again!.yiaddr, ip('10.77.3.50'));
+  assert.equal(bed.store.leases.get(ip('10.77.3.50'))?.hwaddr.toString('hex'), '027700000129', "the lease is the new device's");
+  // The old device, now on another port, rebooting with the address: its lease went to the new device,
+  // so the server has no record of it and stays silent (RFC 2131 4.3.2).
+  const moved = relayed(bed, 40, [{ code: 1, data: Buffer.from('Gi0/2') }]);
+  moved.ciaddr = 0;
+  await moved.expectDrop(moved.packet(MessageType.REQUEST, [[50, ip('10.77.3.50')]]), 'init-reboot-unknown-client');
+  // A client on another port never gets it from the pool: new clients there get range addresses.
+  const other = await relayed(bed, 42, [{ code: 1, data: Buffer.from('Gi0/3') }]).discover();
+  assert.notEqual(other!.yiaddr, ip('10.77.3.50'));
   bed.close();
 });
 

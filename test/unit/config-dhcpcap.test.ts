@@ -253,7 +253,7 @@ test('dhcpcap: errors and warnings with the exact line and column, also on conti
     'warning 11:31 lt is given again in this entry (first at 11:25); the later one wins',
     'error 11:40 pf takes pairs of addresses (policy filter (address/mask pairs)); found 1 addresses',
     'error 12:17 hardware address has 7 bytes; ethernet (type 1) addresses have 6',
-    'error 13:1 h9: a static ip needs the client it belongs to: add ht and ha, or ck',
+    'error 13:1 h9: a static ip needs the client it belongs to: add ht and ha, or ck (or the relay port it is bound to: ci or ri)',
     'warning 14:1 h10: t1 50 is above t2 40; clients expect T1 < T2 < lease time',
     'error 14:31 hr (IP forwarding) is a switch: expected 0 or 1',
     'error 15:8 a value with blanks must be double-quoted: ho="two words"',
