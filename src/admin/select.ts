@@ -13,17 +13,31 @@ export interface Selection {
   expired?: boolean;
   /** -s: changed (last transaction) at or after this time. */
   since?: number;
-  /** -k: one record, by IP address, hardware address or client key. */
+  /**
+   * -k: one record, by IP address, hardware address or client key, or jdbdump's own key form "htype
+   * hwaddr subnet" (e.g. "1 08002b123456 10.1.0.0": the client's lease on that network).
+   */
   key?: string;
   /** Free-text search (control API): in address, hardware address, names. */
   search?: string;
 }
 
-/** Why a -k key is unusable, or undefined when it is an address or hex bytes. */
+/** jdbdump's key "htype hwaddr subnet", parsed; undefined when the key is not of that form. */
+function jdbKey(key: string): { htype: number; hwaddr: Buffer; network: number } | undefined {
+  const words = key.trim().split(/\s+/);
+  if (words.length !== 3 || !/^\d{1,3}$/.test(words[0]!)) return undefined;
+  const htype = Number(words[0]);
+  const hwaddr = parseHex(words[1]!);
+  const network = parseIp(words[2]!);
+  if (htype > 255 || !hwaddr || network === undefined) return undefined;
+  return { htype, hwaddr, network };
+}
+
+/** Why a -k key is unusable, or undefined when it is an address, hex bytes or jdbdump's key form. */
 export function badKey(key: string): string | undefined {
-  return parseIp(key) !== undefined || parseHex(key)
+  return parseIp(key) !== undefined || parseHex(key) || jdbKey(key)
     ? undefined
-    : `-k ${key}: expected an IP address or a hardware address / client id in hex`;
+    : `-k ${key}: expected an IP address, a hardware address / client id in hex, or "htype hwaddr subnet" (jdbdump's key, e.g. "1 08002b123456 10.1.0.0")`;
 }
 
 export function selects(lease: LeaseRecord, sel: Selection, nowSec: number): boolean {
@@ -32,8 +46,11 @@ export function selects(lease: LeaseRecord, sel: Selection, nowSec: number): boo
   if (sel.since !== undefined && lease.cltt < sel.since) return false;
   if (sel.key !== undefined) {
     const address = parseIp(sel.key);
+    const jdb = address === undefined ? jdbKey(sel.key) : undefined;
     if (address !== undefined) {
       if (lease.address !== address) return false;
+    } else if (jdb) {
+      if (lease.network !== jdb.network || lease.htype !== jdb.htype || !lease.hwaddr?.equals(jdb.hwaddr)) return false;
     } else {
       const bytes = parseHex(sel.key);
       if (!bytes) return false;

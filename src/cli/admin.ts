@@ -38,7 +38,7 @@ function dumpCommand(): Command {
     .option('-c', 'only records that hold their address now')
     .option('-e', 'only records that no longer hold their address')
     .option('-f <c>', 'field separator (default |)')
-    .option('-k <key>', 'one record: IP address, or hardware address / client id in hex')
+    .option('-k <key>', 'one record: IP address, hardware address / client id in hex, or "htype hwaddr subnet"')
     .option('-s <date>', 'only records changed since the date')
     .option('-l', 'lease records only')
     .option('-n', 'name records only')
@@ -203,7 +203,7 @@ function showCommand(): Command {
   return withDirs(new Command('show'))
     .description('a readable table of the leases (showdbs)')
     .option('-c', 'only records that hold their address now')
-    .option('-k <key>', 'one record: IP address, or hardware address / client id in hex')
+    .option('-k <key>', 'one record: IP address, hardware address / client id in hex, or "htype hwaddr subnet"')
     .action((o: DirOptions & { c?: boolean; k?: string }) => {
       if (o.k !== undefined && badKey(o.k)) throw new AdminError(badKey(o.k)!, 2);
       const store = openForReading(resolveDirs(o).spoolDir);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDhcpdDate, formatHumanDate, parseDate, parseDhcpdDate } from '../../src/admin/dates';
+import { badKey, selects } from '../../src/admin/select';
 import { formatLease, formatName, parseRecords, parseRegistration } from '../../src/admin/records';
 import { LeaseRecord, LeaseState } from '../../src/store';
 import { ip } from '../../src/util/ipv4';
@@ -108,4 +109,16 @@ test('records: registration lines', () => {
   assert.deepEqual(parseRegistration('08002b123456', '|'), { htype: 1, hwaddr: hw });
   assert.match(parseRegistration('08:00:2b:12:34:56|1|4', '|') as string, /MAC length/);
   assert.match(parseRegistration('nope', '|') as string, /MAC address/);
+});
+
+test('dump -k: an address, hex bytes, or jdbdump\'s own key "htype hwaddr subnet"', () => {
+  const now = 789650000;
+  assert.equal(selects(lease, { key: '10.1.0.7' }, now), true);
+  assert.equal(selects(lease, { key: '08002b123456' }, now), true);
+  assert.equal(selects(lease, { key: '1 08002b123456 10.1.0.0' }, now), true, "jdbdump's key");
+  assert.equal(selects(lease, { key: '1 08:00:2b:12:34:56 10.1.0.0' }, now), true, 'with colons');
+  assert.equal(selects(lease, { key: '1 08002b123456 10.2.0.0' }, now), false, 'another network');
+  assert.equal(selects(lease, { key: '6 08002b123456 10.1.0.0' }, now), false, 'another hardware type');
+  assert.equal(badKey('1 08002b123456 10.1.0.0'), undefined);
+  assert.match(badKey('1 08002b123456') ?? '', /expected an IP address, a hardware address .* or "htype hwaddr subnet"/);
 });
