@@ -130,6 +130,7 @@ const TABLE: TagSpec[] = [
   t('cr', 'routes', 'classless static routes (DEST/PREFIX ROUTER pairs)', { option: 121 }),
   t('tf', 'ip-list', 'TFTP server addresses', { option: 150 }),
   t('wp', 'string', 'web proxy auto-discovery (WPAD) URL', { option: 252 }),
+  t('kn', 'bool', 'known clients only: new addresses only for clients with a host entry or registered', { place: 'server' }),
   t('sh', 'string', 'shared network: the networks whose entries name the same one share a link', { place: 'server' }),
   t('fo', 'int-list', 'codes of options sent even when the client does not ask for them', { min: 1, max: 254 }),
   t('bf', 'string', 'boot file', { option: 67, place: 'file' }),
@@ -140,7 +141,17 @@ const TABLE: TagSpec[] = [
 ];
 
 /** Every known tag, keyed by its two letters (case-sensitive, as the original). */
-export const CAP_TAGS: ReadonlyMap<string, TagSpec> = new Map(TABLE.map((spec) => [spec.tag, spec]));
+export const CAP_TAGS: ReadonlyMap<string, TagSpec> = byTag(TABLE);
+
+/** The table by tag; a tag written twice is a mistake in this file that would silently hide a row. */
+function byTag(table: readonly TagSpec[]): Map<string, TagSpec> {
+  const map = new Map<string, TagSpec>();
+  for (const spec of table) {
+    if (map.has(spec.tag)) throw new Error(`dhcpcap tag ${spec.tag} is in the tag table twice`);
+    map.set(spec.tag, spec);
+  }
+  return map;
+}
 
 /** Other spellings of a tag: `br` is the older name of `hr` (IP forwarding). */
 export const TAG_ALIASES: ReadonlyMap<string, string> = new Map([['br', 'hr']]);

@@ -93,6 +93,16 @@ export function drop(reason: string, fields?: Record<string, unknown>): Drop {
   return fields === undefined ? { dropped: reason } : { dropped: reason, fields };
 }
 
+/**
+ * Whether a client may be given a new address on its network: always, unless its entries say `kn`
+ * (known clients only, dhcpd's deny unknown-clients), and then only with a dhcpcap host entry or a
+ * registration (joind register). A lease it holds already is its own either way.
+ */
+export function mayAllocate(ctx: RequestContext, svc: Services): boolean {
+  if (ctx.params.tags.get('kn') !== true || ctx.params.hostEntry) return true;
+  return svc.store.registered.isRegistered(ctx.client.htype, ctx.client.hwaddr);
+}
+
 /** Handled, and the protocol wants no reply (DHCPRELEASE, DHCPDECLINE): neither sent nor dropped. */
 export const NO_REPLY = Object.freeze({ noReply: true as const });
 

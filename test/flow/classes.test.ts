@@ -120,3 +120,19 @@ test('the lease a client asks for is held between ln and lx; without them, at mo
   assert.equal(await ask(35, 60, ip('10.77.2.1')), 60);
   bed.close();
 });
+
+test('kn (known clients only): an unknown client gets no new address; a host entry or a registration does', async () => {
+  const bed = makeBed({
+    dhcpcap: BASE_FILES.dhcpcap.replace('netb:nw=10.77.2.0:', 'netb:nw=10.77.2.0:kn:') + 'known:ht=1:ha=027700000133:\n',
+  });
+  const onB = { link: ip('10.77.2.1') };
+  const stranger = FakeClient.withMac(bed, 0x31);
+  // No host entry, not registered: silence, so that another server may answer (dhcpd does the same).
+  await stranger.expectDrop(stranger.packet(MessageType.DISCOVER), 'unknown-client', onB);
+  assert.equal(msgType(await FakeClient.withMac(bed, 0x33).discover([], onB)), MessageType.OFFER, 'a host entry');
+  bed.store.registered.register(1, Buffer.from([0x02, 0x77, 0, 0, 1, 0x31]));
+  assert.equal(msgType(await stranger.discover([], onB)), MessageType.OFFER, 'registered with joind register');
+  // Network a has no kn: anyone.
+  assert.equal(msgType(await FakeClient.withMac(bed, 0x34).discover()), MessageType.OFFER);
+  bed.close();
+});

@@ -5,7 +5,7 @@
 import { LeaseState } from '../../store/types';
 import { logEvent } from '../../log/logger';
 import { inNetwork, ipToString } from '../../util/ipv4';
-import { drop, type Handler } from '../context';
+import { drop, mayAllocate, type Handler } from '../context';
 import { buildReply } from '../reply';
 import { grantLease } from './grant';
 
@@ -41,6 +41,7 @@ export const handleBootp: Handler = async (ctx, svc) => {
   if (record && record.state === LeaseState.BOOTP && svc.allocator.availableFor(ctx.client, record.address)) {
     return grantLease(ctx, svc, record.address, 'bootp');
   }
+  if (!mayAllocate(ctx, svc)) return drop('unknown-client');
   const choice = await svc.allocator.chooseOffer(ctx.client, policy.ping_bootp_clients);
   if (!choice) return drop('no-free-address');
   return grantLease(ctx, svc, choice.address, 'bootp');
