@@ -119,7 +119,7 @@ export class LeaseOwner {
     }
     const pools = new Map<number, NetworkPool>();
     for (const net of config.networks) {
-      if (net.ourRanges.length === 0) continue;
+      if (!net.served) continue;
       const reserved = reservedByNet.get(net.address) ?? new Set<number>();
       reserved.add(net.address);
       reserved.add((net.address | ~net.mask) >>> 0);

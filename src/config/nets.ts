@@ -2,7 +2,10 @@
 // server. Grammar (joind-spec.md 1.2), decided by the first field of each line:
 //
 //   network owner range…   the first field is an address that is not inside the current network
-//                          (a network number), with at least three fields
+//                          (a network number), with at least three fields; or with exactly two, when
+//                          the first is a network number under its mask (no host bits): a network
+//                          served for its static bindings alone, with no range (ours, not in the
+//                          original)
 //   owner range…           the first field is a host name; or exactly two fields whose first is an
 //                          address outside the current network: another owner of the current network
 //   range…                 the first field is a range a-b, or a single address inside the current
@@ -189,11 +192,13 @@ function checkOverlaps(net: NetBuild, problems: FileProblems): void {
 
 function finish(net: NetBuild): NetworkConfig {
   const owners: NetOwner[] = [];
+  let served = false;
   // Ours alone (undefined) and the pair's, merged apart: a failover range is never joined to one of ours.
   const ours = new Map<string | undefined, AddressRange[]>();
   for (const o of net.owners.values()) {
     const ranges = mergeRanges(o.ranges);
     owners.push({ owner: o.owner, ours: o.ours, failover: o.failover, ranges, source: o.source });
+    served ||= o.ours;
     if (!o.ours) continue;
     const list = ours.get(o.failover);
     if (list) list.push(...ranges);
@@ -208,8 +213,15 @@ function finish(net: NetBuild): NetworkConfig {
     prefixLength: net.prefixLength,
     owners,
     ourRanges,
+    served,
     source: net.source,
   };
+}
+
+/** Whether an address is a network number under the mask netmasks (or its class) gives it. */
+function isNetworkNumber(address: number, masks: MaskTable): boolean {
+  const choice = masks.maskFor(address);
+  return choice.prefixLength <= 30 && (address & ~choice.mask) >>> 0 === 0;
 }
 
 /** A poisoned current network: continuation lines after a bad network line are skipped quietly. */
@@ -288,7 +300,9 @@ export function parseNets(
     if (fields.length === 1 || isRange || insideCurrent) kind = 'ranges';
     else if (!addressLike) kind = 'owner';
     else if (fields.length >= 3 || singleValue === undefined || nets.has(singleValue)) kind = 'network';
-    else kind = 'owner';
+    // Two fields: an owner and a range, unless the first is a network number (no host bits under its
+    // mask: no host is addressed so), which then is a network with its owner and no range.
+    else kind = isNetworkNumber(singleValue, masks) ? 'network' : 'owner';
 
     if (kind !== 'network' && current === SKIP) continue;
     if (kind !== 'network' && net === undefined) {
@@ -320,11 +334,11 @@ export function parseNets(
     }
 
     // A network line.
-    if (fields.length < 3) {
+    if (fields.length < 2) {
       problems.error(
         lineNo,
-        fields[fields.length - 1]!.column + fields[fields.length - 1]!.text.length,
-        'expected "network owner range…": a network line needs an owner and at least one range',
+        fields[0]!.column + fields[0]!.text.length,
+        'expected "network owner range…": a network line needs an owner (and its ranges)',
       );
       current = SKIP;
       continue;

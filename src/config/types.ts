@@ -119,6 +119,11 @@ export interface NetworkConfig {
    * sorted, disjoint; ranges of the pair and ranges of ours alone are never joined into one.
    */
   ourRanges: OurRange[];
+  /**
+   * Whether this server serves the network: an owner is us or our relationship, with ranges or without
+   * (a network of static bindings only: `network owner` with no range).
+   */
+  served: boolean;
   source: string; // "file:line" of the network's first line
 }
 

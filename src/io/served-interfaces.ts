@@ -8,17 +8,17 @@ import type { NetworkConfig } from '../config/types';
 import { inNetwork, ipToString, prefixFromMask } from '../util/ipv4';
 import type { NetworkInterfaceV4 } from './interfaces';
 
-/** What the choice needs to know of a configured network (NetworkConfig: ours = ourRanges.length > 0). */
+/** What the choice needs to know of a configured network (NetworkConfig: ours = served). */
 export interface NetworkForServing {
   address: number;
   mask: number;
-  /** The network has address ranges this server allocates from. */
+  /** This server serves the network (its ranges, or its static bindings only). */
   ours: boolean;
 }
 
 /** The configuration's networks as the choice sees them. */
 export function networksForServing(networks: readonly NetworkConfig[]): NetworkForServing[] {
-  return networks.map((net) => ({ address: net.address, mask: net.mask, ours: net.ourRanges.length > 0 }));
+  return networks.map((net) => ({ address: net.address, mask: net.mask, ours: net.served }));
 }
 
 export interface IgnoredInterface {

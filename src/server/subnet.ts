@@ -37,7 +37,7 @@ export function selectNetwork(config: Config, packet: DhcpPacket, inbound: Inbou
   if (link === undefined && inbound.interfaceAddresses) {
     for (const a of inbound.interfaceAddresses) {
       const net = networkOf(config, a.address);
-      if (net && net.ourRanges.length > 0) {
+      if (net && net.served) {
         link = a.address;
         break;
       }
@@ -50,7 +50,7 @@ export function selectNetwork(config: Config, packet: DhcpPacket, inbound: Inbou
     if (packet.ciaddr !== 0) link = packet.ciaddr;
     else {
       const attached = config.networks.filter(
-        (n) => n.ourRanges.length > 0 && config.self.addresses.some((a) => inNetwork(a, n.address, n.mask)),
+        (n) => n.served && config.self.addresses.some((a) => inNetwork(a, n.address, n.mask)),
       );
       if (attached.length !== 1) return { ok: false, reason: 'unknown-link' };
       link = attached[0]!.address;

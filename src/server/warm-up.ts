@@ -90,7 +90,7 @@ export async function warmUp(
   budgetMs = WARM_UP_BUDGET_MS,
   maxExchanges = WARM_UP_MAX_EXCHANGES,
 ): Promise<WarmUpResult | null> {
-  const network = config.networks.find((n) => n.ourRanges.length > 0);
+  const network = config.networks.find((n) => n.served && n.ourRanges.length > 0);
   if (!network) return null;
   const range = network.ourRanges[0]!;
   const limit = Math.min(maxExchanges, range.end - range.start + 1);

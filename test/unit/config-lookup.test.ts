@@ -138,6 +138,7 @@ test('lookup: findNetwork by binary search over disjoint networks', () => {
     prefixLength: prefix,
     owners: [],
     ourRanges: [],
+    served: false,
     source: 'nets:1',
   });
   const networks = [

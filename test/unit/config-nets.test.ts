@@ -187,8 +187,8 @@ test('nets: every kind of error, with line and column', () => {
     'otherhost 10.1.0.100-10.1.0.110', // 8: fine
     'thirdhost 10.1.0.105-10.1.0.120', // 9: overlaps otherhost
     'otherhost 10.1.0.108', // 10: same owner overlap: warning
-    '10.1.0.0 dhcphost', // 11: no range
-    '  10.1.0.77', // 12: continues a bad line: skipped quietly
+    '10.1.0.0 dhcphost', // 11: no range: fine since issue 16 (a network of static bindings)
+    '  10.1.0.77', // 12: and a range for it on the next line
     '224.0.0.0 dhcphost 224.0.0.1', // 13: not class A/B/C
     '10.1.0.0 10.1.0.0-10.1.0.9 10.1.0.20', // 14: a range where the owner belongs
   ].join('\n');
@@ -204,7 +204,6 @@ test('nets: every kind of error, with line and column', () => {
     'error 9:11 range 10.1.0.105-10.1.0.120 of thirdhost overlaps range 10.1.0.100-10.1.0.110 of otherhost at nets:8:11; ranges of different servers must not overlap',
     'warning 10:11 range 10.1.0.108 overlaps range 10.1.0.100-10.1.0.110 of the same owner at nets:8:11; they are merged',
     'error 10:11 range 10.1.0.108 of otherhost overlaps range 10.1.0.105-10.1.0.120 of thirdhost at nets:9:11; ranges of different servers must not overlap',
-    'error 11:18 expected "network owner range…": a network line needs an owner and at least one range',
     'error 13:1 224.0.0.0 is not a class A, B or C network; give its mask in netmasks',
     'error 14:10 "10.1.0.0-10.1.0.9" looks like a range where the owner belongs: expected "network owner range…"',
   ]);
@@ -286,4 +285,17 @@ test('namepool: duplicates are warnings; malformed lines are errors with their p
   ]);
   assert.deepEqual(list[0]!.names, ['amber']);
   assert.deepEqual(list[1]!.names, []);
+});
+
+test('nets: "network owner" with no range is a network served for its static bindings only', () => {
+  const { problems, networks } = nets(
+    '10.9.0.0 dhcphost\n10.1.0.0 dhcphost 10.1.0.10-10.1.0.20\n10.2.0.0 otherhost\n',
+    '10.9.0.0 255.255.255.0\n10.1.0.0 255.255.255.0\n10.2.0.0 255.255.255.0\n',
+  );
+  assert.deepEqual(brief(problems), []);
+  const [fixed, dynamic, theirs] = networks;
+  assert.equal(fixed?.address, ip('10.9.0.0'));
+  assert.deepEqual([fixed?.served, fixed?.ourRanges.length], [true, 0]);
+  assert.deepEqual([dynamic?.served, dynamic?.ourRanges.length], [true, 1]);
+  assert.deepEqual([theirs?.served, theirs?.ourRanges.length], [false, 0], "another server's");
 });

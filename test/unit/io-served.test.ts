@@ -79,11 +79,17 @@ test('with names: exactly those, in the order named, whatever their networks', (
   ]);
 });
 
-test('networksForServing: ours means the network has ranges of ours', () => {
+test('networksForServing: ours means the network is served by us', () => {
   const base = { prefixLength: 24, owners: [], source: 'nets:1' };
   const configs = [
-    { ...base, address: ip('10.1.0.0'), mask: maskFromPrefix(24), ourRanges: [{ start: ip('10.1.0.10'), end: ip('10.1.0.20') }] },
-    { ...base, address: ip('10.9.0.0'), mask: maskFromPrefix(24), ourRanges: [] },
+    {
+      ...base,
+      address: ip('10.1.0.0'),
+      mask: maskFromPrefix(24),
+      ourRanges: [{ start: ip('10.1.0.10'), end: ip('10.1.0.20') }],
+      served: true,
+    },
+    { ...base, address: ip('10.9.0.0'), mask: maskFromPrefix(24), ourRanges: [], served: false },
   ] as unknown as NetworkConfig[];
   assert.deepEqual(networksForServing(configs), [
     { address: ip('10.1.0.0'), mask: maskFromPrefix(24), ours: true },
