@@ -8,7 +8,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROUNDS=${FAILOVER_ROUNDS:-3}
 MCLT=${FAILOVER_MCLT:-60}
-TESTS=${FAILOVER_TESTS:-failover-joind-failures failover-joind-dhcpd-failures failover-dhcpd-joind-failures failover-joind-scenarios failover-dhcpd-joind-scenarios failover-joind-restore failover-joind-dhcpd-restore failover-dhcpd-joind-restore}
+TESTS=${FAILOVER_TESTS:-failover-joind-failures failover-joind-dhcpd-failures failover-dhcpd-joind-failures failover-joind-scenarios failover-dhcpd-joind-scenarios failover-joind-dhcpd-scenarios failover-joind-restore failover-joind-dhcpd-restore failover-dhcpd-joind-restore}
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 50 ] || { echo "FAILOVER_ROUNDS: 1 to 50" >&2; exit 2; }
 out=$(mktemp -d /tmp/failover-long.XXXXXX)
 rc=0
