@@ -77,7 +77,7 @@ export default tseslint.config(
   only('naming', ['alloc', 'config', 'store', 'util']),
   only('io', ['config', 'failover', 'log', 'util']),
   only('pair', ['alloc', 'failover', 'log', 'store', 'util']),
-  only('admin', ['alloc', 'config', 'dns', 'store', 'util']),
+  only('admin', ['alloc', 'codec', 'config', 'dns', 'store', 'util']),
   only('ddns', ['alloc', 'config', 'dns', 'io', 'log', 'naming', 'store', 'util']),
   only('metrics', ['alloc', 'ddns', 'failover', 'io', 'pair', 'server', 'store', 'log']),
   only('control', ['admin', 'alloc', 'config', 'ddns', 'io', 'log', 'metrics', 'pair', 'server', 'store', 'util']),

@@ -1,0 +1,175 @@
+// `joind import --format dhcpd-conf` (src/admin/dhcpd-conf-import.ts): what each dhcpd.conf statement
+// becomes in joind's files, what is reported with its file:line:column and why, and that the written
+// directory loads as a joind configuration. The seed's failover pair imports without a loss; the site
+// fixture reports exactly what joind cannot express.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { importDhcpdConf, type DhcpdConfImport } from '../../src/admin/dhcpd-conf-import';
+import { readDhcpdConf } from '../../src/admin/dhcpd-conf-reader';
+import { loadConfig } from '../../src/config/load';
+import { ip } from '../../src/util/ipv4';
+import { repoRoot } from '../fixtures/config/helpers';
+import { tempDir } from '../helpers/tmp';
+
+const FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'dhcpd-conf');
+
+/** Imports dhcpd.conf text (as the file d.conf) for the owner dhcp1. */
+function translate(text: string, owner = 'dhcp1'): DhcpdConfImport {
+  return importDhcpdConf(readDhcpdConf('d.conf', { readFile: () => text }), owner);
+}
+
+/** The lines of a written file, without the header comment. */
+function lines(result: DhcpdConfImport, file: string): string[] {
+  return result.files[file]!.split('\n').filter((l) => l && !l.startsWith('#'));
+}
+
+/** Writes the files and loads them as joind would, this server being `hostname`. */
+function load(result: DhcpdConfImport, hostname: string) {
+  const dir = tempDir('joind-import-conf-');
+  for (const [name, text] of Object.entries(result.files)) fs.writeFileSync(path.join(dir, name), text);
+  return loadConfig(dir, { self: { hostname, addresses: [] } });
+}
+
+test("the seed's failover primary imports without a loss, and loads", () => {
+  const result = importDhcpdConf(readDhcpdConf(path.join(FIXTURES, 'seed-primary.conf')), 'muscat');
+  assert.deepEqual(result.problems, []);
+  assert.deepEqual(
+    result.notes.map((n) => n.replace(/^.*seed/, 'seed')),
+    [],
+    'the state block is commented out in the seed: nothing to note',
+  );
+  assert.deepEqual(lines(result, 'server.pcy'), [
+    'default_ttl                    30000',
+    'ddns_style                     interim',
+    'name_service_updateable        on',
+    'failover                       dhcp_fail',
+    'failover_role                  primary',
+    'failover_address               192.168.168.8',
+    'failover_port                  519',
+    'failover_peer_address          192.168.168.9',
+    'failover_peer_port             519',
+    'failover_max_response_delay    60',
+    'failover_max_unacked_updates   10',
+    'failover_mclt                  3660',
+    'failover_split                 128',
+    'failover_load_balance_max_secs 3',
+  ]);
+  assert.deepEqual(
+    lines(result, 'nets'),
+    ['192.168.168.0 dhcp_fail 192.168.168.20-192.168.168.254'],
+    "the pool is the relationship's",
+  );
+  assert.deepEqual(lines(result, 'netmasks'), ['192.168.168.0 255.255.255.0']);
+  assert.deepEqual(lines(result, 'dhcpcap'), [
+    'dhcpd-global:lx=60000:',
+    // option subnet-mask in the pool, the innermost scope, is the one kept.
+    'subnet-192.168.168.0:nw=192.168.168.0:dn=mon_domain:ds="192.168.168.8 192.168.168.9":bw="192.168.168.10 168.18.168.11":by=8:sm=255.255.255.0:ba=192.168.168.255:gw=192.168.168.1:',
+  ]);
+  const loaded = load(result, 'muscat');
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+  const net = loaded.config.networks[0]!;
+  assert.deepEqual([net.served, net.ourRanges[0]?.failover], [true, 'dhcp_fail']);
+});
+
+test('a site configuration: every statement joind cannot express is reported with file:line:column and why', () => {
+  const result = importDhcpdConf(readDhcpdConf(path.join(FIXTURES, 'site.conf')), 'dhcp1');
+  const where = (p: string) => p.replace(/^.*site\.conf:/, 'site.conf:');
+  assert.deepEqual(result.problems.map(where), [
+    'site.conf:28:1: option space ipxe;: option spaces and their sub-options: write them as T43.N= sub-options by hand',
+    'site.conf:38:1: ignore client-updates;: joind always lets a client that asks write its own A record (option 81)',
+    'site.conf:40:1: key DHCP_UPDATER { … }: joind signs with hmac-sha256 or stronger, not hmac-md5: make a new key with tsig-keygen',
+    'site.conf:58:3: if exists user-class and option user-class = "iPXE" { … }: not translated: joind has no equivalent',
+    'site.conf:60:5: elsif option pxe-system-type = 00:07 { … }: not translated: joind has no equivalent',
+    'site.conf:62:5: else { … }: not translated: joind has no equivalent',
+    'site.conf:69:3: option ipxe.no-pxedhcp 1;: option spaces and their sub-options: write them as T43.N= sub-options by hand',
+    'site.conf:86:3: option wpad "http://wpad.lab.example.org/wpad.dat\\n";: the text holds the control character \\x0a, which a dhcpcap value cannot hold',
+    'site.conf:92:7: deny unknown-clients;: parameters of one pool among several: joind keeps parameters per network',
+    'site.conf:95:7: allow members of "pxe";: parameters of one pool among several: joind keeps parameters per network',
+    'site.conf:124:1: on commit { … }: not translated: joind has no equivalent',
+  ]);
+  assert.deepEqual(
+    result.notes.map(where).map((n) => n.split(': ')[0]),
+    ['site.conf:4:1', 'site.conf:5:1', 'site.conf:37:1'],
+  );
+  assert.deepEqual(lines(result, 'dhcpcap'), [
+    'dhcpd-global:ln=600:lx=86400:sn=boot.lab.example.org:sa=10.20.0.5:ds="10.20.0.53 10.20.0.54":sd="lab.example.org example.org":nt=10.20.0.123:dn=lab.example.org:fo=252:',
+    'class-pxe:ct=PXEClient*:',
+    'class-ipxe:uc=iPXE:',
+    // { ip-address, unsigned integer 16, string } written field by field.
+    '.class-by-port:T160=0x0a140005004570686f6e6573:',
+    'class-by-port-1:ci=0x67652d302f302f312e30:tc=.class-by-port:ho=phone-desk-1:hn:',
+    'class-by-port-2:ci=0x67652d302f302f322e30:tc=.class-by-port:',
+    // The RFC 3442 bytes of the declared array, as routes.
+    'subnet-10.20.1.0:nw=10.20.1.0:sm=255.255.255.0:sh=building-a:gw=10.20.1.1:cr="10.30.0.0/24 10.20.1.254, 0.0.0.0/0 10.20.1.1":',
+    'subnet-10.20.2.0:nw=10.20.2.0:sm=255.255.255.0:sh=building-a:gw=10.20.2.1:',
+    '.group-1:bf=pxelinux.0:',
+    'printer-1:ht=ethernet:ha="00:1b:a9:12:34:56":tc=.group-1:ho=printer-1:hn:ip=10.20.1.20:',
+    'thin-client:ht=ethernet:ha="0:1:2:3:4:5":ck=0x01000102030405:tc=.group-1:ip=10.20.1.21:',
+    'kiosk:ck=0x6b696f736b2d3031:tc=.group-1:ho=kiosk:hn:ip=10.20.2.5:',
+  ]);
+  assert.deepEqual(lines(result, 'nets'), [
+    '10.20.1.0 dhcp1 10.20.1.100-10.20.1.199 10.20.1.200-10.20.1.220',
+    '10.20.2.0 dhcp1 10.20.2.10-10.20.2.250',
+  ]);
+  assert.deepEqual(lines(result, 'server.pcy'), [
+    'default_ttl                    3600',
+    'ignore_client_uids             on',
+    'ping_timeout                   1000',
+    'ddns_style                     interim',
+    'name_service_updateable        on',
+    'ddns_server                    10.20.0.53',
+  ]);
+  const loaded = load(result, 'dhcp1');
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+  assert.equal(loaded.config.sharedNetworks.get(ip('10.20.2.0'))?.length, 2, 'the shared network');
+});
+
+test('statements one by one: hosts, groups, pools, ranges, keys, zones, failover state, permissions', () => {
+  const result = translate(
+    [
+      'subnet 10.1.0.0 netmask 255.255.255.0 {', // 1
+      '  pool { failover peer "pair"; range 10.1.0.10 10.1.0.20; deny unknown-clients; }', // 2
+      '  range dynamic-bootp 10.1.0.30;', // 3
+      '}',
+      'subnet 10.2.0.0 netmask 255.255.255.0 { }', // 5: fixed hosts only
+      'host twin { hardware ethernet 02:00:00:00:00:01; fixed-address 10.1.0.5, 10.2.0.5; }', // 6
+      'host nobody { fixed-address 10.1.0.6; }', // 7
+      'host named { hardware ethernet 02:00:00:00:00:02; fixed-address printer.example; }', // 8
+      'key ddns { algorithm hmac-sha256; secret "c2VjcmV0"; }', // 9
+      'zone example.org. { primary 10.1.0.53; key ddns; }', // 10
+      'zone other.org. { primary 10.9.0.53; key ddns; }', // 11
+      'failover peer "pair" state { my state partner-down; }', // 12
+      'max-lease-time 7200;', // 13
+      'deny unknown-clients;', // 14
+      'local-port 6767;', // 15
+    ].join('\n'),
+  );
+  assert.deepEqual(result.problems, [
+    'd.conf:7:1: host nobody { … }: a host without hardware address or client identifier: joind cannot tell who it is',
+    'd.conf:8:51: fixed-address printer.example;: printer.example is not an address (joind looks up no names in its configuration)',
+    'd.conf:11:1: zone other.org. { … }: joind sends every update to one server (ddns_server): zones with different primaries',
+    'd.conf:14:1: deny unknown-clients;: known clients only is per network in joind (kn on the network entry)',
+    'd.conf:15:1: local-port 6767;: not translated: joind has no equivalent',
+  ]);
+  assert.deepEqual(result.notes, [
+    'd.conf:12:1: failover peer "pair" state { … }: joind keeps the pair\'s state in its store, so a first start needs no such block',
+  ]);
+  assert.deepEqual(lines(result, 'nets'), ['10.1.0.0 dhcp1 10.1.0.30', 'pair 10.1.0.10-10.1.0.20', '10.2.0.0 dhcp1']);
+  assert.deepEqual(lines(result, 'dhcpcap'), [
+    'dhcpd-global:lx=7200:',
+    'subnet-10.1.0.0:nw=10.1.0.0:sm=255.255.255.0:kn:',
+    'subnet-10.2.0.0:nw=10.2.0.0:sm=255.255.255.0:',
+    // dhcpd gives the fixed address of the client's subnet: one entry per address and network.
+    'twin:ht=ethernet:ha="02:00:00:00:00:01":nw=10.1.0.0:ip=10.1.0.5:',
+    'twin-2:ht=ethernet:ha="02:00:00:00:00:01":nw=10.2.0.0:ip=10.2.0.5:',
+    'named:ht=ethernet:ha="02:00:00:00:00:02":',
+  ]);
+  assert.equal(result.files['ddns.key'], 'key "ddns" {\n\talgorithm hmac-sha256;\n\tsecret "c2VjcmV0";\n};\n');
+  assert.deepEqual(lines(result, 'server.pcy'), [
+    'dynamic_bootp                  on',
+    'ddns_key_file                  ddns.key',
+    'ddns_server                    10.1.0.53',
+  ]);
+});
