@@ -82,6 +82,14 @@ function unwritable(text: string): string | undefined {
   return `the text holds ${shown}, which a dhcpcap value cannot hold`;
 }
 
+/** A decimal number as `width` big-endian bytes; undefined when it is not one or does not fit. */
+function unsignedBytes(text: string, width: number): Buffer | undefined {
+  if (!/^\d{1,10}$/.test(text) || Number(text) >= 2 ** (8 * width)) return undefined;
+  const bytes = Buffer.alloc(width);
+  bytes.writeUIntBE(Number(text), 0, width);
+  return bytes;
+}
+
 function entryLine(entry: Entry): string {
   // A tag given again (an inner scope's, coming later) replaces the earlier: dhcpd's innermost wins.
   const last = new Map<string, number>();
@@ -369,7 +377,9 @@ class Importer {
     if (items.length === 0) return { why: 'no value' };
     // dhcpd's classless-routes idiom: the option declared as an array of bytes (RFC 3442's wire form).
     if (code === 121 && declared?.includes('integer 8')) {
-      const bytes = Buffer.from(items.map((t) => Number(t.text)));
+      const octets = items.map((t) => unsignedBytes(t.text, 1));
+      if (octets.some((o) => o === undefined)) return { why: 'expected the bytes of RFC 3442 routes, 0 to 255' };
+      const bytes = Buffer.concat(octets as Buffer[]);
       const routes = decodeOptionValue(121, bytes);
       if (!routes.ok) return { why: `not RFC 3442 routes: ${routes.message}` };
       return `"${(routes.value as ClasslessRoute[]).map((r) => `${ipToString(r.destination)}/${r.prefixLength} ${ipToString(r.router)}`).join(', ')}"`;
@@ -429,10 +439,8 @@ class Importer {
         const b = Buffer.alloc(4);
         b.writeUInt32BE(address);
         parts.push(b);
-      } else if (width > 0 && /^\d+$/.test(t.text)) {
-        const b = Buffer.alloc(width);
-        b.writeUIntBE(Number(t.text), 0, width);
-        parts.push(b);
+      } else if (width > 0 && unsignedBytes(t.text, width)) {
+        parts.push(unsignedBytes(t.text, width)!);
       } else return `cannot write ${t.text} as bytes${declared ? ` of ${declared}` : ''}`;
     }
     return Buffer.concat(parts);
@@ -454,10 +462,8 @@ class Importer {
         const b = Buffer.alloc(4);
         b.writeUInt32BE(address);
         parts.push(b);
-      } else if (width && /^\d+$/.test(item.text)) {
-        const b = Buffer.alloc(Number(width[1]) / 8);
-        b.writeUIntBE(Number(item.text), 0, b.length);
-        parts.push(b);
+      } else if (width && unsignedBytes(item.text, Number(width[1]) / 8)) {
+        parts.push(unsignedBytes(item.text, Number(width[1]) / 8)!);
       } else if ((field === 'string' || field === 'text') && item.kind === 'string') {
         parts.push(Buffer.from(item.text, 'latin1'));
       } else return `cannot write ${item.text} as the ${field} of ${declared}`;

@@ -11,6 +11,7 @@ import { readDhcpdConf } from '../../src/admin/dhcpd-conf-reader';
 import { loadConfig } from '../../src/config/load';
 import { ip } from '../../src/util/ipv4';
 import { repoRoot } from '../fixtures/config/helpers';
+import { makeRandom } from '../helpers/random';
 import { tempDir } from '../helpers/tmp';
 
 const FIXTURES = path.join(repoRoot(), 'test', 'fixtures', 'dhcpd-conf');
@@ -172,4 +173,41 @@ test('statements one by one: hosts, groups, pools, ranges, keys, zones, failover
     'ddns_key_file                  ddns.key',
     'ddns_server                    10.1.0.53',
   ]);
+});
+
+test('values that do not fit their declared type are reported, never thrown', () => {
+  const result = translate(
+    [
+      'option small code 200 = unsigned integer 8;',
+      'option rec code 201 = { ip-address, unsigned integer 16 };',
+      'option rfc3442-classless-static-routes code 121 = array of unsigned integer 8;',
+      'option small 300;', // 4
+      'option rec 10.0.0.1 70000;', // 5
+      'option rfc3442-classless-static-routes 24, 10, 300, 0, 10, 0, 0, 1;', // 6
+      'option small 7;', // 7: fine
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    result.problems.map((p) => p.split(': ').slice(0, 1).concat(p.split(': ').slice(-1)).join(': ')),
+    [
+      'd.conf:4:1: cannot write 300 as bytes of unsigned integer 8',
+      'd.conf:5:1: cannot write 70000 as the unsigned integer 16 of { ip-address , unsigned integer 16 }',
+      'd.conf:6:1: expected the bytes of RFC 3442 routes, 0 to 255',
+    ],
+  );
+  assert.deepEqual(lines(result, 'dhcpcap'), ['dhcpd-global:T200=0x07:']);
+});
+
+test('fuzz: shuffled statements of the fixtures never make the import throw', () => {
+  const random = makeRandom(16);
+  const source = ['site.conf', 'seed-dhcpd.master'].map((f) => fs.readFileSync(path.join(FIXTURES, f), 'utf8')).join('\n');
+  const words = source.split(/\s+/).filter(Boolean);
+  for (let round = 0; round < 300; round++) {
+    // Runs of the fixtures' own words in a new order: statements with the wrong values, blocks in the
+    // wrong places, declarations that do not match their uses.
+    const picked: string[] = [];
+    for (let i = 0; i < 80; i++) picked.push(words[random.int(words.length)]!);
+    const text = picked.join(random.chance(0.5) ? ' ' : '\n');
+    assert.doesNotThrow(() => translate(text), `round ${round}: ${text}`);
+  }
 });
