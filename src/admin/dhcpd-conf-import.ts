@@ -108,7 +108,8 @@ class Importer {
   readonly problems: string[] = [];
   readonly notes: string[] = [];
   private readonly pcy = new Map<string, string>();
-  private readonly netmasks: string[] = [];
+  /** The subnets read, in order: netmasks, and the network of a host's fixed address. */
+  private readonly subnets: Array<{ address: number; mask: number }> = [];
   private readonly nets: string[] = [];
   private readonly entries: Entry[] = [];
   private readonly global: Entry = { label: 'dhcpd-global', tags: [] };
@@ -139,7 +140,7 @@ class Importer {
     const files: Record<string, string> = {
       'server.pcy': `${header}${pcy}${pcy ? '\n' : ''}`,
       nets: `${header}${this.nets.join('\n')}${this.nets.length ? '\n' : ''}`,
-      netmasks: `${header}${this.netmasks.join('\n')}${this.netmasks.length ? '\n' : ''}`,
+      netmasks: `${header}${this.subnets.map((n) => `${ipToString(n.address)} ${ipToString(n.mask)}\n`).join('')}`,
       dhcpcap: `${header}${entries.map(entryLine).join('\n')}${entries.length ? '\n' : ''}`,
     };
     if (this.keyFile !== null) files['ddns.key'] = this.keyFile;
@@ -476,7 +477,7 @@ class Importer {
     const mask = isWord(s.words[2], 'netmask') ? parseIp(s.words[3]?.text ?? '') : undefined;
     if (address === undefined || mask === undefined) return this.problem(s, 'expected subnet ADDRESS netmask MASK');
     const net = ipToString(address);
-    this.netmasks.push(`${net} ${ipToString(mask)}`);
+    this.subnets.push({ address, mask });
     const entry: Entry = {
       label: `subnet-${net}`,
       tags: [
@@ -630,11 +631,7 @@ class Importer {
   }
 
   private maskOf(address: number): number | undefined {
-    for (const line of this.netmasks) {
-      const [net, mask] = line.split(' ').map((x) => parseIp(x)!);
-      if ((address & mask!) >>> 0 === net) return mask;
-    }
-    return undefined;
+    return this.subnets.find((n) => (address & n.mask) >>> 0 === n.address)?.mask;
   }
 
   /** A class: its `match if` as conditions (ct, uc, ca, ci, ri), or its `match` field for subclasses. */

@@ -25,7 +25,13 @@
 // (and no client key) binds the address to the port: whichever client the relay reports there gets it
 // (a device swapped on a switch port takes its predecessor's address), unless it has a binding of its own.
 
-import { OPT_RELAY_AGENT_INFO, RAI_CIRCUIT_ID, RAI_REMOTE_ID, decodeOptionValue, type RelayAgentSubOption } from '../codec';
+import {
+  OPT_RELAY_AGENT_INFO,
+  circuitId as circuitIdOf,
+  decodeOptionValue,
+  remoteId as remoteIdOf,
+  type RelayAgentSubOption,
+} from '../codec';
 import type { CapEntry, ClientQuery, Dhcpcap, EntryScope, NetworkConfig, TagValue } from './types';
 import { SCOPE_TAGS } from './tags';
 
@@ -108,6 +114,16 @@ function push<K>(map: Map<K, Ranked[]>, key: K, ranked: Ranked): void {
   else map.set(key, [ranked]);
 }
 
+/** An entry's `ip`, if it has one, as a static binding of the index; whether it had one. */
+function addBinding(index: CapIndex, entry: CapEntry): boolean {
+  const ip = entry.tags.get('ip');
+  if (typeof ip !== 'number') return false;
+  const binding = { entry, address: ip };
+  index.bindings.push(binding);
+  if (!index.byAddress.has(ip)) index.byAddress.set(ip, binding);
+  return true;
+}
+
 function buildIndex(cap: Dhcpcap): CapIndex {
   const index: CapIndex = {
     siteDefaults: [],
@@ -135,21 +151,10 @@ function buildIndex(cap: Dhcpcap): CapIndex {
         push(index.byHardwareAddress, hwKey(hardware.address), ranked);
       }
       if (clientId) push(index.byClientId, clientId.toString('latin1'), ranked);
-      const ip = entry.tags.get('ip');
-      if (typeof ip === 'number') {
-        const binding = { entry, address: ip };
-        index.bindings.push(binding);
-        if (!index.byAddress.has(ip)) index.byAddress.set(ip, binding);
-      }
+      addBinding(index, entry);
     } else if (hasClass(entry.scope)) {
       index.classEntries.push(ranked);
-      const ip = entry.tags.get('ip');
-      if (typeof ip === 'number' && (entry.scope.circuitId || entry.scope.remoteId)) {
-        const binding = { entry, address: ip };
-        index.bindings.push(binding);
-        if (!index.byAddress.has(ip)) index.byAddress.set(ip, binding);
-        index.portBindings.push(ranked);
-      }
+      if ((entry.scope.circuitId || entry.scope.remoteId) && addBinding(index, entry)) index.portBindings.push(ranked);
     } else if (network !== undefined) {
       push(index.byNetwork, network, ranked);
     } else {
@@ -198,8 +203,8 @@ function architectureMatches(wanted: readonly number[], sent: Buffer | undefined
 /** Option 82's sub-options, decoded once per request (null: none, or damaged). */
 const agentInfos = new WeakMap<ReadonlyMap<number, Buffer>, RelayAgentSubOption[] | null>();
 
-function agentSubOption(options: ReadonlyMap<number, Buffer> | undefined, code: number): Buffer | undefined {
-  if (!options) return undefined;
+function agentInfo(options: ReadonlyMap<number, Buffer> | undefined): RelayAgentSubOption[] {
+  if (!options) return [];
   let subs = agentInfos.get(options);
   if (subs === undefined) {
     const raw = options.get(OPT_RELAY_AGENT_INFO);
@@ -207,7 +212,7 @@ function agentSubOption(options: ReadonlyMap<number, Buffer> | undefined, code: 
     subs = decoded?.ok ? (decoded.value as RelayAgentSubOption[]) : null;
     agentInfos.set(options, subs);
   }
-  return subs?.find((s) => s.code === code)?.data;
+  return subs ?? [];
 }
 
 /** Whether the conditions besides the client key (nw and the class conditions) hold for the query. */
@@ -217,8 +222,8 @@ function conditionsHold(entry: CapEntry, q: ClientQuery): boolean {
   if (vendorClass !== undefined && !classMatches(vendorClass, q.vendorClass)) return false;
   if (userClass !== undefined && !userClassMatches(userClass, q.options?.get(77))) return false;
   if (architectures !== undefined && !architectureMatches(architectures, q.options?.get(93))) return false;
-  if (circuitId !== undefined && !agentSubOption(q.options, RAI_CIRCUIT_ID)?.equals(circuitId)) return false;
-  if (remoteId !== undefined && !agentSubOption(q.options, RAI_REMOTE_ID)?.equals(remoteId)) return false;
+  if (circuitId !== undefined && !circuitIdOf(agentInfo(q.options))?.equals(circuitId)) return false;
+  if (remoteId !== undefined && !remoteIdOf(agentInfo(q.options))?.equals(remoteId)) return false;
   return true;
 }
 

@@ -38,7 +38,6 @@ export function eventLoopUtilization(): LoopUtilization {
 export class DdnsPacer {
   /** Job starts allowed per window. */
   private allowance = MAX_STARTS;
-  private startsLeft = MAX_STARTS;
   /** Job starts taken in this window. */
   private started = 0;
   private windowStart: number;
@@ -54,11 +53,6 @@ export class DdnsPacer {
     this.packetsAtWindowStart = packetsSeen();
   }
 
-  /** Job starts allowed per window now (for tests). */
-  get perWindow(): number {
-    return this.allowance;
-  }
-
   /** Job starts allowed per second while a DHCP load holds DNS back; null when not held back. */
   get pacedPerSecond(): number | null {
     return this.allowance >= MAX_STARTS ? null : Math.round((this.allowance * 1000) / WINDOW_MS);
@@ -67,13 +61,12 @@ export class DdnsPacer {
   /** Whether a job may start now; when not, try again in waitMs(). */
   mayStart(): boolean {
     this.roll();
-    return this.allowance >= MAX_STARTS || this.startsLeft > 0;
+    return this.allowance >= MAX_STARTS || this.started < this.allowance;
   }
 
   /** Takes one job start; false when this window's allowance is spent (see waitMs). */
   take(): boolean {
     if (!this.mayStart()) return false;
-    this.startsLeft--;
     this.started++;
     return true;
   }
@@ -95,7 +88,6 @@ export class DdnsPacer {
       const used = this.allowance >= MAX_STARTS ? this.started : Math.min(this.allowance, this.started);
       this.allowance = Math.max(MIN_STARTS, Math.floor(used / 4));
     } else if (!dhcpLoad || busy < ROOM) this.allowance = Math.min(MAX_STARTS, this.allowance * 2);
-    this.startsLeft = this.allowance;
     this.started = 0;
     this.windowStart = now;
     this.packetsAtWindowStart = packets;
