@@ -17,6 +17,8 @@
 #           on empty zones: seconds until joind_ddns_queue_depth is 0 (polled every 0.2 s, at most
 #           300 s; the retries' back-off, up to 16 s after 20 s of outage, included), and the records in
 #           bench.example then (an A and a DHCID per name).
+# BENCH_DDNS_STEPS (default "rate lag latency drain") runs some of them only; lag without rate runs
+# at BENCH_DDNS_LAG_RATE (7000).
 # Prints "key value" lines and a summary with the on/off ratios; results in bench/out/ddns-DATE/.
 # Needs root. About 5–8 minutes.
 set -u
@@ -29,6 +31,8 @@ for cmd in perfdhcp named tsig-keygen dig curl tcpdump taskset python3; do
 done
 [ -f "$BENCH_DIST/src/cli/main.js" ] || { echo "bench: build first (npm run build)" >&2; exit 1; }
 : "${BENCH_SECS:=10}" "${BENCH_REPS:=1}" "${BENCH_DDNS_RATE:=500}" "${BENCH_DDNS_DRAIN:=10000}"
+: "${BENCH_DDNS_STEPS:=rate lag latency drain}" "${BENCH_DDNS_LAG_RATE:=7000}"
+step() { [[ " $BENCH_DDNS_STEPS " == *" $1 "* ]]; }
 [ "$BENCH_DDNS_DRAIN" -ge 100 ] && [ "$BENCH_DDNS_DRAIN" -le 50000 ] || { echo "bench: BENCH_DDNS_DRAIN 100..50000" >&2; exit 2; }
 
 . "$ROOT/test/system/lib/bed.sh"
@@ -72,7 +76,7 @@ named_start() {
   NAMED=$BED_PID
   bed_wait_for 10 grep -q 'running$' "$BENCH_OUT/logs/named.log"
 }
-named_stop() { bed_stop "$BENCH_P" "$NAMED"; }
+named_stop() { [ -z "${NAMED:-}" ] || bed_stop "$BENCH_P" "$NAMED"; NAMED=; }
 
 # --- joind with names, DDNS off or on ------------------------------------------------------------------
 _joind_named() { # WORKDIR on|off
@@ -113,7 +117,7 @@ queue_depth() { ip netns exec "$SRV_NS" curl -s --max-time 2 http://127.0.0.1:92
 
 {
   echo "date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "command bash bench/ddns.sh (BENCH_SECS=$BENCH_SECS BENCH_REPS=$BENCH_REPS BENCH_DDNS_RATE=$BENCH_DDNS_RATE BENCH_DDNS_DRAIN=$BENCH_DDNS_DRAIN)"
+  echo "command bash bench/ddns.sh (BENCH_SECS=$BENCH_SECS BENCH_REPS=$BENCH_REPS BENCH_DDNS_RATE=$BENCH_DDNS_RATE BENCH_DDNS_DRAIN=$BENCH_DDNS_DRAIN BENCH_DDNS_STEPS='$BENCH_DDNS_STEPS')"
   echo "load_before $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "version.joind $(git -C "$ROOT" describe --always --dirty 2>/dev/null)"
   echo "version.bind $(named -v)"
@@ -121,36 +125,47 @@ queue_depth() { ip netns exec "$SRV_NS" curl -s --max-time 2 http://127.0.0.1:92
 named_start || { echo "bench: named did not start" >&2; exit 1; }
 
 # --- rate -----------------------------------------------------------------------------------------------
-for s in ddnsoff ddnson; do sweep "$s" 1000; record "$s.rate" "$SWEEP_RATE"; done
+if step rate; then
+  for s in ddnsoff ddnson; do sweep "$s" 1000; record "$s.rate" "$SWEEP_RATE"; done
+fi
 
 # --- lag: what the pacer defers at the top rate ----------------------------------------------------------
 # At ddnson's sustained rate the loop is full, so the worker sends only a trickle (src/ddns/pacer.ts):
 # the updates queued when the load stops, and the seconds until DNS has caught up.
-server_up ddnson || exit 1
-perf_run "$(r ddnson.rate)" "$BENCH_SECS" "$BENCH_OUT/logs/lag-perfdhcp.txt"
-record ddns.lag_leases "$PR_ACKS"
-record ddns.lag_queued "$(queue_depth)"
-catch_up ddns.lag
-server_stop
+if step lag; then
+  server_up ddnson || exit 1
+  lag_rate=$(r ddnson.rate | grep . || echo "$BENCH_DDNS_LAG_RATE")
+  record ddns.lag_rate "$lag_rate"
+  perf_run "$lag_rate" "$BENCH_SECS" "$BENCH_OUT/logs/lag-perfdhcp.txt"
+  record ddns.lag_leases "$PR_ACKS"
+  record ddns.lag_queued "$(queue_depth)"
+  catch_up ddns.lag
+  server_stop
+fi
 
 # --- latency ----------------------------------------------------------------------------------------------
-latency ddnsoff "$BENCH_DDNS_RATE"
-latency ddnson "$BENCH_DDNS_RATE"
-named_stop
-# (latency() records under the server's name: this run is named ddnson_dnsdown by a wrapper.)
-server_start_ddnson_dnsdown() { _joind_named "$1" on; }
-latency ddnson_dnsdown "$BENCH_DDNS_RATE"
+if step latency; then
+  latency ddnsoff "$BENCH_DDNS_RATE"
+  latency ddnson "$BENCH_DDNS_RATE"
+  named_stop
+  # (latency() records under the server's name: this run is named ddnson_dnsdown by a wrapper.)
+  server_start_ddnson_dnsdown() { _joind_named "$1" on; }
+  latency ddnson_dnsdown "$BENCH_DDNS_RATE"
+fi
 
 # --- drain ------------------------------------------------------------------------------------------------
-server_up ddnson || exit 1
-perf_run "$BENCH_DDNS_RATE" $(( BENCH_DDNS_DRAIN / BENCH_DDNS_RATE )) "$BENCH_OUT/logs/drain-perfdhcp.txt"
-record ddns.drain_leases "$PR_ACKS"
-bed_wait_for 10 test -n "$(queue_depth)"
-record ddns.drain_queued "$(queue_depth)"
-named_start || exit 1
-catch_up ddns.drain
-record ddns.names_in_zone "$(ip netns exec "$SRV_NS" dig +short +time=5 @127.0.0.1 -k "$N/ddns.key" bench.example AXFR | grep -c .)"
-server_stop
+if step drain; then
+  named_stop
+  server_up ddnson || exit 1
+  perf_run "$BENCH_DDNS_RATE" $(( BENCH_DDNS_DRAIN / BENCH_DDNS_RATE )) "$BENCH_OUT/logs/drain-perfdhcp.txt"
+  record ddns.drain_leases "$PR_ACKS"
+  bed_wait_for 10 test -n "$(queue_depth)"
+  record ddns.drain_queued "$(queue_depth)"
+  named_start || exit 1
+  catch_up ddns.drain
+  record ddns.names_in_zone "$(ip netns exec "$SRV_NS" dig +short +time=5 @127.0.0.1 -k "$N/ddns.key" bench.example AXFR | grep -c .)"
+  server_stop
+fi
 named_stop
 echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_OUT/results.txt"
 
@@ -162,6 +177,6 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
       "$(r "$s.lat_ack_p50_ms")" "$(r "$s.lat_ack_p99_ms")"
   done
   echo "rate on/off: $(ratio "$(r ddnson.rate)" "$(r ddnsoff.rate)")"
-  echo "lag at $(r ddnson.rate)/s for ${BENCH_SECS} s: $(r ddns.lag_queued) updates queued of $(r ddns.lag_leases) leases, sent in $(r ddns.lag_seconds) s after ($(r ddns.lag_left) left)"
+  echo "lag at $(r ddns.lag_rate)/s for ${BENCH_SECS} s: $(r ddns.lag_queued) updates queued of $(r ddns.lag_leases) leases, sent in $(r ddns.lag_seconds) s after ($(r ddns.lag_left) left)"
   echo "drain: $(r ddns.drain_queued) queued updates of $(r ddns.drain_leases) leases sent in $(r ddns.drain_seconds) s once named was back ($(r ddns.drain_left) left; $(r ddns.names_in_zone) records in bench.example)"
 } | tee "$BENCH_OUT/table.txt"

@@ -5,10 +5,12 @@
 // packet does.
 //
 // Judged per window on the loop's utilization: while DHCP packets arrive and the loop is busier than
-// BUSY, the worker's allowance of job starts per window falls to a quarter of what it used (down to a
-// trickle, so DNS never stops): a few windows, not seconds, before the packet path has its loop back.
-// When the loop has room again, or no DHCP packet came (a drain after an outage: DNS may have the whole
-// loop), the allowance doubles back up to unlimited.
+// BUSY, the worker's allowance of job starts per window falls to a trickle at once (never to none, so
+// DNS keeps moving): one window, not several, before the packet path has its loop back, since a burst
+// of DNS work at the start of a load is what drops DHCP packets. When the loop has room again, or no
+// DHCP packet came (a drain after an outage: DNS may have the whole loop), the allowance doubles back
+// up to unlimited. A worker starts at the trickle too, so a load that meets a fresh start (or a queue
+// left by the previous run) is not met by a burst either; a drain is unlimited within a second.
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 
 export const WINDOW_MS = 100;
@@ -37,7 +39,7 @@ export function eventLoopUtilization(): LoopUtilization {
 
 export class DdnsPacer {
   /** Job starts allowed per window. */
-  private allowance = MAX_STARTS;
+  private allowance = MIN_STARTS;
   /** Job starts taken in this window. */
   private started = 0;
   private windowStart: number;
@@ -83,11 +85,8 @@ export class DdnsPacer {
     const busy = this.loopUtilization();
     const packets = this.packetsSeen();
     const dhcpLoad = packets > this.packetsAtWindowStart;
-    if (dhcpLoad && busy > BUSY) {
-      // Unlimited, the worker may have started more than MAX_STARTS in the window.
-      const used = this.allowance >= MAX_STARTS ? this.started : Math.min(this.allowance, this.started);
-      this.allowance = Math.max(MIN_STARTS, Math.floor(used / 4));
-    } else if (!dhcpLoad || busy < ROOM) this.allowance = Math.min(MAX_STARTS, this.allowance * 2);
+    if (dhcpLoad && busy > BUSY) this.allowance = MIN_STARTS;
+    else if (!dhcpLoad || busy < ROOM) this.allowance = Math.min(MAX_STARTS, this.allowance * 2);
     this.started = 0;
     this.windowStart = now;
     this.packetsAtWindowStart = packets;

@@ -42,10 +42,11 @@ export class DdnsQueue implements DnsJobs {
     const guard = interim
       ? interimTxtRdata(record.clientId ?? undefined, record.htype, chaddr)
       : dhcidRdata(dhcidIdentifierOf(record.clientId ?? undefined, record.htype, chaddr), fqdn);
+    // A renewal that changes nothing sends nothing (dhcpd's update-optimization). The pending job is
+    // looked up only then: a new lease, the common case under load, has no records yet.
     const held = this.store.ddns.record(record.address);
-    const pending = this.store.ddns.job(record.address);
-    // A renewal that changes nothing sends nothing (dhcpd's update-optimization).
-    if (!pending && held && held.fqdn === fqdn && held.guard.equals(guard) && held.forward === forward && held.reverse) return;
+    const unchanged = held && held.fqdn === fqdn && held.guard.equals(guard) && held.forward === forward && held.reverse;
+    if (unchanged && !this.store.ddns.job(record.address)) return;
     const now = this.nowMs();
     this.store.ddns.putJob({
       address: record.address,

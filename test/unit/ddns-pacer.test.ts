@@ -1,6 +1,6 @@
-// The DDNS pacer (src/ddns/pacer.ts): under a DHCP load that fills the loop the worker's job starts
-// fall to a trickle within a few windows and never to zero; with room again, or with no DHCP packet at
-// all (a drain after a DNS outage), they grow back to unlimited.
+// The DDNS pacer (src/ddns/pacer.ts): a worker starts at a trickle; under a DHCP load that fills the
+// loop its job starts fall back to the trickle in one window and never to zero; with room again, or
+// with no DHCP packet at all (a drain after a DNS outage), they grow back to unlimited.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DdnsPacer, MIN_STARTS, WINDOW_MS } from '../../src/ddns/pacer';
@@ -25,21 +25,24 @@ function bed() {
   return { pacer, window, state };
 }
 
-test('a loop filled by DHCP packets cuts the worker to a trickle within a few windows, never to zero', () => {
+test('a worker starts at the trickle, and a loop filled by DHCP packets cuts it back at once', () => {
   const { pacer, window } = bed();
-  assert.equal(window(0.2, 100, 400), 400, 'unlimited while the loop has room');
-  const taken: number[] = [];
-  for (let i = 0; i < 6; i++) taken.push(window(0.95, 600));
-  assert.deepEqual(taken, [100, 25, 6, 1, 1, 1], 'a quarter of what was used, per window, down to the trickle');
+  assert.equal(window(0.95, 600), MIN_STARTS, 'a fresh worker meets a load with no burst');
+  const grown: number[] = [];
+  for (let i = 0; i < 8; i++) grown.push(window(0.5, 600));
+  assert.deepEqual(grown, [2, 4, 8, 16, 32, 64, 128, 1000], 'doubles while the loop has room, to unlimited');
+  assert.equal(pacer.pacedPerSecond, null, 'then unlimited');
+  assert.equal(window(0.2, 100, 400), 400);
+  assert.equal(window(0.95, 600), MIN_STARTS, 'one busy window brings the trickle');
   assert.equal(pacer.pacedPerSecond, (MIN_STARTS * 1000) / WINDOW_MS);
   // A window whose utilization is between ROOM and BUSY keeps the allowance as it is.
   assert.equal(window(0.7, 600), MIN_STARTS);
+  assert.equal(window(0.95, 600), MIN_STARTS, 'never less than the trickle');
 });
 
 test('room on the loop, or no DHCP load at all, grows the allowance back to unlimited', () => {
   const { pacer, window } = bed();
-  window(0.2, 100, 400);
-  for (let i = 0; i < 6; i++) window(0.95, 600);
+  window(0.95, 600);
   assert.equal(window(0.5, 600), 2, 'doubles when the loop has room');
   assert.equal(window(0.5, 600), 4);
   // A drain with no DHCP packet: a busy loop is the worker's own doing, and it may have it.
@@ -48,14 +51,13 @@ test('room on the loop, or no DHCP load at all, grows the allowance back to unli
     window(1, 0);
     windows++;
   }
-  assert.ok(windows <= 7, `unlimited again after ${windows} windows`);
+  assert.ok(windows <= 8, `unlimited again after ${windows} windows`);
   assert.equal(window(1, 0, 5000), 5000);
 });
 
 test('within a window the allowance is spent once, and waitMs says when the next one opens', () => {
   const { pacer, window, state } = bed();
-  window(0.2, 100, 10);
-  for (let i = 0; i < 6; i++) window(0.95, 600);
+  window(0.95, 600);
   // The window after the last one above: one start, then nothing until the window ends.
   state.now += WINDOW_MS;
   state.packets += 600;
