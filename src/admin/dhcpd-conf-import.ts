@@ -99,6 +99,33 @@ function entryLine(entry: Entry): string {
   return fields.length === 0 ? `${entry.label}:` : `${entry.label}:${fields.join(':')}:`;
 }
 
+type Permit = { kind: 'known' | 'unknown' | 'bootp' | 'all' } | { kind: 'members'; name: string };
+
+/** What a pool's allow/deny statement is about, if it is one of dhcpd's pool permits. */
+function permitOf(s: ConfStatement): Permit {
+  const words = s.words.slice(1).map((t) => t.text.toLowerCase());
+  const what = words.join(' ');
+  if (what === 'known-clients' || what === 'known clients') return { kind: 'known' };
+  if (what === 'unknown-clients' || what === 'unknown clients') return { kind: 'unknown' };
+  if (what === 'dynamic bootp clients') return { kind: 'bootp' };
+  if (what === 'all clients') return { kind: 'all' };
+  return { kind: 'members', name: s.words[3]?.text ?? '' };
+}
+
+/** Whether a statement of a pool is one of its permits (allow/deny of who may use it). */
+function isPoolPermit(s: ConfStatement): boolean {
+  if (keyword(s) !== 'allow' && keyword(s) !== 'deny') return false;
+  const words = s.words.slice(1).map((t) => t.text.toLowerCase());
+  const what = words.join(' ');
+  if (
+    ['known-clients', 'known clients', 'unknown-clients', 'unknown clients', 'dynamic bootp clients', 'all clients'].includes(
+      what,
+    )
+  )
+    return true;
+  return words.length === 3 && words[0] === 'members' && words[1] === 'of' && s.words[3]?.kind === 'string';
+}
+
 /** A dhcpcap label from a dhcpd name (no blanks, quotes or colons). */
 function labelOf(name: string): string {
   return name.replace(/[\s":#\\]+/g, '_') || '_';
@@ -122,6 +149,10 @@ class Importer {
   private useHostDeclNames = false;
   private groups = 0;
   private subclasses = 0;
+  /** Subclass entries by their class's name: the members a range entry's am/dm names. */
+  private readonly subclassLabels = new Map<string, string[]>();
+  /** Range entries' am/dm by class name, resolved to entry labels once every class is read. */
+  private readonly memberRefs: Array<{ entry: Entry; tag: 'am' | 'dm'; names: string[]; statement: ConfStatement }> = [];
 
   constructor(private readonly owner: string) {}
 
@@ -130,6 +161,22 @@ class Importer {
     for (const s of statements) if (keyword(s) === 'option' && isWord(s.words[2], 'code')) this.declare(s);
     for (const s of statements) if (keyword(s) === 'use-host-decl-names') this.useHostDeclNames = this.isOn(s.words[1]);
     this.block(statements, this.global, 'global', []);
+    this.resolveMembers();
+  }
+
+  /** am/dm of the range entries: a class's own entry, or the entries of its subclasses. */
+  private resolveMembers(): void {
+    for (const ref of this.memberRefs) {
+      const labels: string[] = [];
+      for (const name of ref.names) {
+        const klass = this.classes.get(name);
+        const subclasses = this.subclassLabels.get(name) ?? [];
+        if (klass && !klass.template.startsWith('.')) labels.push(klass.template);
+        else if (subclasses.length > 0) labels.push(...subclasses);
+        else this.problem(ref.statement, `class ${name} has no entry joind can match (no match if, no subclass)`);
+      }
+      if (labels.length > 0) ref.entry.tags.push([ref.tag, capValue(labels.join(' '))]);
+    }
   }
 
   /** The files, in joind's forms. */
@@ -488,7 +535,8 @@ class Importer {
     if (shared) entry.tags.push(['sh', labelOf(shared.name)], ...shared.tags);
     for (const t of templates) entry.tags.push(['tc', t]);
     const ranges = new Map<string, string[]>();
-    const addRanges = (block: readonly ConfStatement[], owner: string): void => {
+    const addRanges = (block: readonly ConfStatement[], owner: string): string[] => {
+      const added: string[] = [];
       for (const r of block.filter((x) => keyword(x) === 'range')) {
         const words = r.words.slice(1).filter((t) => !isWord(t, 'dynamic-bootp'));
         if (r.words.some((t) => isWord(t, 'dynamic-bootp'))) this.pcy.set('dynamic_bootp', 'on');
@@ -498,28 +546,96 @@ class Importer {
           continue;
         }
         const list = ranges.get(owner) ?? [];
-        list.push(last === undefined || last === first ? ipToString(first) : `${ipToString(first)}-${ipToString(last)}`);
+        added.push(last === undefined || last === first ? ipToString(first) : `${ipToString(first)}-${ipToString(last)}`);
+        list.push(added[added.length - 1]!);
         ranges.set(owner, list);
       }
+      return added;
     };
     const block = s.block ?? [];
     addRanges(block, this.owner);
     const pools = block.filter((x) => keyword(x) === 'pool');
-    for (const pool of pools) {
+    const rangeEntries: Entry[] = [];
+    pools.forEach((pool, i) => {
       const peer = pool.block?.find((x) => keyword(x) === 'failover' && isWord(x.words[1], 'peer'));
       const owner = peer?.words[2]?.text ?? this.owner;
-      addRanges(pool.block ?? [], owner);
-      if (pools.length === 1) this.block(pool.block ?? [], entry, 'pool', []);
+      const own = addRanges(pool.block ?? [], owner);
+      // Its permits make a range entry of its ranges; its other statements are parameters.
+      const statements = (pool.block ?? []).filter((x) => !isPoolPermit(x));
+      const rule = this.poolRule(net, i + 1, own, (pool.block ?? []).filter(isPoolPermit));
+      if (rule) rangeEntries.push(rule);
+      if (pools.length === 1) this.block(statements, entry, 'pool', []);
       else
-        for (const p of (pool.block ?? []).filter((x) => !['range', 'failover'].includes(keyword(x))))
+        for (const p of statements.filter((x) => !['range', 'failover'].includes(keyword(x))))
           this.problem(p, 'parameters of one pool among several: joind keeps parameters per network');
-    }
+    });
     this.block(block, entry, 'network', templates);
-    this.entries.push(entry);
+    this.entries.push(entry, ...rangeEntries);
     const owners = ranges.size > 0 ? [...ranges] : [[this.owner, []] as [string, string[]]];
     owners.forEach(([owner, list], i) =>
       this.nets.push(i === 0 ? `${net} ${owner} ${list.join(' ')}`.trimEnd() : `${owner} ${list.join(' ')}`),
     );
+  }
+
+  /**
+   * A pool's permits as a range entry (dhcpcap ra=) over its ranges. dhcpd admits a client that matches
+   * one of the pool's allows (when it has any) and none of its denies; joind's permits must all hold,
+   * so several allows of different kinds (members of a class, or known clients) cannot be written.
+   */
+  private poolRule(net: string, n: number, ranges: readonly string[], permits: readonly ConfStatement[]): Entry | undefined {
+    if (permits.length === 0) return undefined;
+    if (ranges.length === 0) {
+      for (const p of permits) this.problem(p, 'a pool with no range: its permits have nothing to apply to');
+      return undefined;
+    }
+    const entry: Entry = {
+      label: `pool-${net}-${n}`,
+      tags: [
+        ['nw', net],
+        ['ra', capValue(ranges.join(' '))],
+      ],
+    };
+    const allows = permits.filter((p) => keyword(p) === 'allow').map((p) => ({ p, what: permitOf(p) }));
+    const denies = permits.filter((p) => keyword(p) === 'deny').map((p) => ({ p, what: permitOf(p) }));
+    const tags = new Set<string>();
+    const allowed: Array<{ p: ConfStatement; name: string }> = [];
+    const denied: Array<{ p: ConfStatement; name: string }> = [];
+    if (!allows.some((a) => a.what.kind === 'all')) {
+      const kinds = new Set(allows.map((a) => a.what.kind));
+      // Known and unknown clients together are every client.
+      const everyone = kinds.has('known') && kinds.has('unknown');
+      if (everyone) for (const kind of ['known', 'unknown'] as const) kinds.delete(kind);
+      if (kinds.size > 1) {
+        for (const a of allows) this.problem(a.p, "allows of different kinds in one pool: joind's permits must all hold");
+      } else if (kinds.has('bootp')) {
+        for (const a of allows) this.problem(a.p, 'joind cannot keep a range for BOOTP clients only');
+      } else {
+        if (kinds.has('known')) tags.add('kn');
+        if (kinds.has('unknown')) tags.add('ku');
+        for (const { p, what } of allows) if (what.kind === 'members') allowed.push({ p, name: what.name });
+      }
+    }
+    for (const { p, what } of denies) {
+      if (what.kind === 'unknown') tags.add('kn');
+      else if (what.kind === 'known') tags.add('ku');
+      else if (what.kind === 'bootp') tags.add('nb');
+      else if (what.kind === 'members') denied.push({ p, name: what.name });
+      else this.problem(p, 'a pool no client may use: leave its ranges out instead');
+    }
+    if (tags.has('kn') && tags.has('ku')) {
+      for (const p of permits) this.problem(p, 'known and unknown clients both refused: no client may use the pool');
+      return undefined;
+    }
+    // Permits that admit every client (allow all clients; known and unknown ones) need no entry.
+    if (tags.size === 0 && allowed.length === 0 && denied.length === 0) return undefined;
+    for (const tag of tags) entry.tags.push([tag, null]);
+    for (const [tag, list] of [
+      ['am', allowed],
+      ['dm', denied],
+    ] as const) {
+      if (list.length > 0) this.memberRefs.push({ entry, tag, names: list.map((m) => m.name), statement: list[0]!.p });
+    }
+    return entry;
   }
 
   private sharedNetwork(s: ConfStatement, templates: readonly string[]): void {
@@ -753,6 +869,7 @@ class Importer {
     };
     this.block(s.block ?? [], entry, 'class', []);
     this.entries.push(entry);
+    this.subclassLabels.set(name, [...(this.subclassLabels.get(name) ?? []), entry.label]);
   }
 
   private failover(s: ConfStatement): void {

@@ -7,7 +7,7 @@ import { ClientKey, LeaseRecord, LeaseState } from '../store/types';
 import { keyString, sameClient } from './client-key';
 import type { LeaseOwner } from './lease-owner';
 import type { PingGate } from './ping-gate';
-import { holdsAddress, NetworkPool } from './pool';
+import { admitted, holdsAddress, NetworkPool, type Admits } from './pool';
 
 export type { PingChecker } from './ping-gate';
 
@@ -22,6 +22,12 @@ export interface ClientContext {
   requested?: number;
   /** The address of the client's dhcpcap host entry (`ip`), when it lies on this network. */
   staticAddress?: number;
+  /**
+   * Whether the client may be given addresses of ranges with a rule (dhcpcap range entries); absent:
+   * the rules are not asked (every client admitted). A lease in a range it may no longer have is not its
+   * own any more: dhcpd's pool permits, which NAK such a renewal.
+   */
+  admits?: Admits;
 }
 
 export interface OfferChoice {
@@ -103,6 +109,7 @@ export class Allocator {
     if (!ctx.pool.allocatable(record.address) && record.state !== LeaseState.STATIC && record.state !== LeaseState.BOOTP) {
       return undefined; // out of our ranges since the configuration changed
     }
+    if (ctx.admits && !admitted(ctx.pool, record.address, ctx.admits)) return undefined;
     return record.address;
   }
 
@@ -118,6 +125,7 @@ export class Allocator {
   availableFor(ctx: ClientContext, address: number): boolean {
     const nowMs = this.now();
     if (address === ctx.staticAddress) return true;
+    if (ctx.admits && !admitted(ctx.pool, address, ctx.admits)) return false;
     const holder = ctx.pool.holderOf(address, nowMs);
     if (holder !== undefined && holder !== keyString(ctx.key)) return false;
     const record = this.store.leases.get(address);
@@ -225,11 +233,12 @@ export class Allocator {
     // (abandoned ones are reused when nothing else is free): meeting it again means nothing is left.
     const tried = new Set<number>();
     for (let attempt = 0; attempt < MAX_CANDIDATES; attempt++) {
-      const candidate = pool.take(this.now());
+      const candidate = pool.take(this.now(), ctx.admits);
       if (candidate === undefined || tried.has(candidate)) {
         if (candidate !== undefined) pool.giveBack(candidate); // first in line for the next DISCOVER
         this.counters.offersWithoutAddress++;
-        this.onEvent?.('pool-exhausted', { network: pool.network });
+        // Free addresses in ranges whose rules refuse this client do not make the pool exhausted.
+        if (!ctx.admits || !pool.mayOffer(this.now())) this.onEvent?.('pool-exhausted', { network: pool.network });
         return undefined;
       }
       tried.add(candidate);
@@ -241,6 +250,14 @@ export class Allocator {
     }
     this.counters.offersWithoutAddress++;
     return undefined;
+  }
+
+  /**
+   * Whether the client got no offer only because the range rules refuse it: addresses are free in
+   * ranges it may not have (for the drop reason: a full pool and a refused client look alike otherwise).
+   */
+  refusedByRules(ctx: ClientContext): boolean {
+    return ctx.admits !== undefined && ctx.pool.mayOffer(this.now());
   }
 
   /** Whether the address answers a ping (false when pinging is off): for static BOOTP bindings. */

@@ -8,13 +8,13 @@
 //
 // Reads (get, findByClient, …) stay on `store.leases`; only writes must come through here. The lint
 // configuration forbids calling the repository's writers anywhere else (eslint.config.mjs).
-import type { Config } from '../config/types';
+import type { Config, RangeRule } from '../config/types';
 import { staticBindings } from '../config/lookup';
 import type { Store } from '../store/store';
 import { ClientKey, LeaseRecord, LeaseState } from '../store/types';
 import { inNetwork } from '../util/ipv4';
 import { keyString, sameClient } from './client-key';
-import { holdsAddress, NetworkPool, type PairedPolicy } from './pool';
+import { holdsAddress, NetworkPool, type PairedPolicy, type PoolRange } from './pool';
 import { inRanges } from './ranges';
 
 /** What a grant writes (the rest of the record comes from the client and the clock). */
@@ -455,8 +455,23 @@ function nobodysRecord(network: number, address: number, state: LeaseState, at: 
   };
 }
 
-function sameRanges(a: readonly { start: number; end: number }[], b: readonly { start: number; end: number }[]): boolean {
-  return a.length === b.length && a.every((r, i) => r.start === b[i]?.start && r.end === b[i]?.end);
+function sameRanges(a: readonly PoolRange[], b: readonly PoolRange[]): boolean {
+  return (
+    a.length === b.length && a.every((r, i) => r.start === b[i]?.start && r.end === b[i]?.end && sameRule(r.rule, b[i]?.rule))
+  );
+}
+
+/** Whether two range rules admit the same clients (a changed rule needs a new pool: its free lists). */
+function sameRule(a: RangeRule | undefined, b: RangeRule | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return (
+    a.label === b.label &&
+    a.knownOnly === b.knownOnly &&
+    a.unknownOnly === b.unknownOnly &&
+    a.noDynamicBootp === b.noDynamicBootp &&
+    a.allowMembers.join(' ') === b.allowMembers.join(' ') &&
+    a.denyMembers.join(' ') === b.denyMembers.join(' ')
+  );
 }
 
 function sameSet(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {

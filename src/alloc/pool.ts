@@ -3,18 +3,37 @@
 // behind them. The free list is only a cache: it is refilled from the store when it runs dry, so memory
 // does not depend on the size of the ranges (a never-used address has no row and no entry anywhere;
 // a cursor per range remembers how far the search for never-used addresses has gone).
-import type { AddressRange } from '../config/types';
+//
+// Ranges with a rule (dhcpcap range entries: who may be given their addresses, dhcpd's pool permits)
+// have a free list of their own per rule, so a client is offered only what it may have and never
+// waits behind addresses it may not.
+import type { AddressRange, RangeRule } from '../config/types';
 import type { Store } from '../store/store';
 import { LeaseRecord, LeaseState } from '../store/types';
-import { inRanges } from './ranges';
+import { inRanges, rangeAt } from './ranges';
 
 export interface PoolSettings {
   freeListSize: number;
   provisionalTtlMs: number;
 }
 
-/** A range of the pool, and the failover relationship that serves it (undefined: this server alone). */
-export type PoolRange = AddressRange & { failover?: string | undefined };
+/**
+ * A range of the pool, the failover relationship that serves it (undefined: this server alone), and the
+ * rule of who may be given its addresses (undefined: every client).
+ */
+export type PoolRange = AddressRange & { failover?: string | undefined; rule?: RangeRule | undefined };
+
+/** Whether the client asking may be given a new address from ranges of this rule. */
+export type Admits = (rule: RangeRule) => boolean;
+
+/** For a pool without rules, or a caller that does not filter. */
+export const ADMITS_ALL: Admits = () => true;
+
+/** Whether a client is admitted to the range holding an address (true outside ranges with a rule). */
+export function admitted(pool: NetworkPool, address: number, admits: Admits): boolean {
+  const rule = pool.ruleOf(address);
+  return rule === undefined || admits(rule);
+}
 
 /**
  * Failover ranges: every address has a record, and which of them this server may allocate is the failover
@@ -42,6 +61,14 @@ interface RangeCursor {
   next: number;
 }
 
+/** The ranges of one rule (or of none), with their own free list. */
+interface RangeGroup {
+  rule: RangeRule | undefined;
+  ranges: PoolRange[];
+  free: number[];
+  cursors: RangeCursor[];
+}
+
 /** Whether a record still holds its address at time now (seconds): an unexpired lease or a binding. */
 export function holdsAddress(record: LeaseRecord, nowSec: number): boolean {
   switch (record.state) {
@@ -67,11 +94,11 @@ export interface PoolCounters {
 }
 
 export class NetworkPool {
-  private free: number[] = [];
+  /** The ranges by rule: those with a rule first (a client they admit is given theirs first), then the open ones. */
+  private readonly groups: RangeGroup[];
   private readonly onFree = new Set<number>();
   private readonly provisional = new Map<number, Provisional>();
   private readonly provisionalOf = new Map<string, number>();
-  private readonly cursors: RangeCursor[];
   readonly counters: PoolCounters = {
     refills: 0,
     neverUsedLoaded: 0,
@@ -97,8 +124,36 @@ export class NetworkPool {
     private readonly pairedPolicy: PairedPolicy = NO_PAIR,
   ) {
     this.paired = ranges.filter((r) => r.failover !== undefined);
-    // Failover ranges have a record for every address: the never-used search is for the others only.
-    this.cursors = ranges.filter((r) => r.failover === undefined).map((r) => ({ start: r.start, end: r.end, next: r.start }));
+    const byRule = new Map<string, RangeGroup>();
+    for (const range of ranges) {
+      const key = range.rule?.label ?? '';
+      let group = byRule.get(key);
+      if (!group) byRule.set(key, (group = { rule: range.rule, ranges: [], free: [], cursors: [] }));
+      group.ranges.push(range);
+      // Failover ranges have a record for every address: the never-used search is for the others only.
+      if (range.failover === undefined) group.cursors.push({ start: range.start, end: range.end, next: range.start });
+    }
+    const open = byRule.get('');
+    byRule.delete('');
+    this.groups = [...byRule.values()];
+    if (open || this.groups.length === 0) this.groups.push(open ?? { rule: undefined, ranges: [], free: [], cursors: [] });
+  }
+
+  /** Whether some of the ranges have a rule (a range entry): then who asks matters. */
+  get hasRules(): boolean {
+    return this.groups.length > 1 || this.groups[0]!.rule !== undefined;
+  }
+
+  /** The rule of the range holding the address (undefined: none, or not in our ranges). */
+  ruleOf(address: number): RangeRule | undefined {
+    return this.hasRules ? rangeAt(this.ranges, address)?.rule : undefined;
+  }
+
+  /** The group of the range holding the address (with one group, that one: callers check the ranges). */
+  private groupOf(address: number): RangeGroup | undefined {
+    if (this.groups.length === 1) return this.groups[0];
+    const range = rangeAt(this.ranges, address);
+    return range && this.groups.find((g) => g.rule === range.rule);
   }
 
   /** Whether the address lies in a failover range of this network. */
@@ -174,42 +229,59 @@ export class NetworkPool {
   }
 
   freeListLength(): number {
-    return this.free.length;
+    let n = 0;
+    for (const group of this.groups) n += group.free.length;
+    return n;
   }
 
   /**
-   * Whether take() would likely find an address: the free list holds one, or a refill finds one (the
-   * list's addresses are checked again when taken). For choosing among the networks of a shared link.
+   * Whether take() would likely find an address for a client the rules admit as `admits` says: a free
+   * list holds one, or a refill finds one (the lists' addresses are checked again when taken). For
+   * choosing among the networks of a shared link.
    */
-  mayOffer(nowMs: number): boolean {
-    return this.free.length > 0 || this.refill(nowMs);
+  mayOffer(nowMs: number, admits: Admits = ADMITS_ALL): boolean {
+    return this.groups.some((g) => this.admits(g, admits) && (g.free.length > 0 || this.refill(g, nowMs)));
   }
 
   /**
-   * The next address to offer a new client: the head of the free list, refilled when empty. The address
-   * is checked against the store again (a client may have asked for it by name since it was loaded).
-   * Returns undefined when nothing at all is free.
+   * The next address to offer a new client: the head of the first free list of ranges it is admitted
+   * to, refilled when empty. The address is checked against the store again (a client may have asked
+   * for it by name since it was loaded). Returns undefined when nothing it may have is free.
    */
-  take(nowMs: number): number | undefined {
-    const nowSec = Math.floor(nowMs / 1000);
-    for (let round = 0; round < 2; round++) {
-      while (this.free.length > 0) {
-        const address = this.free.shift()!;
-        this.onFree.delete(address);
-        if (!this.allocatable(address) || this.holderOf(address, nowMs) !== undefined) continue;
-        if (!this.freeToAllocate(address, this.store.leases.get(address), nowSec)) continue;
-        return address;
-      }
-      if (round === 0 && !this.refill(nowMs)) break;
+  take(nowMs: number, admits: Admits = ADMITS_ALL): number | undefined {
+    for (const group of this.groups) {
+      if (!this.admits(group, admits)) continue;
+      const address = this.takeFrom(group, nowMs);
+      if (address !== undefined) return address;
     }
     this.counters.exhausted++;
     return undefined;
   }
 
+  private admits(group: RangeGroup, admits: Admits): boolean {
+    return group.rule === undefined || admits(group.rule);
+  }
+
+  private takeFrom(group: RangeGroup, nowMs: number): number | undefined {
+    const nowSec = Math.floor(nowMs / 1000);
+    for (let round = 0; round < 2; round++) {
+      while (group.free.length > 0) {
+        const address = group.free.shift()!;
+        this.onFree.delete(address);
+        if (!this.allocatable(address) || this.holderOf(address, nowMs) !== undefined) continue;
+        if (!this.freeToAllocate(address, this.store.leases.get(address), nowSec)) continue;
+        return address;
+      }
+      if (round === 0 && !this.refill(group, nowMs)) break;
+    }
+    return undefined;
+  }
+
   /** Gives an address back to the free list (it was taken but not offered). */
   giveBack(address: number): void {
-    if (!this.onFree.has(address) && this.allocatable(address)) {
-      this.free.unshift(address);
+    const group = this.groupOf(address);
+    if (group && !this.onFree.has(address) && this.allocatable(address)) {
+      group.free.unshift(address);
       this.onFree.add(address);
     }
   }
@@ -242,24 +314,27 @@ export class NetworkPool {
    * must look at it again.
    */
   private forgetRecord(address: number): void {
-    for (const cursor of this.cursors) {
+    for (const cursor of this.groupOf(address)?.cursors ?? []) {
       if (address >= cursor.start && address <= cursor.end && address < cursor.next) cursor.next = address;
     }
   }
 
   /** After a rolled-back batch: nothing in memory can be trusted beyond the store. */
   reset(): void {
-    this.free = [];
     this.onFree.clear();
-    for (const cursor of this.cursors) cursor.next = cursor.start;
+    for (const group of this.groups) {
+      group.free = [];
+      for (const cursor of group.cursors) cursor.next = cursor.start;
+    }
   }
 
   /**
-   * Fills the free list when it is empty: first expired provisional holds come back, then never-used
-   * addresses in increasing order, then expired and released records least recently used first (so a
-   * returning client keeps its old address as long as possible), then abandoned ones, oldest first.
+   * Fills a group's free list when it is empty: first expired provisional holds come back (to their own
+   * groups), then never-used addresses in increasing order, then expired and released records least
+   * recently used first (so a returning client keeps its old address as long as possible), then
+   * abandoned ones, oldest first.
    */
-  private refill(nowMs: number): boolean {
+  private refill(group: RangeGroup, nowMs: number): boolean {
     this.counters.refills++;
     const want = Math.max(1, this.settings.freeListSize);
     for (const [address, hold] of this.provisional) {
@@ -268,10 +343,10 @@ export class NetworkPool {
       this.counters.provisionalReclaimed++;
       this.pushFree(address);
     }
-    if (this.free.length > 0) return true;
+    if (group.free.length > 0) return true;
 
-    this.loadNeverUsed(want, nowMs);
-    if (this.free.length > 0) return true;
+    this.loadNeverUsed(group, want, nowMs);
+    if (group.free.length > 0) return true;
 
     const nowSec = Math.floor(nowMs / 1000);
     // Active leases past their end that the sweep has not marked yet count as expired, and so do ended
@@ -280,35 +355,36 @@ export class NetworkPool {
     // the peer's acknowledgement, which makes them FREE).
     const states = [LeaseState.EXPIRED, LeaseState.RELEASED, LeaseState.ACTIVE, LeaseState.BOOTP];
     if (this.paired.length > 0) states.unshift(...this.pairedPolicy.freeStates().filter((s) => !states.includes(s)));
-    this.loadReusable(states, want, nowSec, nowMs);
-    if (this.free.length > 0) {
-      this.counters.reusedLoaded += this.free.length;
+    this.loadReusable(group, states, want, nowSec, nowMs);
+    if (group.free.length > 0) {
+      this.counters.reusedLoaded += group.free.length;
       return true;
     }
-    this.loadReusable([LeaseState.ABANDONED], want, nowSec, nowMs);
-    this.counters.abandonedLoaded += this.free.length;
-    return this.free.length > 0;
+    this.loadReusable(group, [LeaseState.ABANDONED], want, nowSec, nowMs);
+    this.counters.abandonedLoaded += group.free.length;
+    return group.free.length > 0;
   }
 
-  private loadNeverUsed(want: number, nowMs: number): void {
-    for (const cursor of this.cursors) {
+  private loadNeverUsed(group: RangeGroup, want: number, nowMs: number): void {
+    const free = group.free;
+    for (const cursor of group.cursors) {
       if (cursor.next > cursor.end) continue;
       let next = cursor.next;
       // Walk the used addresses of the range in order; the gaps between them are never-used addresses.
       for (const used of this.store.leases.usedAddresses(next, cursor.end)) {
-        while (next < used && this.free.length < want) {
+        while (next < used && free.length < want) {
           this.considerNeverUsed(next, nowMs);
           next++;
         }
-        if (this.free.length >= want) break;
+        if (free.length >= want) break;
         next = used + 1;
       }
-      while (next <= cursor.end && this.free.length < want) {
+      while (next <= cursor.end && free.length < want) {
         this.considerNeverUsed(next, nowMs);
         next++;
       }
       cursor.next = next;
-      if (this.free.length >= want) break;
+      if (free.length >= want) break;
     }
   }
 
@@ -317,36 +393,47 @@ export class NetworkPool {
     if (this.pushFree(address)) this.counters.neverUsedLoaded++;
   }
 
-  /** Loads records in the given states, least recently used first, that are in our ranges and unheld. */
-  private loadReusable(states: LeaseState[], want: number, nowSec: number, nowMs: number): void {
+  /**
+   * Loads records in the given states, least recently used first, that are in the group's ranges and
+   * unheld. With one group the network is asked at once; with rules, each range of the group on its own,
+   * so another rule's records never crowd the group's out of the query's limit.
+   */
+  private loadReusable(group: RangeGroup, states: LeaseState[], want: number, nowSec: number, nowMs: number): void {
     const found: Array<{ address: number; cltt: number }> = [];
     const limit = want + this.provisional.size + 16;
+    const spans = this.groups.length === 1 ? [{ start: 0, end: 0xffffffff }] : group.ranges;
     for (const state of states) {
-      for (const address of this.store.leases.reusableAddresses(this.network, state, nowSec, limit)) {
-        if (!this.allocatable(address) || this.holderOf(address, nowMs) !== undefined) continue;
-        const record = this.store.leases.get(address);
-        if (!record || !this.freeToAllocate(address, record, nowSec)) continue;
-        found.push({ address, cltt: record.cltt });
+      for (const span of spans) {
+        for (const address of this.store.leases.reusableAddresses(this.network, state, nowSec, limit, span.start, span.end)) {
+          if (!this.allocatable(address) || this.holderOf(address, nowMs) !== undefined) continue;
+          const record = this.store.leases.get(address);
+          if (!record || !this.freeToAllocate(address, record, nowSec)) continue;
+          found.push({ address, cltt: record.cltt });
+        }
       }
     }
     found.sort((a, b) => a.cltt - b.cltt || a.address - b.address);
     for (const { address } of found) {
-      if (this.free.length >= want) break;
+      if (group.free.length >= want) break;
       this.pushFree(address);
     }
   }
 
+  /** Puts the address on its group's free list (false: it is there, or in none of our ranges). */
   private pushFree(address: number): boolean {
     if (this.onFree.has(address)) return false;
-    this.free.push(address);
+    const group = this.groupOf(address);
+    if (!group) return false;
+    group.free.push(address);
     this.onFree.add(address);
     return true;
   }
 
   private removeFromFree(address: number): void {
     if (!this.onFree.delete(address)) return;
-    const i = this.free.indexOf(address);
-    if (i >= 0) this.free.splice(i, 1);
+    const free = this.groupOf(address)?.free;
+    const i = free ? free.indexOf(address) : -1;
+    if (i >= 0) free!.splice(i, 1);
   }
 
   private dropHold(address: number, backToFreeList: boolean): void {

@@ -1,8 +1,8 @@
 // Membership tests over a network's sorted, disjoint address ranges.
 import type { AddressRange } from '../config/types';
 
-/** Whether address lies in one of the sorted, disjoint ranges (binary search). */
-export function inRanges(ranges: readonly AddressRange[], address: number): boolean {
+/** The range of the sorted, disjoint ranges that holds the address (binary search), if any. */
+export function rangeAt<R extends AddressRange>(ranges: readonly R[], address: number): R | undefined {
   let lo = 0;
   let hi = ranges.length - 1;
   while (lo <= hi) {
@@ -10,9 +10,14 @@ export function inRanges(ranges: readonly AddressRange[], address: number): bool
     const range = ranges[mid]!;
     if (address < range.start) hi = mid - 1;
     else if (address > range.end) lo = mid + 1;
-    else return true;
+    else return range;
   }
-  return false;
+  return undefined;
+}
+
+/** Whether address lies in one of the sorted, disjoint ranges. */
+export function inRanges(ranges: readonly AddressRange[], address: number): boolean {
+  return rangeAt(ranges, address) !== undefined;
 }
 
 /** Number of addresses in the ranges. */

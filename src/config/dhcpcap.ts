@@ -430,6 +430,8 @@ function checkEntry(
         problems.warning(at.line, at.column, `${raw.label}: ${name} ${value} is above the lease time lt ${lt}`);
     }
   }
+  // A range entry (ra=) sets permits of ranges, not parameters of clients: it shares no tag with anyone.
+  if (tags.has('ra')) return;
   const same = key === NO_SCOPE ? undefined : scopes.get(key);
   if (same) {
     problems.warning(

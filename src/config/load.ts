@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CapEntry, Config, LoadResult, NetworkConfig, Policy, Problem, SelfIdentity } from './types';
-import { ProblemSink, formatProblem, sortProblems, type FileProblems } from './problems';
+import { ProblemSink, formatProblem, lineOf, sortProblems, type FileProblems } from './problems';
+import { applyRangeRules } from './range-rules';
 import { readPolicy, type KeywordPlace } from './pcy';
 import { MaskTable, readNetmasks } from './netmasks';
 import { SelfMatcher, readHosts } from './identity';
@@ -53,12 +54,6 @@ export function interfaceAddresses(): number[] {
     }
   }
   return addresses;
-}
-
-/** "file:line" → line (the column of an entry is its label's, which sources do not keep: use 1). */
-function lineOf(source: string): number {
-  const match = /:(\d+)$/.exec(source);
-  return match ? Number(match[1]) : 0;
 }
 
 /**
@@ -139,6 +134,7 @@ export function loadConfig(dir: string, opts: LoadOptions = {}): LoadResult {
     warnings: [],
   };
   crossCheck(config, sink, netsFile);
+  applyRangeRules(config, sink);
   config.sharedNetworks = sharedNetworksOf(config, sink);
   checkFailover(config, written, matcher, sink.forFile(policyFile), netsFile);
 

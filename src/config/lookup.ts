@@ -77,6 +77,8 @@ interface CapIndex {
   portBindings: Ranked[];
   /** Merge of the entries that do not depend on the client, per network (number key) or network + classes. */
   baseCache: Map<number | string, ReadonlyMap<string, TagValue>>;
+  /** Class entries by label, for range permits (am, dm: members of a class). */
+  classByLabel: Map<string, CapEntry>;
 }
 
 const indexes = new WeakMap<Dhcpcap, CapIndex>();
@@ -94,6 +96,11 @@ export function hasClass(scope: EntryScope): boolean {
     scope.circuitId !== undefined ||
     scope.remoteId !== undefined
   );
+}
+
+/** Whether an entry is a range entry (ra=, range-rules.ts): permits of ranges, not parameters. */
+export function isRangeEntry(entry: CapEntry): boolean {
+  return entry.tags.has('ra');
 }
 
 function rankOf(entry: CapEntry): number {
@@ -136,9 +143,11 @@ function buildIndex(cap: Dhcpcap): CapIndex {
     byAddress: new Map(),
     portBindings: [],
     baseCache: new Map(),
+    classByLabel: new Map(),
   };
   cap.entries.forEach((entry, order) => {
-    if (entry.template) return;
+    // Templates apply through tc= only; range entries (ra=) set permits of ranges, not parameters.
+    if (entry.template || isRangeEntry(entry)) return;
     const params: Array<[string, TagValue]> = [];
     for (const [tag, value] of entry.tags) if (!SCOPE_TAGS.has(tag)) params.push([tag, value]);
     const ranked: Ranked = { entry, rank: rankOf(entry), order, params };
@@ -154,6 +163,7 @@ function buildIndex(cap: Dhcpcap): CapIndex {
       addBinding(index, entry);
     } else if (hasClass(entry.scope)) {
       index.classEntries.push(ranked);
+      if (!index.classByLabel.has(entry.label)) index.classByLabel.set(entry.label, entry);
       if ((entry.scope.circuitId || entry.scope.remoteId) && addBinding(index, entry)) index.portBindings.push(ranked);
     } else if (network !== undefined) {
       push(index.byNetwork, network, ranked);
@@ -312,6 +322,12 @@ export function resolveClientParams(cap: Dhcpcap, q: ClientQuery): ClientParams 
     mergeInto(tags, all);
   }
   return { tags, hostEntry };
+}
+
+/** Whether the client of the query is a member of the class entry labelled `label` (its conditions hold). */
+export function isClassMember(cap: Dhcpcap, label: string, q: ClientQuery): boolean {
+  const entry = indexOf(cap).classByLabel.get(label);
+  return entry !== undefined && conditionsHold(entry, q);
 }
 
 /** The most specific port binding (ip with ci or ri) that applies to the query, if any. */

@@ -61,3 +61,9 @@ export function sortProblems(problems: Problem[]): Problem[] {
     )
     .map((x) => x.p);
 }
+
+/** "file:line" → line (the column of an entry is its label's, which sources do not keep: use 1). */
+export function lineOf(source: string): number {
+  const match = /:(\d+)$/.exec(source);
+  return match ? Number(match[1]) : 0;
+}

@@ -29,7 +29,9 @@ export type TagKind =
   | 'haddr' // hardware address → Buffer
   | 'label' // the label of another entry (tc) → string
   | 'domain-list' // domain names → string[] (option 119)
-  | 'routes'; // DEST/PREFIX ROUTER pairs → ClasslessRoute[] (option 121)
+  | 'routes' // DEST/PREFIX ROUTER pairs → ClasslessRoute[] (option 121)
+  | 'ranges' // address ranges FIRST-LAST (or one address) → Array<[number, number]>
+  | 'labels'; // labels of other entries → string[]
 
 /** Where a tag's value goes in a reply, when it is not (only) a DHCP option. */
 export type TagPlace = 'scope' | 'yiaddr' | 'siaddr' | 'file' | 'sname' | 'template' | 'server';
@@ -132,6 +134,12 @@ const TABLE: TagSpec[] = [
   t('wp', 'string', 'web proxy auto-discovery (WPAD) URL', { option: 252 }),
   t('kn', 'bool', 'known clients only: new addresses only for clients with a host entry or registered', { place: 'server' }),
   t('sh', 'string', 'shared network: the networks whose entries name the same one share a link', { place: 'server' }),
+  // A range entry (ra=, with nw=): who may get a new address from its ranges, as dhcpd's pool permits.
+  t('ra', 'ranges', 'address ranges this entry sets permits for (FIRST-LAST …): a range entry', { place: 'server' }),
+  t('ku', 'bool', "unknown clients only, in a range entry's ranges (no host entry, not registered)", { place: 'server' }),
+  t('nb', 'bool', "no dynamic BOOTP in a range entry's ranges", { place: 'server' }),
+  t('am', 'labels', "only members of these class entries, in a range entry's ranges", { place: 'server' }),
+  t('dm', 'labels', "never members of these class entries, in a range entry's ranges", { place: 'server' }),
   t('fo', 'int-list', 'codes of options sent even when the client does not ask for them', { min: 1, max: 254 }),
   t('bf', 'string', 'boot file', { option: 67, place: 'file' }),
   t('sn', 'string', 'boot server host name', { option: 66, place: 'sname' }),
@@ -340,6 +348,23 @@ function parseRoutes(spec: TagSpec, text: string): ValueParse {
   return { ok: true, value: routes };
 }
 
+/** Address ranges FIRST-LAST (or a single address), blank- or comma-separated, as nets writes them. */
+function parseRanges(spec: TagSpec, text: string): ValueParse {
+  const list = items(text);
+  if (list.length === 0) return fail(`${spec.tag} needs at least one range, e.g. ${spec.tag}=10.0.0.100-10.0.0.199`);
+  const ranges: Array<[number, number]> = [];
+  for (const item of list) {
+    const dash = item.text.indexOf('-');
+    const first = inetAddr(dash < 0 ? item.text : item.text.slice(0, dash));
+    if (!first.ok) return fail(first.reason, item.offset);
+    const last = dash < 0 ? first : inetAddr(item.text.slice(dash + 1));
+    if (!last.ok) return fail(last.reason, item.offset + dash + 1);
+    if (last.value < first.value) return fail(`${item.text}: the range ends before it starts`, item.offset);
+    ranges.push([first.value, last.value]);
+  }
+  return { ok: true, value: ranges };
+}
+
 /** Whether a quoted value was needed: strings with blanks must be quoted (colons cannot appear bare). */
 const BLANK = /[ \t]/;
 /** Any code point above U+00FF (the complement of Latin-1, written without a control character). */
@@ -412,6 +437,13 @@ export function parseTagValue(spec: TagSpec, text: string, quoted: boolean, htyp
     case 'label':
       if (text.length === 0 || BLANK.test(text)) return fail(`expected the label of another entry, e.g. tc=.site`);
       return { ok: true, value: text };
+    case 'labels': {
+      const list = items(text);
+      if (list.length === 0) return fail(`${spec.tag} needs the label of at least one entry, e.g. ${spec.tag}=voip`);
+      return { ok: true, value: list.map((item) => item.text) };
+    }
+    case 'ranges':
+      return parseRanges(spec, text);
     case 'htype': {
       const htype = parseHardwareType(text.trim());
       return htype === undefined
@@ -469,8 +501,12 @@ export function formatTagValue(tag: string, value: TagValue): string {
   }
   if (spec?.kind === 'ip-pairs')
     return (value as Array<[number, number]>).map(([a, b]) => `${ipToString(a)} ${ipToString(b)}`).join(' ');
+  if (spec?.kind === 'ranges')
+    return (value as Array<[number, number]>)
+      .map(([a, b]) => (a === b ? ipToString(a) : `${ipToString(a)}-${ipToString(b)}`))
+      .join(' ');
   if (spec?.kind === 'ip-list') return (value as number[]).map(ipToString).join(' ');
-  if (spec?.kind === 'domain-list') return (value as string[]).join(' ');
+  if (spec?.kind === 'domain-list' || spec?.kind === 'labels') return (value as string[]).join(' ');
   if (spec?.kind === 'routes')
     return (value as ClasslessRoute[])
       .map((r) => `${ipToString(r.destination)}/${r.prefixLength} ${ipToString(r.router)}`)

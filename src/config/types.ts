@@ -91,10 +91,30 @@ export interface AddressRange {
   end: number;
 }
 
+/**
+ * Who may be given a new address from a range: a dhcpcap range entry's permits (ra=, dhcpd's pool
+ * permits). A client that holds a lease in the range keeps needing them: a renewal refused them is NAKed.
+ */
+export interface RangeRule {
+  /** The range entry's label, and where it is. */
+  label: string;
+  source: string;
+  /** kn: only clients with a host entry or a registration; ku: only clients with neither. */
+  knownOnly: boolean;
+  unknownOnly: boolean;
+  /** nb: no dynamic BOOTP allocation. */
+  noDynamicBootp: boolean;
+  /** am: only members of one of these class entries (empty: no such condition); dm: none of these. */
+  allowMembers: readonly string[];
+  denyMembers: readonly string[];
+}
+
 /** A range this server allocates from, and whether it does so alone or as one unit of a failover pair. */
 export interface OurRange extends AddressRange {
   /** The failover relationship that serves the range (its owner in nets is the relationship name), or undefined: ours alone. */
   failover: string | undefined;
+  /** The permits of the range entry that covers it (undefined: open to every client). */
+  rule?: RangeRule | undefined;
 }
 
 /** One owner's share of a network in `nets`. */

@@ -3,7 +3,7 @@
 // with its reason (silence the metrics count), or NO_REPLY where the protocol wants none. They never
 // touch sockets.
 import type { DhcpPacket } from '../codec/types';
-import type { CapEntry, Config, NetworkConfig, TagValue } from '../config/types';
+import type { CapEntry, Config, NetworkConfig, RangeRule, TagValue } from '../config/types';
 import type { Inbound, Destination } from '../io/transport';
 import type { Allocator, ClientContext } from '../alloc/allocator';
 import type { NetworkPool } from '../alloc/pool';
@@ -101,6 +101,28 @@ export function drop(reason: string, fields?: Record<string, unknown>): Drop {
 export function mayAllocate(ctx: RequestContext, svc: Services): boolean {
   if (ctx.params.tags.get('kn') !== true || ctx.params.hostEntry) return true;
   return svc.store.registered.isRegistered(ctx.client.htype, ctx.client.hwaddr);
+}
+
+/** What a range rule asks of a client, each part answered only when a rule asks it. */
+export interface RangeClaimant {
+  /** A dhcpcap host entry or a registration (joind register): dhcpd's known client. */
+  known(): boolean;
+  /** A BOOTP request (no DHCP message type): an allocation for it is dynamic BOOTP. */
+  bootp: boolean;
+  /** Whether the client is a member of the class entry with this label. */
+  member(label: string): boolean;
+}
+
+/**
+ * Whether a client may be given a new address from the ranges of a rule (a dhcpcap range entry), as
+ * dhcpd's pool permits: kn/ku known or unknown clients only, nb no dynamic BOOTP, am members of one of
+ * the classes only, dm no member of any.
+ */
+export function admitsClient(rule: RangeRule, who: RangeClaimant): boolean {
+  if (rule.noDynamicBootp && who.bootp) return false;
+  if ((rule.knownOnly || rule.unknownOnly) && who.known() !== rule.knownOnly) return false;
+  if (rule.allowMembers.length > 0 && !rule.allowMembers.some((label) => who.member(label))) return false;
+  return !rule.denyMembers.some((label) => who.member(label));
 }
 
 /** Handled, and the protocol wants no reply (DHCPRELEASE, DHCPDECLINE): neither sent nor dropped. */

@@ -11,14 +11,14 @@
 import { clientIdentifier, decode, encode, hardwareAddress, messageType, requestedAddress, vendorClass } from '../codec';
 import { BOOTREQUEST, DhcpPacket, MessageType } from '../codec/types';
 import type { ClientQuery, Config, NetworkConfig } from '../config/types';
-import { findBindingsByHardware, findStaticBinding, resolveClientParams } from '../config/lookup';
+import { findBindingsByHardware, findStaticBinding, isClassMember, resolveClientParams } from '../config/lookup';
 import { Allocator } from '../alloc/allocator';
 import { clientKeyOf } from '../alloc/client-key';
 import { LeaseOwner } from '../alloc/lease-owner';
 import { DdnsQueue } from '../ddns/queue';
 import { ddnsPolicyOf } from '../ddns/names';
 import { PingChecker, PingGate } from '../alloc/ping-gate';
-import type { NetworkPool } from '../alloc/pool';
+import type { Admits, NetworkPool } from '../alloc/pool';
 import type { Destination, Inbound, ReplyTransport } from '../io/transport';
 import { eventEnabled, logEvent, Logger } from '../log/logger';
 import { ForwardLookup, Namer, ReverseLookup } from '../naming/namer';
@@ -26,6 +26,7 @@ import type { Store } from '../store/store';
 import { LeaseState, type ClientKey } from '../store/types';
 import { inNetwork, ipToString, hexColons } from '../util/ipv4';
 import {
+  admitsClient,
   drop,
   Drop,
   isReply,
@@ -33,6 +34,7 @@ import {
   type Handler,
   type PairGate,
   type Outcome,
+  type RangeClaimant,
   type Reply,
   type RequestContext,
   type Services,
@@ -347,7 +349,27 @@ export class DhcpServer {
       if (record && record.state !== LeaseState.ABANDONED) return net;
     }
     const nowMs = this.clock();
-    return members.find((net) => this.leases.poolOf(net.address)?.mayOffer(nowMs)) ?? linked;
+    return (
+      members.find((net) => {
+        const pool = this.leases.poolOf(net.address);
+        if (!pool?.hasRules) return pool?.mayOffer(nowMs);
+        const hostEntry = resolveClientParams(this.config.dhcpcap, this.clientQuery(net, admitted, clientId)).hostEntry;
+        return pool.mayOffer(nowMs, this.admitsOn(net, admitted, clientId, hostEntry !== undefined));
+      }) ?? linked
+    );
+  }
+
+  /** Who the client is to the range rules (dhcpcap range entries) of a network, asked only as needed. */
+  private admitsOn(network: NetworkConfig, admitted: Admitted, clientId: Buffer | undefined, hasHostEntry: boolean): Admits {
+    const query = this.clientQuery(network, admitted, clientId);
+    const store = this.opts.store;
+    let known: boolean | undefined;
+    const who: RangeClaimant = {
+      known: () => (known ??= hasHostEntry || store.registered.isRegistered(admitted.request.htype, admitted.hwaddr)),
+      bootp: admitted.type === undefined,
+      member: (label) => isClassMember(this.config.dhcpcap, label, query),
+    };
+    return (rule) => admitsClient(rule, who);
   }
 
   /** What the dhcpcap lookup needs of the client on a network. */
@@ -398,6 +420,7 @@ export class DhcpServer {
       clientId: clientId ?? null,
       requested: requestedAddress(request),
       staticAddress: typeof bound === 'number' && inNetwork(bound, network.address, network.mask) ? bound : undefined,
+      admits: located.pool.hasRules ? this.admitsOn(network, admitted, clientId, resolved.hostEntry !== undefined) : undefined,
     };
     const serverId = this.serverIdFor(params, inbound, request.giaddr, network.address, network.mask);
     return {

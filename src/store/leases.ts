@@ -80,8 +80,8 @@ export class LeaseRepository {
   private readonly clientElsewhere: Database.Statement<[number, number, Buffer, number], { address: number }>;
   private readonly removeAddress: Database.Statement<[number]>;
   private readonly usedFrom: Database.Statement<[number, number]>;
-  private readonly reusable: Database.Statement<[number, number, number, number]>;
-  private readonly ended: Database.Statement<[number, number, number, number]>;
+  private readonly reusable: Database.Statement<[number, number, number, number, number, number]>;
+  private readonly ended: Database.Statement<[number, number, number, number, number, number]>;
   private readonly expire: Database.Statement<[number]>;
   private readonly updateState: Database.Statement<[number, number, number]>;
   private readonly everything: Database.Statement<[], LeaseRow>;
@@ -110,12 +110,12 @@ export class LeaseRepository {
     this.removeAddress = db.prepare('DELETE FROM leases WHERE address = ?');
     this.usedFrom = db.prepare('SELECT address FROM leases WHERE address >= ? AND address <= ? ORDER BY address');
     this.reusable = db.prepare(
-      'SELECT address FROM leases WHERE network = ? AND state = ? AND cltt <= ? ORDER BY cltt, address LIMIT ?',
+      'SELECT address FROM leases WHERE network = ? AND state = ? AND cltt <= ? AND address BETWEEN ? AND ? ORDER BY cltt, address LIMIT ?',
     );
     // Records still in a holding state whose end has passed: active leases the sweep has not marked yet,
     // and BOOTP allocations with an end (bp_auto_extension; permanent ones are never reused).
     this.ended = db.prepare(
-      `SELECT address FROM leases WHERE network = ? AND state = ? AND ends IS NOT NULL AND ends <= ?
+      `SELECT address FROM leases WHERE network = ? AND state = ? AND ends IS NOT NULL AND ends <= ? AND address BETWEEN ? AND ?
        ORDER BY cltt, address LIMIT ?`,
     );
     this.expire = db.prepare(`UPDATE leases SET state = ${LeaseState.EXPIRED}
@@ -178,13 +178,13 @@ export class LeaseRepository {
 
   /**
    * Records of a network in a state, least recently used first, last touched no later than `before`; for
-   * ACTIVE and BOOTP, only records that have an end and reached it by `before`.
+   * ACTIVE and BOOTP, only records that have an end and reached it by `before`; within [from, to].
    */
-  reusableAddresses(network: number, state: LeaseState, before: number, limit: number): number[] {
+  reusableAddresses(network: number, state: LeaseState, before: number, limit: number, from = 0, to = 0xffffffff): number[] {
     if (state === LeaseState.ACTIVE || state === LeaseState.BOOTP) {
-      return this.ended.pluck().all(network, state, before, limit) as number[];
+      return this.ended.pluck().all(network, state, before, from, to, limit) as number[];
     }
-    return this.reusable.pluck().all(network, state, before, limit) as number[];
+    return this.reusable.pluck().all(network, state, before, from, to, limit) as number[];
   }
 
   /** Marks active leases whose end has passed as expired; returns their addresses. */

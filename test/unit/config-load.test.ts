@@ -244,3 +244,73 @@ test('load: the snapshot is deeply frozen and describeConfig gives plain JSON wi
 });
 
 type NetworkLike = Record<string, unknown>;
+
+test('load: range entries (ra=) split the ranges by their rules, and every mistake names its line', () => {
+  const files = {
+    netmasks: '10.1.0.0 255.255.255.0\n',
+    nets: '10.1.0.0 dhcphost 10.1.0.10-10.1.0.99\n',
+  };
+  const good = loaded(
+    loadConfig(
+      configDir({
+        ...files,
+        dhcpcap: [
+          'voip:ct="Polycom*":',
+          'staff:nw=10.1.0.0:ra=10.1.0.20-10.1.0.29 10.1.0.40:kn:',
+          'phones:nw=10.1.0.0:ra=10.1.0.50-10.1.0.59:am=voip:nb:',
+          '',
+        ].join('\n'),
+      }),
+      { self: { hostname: 'dhcphost', addresses: [] } },
+    ),
+  );
+  const net = good.networks[0]!;
+  assert.deepEqual(
+    net.ourRanges.map((r) => `${ipToString(r.start)}-${ipToString(r.end)} ${r.rule?.label ?? 'open'}`),
+    [
+      '10.1.0.10-10.1.0.19 open',
+      '10.1.0.20-10.1.0.29 staff',
+      '10.1.0.30-10.1.0.39 open',
+      '10.1.0.40-10.1.0.40 staff',
+      '10.1.0.41-10.1.0.49 open',
+      '10.1.0.50-10.1.0.59 phones',
+      '10.1.0.60-10.1.0.99 open',
+    ],
+  );
+  const phones = net.ourRanges[5]!.rule!;
+  assert.deepEqual(
+    [phones.knownOnly, phones.unknownOnly, phones.noDynamicBootp, phones.allowMembers],
+    [false, false, true, ['voip']],
+  );
+  // A range entry sets no parameter of any client.
+  const params = resolveClientParams(good.dhcpcap, { network: ip('10.1.0.0'), htype: 1, chaddr: Buffer.alloc(6) });
+  assert.equal(params.tags.get('kn'), undefined);
+
+  const bad = loadConfig(
+    configDir({
+      ...files,
+      dhcpcap: [
+        'voip:ct="Polycom*":',
+        'a:nw=10.1.0.0:ra=10.1.0.20-10.1.0.29:kn:ku:',
+        'b:nw=10.1.0.0:ra=10.1.0.25-10.1.0.30:am=nobody:',
+        'c:nw=10.1.0.0:ra=10.1.1.5:kn:lt=60:',
+        'd:ct=x:ra=10.1.0.70:kn:',
+        'e:nw=10.1.0.0:nb:',
+        'f:nw=10.1.0.0:ra=10.1.0.80:',
+        '',
+      ].join('\n'),
+    }),
+    { self: { hostname: 'dhcphost', addresses: [] } },
+  );
+  assert.deepEqual(
+    located(bad.ok ? [] : bad.problems).filter((p) => p.startsWith('dhcpcap')),
+    [
+      'dhcpcap:2:1 error a: kn and ku together admit no client: known clients only, or unknown ones only',
+      'dhcpcap:3:1 error b: am=nobody: nobody is not a class entry (an entry with ct, uc, ca, ci or ri)',
+      "dhcpcap:4:1 error c: lt on a range entry: a range entry sets permits only (kn, ku, nb, am, dm); parameters per range are not supported, put them on the network's entry or a class",
+      'dhcpcap:5:1 error d: a range entry (ra=) names its network with nw= and no client or class',
+      'dhcpcap:6:1 error e: nb belongs on a range entry (ra=FIRST-LAST with nw=…)',
+      'dhcpcap:7:1 warning f: a range entry with no permit (kn, ku, nb, am, dm) admits every client',
+    ],
+  );
+});

@@ -67,6 +67,8 @@ test("the seed's failover primary imports without a loss, and loads", () => {
     'dhcpd-global:lx=60000:',
     // option subnet-mask in the pool, the innermost scope, is the one kept.
     'subnet-192.168.168.0:nw=192.168.168.0:dn=mon_domain:ds="192.168.168.8 192.168.168.9":bw="192.168.168.10 168.18.168.11":by=8:sm=255.255.255.0:ba=192.168.168.255:gw=192.168.168.1:',
+    // The pool's permits: allow unknown clients (alone, in dhcpd: only them), deny dynamic bootp clients.
+    'pool-192.168.168.0-1:nw=192.168.168.0:ra=192.168.168.20-192.168.168.254:ku:nb:',
   ]);
   const loaded = load(result, 'muscat');
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
@@ -86,8 +88,6 @@ test('a site configuration: every statement joind cannot express is reported wit
     'site.conf:62:5: else { … }: not translated: joind has no equivalent',
     'site.conf:69:3: option ipxe.no-pxedhcp 1;: option spaces and their sub-options: write them as T43.N= sub-options by hand',
     'site.conf:86:3: option wpad "http://wpad.lab.example.org/wpad.dat\\n";: the text holds the control character \\x0a, which a dhcpcap value cannot hold',
-    'site.conf:92:7: deny unknown-clients;: parameters of one pool among several: joind keeps parameters per network',
-    'site.conf:95:7: allow members of "pxe";: parameters of one pool among several: joind keeps parameters per network',
     'site.conf:124:1: on commit { … }: not translated: joind has no equivalent',
   ]);
   assert.deepEqual(
@@ -104,6 +104,9 @@ test('a site configuration: every statement joind cannot express is reported wit
     'class-by-port-2:ci=0x67652d302f302f322e30:tc=.class-by-port:',
     // The RFC 3442 bytes of the declared array, as routes.
     'subnet-10.20.1.0:nw=10.20.1.0:sm=255.255.255.0:sh=building-a:gw=10.20.1.1:cr="10.30.0.0/24 10.20.1.254, 0.0.0.0/0 10.20.1.1":',
+    // Its two pools' permits, as range entries.
+    'pool-10.20.1.0-1:nw=10.20.1.0:ra=10.20.1.100-10.20.1.199:kn:',
+    'pool-10.20.1.0-2:nw=10.20.1.0:ra=10.20.1.200-10.20.1.220:am=class-pxe:',
     'subnet-10.20.2.0:nw=10.20.2.0:sm=255.255.255.0:sh=building-a:gw=10.20.2.1:',
     '.group-1:bf=pxelinux.0:',
     'printer-1:ht=ethernet:ha="00:1b:a9:12:34:56":tc=.group-1:ho=printer-1:hn:ip=10.20.1.20:',
@@ -160,7 +163,8 @@ test('statements one by one: hosts, groups, pools, ranges, keys, zones, failover
   assert.deepEqual(lines(result, 'nets'), ['10.1.0.0 dhcp1 10.1.0.30', 'pair 10.1.0.10-10.1.0.20', '10.2.0.0 dhcp1']);
   assert.deepEqual(lines(result, 'dhcpcap'), [
     'dhcpd-global:lx=7200:',
-    'subnet-10.1.0.0:nw=10.1.0.0:sm=255.255.255.0:kn:',
+    'subnet-10.1.0.0:nw=10.1.0.0:sm=255.255.255.0:',
+    'pool-10.1.0.0-1:nw=10.1.0.0:ra=10.1.0.10-10.1.0.20:kn:',
     'subnet-10.2.0.0:nw=10.2.0.0:sm=255.255.255.0:',
     // dhcpd gives the fixed address of the client's subnet: one entry per address and network.
     'twin:ht=ethernet:ha="02:00:00:00:00:01":nw=10.1.0.0:ip=10.1.0.5:',
@@ -210,4 +214,43 @@ test('fuzz: shuffled statements of the fixtures never make the import throw', ()
     const text = picked.join(random.chance(0.5) ? ' ' : '\n');
     assert.doesNotThrow(() => translate(text), `round ${round}: ${text}`);
   }
+});
+
+test("pool permits become range entries: dhcpd's allow list (any one) and deny list (none), as joind's permits", () => {
+  const result = translate(
+    [
+      'class "a" { match if option vendor-class-identifier = "A"; }', // 1
+      'class "b" { match option agent.circuit-id; }', // 2
+      'subclass "b" "port-1";', // 3
+      'subnet 10.1.0.0 netmask 255.255.255.0 {', // 4
+      '  pool { range 10.1.0.10 10.1.0.20; allow known-clients; allow unknown-clients; }', // 5
+      '  pool { range 10.1.0.30 10.1.0.40; allow members of "a"; allow members of "b"; deny dynamic bootp clients; }', // 6
+      '  pool { range 10.1.0.50; allow members of "a"; allow known-clients; }', // 7
+      '  pool { range 10.1.0.60; deny all clients; }', // 8
+      '  pool { range 10.1.0.70; allow members of "nope"; }', // 9
+      '  pool { range 10.1.0.80; deny known-clients; deny members of "a"; }', // 10
+      '}',
+      'subclass "b" "port-2";', // 12: read after the pools, still a member
+    ].join('\n'),
+  );
+  assert.deepEqual(result.problems, [
+    'd.conf:7:27: allow members of "a";: allows of different kinds in one pool: joind\'s permits must all hold',
+    "d.conf:7:49: allow known-clients;: allows of different kinds in one pool: joind's permits must all hold",
+    'd.conf:8:27: deny all clients;: a pool no client may use: leave its ranges out instead',
+    'd.conf:9:27: allow members of "nope";: class nope has no entry joind can match (no match if, no subclass)',
+  ]);
+  assert.deepEqual(
+    lines(result, 'dhcpcap').filter((l) => l.startsWith('pool-')),
+    [
+      // Pool 1 admits everyone: no entry. Pool 2: a member of a or of b (each of its subclasses).
+      'pool-10.1.0.0-2:nw=10.1.0.0:ra=10.1.0.30-10.1.0.40:nb:am="class-a class-b-1 class-b-2":',
+      // Reported above: a class with no entry leaves the pool without its permit.
+      'pool-10.1.0.0-5:nw=10.1.0.0:ra=10.1.0.70:',
+      'pool-10.1.0.0-6:nw=10.1.0.0:ra=10.1.0.80:ku:dm=class-a:',
+    ],
+  );
+  const loaded = load(result, 'dhcp1');
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+  const rules = loaded.config.networks[0]!.ourRanges.filter((r) => r.rule).map((r) => r.rule!.label);
+  assert.deepEqual(rules, ['pool-10.1.0.0-2', 'pool-10.1.0.0-5', 'pool-10.1.0.0-6']);
 });

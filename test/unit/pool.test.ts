@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NetworkPool } from '../../src/alloc/pool';
+import type { RangeRule } from '../../src/config/types';
 import { Store, LeaseState, LeaseRecord } from '../../src/store';
 import { ip, ipToString } from '../../src/util/ipv4';
 import { tempDir } from '../helpers/tmp';
@@ -128,5 +129,53 @@ test('pool: a record deleted behind the cursor becomes never-used again', () => 
   store.write(() => store.leases.delete(ip('10.1.0.11')));
   pool.recordChanged(ip('10.1.0.11'), undefined);
   assert.equal(ipToString(pool.take(now)!), '10.1.0.11');
+  store.close();
+});
+
+test('pool: ranges with a rule have free lists of their own; a client takes only from those it is admitted to', () => {
+  const store = Store.open({ spoolDir: tempDir(), durable: false });
+  const staff: RangeRule = {
+    label: 'staff',
+    source: 'dhcpcap:2',
+    knownOnly: true,
+    unknownOnly: false,
+    noDynamicBootp: false,
+    allowMembers: [],
+    denyMembers: [],
+  };
+  // 25 expired records in the staff range, all older than the one expired record of the open range: a
+  // query of the whole network (limit free_list_size + 16) would see only staff's, and the open range none.
+  store.write(() => {
+    for (let i = 0; i < 25; i++) store.leases.put(record(`10.1.0.${100 + i}`, LeaseState.EXPIRED, 100 + i, i));
+    store.leases.put(record('10.1.0.200', LeaseState.EXPIRED, 5_000, 99));
+  });
+  store.flush();
+  const pool = new NetworkPool(
+    NET,
+    MASK,
+    [
+      { start: ip('10.1.0.100'), end: ip('10.1.0.124'), rule: staff },
+      { start: ip('10.1.0.200'), end: ip('10.1.0.200') },
+    ],
+    new Set(),
+    { freeListSize: 2, provisionalTtlMs: 60_000 },
+    store,
+  );
+  assert.equal(pool.hasRules, true);
+  assert.equal(pool.ruleOf(ip('10.1.0.110')), staff);
+  assert.equal(pool.ruleOf(ip('10.1.0.200')), undefined);
+  const now = 2_000_000_000_000;
+  const unknown = (rule: RangeRule): boolean => !rule.knownOnly;
+  assert.equal(ipToString(pool.take(now, unknown)!), '10.1.0.200', "the open range's own record, not crowded out");
+  pool.hold(ip('10.1.0.200'), 'u1', now);
+  assert.equal(pool.take(now, unknown), undefined, 'nothing left that an unknown client may have');
+  assert.equal(pool.mayOffer(now, unknown), false);
+  assert.equal(pool.mayOffer(now), true, 'though staff has free addresses');
+  // A known client is given staff's first (ranges with a rule before the open ones), LRU first.
+  assert.equal(ipToString(pool.take(now, () => true)!), '10.1.0.100');
+  // Given back, an address returns to its own range's list.
+  pool.giveBack(ip('10.1.0.100'));
+  assert.equal(pool.take(now, unknown), undefined);
+  assert.equal(ipToString(pool.take(now)!), '10.1.0.100');
   store.close();
 });

@@ -43,6 +43,6 @@ export const handleBootp: Handler = async (ctx, svc) => {
   }
   if (!mayAllocate(ctx, svc)) return drop('unknown-client');
   const choice = await svc.allocator.chooseOffer(ctx.client, policy.ping_bootp_clients);
-  if (!choice) return drop('no-free-address');
+  if (!choice) return drop(svc.allocator.refusedByRules(ctx.client) ? 'no-range-admits' : 'no-free-address');
   return grantLease(ctx, svc, choice.address, 'bootp');
 };

@@ -12,7 +12,7 @@ export const handleDiscover: Handler = async (ctx, svc) => {
   // Known clients only (kn): an unknown client with no lease here gets no offer.
   if (!mayAllocate(ctx, svc) && svc.allocator.ownAddress(ctx.client) === undefined) return drop('unknown-client');
   const choice = await svc.allocator.chooseOffer(ctx.client, svc.pingEnabled);
-  if (!choice) return drop('no-free-address');
+  if (!choice) return drop(svc.allocator.refusedByRules(ctx.client) ? 'no-range-admits' : 'no-free-address');
   return buildReply(ctx, svc, {
     type: MessageType.OFFER,
     yiaddr: choice.address,
