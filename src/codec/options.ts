@@ -625,6 +625,12 @@ export function checkOptionValue(code: number, value: unknown): string | undefin
   return encoded.ok ? undefined : encoded.message;
 }
 
+/** Vendor-specific sub-options (T43.N) as option 43's value: code, length, data, by code. */
+export function encodeVendorSubOptions(subs: ReadonlyArray<readonly [number, Buffer]>): Buffer {
+  const sorted = [...subs].sort((a, b) => a[0] - b[0]);
+  return Buffer.concat(sorted.flatMap(([code, data]) => [Buffer.from([code, data.length]), data]));
+}
+
 // Option 82 helpers ---------------------------------------------------------------------------------
 
 /** The data of the first sub-option with this code, if any. */

@@ -3,7 +3,7 @@
 // parameters. A client that sent no list (BOOTP, some embedded DHCP clients) gets everything configured.
 // The options an entry forces (fo, dhcpd's always-send) go too, asked for or not; the ones echoed from
 // the request (client identifier, subnet selection, PXE's) go last but for the relay's 82.
-import { encodeOptionValue, OPT_CLIENT_FQDN, OPT_VENDOR_SPECIFIC, type ClientFqdn } from '../codec';
+import { encodeOptionValue, encodeVendorSubOptions, OPT_CLIENT_FQDN, OPT_VENDOR_SPECIFIC, type ClientFqdn } from '../codec';
 import type { OptionMap } from '../codec/types';
 import type { TagValue } from '../config/types';
 import { tagSpecOf } from '../config/tags';
@@ -34,12 +34,6 @@ export const OPT = {
 /** Tags whose value does not go out as an option by itself (they shape the reply in other ways). */
 const NOT_SENT_AS_OPTION = new Set(['lt', 't1', 't2', 'sv', 'mm', 'ov', 'ho', 'hn', 'bf', 'sn', 'sm']);
 
-/** Vendor-specific sub-options (T43.N) as option 43's value: code, length, data, by code. */
-function vendorSubOptions(subs: Array<[number, Buffer]>): Buffer {
-  subs.sort((a, b) => a[0] - b[0]);
-  return Buffer.concat(subs.flatMap(([code, data]) => [Buffer.from([code, data.length]), data]));
-}
-
 /** configuredOptions' results by the tag map they came from (see there). */
 const configuredByTags = new WeakMap<ReadonlyMap<string, TagValue>, ReadonlyMap<number, TagValue>>();
 /** Encoded option values by configured-option map and code (see encodedConfigured). */
@@ -65,7 +59,7 @@ export function configuredOptions(tags: ReadonlyMap<string, TagValue>): Readonly
     else options.set(spec.option, value);
   }
   // A whole option 43 (vs, T43) wins over sub-options written one by one.
-  if (subs && !options.has(OPT_VENDOR_SPECIFIC)) options.set(OPT_VENDOR_SPECIFIC, vendorSubOptions(subs));
+  if (subs && !options.has(OPT_VENDOR_SPECIFIC)) options.set(OPT_VENDOR_SPECIFIC, encodeVendorSubOptions(subs));
   configuredByTags.set(tags, options);
   return options;
 }

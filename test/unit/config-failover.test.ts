@@ -4,7 +4,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeConfig, formatProblem, loadConfig } from '../../src/config/load';
 import { DEFAULT_POLICY, FAILOVER_SETTINGS, POLICY_KEYWORDS, parsePolicy } from '../../src/config/pcy';
@@ -16,6 +15,7 @@ import { formatDhcpdConf } from '../../src/admin/dhcpd-conf';
 import type { Config, LoadResult, Policy } from '../../src/config/types';
 import { ip, ipToString } from '../../src/util/ipv4';
 import { brief, configDir, sinkFor } from '../fixtures/config/helpers';
+import { dhcpdTest, findDhcpd } from '../helpers/dhcpd';
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const MAIN = path.join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -433,12 +433,12 @@ test("load: dynamic BOOTP on while a range is the pair's is an error at the keyw
 });
 
 /** The exported dhcpd.conf of the seed primary, exactly. */
-const EXPORT_PRIMARY = `# The pools of joind (nets and netmasks) in the form of dhcpd.conf(5), written by joind export.
-# Only subnets and ranges: the client parameters stay in dhcpcap.
+const EXPORT_PRIMARY = `# A joind configuration (server.pcy, nets, netmasks, dhcpcap) in the form of dhcpd.conf(5), written by
+# joind export. What dhcpd cannot say as joind does is a comment "# joind: …".
 default-lease-time 86400;
-# What a failover peer of joind must do as joind does: answer a request it cannot grant with a
-# DHCPNAK, and update no DNS.
 authoritative;
+ping-check true;
+ping-timeout 1;
 ddns-update-style none;
 
 failover peer "dhcp_fail" {
@@ -463,6 +463,7 @@ subnet 192.168.168.0 netmask 255.255.255.0 {
   }
 }
 subnet 10.1.0.0 netmask 255.255.255.0 {
+  # joind: 10.1.0.100-10.1.0.199 is gamay's (nets:3), not this host's
 }
 `;
 
@@ -471,12 +472,12 @@ test("export: the failover peer statement and the pair's pool, exactly, for a pr
   const secondary = formatDhcpdConf(loaded({ 'server.pcy': `${SEED_SECONDARY}\ndefault_ttl 300\n` }, SECONDARY_SELF));
   assert.equal(
     secondary,
-    `# The pools of joind (nets and netmasks) in the form of dhcpd.conf(5), written by joind export.
-# Only subnets and ranges: the client parameters stay in dhcpcap.
+    `# A joind configuration (server.pcy, nets, netmasks, dhcpcap) in the form of dhcpd.conf(5), written by
+# joind export. What dhcpd cannot say as joind does is a comment "# joind: …".
 default-lease-time 300;
-# What a failover peer of joind must do as joind does: answer a request it cannot grant with a
-# DHCPNAK, and update no DNS.
 authoritative;
+ping-check true;
+ping-timeout 1;
 ddns-update-style none;
 
 failover peer "dhcp_fail" {
@@ -496,41 +497,21 @@ subnet 192.168.168.0 netmask 255.255.255.0 {
     deny dynamic bootp clients;
     range 192.168.168.20 192.168.168.254;
   }
+  # joind: 192.168.168.10-192.168.168.15 is muscat's (nets:2), not this host's
 }
 subnet 10.1.0.0 netmask 255.255.255.0 {
   range 10.1.0.100 10.1.0.199;
 }
 `,
   );
-  // Without failover: as before, plain ranges and no failover statement.
+  // Without failover: plain ranges, no failover statement and no pool.
   const plain = formatDhcpdConf(loaded({ nets: NETS.replace('dhcp_fail', 'muscat') }));
-  assert.doesNotMatch(plain, /failover|authoritative|ddns|pool \{/);
+  assert.doesNotMatch(plain, /failover|pool \{/);
   assert.match(
     plain,
     /^subnet 192\.168\.168\.0 netmask 255\.255\.255\.0 \{\n {2}range 192\.168\.168\.10 192\.168\.168\.15;\n {2}range 192\.168\.168\.20 192\.168\.168\.254;\n\}$/m,
   );
 });
-
-/** dhcpd's path, or undefined when it is not installed. */
-function findDhcpd(): string | undefined {
-  for (const dir of [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin']) {
-    const file = path.join(dir || '.', 'dhcpd');
-    try {
-      fs.accessSync(file, fs.constants.X_OK);
-      return file;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-/** Runs `dhcpd -t -4 -cf FILE` (a syntax test: dhcpd neither serves nor opens its lease file). */
-function dhcpdTest(dhcpd: string, text: string): { ok: boolean; output: string } {
-  const file = path.join(configDir({ 'dhcpd.conf': text }), 'dhcpd.conf');
-  const r = spawnSync(dhcpd, ['-t', '-4', '-cf', file], { encoding: 'utf8', timeout: 20_000 });
-  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}${r.error ? String(r.error) : ''}` };
-}
 
 test('export: dhcpd -t accepts the exported dhcpd.conf of either unit (and refuses a broken one)', (t) => {
   const dhcpd = findDhcpd();

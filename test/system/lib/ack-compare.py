@@ -8,9 +8,11 @@
       Each step is tried --tries times, waiting --wait seconds each. FILE gets one JSON object a line:
       name, mac, reply (ACK|NAK|none), yiaddr, siaddr, giaddr, sname, file, options {code: hex} (option
       overload and RFC 3396 repeats resolved) and order (the codes as sent). Exit 1 if a client got no ACK.
-  ack-compare.py compare --range FIRST-LAST [--label L] [--fixed NAME=IP…] [--expect FIELD=WHY…] A B
+  ack-compare.py compare --range FIRST-LAST [--label L] [--fixed NAME=IP…] [--within NAME=FIRST-LAST…]
+                         [--expect FIELD=WHY…] A B
       A and B: JSON files of the same clients served by two servers (A the reference). Per client: the
-      address (a fixed client: its IP from both; any other: both inside the range), siaddr, sname, file,
+      address (a fixed client: its IP from both; a client --within names: both inside its range; any
+      other: both inside the range), siaddr, sname, file,
       and every option either ACK has (values by bytes; 119 as its names, DNS compression undone; the
       order of options is not compared). FIELD: an option code or siaddr|sname|file|yiaddr whose
       difference is expected; any other difference fails. FIELD@RULE narrows that to an option A does
@@ -227,6 +229,10 @@ def compare(a):
     ref, new = load(a.a), load(a.b)
     first, last = (ipaddress.IPv4Address(x) for x in a.range.split('-'))
     fixed = dict(x.split('=', 1) for x in a.fixed)
+    within = {}
+    for x in a.within:
+        name, span = x.split('=', 1)
+        within[name] = tuple(ipaddress.IPv4Address(y) for y in span.split('-'))
     expect, rules = {}, {}
     for x in a.expect:
         key, why = x.split('=', 1)
@@ -286,7 +292,8 @@ def compare(a):
         if name in fixed:
             field('yiaddr', ya == yb == fixed[name], ya, yb)
         else:
-            inside = all(first <= ipaddress.IPv4Address(y) <= last for y in (ya, yb))
+            low, high = within.get(name, (first, last))
+            inside = all(low <= ipaddress.IPv4Address(y) <= high for y in (ya, yb))
             field('yiaddr', inside, ya, yb)
         for key in ('siaddr', 'sname', 'file'):
             field(key, r[key] == n[key], r[key] or '-', n[key] or '-')
@@ -319,6 +326,7 @@ def main():
     c.add_argument('--range', required=True)
     c.add_argument('--label', default='SUMMARY')
     c.add_argument('--fixed', action='append', default=[])
+    c.add_argument('--within', action='append', default=[])
     c.add_argument('--expect', action='append', default=[])
     c.add_argument('a')
     c.add_argument('b')
