@@ -11,6 +11,7 @@
 import type { Config, RangeRule } from '../config/types';
 import { staticBindings } from '../config/lookup';
 import type { Store } from '../store/store';
+import type { ShiftedRows } from '../store/clock';
 import { ClientKey, LeaseRecord, LeaseState } from '../store/types';
 import { inNetwork } from '../util/ipv4';
 import { keyString, sameClient } from './client-key';
@@ -90,6 +91,17 @@ export class LeaseOwner {
       for (const pool of this.pools.values()) pool.reset();
       this.onRollback?.(err);
     };
+  }
+
+  /**
+   * The wall clock stepped by stepMs (src/server/lease-clock.ts): every stored time that is judged
+   * against the clock moves with it, in one batch, and so do the pools' offer holds, so that each lease
+   * and hold keeps the time it had left.
+   */
+  shiftTime(stepMs: number): ShiftedRows {
+    const rows = this.store.write(() => this.store.clock.shift(stepMs));
+    for (const pool of this.pools.values()) pool.shiftTime(stepMs);
+    return rows;
   }
 
   /** The pool of a network we allocate in (undefined for networks without a range of ours). */

@@ -319,6 +319,11 @@ export class NetworkPool {
     }
   }
 
+  /** The clock stepped by stepMs (src/server/lease-clock.ts): each hold keeps the time it had left. */
+  shiftTime(stepMs: number): void {
+    for (const hold of this.provisional.values()) hold.expiresAt += stepMs;
+  }
+
   /** After a rolled-back batch: nothing in memory can be trusted beyond the store. */
   reset(): void {
     this.onFree.clear();

@@ -116,6 +116,10 @@ export const MESSAGES = {
     level: 'warn',
     text: 'the failover peer is taken for down: enough of its clients waited in vain (failover_unacked_clients), or the auto-partner-down timer ran out; partner-down follows',
   },
+  CLOCK_STEP: {
+    level: 'warn',
+    text: 'the wall clock stepped (seconds, when): lease times moved with it, so every lease keeps the time it had left',
+  },
   FAILOVER_CLOCK_SKEW: {
     level: 'warn',
     text: "the failover peer's clock differs from ours by more than 30 s (seconds); at 60 s the link is refused: fix the clocks (NTP)",

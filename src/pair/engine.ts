@@ -873,6 +873,18 @@ export class FailoverEngine implements PeerSync {
   }
 
   /** dhcpd's auto-partner-down: partner-down after a fixed time in communications-interrupted. */
+  /**
+   * The wall clock stepped by stepSec (src/server/lease-clock.ts; the store's times were moved by the
+   * lease owner): the states' times in memory move too. A spell of communications-interrupted keeps
+   * counting towards auto partner-down, from the step on (a wait the step makes longer, never shorter).
+   */
+  shiftTime(stepSec: number): void {
+    this.my = { ...this.my, stos: this.my.stos + stepSec };
+    if (this.partner.stos !== null) this.partner = { ...this.partner, stos: this.partner.stos + stepSec };
+    if (this.savingAs) this.savingAs = { ...this.savingAs, stos: this.savingAs.stos + stepSec };
+    if (this.my.state === 'communications-interrupted') this.armAutoPartnerDown(this.my.stos);
+  }
+
   private armAutoPartnerDown(since: number): void {
     const seconds = this.settings.autoPartnerDownSecs;
     if (seconds === 0) return;

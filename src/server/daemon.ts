@@ -18,6 +18,7 @@ import { Store } from '../store/store';
 import type { RunAs } from '../io/privileges';
 import { dropAfterStart, prepareSpoolFor } from './privileges';
 import { DhcpServer } from './server';
+import { LeaseClock } from './lease-clock';
 import { warmUp } from './warm-up';
 import { networkLookupOf } from '../admin/load';
 import { Operations, startOperations } from '../control/service';
@@ -53,6 +54,10 @@ const STORE_PROBE_MS = 2_000;
 /** A backup copy of the lease database at start, at every clean stop and this often in between. */
 const BACKUP_INTERVAL_MS = 3_600_000;
 const REREAD_CHECK_MS = 1_000;
+/** How often the wall clock is compared with the lease clock (a step is acted on within this). */
+const CLOCK_CHECK_MS = 1_000;
+/** How often the store records the time it was written at, besides at stop (src/store/clock.ts). */
+const CLOCK_NOTE_MS = 300_000;
 export const PID_FILE_NAME = 'joind.pid';
 
 export class Daemon {
@@ -65,14 +70,17 @@ export class Daemon {
   private ddnsWorker: DdnsWorker | null = null;
   server!: DhcpServer;
   private timers: NodeJS.Timeout[] = [];
-  private lastPacketAt = Date.now();
+  /** The time leases are judged by: monotonic, anchored to the wall clock, moved only with the store. */
+  private readonly clock = new LeaseClock();
+  private lastPacketAt = this.clock.now();
+  private clockNotedAt = 0;
   private capMtime: number | null = null;
   private stopping: Promise<void> | null = null;
   private backingUp: Promise<void> | null = null;
   private readonly pidFile: string;
   private ops: Operations | null = null;
   private pair: { engine: FailoverEngine; link: FailoverLink } | null = null;
-  private readonly startedAt = Date.now();
+  private readonly startedAt = this.clock.now();
 
   constructor(private readonly opts: DaemonOptions) {
     this.pidFile = path.join(opts.spoolDir, PID_FILE_NAME);
@@ -123,9 +131,11 @@ export class Daemon {
       transport: this.transport,
       pinger: this.pinger,
       log,
+      clock: this.clock.now,
       reverseLookup: systemReverseLookup(),
       forwardLookup: systemForwardLookup(),
     });
+    this.checkClockAtStart();
     // Dynamic DNS: jobs queued with the leases, sent once their batch is on disk; those a previous run
     // left are sent now.
     const server = this.server;
@@ -136,7 +146,7 @@ export class Daemon {
     this.server.sweep();
     await this.startPair(config);
     await this.transport.start((packet) => {
-      this.lastPacketAt = Date.now();
+      this.lastPacketAt = this.clock.now();
       void this.server.handle(packet);
     });
     logEvent(log, 'TRANSPORT_READY', {
@@ -148,13 +158,14 @@ export class Daemon {
     this.timers.push(setInterval(() => this.server.sweep(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.checkReread(), REREAD_CHECK_MS));
     this.timers.push(setInterval(() => this.store.probe(), STORE_PROBE_MS));
+    this.timers.push(setInterval(() => this.checkClock(), CLOCK_CHECK_MS));
     this.timers.push(setInterval(() => void this.backup(), BACKUP_INTERVAL_MS));
     if (this.opts.idleExitMinutes > 0) {
       const limit = this.opts.idleExitMinutes * 60_000;
       this.timers.push(
         setInterval(
           () => {
-            if (Date.now() - this.lastPacketAt >= limit) void this.stop();
+            if (this.clock.now() - this.lastPacketAt >= limit) void this.stop();
           },
           Math.min(limit, 10_000),
         ),
@@ -209,6 +220,7 @@ export class Daemon {
       this.store,
       this.server.leases,
       this.opts.log,
+      this.clock.now,
     );
     const guard = (conn: FailoverConnection, handle: () => void): void => {
       try {
@@ -339,14 +351,14 @@ export class Daemon {
 
   /** The control API, metrics and status page (src/control), reading the running server's state. */
   private async startOperations(): Promise<void> {
-    const networks = () => networkUse(this.config.networks, this.server, this.store, Date.now());
+    const networks = () => networkUse(this.config.networks, this.server, this.store, this.clock.now());
     const failover = () => this.pair?.engine.status() ?? null;
     const ddns = (limit: number) => ddnsStatus(this.store, this.ddnsWorker, ddnsSettingsOf(this.config), limit);
     this.ops = await startOperations(
       {
         version: VERSION,
         log: this.opts.log,
-        nowMs: Date.now,
+        nowMs: this.clock.now,
         server: () => this.server,
         store: () => this.store,
         networks,
@@ -360,7 +372,7 @@ export class Daemon {
         },
         status: () => ({
           pid: process.pid,
-          uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+          uptimeSeconds: Math.round((this.clock.now() - this.startedAt) / 1000),
           configDir: this.opts.configDir,
           spoolDir: this.opts.spoolDir,
           transportKind: this.transportKind,
@@ -390,7 +402,7 @@ export class Daemon {
 
   /** The state, for SIGUSR1. */
   describeState(): Record<string, unknown> {
-    const now = Date.now();
+    const now = this.clock.now();
     const pools: Record<string, unknown> = {};
     for (const net of this.config.networks) {
       const pool = this.server.poolOf(net.address);
@@ -423,6 +435,7 @@ export class Daemon {
       this.pinger?.close();
       this.ddnsWorker?.stop();
       if (this.store) {
+        this.noteClock();
         this.store.flush();
         await this.backup();
         this.store.close();
@@ -435,6 +448,59 @@ export class Daemon {
       logEvent(this.opts.log, 'JOIND_STOPPED', {});
     })();
     return this.stopping;
+  }
+
+  /**
+   * At start: a wall clock behind the latest time the store was written at went back while joind was
+   * stopped (an appliance that boots at its firmware's build date, or a clock set back by hand). The
+   * store's times move back with it, so that no lease holds its address for the size of the step, as if
+   * joind had been stopped for no time at all (the safe guess: a lease may outlive its end by the real
+   * downtime, no address of a valid lease goes to another client). A clock that went forward while
+   * joind was stopped cannot be told from the time it was stopped: the leases that ended meanwhile end.
+   */
+  private checkClockAtStart(): void {
+    const seen = this.store.clock.seen();
+    const nowMs = this.clock.now();
+    if (seen !== undefined && nowMs < (seen - 2) * 1000) this.stepped(nowMs - seen * 1000, 'while stopped');
+    this.noteClock();
+  }
+
+  /** Once a second: a step of the wall clock moves the store's times, then the lease clock follows. */
+  private checkClock(): void {
+    const step = this.clock.check();
+    if (step !== 0) this.stepped(step, 'while running');
+    if (this.clock.now() - this.clockNotedAt >= CLOCK_NOTE_MS) this.noteClock();
+  }
+
+  private stepped(stepMs: number, when: 'while stopped' | 'while running'): void {
+    const from = this.clock.now();
+    try {
+      const rows = this.server.shiftTime(stepMs);
+      this.pair?.engine.shiftTime(Math.round(stepMs / 1000));
+      this.clock.adopt();
+      logEvent(this.opts.log, 'CLOCK_STEP', {
+        seconds: Math.round(stepMs / 1000),
+        when,
+        from: new Date(from).toISOString(),
+        to: new Date(from + stepMs).toISOString(),
+        leasesMoved: rows.leases,
+        ddnsJobsMoved: rows.ddnsJobs,
+      });
+    } catch (err) {
+      // Not moved, so not adopted: the lease clock keeps the store's time and the next check tries again.
+      logEvent(this.opts.log, 'STORE_WRITE_FAILED', { what: 'clock step', err: (err as Error).message });
+    }
+  }
+
+  /** Records the time in the store (with the next batch; a crash may lose it at no cost). */
+  private noteClock(): void {
+    const nowMs = this.clock.now();
+    try {
+      this.store.writeUnsynced(() => this.store.clock.note(Math.floor(nowMs / 1000)));
+      this.clockNotedAt = nowMs;
+    } catch {
+      // a store that refuses writes says so itself (STORE_UNWRITABLE)
+    }
   }
 
   private writePidFile(): void {

@@ -32,7 +32,9 @@ class TokenBuckets<K> {
       bucket = { tokens: this.rate, at: nowMs };
       this.buckets.set(key, bucket);
     } else {
-      bucket.tokens = Math.min(this.rate, bucket.tokens + ((nowMs - bucket.at) * this.rate) / 1000);
+      // Never less than nothing: after the clock stepped back (src/server/lease-clock.ts) a bucket's time
+      // is ahead of now, and a negative refill would empty it for the size of the step.
+      bucket.tokens = Math.min(this.rate, bucket.tokens + (Math.max(0, nowMs - bucket.at) * this.rate) / 1000);
       bucket.at = nowMs;
     }
     if (bucket.tokens < 1) return false;

@@ -22,6 +22,7 @@ import type { Admits, NetworkPool } from '../alloc/pool';
 import type { Destination, Inbound, ReplyTransport } from '../io/transport';
 import { eventEnabled, logEvent, Logger } from '../log/logger';
 import { ForwardLookup, Namer, ReverseLookup } from '../naming/namer';
+import type { ShiftedRows } from '../store/clock';
 import type { Store } from '../store/store';
 import { LeaseState, type ClientKey } from '../store/types';
 import { inNetwork, ipToString, hexColons } from '../util/ipv4';
@@ -224,6 +225,15 @@ export class DhcpServer {
     this.ourServerIds = serverIds;
     this.config = config;
     this.limiter.setLimits(config.policy.rate_limit_per_interface, config.policy.rate_limit_per_relay);
+  }
+
+  /**
+   * The wall clock stepped by stepMs (the daemon's LeaseClock saw it): the stored times and the offer
+   * holds move with it (the lease owner), before the clock takes the new reading. Returns the rows moved.
+   */
+  shiftTime(stepMs: number): ShiftedRows {
+    this.exhaustedLog.clear();
+    return this.leases.shiftTime(stepMs);
   }
 
   /** Marks ended leases expired. Called periodically by the daemon. */

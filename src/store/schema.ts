@@ -105,6 +105,15 @@ export const MIGRATIONS: readonly string[] = [
     written    INTEGER NOT NULL       -- seconds since 1970
   ) WITHOUT ROWID;
   `,
+  // 5: the latest time the store was written at (issue 17): a clock that starts behind it went back
+  // while joind was stopped (an appliance booting at its build date), and the store's times are moved
+  // back with it so that no lease grows by the step (src/server/lease-clock.ts).
+  `
+  CREATE TABLE clock (
+    id    INTEGER PRIMARY KEY CHECK (id = 1),
+    seen  INTEGER NOT NULL                 -- seconds since 1970
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -34,6 +34,7 @@ import { LeaseRepository } from './leases';
 import { NameRepository } from './names';
 import { RegisteredRepository } from './registered';
 import { FailoverStateRepository } from './failover';
+import { ClockRepository } from './clock';
 import { DdnsRepository } from './ddns';
 
 /** Called once a batch is durable (err undefined) or has been rolled back (err set). */
@@ -80,6 +81,7 @@ export class Store {
   readonly registered: RegisteredRepository;
   readonly failover: FailoverStateRepository;
   readonly ddns: DdnsRepository;
+  readonly clock: ClockRepository;
   /** Called after a batch was rolled back: in-memory caches derived from the store must be rebuilt. */
   onRollback: ((err: Error) => void) | null = null;
   /** Called when the storage starts refusing writes (err set) and when a commit succeeds again (null). */
@@ -119,6 +121,7 @@ export class Store {
     this.registered = new RegisteredRepository(db);
     this.failover = new FailoverStateRepository(db);
     this.ddns = new DdnsRepository(db);
+    this.clock = new ClockRepository(db);
     // Prepared once: exec() would parse them again for every batch.
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commitStatement = db.prepare('COMMIT');

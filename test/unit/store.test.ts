@@ -4,6 +4,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Store, LeaseState, LeaseRecord, DB_FILE_NAME } from '../../src/store';
+import { SCHEMA_VERSION } from '../../src/store/schema';
 import { ip } from '../../src/util/ipv4';
 import { tempDir } from '../helpers/tmp';
 
@@ -358,7 +359,9 @@ test('store: a version 1 database gains the failover columns and table, its leas
   a.close();
   // Rebuild it as a joind of schema 1 left it: the failover columns and table did not exist.
   const old = new Database(path.join(dir, DB_FILE_NAME));
-  old.exec('DROP TABLE failover_state; DROP INDEX leases_peer_pending; DROP TABLE ddns_jobs; DROP TABLE dns_records;');
+  old.exec(
+    'DROP TABLE failover_state; DROP INDEX leases_peer_pending; DROP TABLE ddns_jobs; DROP TABLE dns_records; DROP TABLE clock;',
+  );
   old.exec(
     'ALTER TABLE leases DROP COLUMN tstp; ALTER TABLE leases DROP COLUMN tsfp; ALTER TABLE leases DROP COLUMN peer_pending;',
   );
@@ -385,7 +388,7 @@ test('store: a version 1 database gains the failover columns and table, its leas
   const pair = b.leases.get(ip('10.1.0.61'));
   assert.equal(pair?.tstp, 3000);
   assert.equal(pair?.tsfp, 2500);
-  assert.equal(b.db.pragma('user_version', { simple: true }), 4);
+  assert.equal(b.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
   b.write(() =>
     b.failover.put({
       name: 'pair',
