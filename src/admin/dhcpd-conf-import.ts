@@ -8,11 +8,13 @@
 // own parameters, its shared-network's and its single pool's; a shared-network names its subnets with
 // sh=; a group is a template its members include (tc=); a host is an entry keyed by its hardware address
 // or client identifier (ip= for its fixed address); a class is an entry applying by what its `match if`
-// tests (ct, uc, ca, ci, ri), and each subclass of a `match` class one more. Every statement the import
+// tests (ct, uc, ca, ci, ri), and each subclass of a `match` class one more; the options of an option
+// space are sub-options of option 43 (T43.N) where a vendor-option-space names it. Every statement the import
 // cannot express is reported with its file:line and why; a statement with no meaning for joind (a
 // pid file, dhcpd's first-start ceremony) is a note.
 import { OPTIONS, OPTIONS_BY_NAME, decodeOptionValue, type ClasslessRoute } from '../codec';
-import { CAP_TAGS } from '../config/tags';
+import { parseHexBytes } from '../config/hwaddr';
+import { CAP_TAGS, SCOPE_TAGS } from '../config/tags';
 import { ipToString, parseIp } from '../util/ipv4';
 import {
   isPunct,
@@ -90,6 +92,16 @@ function unsignedBytes(text: string, width: number): Buffer | undefined {
   return bytes;
 }
 
+/**
+ * Bytes as an opaque dhcpcap value (T<code>, T43.N): the quoted text they came from when it reads back
+ * as the same bytes (printable, and not hex: a quoted `cafe` reads as 0xcafe), else hex.
+ */
+function opaqueValue(bytes: Buffer, items: readonly ConfToken[]): string {
+  const text = items.length === 1 && items[0]!.kind === 'string' ? items[0]!.text : '';
+  const readable = /^[\x20-\x7e]+$/.test(text) && !/["\\]/.test(text) && !parseHexBytes(text, true).ok;
+  return readable ? `"${text}"` : `0x${bytes.toString('hex')}`;
+}
+
 function entryLine(entry: Entry): string {
   // A tag given again (an inner scope's, coming later) replaces the earlier: dhcpd's innermost wins.
   const last = new Map<string, number>();
@@ -126,6 +138,9 @@ function isPoolPermit(s: ConfStatement): boolean {
   return words.length === 3 && words[0] === 'members' && words[1] === 'of' && s.words[3]?.kind === 'string';
 }
 
+/** The statements whose blocks dhcpd evaluates as scopes of their own (they inherit the enclosing one's). */
+const SCOPES: ReadonlySet<string> = new Set(['shared-network', 'subnet', 'pool', 'group', 'host', 'class', 'subclass']);
+
 /** A dhcpcap label from a dhcpd name (no blanks, quotes or colons). */
 function labelOf(name: string): string {
   return name.replace(/[\s":#\\]+/g, '_') || '_';
@@ -142,6 +157,29 @@ class Importer {
   private readonly global: Entry = { label: 'dhcpd-global', tags: [] };
   /** User-declared options: name (lower case) → code and the words of its type. */
   private readonly declared = new Map<string, { code: number; type: string }>();
+  /** Option spaces (`option space NAME;`): name → why joind cannot send its options, '' when it can. */
+  private readonly spaces = new Map<string, string>();
+  /** Sub-option declarations (`option SPACE.NAME code N = TYPE;`) by their dotted name, lower case. */
+  private readonly subDeclared = new Map<string, { space: string; code: number; type: string }>();
+  /** Spaces an option other than 43 encapsulates (`option X code N = encapsulate SPACE;`): space → X. */
+  private readonly encapsulatedIn = new Map<string, string>();
+  /** The vendor-option-space in effect at each statement: its scope's own, else an enclosing scope's. */
+  private readonly vendorSpaceAt = new Map<ConfStatement, string | null>();
+  /**
+   * Global sub-options of a space that is not the global vendor-option-space: dhcpd sends them to the
+   * clients of the scopes that name that space, so they go to those scopes' entries (used: they did).
+   */
+  private readonly globalSubs = new Map<string, Array<{ s: ConfStatement; tag: Tag; used: boolean }>>();
+  /** The global sub-options a scope naming their space took (not its own: see resolveNetworkSubs). */
+  private readonly globalTags = new Set<Tag>();
+  /** Sub-options of a network sent only to the clients of a class naming their space (nw+class entries). */
+  private readonly networkSubs: Array<{ s: ConfStatement; into: Entry; space: string; tag: Tag }> = [];
+  /** The classes (and subclasses) with a vendor-option-space of their own: their entry and the space. */
+  private readonly classSpaces: Array<{ s: ConfStatement; into: Entry; space: string }> = [];
+  /** The spaces of the sub-options written on entries other than classes' (for the check in reportSubOptions). */
+  private readonly unclassedSpaces = new Set<string>();
+  /** Shared networks' parameter holders by the sh= label of their subnets. */
+  private readonly sharedLabels = new Map<Entry, string>();
   /** Classes: name → the tag their `match` statement spawns subclasses on, and their template. */
   private readonly classes = new Map<string, { matchTag: string | null; template: string }>();
   private keyFile: string | null = null;
@@ -158,10 +196,55 @@ class Importer {
 
   run(statements: readonly ConfStatement[]): void {
     // Declarations first: an option may be used before the statement that declares it is reached.
+    for (const s of statements) if (keyword(s) === 'option' && isWord(s.words[1], 'space')) this.optionSpace(s);
     for (const s of statements) if (keyword(s) === 'option' && isWord(s.words[2], 'code')) this.declare(s);
     for (const s of statements) if (keyword(s) === 'use-host-decl-names') this.useHostDeclNames = this.isOn(s.words[1]);
+    // `option vendor-encapsulated-options code 43 = encapsulate SPACE;` sends SPACE as option 43 wherever
+    // no vendor-option-space names another.
+    const declared43 = this.declared.get('vendor-encapsulated-options')?.type.match(/^encapsulate (\S+)$/)?.[1];
+    this.scanSpaces(statements, declared43 ?? null);
+    this.collectGlobalSubs(statements);
     this.block(statements, this.global, 'global', []);
+    this.resolveNetworkSubs();
+    this.reportSubOptions();
     this.resolveMembers();
+  }
+
+  /**
+   * Records the vendor-option-space in effect at every statement (dhcpd's innermost scope that gives
+   * one). A subclass's scope is within its class's, wherever it is written.
+   */
+  private scanSpaces(statements: readonly ConfStatement[], inherited: string | null, classes = new Map<string, string>()): void {
+    const ownOf = (block: readonly ConfStatement[]): string | undefined =>
+      block
+        .filter((s) => keyword(s) === 'vendor-option-space')
+        .pop()
+        ?.words[1]?.text.toLowerCase();
+    const space = ownOf(statements) ?? inherited;
+    for (const s of statements) {
+      this.vendorSpaceAt.set(s, space);
+      const name = s.words[1]?.text ?? '';
+      if (keyword(s) === 'class') classes.set(name, ownOf(s.block ?? []) ?? space ?? '');
+      if (s.block && SCOPES.has(keyword(s)))
+        this.scanSpaces(s.block, keyword(s) === 'subclass' ? classes.get(name) || space : space, classes);
+    }
+  }
+
+  /**
+   * The global sub-options of a space the global scope does not send: dhcpd evaluates them for every
+   * client, and a client gets them in its option 43 when a scope of its names the space (a class, most
+   * often). Collected first, so each such scope takes them when its vendor-option-space is read.
+   */
+  private collectGlobalSubs(statements: readonly ConfStatement[]): void {
+    for (const s of statements) {
+      const name = s.words[1]?.text.toLowerCase() ?? '';
+      if (keyword(s) !== 'option' || !this.subDeclared.has(name) || isWord(s.words[2], 'code')) continue;
+      const space = this.subDeclared.get(name)!.space;
+      if (this.vendorSpaceAt.get(s) === space) continue; // sent by the global entry itself
+      const tag = this.subOptionTag(s);
+      if (typeof tag === 'string') continue; // reported when the statement is read
+      this.globalSubs.set(space, [...(this.globalSubs.get(space) ?? []), { s, tag, used: false }]);
+    }
   }
 
   /** am/dm of the range entries: a class's own entry, or the entries of its subclasses. */
@@ -266,9 +349,11 @@ class Importer {
       case 'option':
         if (isWord(w[2], 'code')) return; // declared in run()
         if (isPunct(w[2], '=')) return this.optionExpression(s, into);
-        if (isWord(w[1], 'space') || (w[1]?.text.includes('.') ?? false))
-          return this.problem(s, 'option spaces and their sub-options: write them as T43.N= sub-options by hand');
+        if (isWord(w[1], 'space')) return global ? undefined : this.problem(s, 'declare option spaces at the top of the file'); // read in run()
+        if (w[1]?.text.includes('.') ?? false) return this.subOption(s, into, kind);
         return this.option(s, into, kind);
+      case 'vendor-option-space':
+        return this.vendorOptionSpace(s, into, kind);
       case 'default-lease-time':
         if (!number()) return this.problem(s, 'expected a number of seconds');
         return global ? void this.pcy.set('default_ttl', number()!) : tag('lt', number()!);
@@ -383,7 +468,7 @@ class Importer {
     into.tags.push(['fo', capValue(codes.join(' '))]);
   }
 
-  /** `option NAME code N = TYPE;` */
+  /** `option NAME code N = TYPE;`, or `option SPACE.NAME code N = TYPE;` for a sub-option of SPACE. */
   private declare(s: ConfStatement): void {
     const name = s.words[1]?.text.toLowerCase() ?? '';
     const code = Number(s.words[3]?.text);
@@ -392,7 +477,164 @@ class Importer {
       .slice(5)
       .map((t) => t.text.toLowerCase())
       .join(' ');
+    const encapsulated = /^encapsulate (\S+)$/.exec(type)?.[1];
+    if (name.includes('.')) {
+      if (encapsulated) return this.problem(s, 'joind sends no sub-options within a sub-option');
+      return void this.subDeclared.set(name, { space: name.slice(0, name.indexOf('.')), code, type });
+    }
+    // dhcpd sends such an option holding the space's options set for the client: joind has no such option.
+    if (encapsulated && code !== 43) {
+      this.encapsulatedIn.set(encapsulated, `option ${code}, ${name}`);
+      this.problem(s, `option ${code} encapsulates space ${encapsulated}: joind sends sub-options only in option 43 (T43.N=)`);
+    }
     this.declared.set(name, { code, type });
+  }
+
+  /** `option space NAME [code width 1] [length width 1] [hash size N];`: a space of sub-options. */
+  private optionSpace(s: ConfStatement): void {
+    const name = s.words[2]?.text.toLowerCase() ?? '';
+    const widths = s.words
+      .slice(3)
+      .map((t) => t.text.toLowerCase())
+      .join(' ')
+      .replace(/hash size \d+/, '')
+      .trim();
+    // Option 43's sub-options have a one-byte code and a one-byte length, dhcpd's default widths.
+    const why = /^(code width 1)? ?(length width 1)?$/.test(widths)
+      ? ''
+      : `space ${name}: joind's sub-options have a code and a length of one byte (code width 1 length width 1)`;
+    this.spaces.set(name, why);
+    if (why) this.problem(s, why);
+  }
+
+  /**
+   * `option SPACE.NAME VALUE;`: sub-option T43.N where SPACE is the vendor-option-space in effect. Not
+   * there: of the global scope or a network, it goes to the scopes naming SPACE (collectGlobalSubs,
+   * resolveNetworkSubs); of another scope, it is reported.
+   */
+  private subOption(s: ConfStatement, into: Entry, kind: ScopeKind): void {
+    const tag = this.subOptionTag(s);
+    if (typeof tag === 'string') return this.problem(s, tag);
+    const space = this.subDeclared.get(s.words[1]!.text.toLowerCase())!.space;
+    if (this.vendorSpaceAt.get(s) === space) {
+      if (kind !== 'class') this.unclassedSpaces.add(space);
+      return void into.tags.push(tag);
+    }
+    if (kind === 'global') return; // collected in run(); reported by reportSubOptions if no scope sends it
+    if (kind === 'network' || kind === 'pool') return void this.networkSubs.push({ s, into, space, tag });
+    this.problem(s, this.notSentWhy(s, space));
+  }
+
+  /** Why a sub-option is not sent: its space is not the vendor-option-space in effect. */
+  private notSentWhy(s: ConfStatement, space: string): string {
+    const here = this.vendorSpaceAt.get(s);
+    const elsewhere = this.encapsulatedIn.get(space);
+    const why = elsewhere
+      ? `dhcpd sends it in ${elsewhere}`
+      : `no vendor-option-space ${space}${here ? `; it is ${here} here` : ''}`;
+    return `space ${space} is not sent as option 43 here (${why}): joind sends sub-options only in option 43`;
+  }
+
+  /** A sub-option statement as its tag T43.N, its value the bytes dhcpd puts in the sub-option; or why not. */
+  private subOptionTag(s: ConfStatement): Tag | string {
+    const name = s.words[1]?.text.toLowerCase() ?? '';
+    const space = name.slice(0, name.indexOf('.'));
+    const why = this.spaces.get(space);
+    if (why === undefined) return `space ${space} is not declared (option space ${space};)`;
+    if (why) return why;
+    const declared = this.subDeclared.get(name);
+    if (!declared) return `unknown option ${name}: declare it (option ${name} code N = TYPE;)`;
+    const items = s.words.slice(2).filter((t) => !isPunct(t, ','));
+    const bytes = items.length === 0 ? 'no value' : this.bytesOf(items, declared.type);
+    if (typeof bytes === 'string') return bytes;
+    if (bytes.length === 0 || bytes.length > 255) return `${bytes.length} bytes: a sub-option holds 1 to 255`;
+    return [`T43.${declared.code}`, opaqueValue(bytes, items)];
+  }
+
+  /**
+   * `vendor-option-space SPACE;` (where it is in effect: scanSpaces). Its scope takes the global
+   * sub-options of SPACE, which dhcpd sends its clients; the scope's own win, being inner.
+   */
+  private vendorOptionSpace(s: ConfStatement, into: Entry, kind: ScopeKind): void {
+    const space = s.words[1]?.text.toLowerCase() ?? '';
+    const why = this.spaces.get(space);
+    if (why === undefined) return this.problem(s, `space ${space} is not declared (option space ${space};)`);
+    if (why) return this.problem(s, why);
+    if (kind === 'class') this.classSpaces.push({ s, into, space });
+    if (kind === 'global') return;
+    for (const global of this.globalSubs.get(space) ?? []) {
+      global.used = true;
+      if (kind !== 'class') this.unclassedSpaces.add(space);
+      // Given before this statement, the scope's own is kept; given after, it comes later and wins.
+      if (!into.tags.some(([t]) => t === global.tag[0])) into.tags.push(global.tag);
+      this.globalTags.add(global.tag);
+    }
+  }
+
+  /**
+   * A network's sub-options of a space a class names (UniFi's usual form: the controller's address per
+   * subnet, vendor-option-space in the class): dhcpd sends them to the class's clients on that network,
+   * so they go to an entry of the network and the class (nw and the class's conditions; per subclass for
+   * a class matched by subclasses). The class's own sub-options win, its scope being inner.
+   */
+  private resolveNetworkSubs(): void {
+    const made = new Map<string, Entry>();
+    for (const sub of this.networkSubs) {
+      const classes = this.classSpaces.filter((c) => c.space === sub.space);
+      if (classes.length === 0) {
+        this.problem(sub.s, this.notSentWhy(sub.s, sub.space));
+        continue;
+      }
+      for (const { into: klass } of classes) {
+        const members = klass.label.startsWith('.')
+          ? this.entries.filter((e) => e.tags.some(([t, v]) => t === 'tc' && v === klass.label))
+          : [klass];
+        for (const member of members) {
+          const own = [...member.tags, ...klass.tags].filter((t) => !this.globalTags.has(t));
+          if (own.some(([t]) => t === sub.tag[0])) continue;
+          const conditions = member.tags.filter(([t]) => SCOPE_TAGS.has(t) && t !== 'nw');
+          for (const net of this.netsOf(sub.into)) {
+            const label = `${member.label}-${net}`;
+            let entry = made.get(label);
+            if (!entry) {
+              entry = { label, tags: [['nw', net], ...conditions] };
+              made.set(label, entry);
+              this.entries.push(entry);
+            }
+            entry.tags.push(sub.tag);
+          }
+        }
+      }
+    }
+  }
+
+  /** The networks (nw) of a subnet's entry, or of the subnets of a shared network's parameter holder. */
+  private netsOf(into: Entry): string[] {
+    const nw = (e: Entry): string | undefined => e.tags.find(([t]) => t === 'nw')?.[1] ?? undefined;
+    const shared = this.sharedLabels.get(into);
+    if (shared === undefined) return [nw(into)].filter((n) => n !== undefined);
+    return this.entries
+      .filter((e) => e.tags.some(([t, v]) => t === 'sh' && v === shared))
+      .map(nw)
+      .filter((n) => n !== undefined);
+  }
+
+  /**
+   * What is left of the sub-options: global ones no scope sends, and classes naming a space whose
+   * clients also get another space's sub-options from a wider scope. dhcpd sends a client only the
+   * sub-options of its innermost vendor-option-space; joind joins every T43.N that applies to it.
+   */
+  private reportSubOptions(): void {
+    for (const [space, subs] of this.globalSubs)
+      for (const sub of subs) if (!sub.used) this.problem(sub.s, this.notSentWhy(sub.s, space));
+    for (const c of this.classSpaces) {
+      const others = [...this.unclassedSpaces].filter((x) => x !== c.space);
+      if (others.length > 0)
+        this.problem(
+          c.s,
+          `clients of the class would also get the sub-options of space ${others.join(', ')} given outside it (dhcpd sends them only ${c.space}'s): joind joins every T43.N that applies to a client into one option 43`,
+        );
+    }
   }
 
   /** The code of an option by dhcpd's name (its own table, then the file's declarations). */
@@ -460,9 +702,8 @@ class Importer {
         return capValue(items.map((t) => t.text.replace(/\.$/, '')).join(' '));
       default: {
         // Bytes: colon hex, or a quoted text (as its bytes), or what the declaration says.
-        if (declared === 'text' && items[0]!.kind === 'string' && !unwritable(items[0]!.text)) return capValue(items[0]!.text);
         const bytes = this.bytesOf(items, declared);
-        return typeof bytes === 'string' ? { why: bytes } : `0x${bytes.toString('hex')}`;
+        return typeof bytes === 'string' ? { why: bytes } : opaqueValue(bytes, items);
       }
     }
   }
@@ -470,7 +711,13 @@ class Importer {
   /** Bytes of an opaque value: colon hex, a quoted text, or numbers and addresses of a declared type. */
   private bytesOf(items: readonly ConfToken[], declared: string | undefined): Buffer | string {
     if (items.length === 1 && items[0]!.kind === 'string') return Buffer.from(items[0]!.text, 'latin1');
-    if (items.length === 1 && /^[0-9a-f]{1,2}(:[0-9a-f]{1,2})*$/i.test(items[0]!.text))
+    // Colon hex is a string's form: of a declared number, `10` is ten, not 0x10.
+    const numeric = /integer|boolean|ip-address/.test(declared ?? '') && !declared!.startsWith('{');
+    if (
+      items.length === 1 &&
+      (!numeric || items[0]!.text.includes(':')) &&
+      /^[0-9a-f]{1,2}(:[0-9a-f]{1,2})*$/i.test(items[0]!.text)
+    )
       return Buffer.from(items[0]!.text.split(':').map((h) => parseInt(h, 16)));
     if (declared?.startsWith('{')) return this.recordBytes(items, declared);
     const width = declared?.includes('integer 32')
@@ -489,6 +736,8 @@ class Importer {
         parts.push(b);
       } else if (width > 0 && unsignedBytes(t.text, width)) {
         parts.push(unsignedBytes(t.text, width)!);
+      } else if (declared?.includes('boolean') && /^(true|false|on|off)$/i.test(t.text)) {
+        parts.push(Buffer.from([/^(true|on)$/i.test(t.text) ? 1 : 0]));
       } else return `cannot write ${t.text} as bytes${declared ? ` of ${declared}` : ''}`;
     }
     return Buffer.concat(parts);
@@ -642,6 +891,7 @@ class Importer {
     const name = s.words[1]?.text ?? '';
     const tags: Tag[] = [];
     const holder: Entry = { label: '', tags };
+    this.sharedLabels.set(holder, labelOf(name));
     const statements = s.block ?? [];
     // Its own parameters first: each subnet entry carries them (its own win, coming later).
     this.block(

@@ -9,6 +9,10 @@ import path from 'node:path';
 import { importDhcpdConf, type DhcpdConfImport } from '../../src/admin/dhcpd-conf-import';
 import { readDhcpdConf } from '../../src/admin/dhcpd-conf-reader';
 import { loadConfig } from '../../src/config/load';
+import { resolveClientParams } from '../../src/config/lookup';
+import type { ClientQuery } from '../../src/config/types';
+import { encodeOptionValue } from '../../src/codec/options';
+import { configuredOptions } from '../../src/server/options';
 import { ip } from '../../src/util/ipv4';
 import { repoRoot } from '../fixtures/config/helpers';
 import { makeRandom } from '../helpers/random';
@@ -80,13 +84,14 @@ test('a site configuration: every statement joind cannot express is reported wit
   const result = importDhcpdConf(readDhcpdConf(path.join(FIXTURES, 'site.conf')), 'dhcp1');
   const where = (p: string) => p.replace(/^.*site\.conf:/, 'site.conf:');
   assert.deepEqual(result.problems.map(where), [
-    'site.conf:28:1: option space ipxe;: option spaces and their sub-options: write them as T43.N= sub-options by hand',
+    // iPXE's space goes in option 175: joind sends sub-options in option 43 only.
+    'site.conf:29:1: option ipxe-encap-opts code 175 = encapsulate ipxe;: option 175 encapsulates space ipxe: joind sends sub-options only in option 43 (T43.N=)',
     'site.conf:38:1: ignore client-updates;: joind always lets a client that asks write its own A record (option 81)',
     'site.conf:40:1: key DHCP_UPDATER { … }: joind signs with hmac-sha256 or stronger, not hmac-md5: make a new key with tsig-keygen',
     'site.conf:58:3: if exists user-class and option user-class = "iPXE" { … }: not translated: joind has no equivalent',
     'site.conf:60:5: elsif option pxe-system-type = 00:07 { … }: not translated: joind has no equivalent',
     'site.conf:62:5: else { … }: not translated: joind has no equivalent',
-    'site.conf:69:3: option ipxe.no-pxedhcp 1;: option spaces and their sub-options: write them as T43.N= sub-options by hand',
+    'site.conf:69:3: option ipxe.no-pxedhcp 1;: space ipxe is not sent as option 43 here (dhcpd sends it in option 175, ipxe-encap-opts): joind sends sub-options only in option 43',
     'site.conf:86:3: option wpad "http://wpad.lab.example.org/wpad.dat\\n";: the text holds the control character \\x0a, which a dhcpcap value cannot hold',
     'site.conf:124:1: on commit { … }: not translated: joind has no equivalent',
   ]);
@@ -253,4 +258,175 @@ test("pool permits become range entries: dhcpd's allow list (any one) and deny l
   assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
   const rules = loaded.config.networks[0]!.ourRanges.filter((r) => r.rule).map((r) => r.rule!.label);
   assert.deepEqual(rules, ['pool-10.1.0.0-2', 'pool-10.1.0.0-5', 'pool-10.1.0.0-6']);
+});
+
+/** The option 43 a client gets from a loaded configuration, as hex ('' for none). */
+function option43(result: DhcpdConfImport, q: Omit<ClientQuery, 'htype' | 'chaddr'> & { chaddr?: Buffer }): string {
+  const loaded = load(result, 'dhcp1');
+  assert.ok(loaded.ok, JSON.stringify(!loaded.ok && loaded.problems));
+  const tags = resolveClientParams(loaded.config.dhcpcap, { htype: 1, chaddr: Buffer.from('020000000001', 'hex'), ...q }).tags;
+  const value = configuredOptions(tags).get(43);
+  return Buffer.isBuffer(value) ? value.toString('hex') : '';
+}
+
+test("vendor-option-space: UniFi's class sends its sub-option as option 43 (T43.N)", () => {
+  const result = translate(
+    [
+      'option space ubnt;', // 1
+      'option ubnt.unifi-address code 1 = ip-address;',
+      'class "ubnt" {',
+      '  match if substring (option vendor-class-identifier, 0, 4) = "ubnt";',
+      '  option vendor-class-identifier "ubnt";',
+      '  vendor-option-space ubnt;',
+      '  option ubnt.unifi-address 10.0.0.2;',
+      '}',
+      'subnet 10.0.0.0 netmask 255.255.255.0 { range 10.0.0.10 10.0.0.20; }',
+    ].join('\n'),
+  );
+  assert.deepEqual(result.problems, []);
+  assert.deepEqual(result.notes, []);
+  assert.deepEqual(lines(result, 'dhcpcap'), [
+    'class-ubnt:ct=ubnt*:T60=ubnt:T43.1=0x0a000002:',
+    'subnet-10.0.0.0:nw=10.0.0.0:sm=255.255.255.0:',
+  ]);
+  // Sub-option 1, four bytes, 10.0.0.2: what dhcpd sends; a client not of the class gets no option 43.
+  assert.equal(option43(result, { network: ip('10.0.0.0'), vendorClass: 'ubnt' }), '01040a000002');
+  assert.equal(option43(result, { network: ip('10.0.0.0'), vendorClass: 'MSFT 5.0' }), '');
+});
+
+test("vendor-option-space: UniFi's controller per subnet, the space named by the class (an entry of both)", () => {
+  const result = translate(
+    [
+      'option space ubnt;', // 1
+      'option ubnt.unifi-address code 1 = ip-address;',
+      'option ubnt.unifi-address 10.0.0.1;', // 3: global, for the class's clients elsewhere
+      'class "ubnt" { match if substring (option vendor-class-identifier, 0, 4) = "ubnt"; vendor-option-space ubnt; }',
+      'class "ports" { match option agent.circuit-id; vendor-option-space ubnt; }', // 5
+      'subclass "ports" "p1";',
+      'subclass "ports" "p2" { option ubnt.unifi-address 10.9.9.9; }', // 7: its own wins
+      'subnet 10.1.0.0 netmask 255.255.255.0 { option ubnt.unifi-address 10.1.0.2; }',
+      'subnet 10.2.0.0 netmask 255.255.255.0 { }',
+    ].join('\n'),
+  );
+  assert.deepEqual(result.problems, []);
+  assert.deepEqual(lines(result, 'dhcpcap'), [
+    'class-ubnt:ct=ubnt*:T43.1=0x0a000001:',
+    '.class-ports:T43.1=0x0a000001:',
+    'class-ports-1:ci=0x7031:tc=.class-ports:',
+    'class-ports-2:ci=0x7032:tc=.class-ports:T43.1=0x0a090909:',
+    'subnet-10.1.0.0:nw=10.1.0.0:sm=255.255.255.0:',
+    'subnet-10.2.0.0:nw=10.2.0.0:sm=255.255.255.0:',
+    'class-ubnt-10.1.0.0:nw=10.1.0.0:ct=ubnt*:T43.1=0x0a010002:',
+    'class-ports-1-10.1.0.0:nw=10.1.0.0:ci=0x7031:T43.1=0x0a010002:',
+  ]);
+  const port = (id: string) => new Map([[82, encodeOptionValue(82, [{ code: 1, data: Buffer.from(id) }])]]);
+  assert.equal(option43(result, { network: ip('10.1.0.0'), vendorClass: 'ubnt' }), '01040a010002', "the subnet's");
+  assert.equal(option43(result, { network: ip('10.2.0.0'), vendorClass: 'ubnt' }), '01040a000001', 'the global one');
+  assert.equal(option43(result, { network: ip('10.1.0.0') }), '', 'not of the class: none');
+  assert.equal(option43(result, { network: ip('10.1.0.0'), options: port('p1') }), '01040a010002');
+  assert.equal(option43(result, { network: ip('10.1.0.0'), options: port('p2') }), '01040a090909');
+});
+
+test('vendor-option-space: global, with the sub-options of a subnet, typed by their declarations', () => {
+  const result = translate(
+    [
+      'option space cisco code width 1 length width 1;', // 1
+      'option cisco.tftp code 1 = array of ip-address;',
+      'option cisco.name code 2 = text;',
+      'option cisco.port code 3 = unsigned integer 16;',
+      'option cisco.flag code 4 = boolean;', // 5
+      'option cisco.hex code 5 = string;',
+      'vendor-option-space cisco;',
+      'subnet 10.3.0.0 netmask 255.255.255.0 {',
+      '  option cisco.tftp 10.3.0.5, 10.3.0.6;',
+      '  option cisco.name "call manager";', // 10
+      '  option cisco.port 10;', // ten, not 0x10
+      '  option cisco.flag true;',
+      '  option cisco.hex "cafe";', // 13: a text that would read back as hex is written as hex
+      '}',
+      // 15: a whole option 43 wins over the sub-options, in dhcpd ("we weren't given a
+      // vendor-encapsulated-options option, then cons one up") as in joind.
+      'host h { hardware ethernet 02:00:00:00:00:09; option cisco.name "h"; option vendor-encapsulated-options 01:01:ff; }',
+    ].join('\n'),
+  );
+  assert.deepEqual(result.problems, []);
+  assert.deepEqual(lines(result, 'dhcpcap'), [
+    'subnet-10.3.0.0:nw=10.3.0.0:sm=255.255.255.0:T43.1=0x0a0300050a030006:T43.2="call manager":T43.3=0x000a:T43.4=0x01:T43.5=0x63616665:',
+    'h:ht=ethernet:ha="02:00:00:00:00:09":T43.2="h":vs=0x0101ff:',
+  ]);
+  assert.equal(
+    option43(result, { network: ip('10.3.0.0') }),
+    '01080a0300050a030006' + '020c' + Buffer.from('call manager').toString('hex') + '0302000a' + '040101' + '050463616665',
+  );
+  assert.equal(option43(result, { network: ip('10.3.0.0'), chaddr: Buffer.from('020000000009', 'hex') }), '0101ff');
+});
+
+test('sub-options joind cannot send as option 43 are reported, with why', () => {
+  const result = translate(
+    [
+      'option space ubnt;', // 1
+      'option ubnt.unifi-address code 1 = ip-address;',
+      'option space ipxe;',
+      'option ipxe-encap-opts code 175 = encapsulate ipxe;', // 4
+      'option ipxe.no-pxedhcp code 176 = unsigned integer 8;',
+      'option space wide code width 2 length width 2;', // 6
+      'option nope.thing 1;', // 7: no such space
+      'option ubnt.other 1;', // 8: no such sub-option
+      'option ubnt.unifi-address 10.0.0.1;', // 9: no scope names ubnt
+      'vendor-option-space nope;', // 10
+      'class "ipxe" { match if option user-class = "iPXE"; option ipxe.no-pxedhcp 1; }', // 11
+      'host h { hardware ethernet 02:00:00:00:00:01; option ubnt.unifi-address 10.0.0.2; }', // 12
+      'option ubnt.unifi-address code 300 = ip-address;', // 13
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    result.problems.map((p) => p.replace(/: [^:]*[;}]: /, ': ')),
+    [
+      "d.conf:6:1: space wide: joind's sub-options have a code and a length of one byte (code width 1 length width 1)",
+      'd.conf:4:1: option 175 encapsulates space ipxe: joind sends sub-options only in option 43 (T43.N=)',
+      'd.conf:13:1: expected a code from 1 to 254',
+      'd.conf:7:1: space nope is not declared (option space nope;)',
+      'd.conf:8:1: unknown option ubnt.other: declare it (option ubnt.other code N = TYPE;)',
+      'd.conf:10:1: space nope is not declared (option space nope;)',
+      'd.conf:11:53: space ipxe is not sent as option 43 here (dhcpd sends it in option 175, ipxe-encap-opts): joind sends sub-options only in option 43',
+      'd.conf:12:47: space ubnt is not sent as option 43 here (no vendor-option-space ubnt; it is nope here): joind sends sub-options only in option 43',
+      'd.conf:9:1: space ubnt is not sent as option 43 here (no vendor-option-space ubnt; it is nope here): joind sends sub-options only in option 43',
+    ],
+  );
+  assert.deepEqual(lines(result, 'dhcpcap'), ['class-ipxe:uc=iPXE:', 'h:ht=ethernet:ha="02:00:00:00:00:01":']);
+});
+
+test('vendor-option-space: a class naming one space, the sub-options of another given to its network, reported', () => {
+  const result = translate(
+    [
+      'option space ubnt;', // 1
+      'option ubnt.unifi-address code 1 = ip-address;',
+      'option space cisco;',
+      'option cisco.tftp code 1 = ip-address;',
+      'vendor-option-space cisco;', // 5
+      'option cisco.tftp 10.0.0.5;',
+      'class "ubnt" { match if option vendor-class-identifier = "ubnt"; vendor-option-space ubnt; option ubnt.unifi-address 10.0.0.2; }',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    result.problems.map((p) => p.replace(/: [^:]*[;}]: /, ': ')),
+    [
+      "d.conf:7:66: clients of the class would also get the sub-options of space cisco given outside it (dhcpd sends them only ubnt's): joind joins every T43.N that applies to a client into one option 43",
+    ],
+  );
+  assert.deepEqual(lines(result, 'dhcpcap'), ['dhcpd-global:T43.1=0x0a000005:', 'class-ubnt:ct=ubnt:T43.1=0x0a000002:']);
+});
+
+test('option vendor-encapsulated-options code 43 = encapsulate SPACE: SPACE is sent as option 43 everywhere', () => {
+  const result = translate(
+    [
+      'option space pxe;',
+      'option vendor-encapsulated-options code 43 = encapsulate pxe;',
+      'option pxe.discovery-control code 6 = unsigned integer 8;',
+      'subnet 10.4.0.0 netmask 255.255.255.0 { option pxe.discovery-control 8; }',
+    ].join('\n'),
+  );
+  assert.deepEqual(result.problems, []);
+  assert.deepEqual(lines(result, 'dhcpcap'), ['subnet-10.4.0.0:nw=10.4.0.0:sm=255.255.255.0:T43.6=0x08:']);
+  assert.equal(option43(result, { network: ip('10.4.0.0') }), '060108');
 });
