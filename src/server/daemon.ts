@@ -473,7 +473,8 @@ export class Daemon {
   }
 
   private stepped(stepMs: number, when: 'while stopped' | 'while running'): void {
-    const from = this.clock.now();
+    // While running the lease clock still reads the store's time; at start it already reads the new one.
+    const from = when === 'while running' ? this.clock.now() : this.clock.now() - stepMs;
     try {
       const rows = this.server.shiftTime(stepMs);
       this.pair?.engine.shiftTime(Math.round(stepMs / 1000));
