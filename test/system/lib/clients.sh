@@ -244,6 +244,26 @@ start_udhcpc() {
 cmd_pid=$BED_CMD_PID"
 }
 
+# udhcpc_renew OUTDIR — make the udhcpc that start_udhcpc left running in OUTDIR renew now (SIGUSR1:
+#   from BOUND, a unicast REQUEST to its server with ciaddr), and wait (≤ BED_CLIENT_WAIT s) for the
+#   hook's next bound, renew or nak. 0 if that is a renew (an ACK: OUTDIR/result is rewritten from it,
+#   reason=renew), 1 if not (a NAK, no answer, or udhcpc gone). Send it only while udhcpc is BOUND: a
+#   second SIGUSR1 before the answer makes busybox start over with DISCOVER.
+udhcpc_renew() {
+  # (names of our own: bed_wait_for's locals would hide n or i from the eval)
+  local _ur_out=$1 _ur_n pid blk
+  pid=$(bed_result "$_ur_out" cmd_pid)
+  _ur_n=$(grep -c -E '^reason=(bound|renew|nak)$' "$_ur_out/events" 2>/dev/null)
+  [ -n "$pid" ] && kill -USR1 "$pid" 2>/dev/null || return 1
+  bed_wait_for "$BED_CLIENT_WAIT" eval \
+    '[ "$(grep -c -E "^reason=(bound|renew|nak)$" "$_ur_out/events")" -gt "${_ur_n:-0}" ]' || return 1
+  blk=$(_bed_last_event "$_ur_out/events" 'bound|renew|nak')
+  [ "$(_bed_kv "$blk" reason)" = renew ] || return 1
+  _bed_udhcpc_result "$_ur_out" "$(bed_result "$_ur_out" ns)" "$(bed_result "$_ur_out" iface)" running \
+    "pid=$(bed_result "$_ur_out" pid)
+cmd_pid=$pid"
+}
+
 # _bed_udhcpc_result OUTDIR NS IFACE RC [EXTRA_LINES] — result from the last bound/renew of the hook.
 _bed_udhcpc_result() {
   local out=$1 blk ip status=fail
