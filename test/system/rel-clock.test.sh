@@ -180,7 +180,13 @@ grep -q '"JOIND_STOPPED"' "$WORK/joind.log" || fail "joind did not stop cleanly"
 set_clock -400d
 start_joind
 expect_step 4 $(( -400 * DAY )) "while stopped" $(( $(date +%s) - stopped_at ))
-echo "ok: 4: restarted 400 days behind: CLOCK_STEP of -400 days while stopped ($STEP_SECONDS s)"
+# from: the store's last time (the real clock when joind stopped); to: the clock joind started with.
+line=$(grep '"CLOCK_STEP"' "$WORK/joind.log" | sed -n 4p)
+from=$(date -u -d "$(sed -n 's/.*"from":"\([^"]*\)".*/\1/p' <<<"$line")" +%s) && to=$(date -u -d "$(sed -n 's/.*"to":"\([^"]*\)".*/\1/p' <<<"$line")" +%s) \
+  || fail "4: CLOCK_STEP without from/to: $line"
+(( from - stopped_at <= TOL && stopped_at - from <= TOL + 300 && to - from - STEP_SECONDS <= 1 && STEP_SECONDS - (to - from) <= 1 )) \
+  || fail "4: CLOCK_STEP from/to are not the store's time and the new clock: $line"
+echo "ok: 4: restarted 400 days behind: CLOCK_STEP of -400 days while stopped ($STEP_SECONDS s), from the store's time to the new clock"
 check_leases "4: after the restart"
 renew_a "4: after the restart"
 run_udhcpc "$CLA" "${aifs[1]}" "$WORK/c" || fail "C got no lease: $(tail -n 5 "$WORK/c/log")"
