@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { Policy } from '../config/types';
 import { HttpHandler, HttpReply, HttpTarget, listenHttp } from '../io/http';
 import { logEvent } from '../log/logger';
-import { createMetrics, MetricsSource } from '../metrics/metrics';
+import type { Registry } from 'prom-client';
+import type { MetricsSource } from '../metrics/metrics';
 import { ControlApi, ControlHost } from './api';
 import { CONTROL_SOCKET_NAME } from './socket-name';
 
@@ -137,12 +138,15 @@ export async function startOperations(
     }
   }
   if (policy.metrics_listen !== 'off') {
-    const registry = createMetrics(metrics);
-    await start('metrics', listenTarget(policy.metrics_listen), async (req) =>
-      req.url.pathname === '/metrics'
-        ? { status: 200, body: await registry.metrics(), contentType: registry.contentType }
-        : { status: 404, body: 'see /metrics\n', contentType: 'text/plain' },
-    );
+    // prom-client and the registry are loaded at the first scrape, not at start: every metric is read
+    // from the server when scraped, so nothing is missed, and a server nobody scrapes does not carry
+    // them (a few MB of an appliance's memory, issue 17).
+    let registry: Registry | null = null;
+    await start('metrics', listenTarget(policy.metrics_listen), async (req) => {
+      if (req.url.pathname !== '/metrics') return { status: 404, body: 'see /metrics\n', contentType: 'text/plain' };
+      registry ??= (await import('../metrics/metrics')).createMetrics(metrics);
+      return { status: 200, body: await registry.metrics(), contentType: registry.contentType };
+    });
   }
   return {
     listening,

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# bench/appliance.sh — what an appliance pays for each server (issue 17), in the benchmark's bed
+# (bench/lib/bed.sh), each server with its configuration of bench/lib/servers.sh (leases on disk):
+#
+#   bash bench/appliance.sh
+#
+#  rss      resident memory 5 s after the server answered its first DISCOVER (idle), and its peak
+#           (VmHWM) after every load below.
+#  writes   bytes the server process had written to storage (/proc/PID/io write_bytes: what it sent
+#           to the block layer, its WAL/checkpoint thread and fsyncs included) per lease, at
+#           BENCH_APPLIANCE_RATES (50 and 1000 DORA/s) for BENCH_APPLIANCE_SECS (20) s each, new clients
+#           each time; counted until 5 s after the load stopped (a checkpoint the load caused is the
+#           load's).
+# BENCH_APPLIANCE_SERVERS (joind dhcpd kea) chooses the servers, BENCH_REPS (1) the runs of each.
+# Prints "key value" lines and a table with joind's ratios to the peers; results in
+# bench/out/appliance-DATE/. Needs root. About 2 minutes per server and rep.
+set -u
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$BENCH_DIR/.." && pwd)
+BENCH_DIST=${JOIND_DIST:-$ROOT/dist}
+[ "$(id -u)" = 0 ] || { echo "bench: needs root for network namespaces" >&2; exit 77; }
+for cmd in perfdhcp taskset python3; do
+  command -v "$cmd" >/dev/null || { echo "bench: $cmd missing (see test/system/debian-packages.txt)" >&2; exit 1; }
+done
+[ -f "$BENCH_DIST/src/cli/main.js" ] || { echo "bench: build first (npm run build)" >&2; exit 1; }
+: "${BENCH_APPLIANCE_RATES:=50 1000}" "${BENCH_APPLIANCE_SECS:=20}" "${BENCH_REPS:=1}"
+: "${BENCH_APPLIANCE_SERVERS:=joind dhcpd kea}"
+[ "$BENCH_APPLIANCE_SECS" -ge 5 ] && [ "$BENCH_APPLIANCE_SECS" -le 120 ] || { echo "bench: BENCH_APPLIANCE_SECS 5..120" >&2; exit 2; }
+
+. "$ROOT/test/system/lib/bed.sh"
+. "$BENCH_DIR/lib/bed.sh"
+. "$BENCH_DIR/lib/servers.sh"
+. "$BENCH_DIR/lib/measure.sh"
+
+BENCH_P=ba
+BENCH_OUT=$ROOT/bench/out/appliance-$(date -u +%Y%m%d-%H%M%S)
+mkdir -p "$BENCH_OUT/logs" "$BENCH_OUT/work"
+export BED_LIFETIME=1800
+bed_trap "$BENCH_P"
+bench_bed_up "$BENCH_P" || { echo "bench: bed failed" >&2; exit 1; }
+
+{
+  echo "date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  echo "command bash bench/appliance.sh (BENCH_APPLIANCE_RATES='$BENCH_APPLIANCE_RATES' BENCH_APPLIANCE_SECS=$BENCH_APPLIANCE_SECS BENCH_REPS=$BENCH_REPS BENCH_APPLIANCE_SERVERS='$BENCH_APPLIANCE_SERVERS')"
+  echo "load_before $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "version.joind $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo -)"
+  echo "version.node $(node --version)"
+  echo "storage $(df -T "$BENCH_OUT" | awk 'NR == 2 { print $1, $2 }')"
+} >> "$BENCH_OUT/results.txt"
+
+written() { awk '/^write_bytes:/ { print $2 }' "/proc/$SRV_PID/io"; }
+
+binary() { case $1 in joind) echo node ;; kea) echo kea-dhcp4 ;; *) echo "$1" ;; esac; }
+for rep in $(seq 1 "$BENCH_REPS"); do
+  for name in $BENCH_APPLIANCE_SERVERS; do
+    command -v "$(binary "$name")" >/dev/null || { note "$name: $(binary "$name") is not installed: left out"; continue; }
+    server_up "$name" || { record "$name.r$rep.failed" 1; continue; }
+    sleep 5
+    record "$name.r$rep.rss_idle_mb" "$(awk -v k="$(server_rss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')"
+    # Of which the program's own memory (heap, stacks, caches) and the pages of its files (the binary and
+    # libraries: shared with every process that maps them, and dropped first under memory pressure).
+    record "$name.r$rep.rss_idle_anon_mb" "$(awk '/^RssAnon:/ { printf "%.1f", $2 / 1024 }' "/proc/$SRV_PID/status")"
+    record "$name.r$rep.rss_idle_file_mb" "$(awk '/^RssFile:/ { printf "%.1f", $2 / 1024 }' "/proc/$SRV_PID/status")"
+    # New clients for each rate: perfdhcp's MACs start at a different offset each time.
+    offset=0
+    for rate in $BENCH_APPLIANCE_RATES; do
+      before=$(written)
+      PERF_EXTRA="-b mac=00:0c:$(printf "%02x" $((offset + rep * 16))):00:00:00" \
+        perf_run "$rate" "$BENCH_APPLIANCE_SECS" "$BENCH_OUT/logs/$name-$rate-r$rep.txt"
+      sleep 5
+      after=$(written)
+      offset=$((offset + 1))
+      record "$name.r$rep.leases_at_$rate" "$PR_ACKS"
+      record "$name.r$rep.bytes_at_$rate" "$((after - before))"
+      [ "$PR_ACKS" -gt 0 ] && record "$name.r$rep.bytes_per_lease_at_$rate" "$(( (after - before) / PR_ACKS ))"
+    done
+    record "$name.r$rep.rss_peak_mb" "$(awk -v k="$(server_hwm_kb)" 'BEGIN { printf "%.1f", k / 1024 }')"
+    server_stop
+  done
+done
+echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_OUT/results.txt"
+
+# The table: medians over the reps, joind's ratio to each peer.
+python3 - "$BENCH_OUT/results.txt" "$BENCH_APPLIANCE_SERVERS" "$BENCH_APPLIANCE_RATES" <<'PY' | tee "$BENCH_OUT/table.txt"
+import re, statistics, sys
+results, servers, rates = sys.argv[1], sys.argv[2].split(), sys.argv[3].split()
+values = {}
+for line in open(results):
+    m = re.match(r'(\w+)\.r\d+\.(\S+) (\S+)$', line.strip())
+    if m:
+        values.setdefault((m[1], m[2]), []).append(float(m[3]))
+med = lambda s, k: statistics.median(values[(s, k)]) if (s, k) in values else None
+cols = ['rss_idle_mb', 'rss_idle_anon_mb', 'rss_peak_mb'] + [f'bytes_per_lease_at_{r}' for r in rates]
+print('server   ' + ''.join(f'{c:>26}' for c in cols))
+for s in servers:
+    print(f'{s:<9}' + ''.join(f'{"-" if med(s, c) is None else format(med(s, c), ",.1f"):>26}' for c in cols))
+for peer in servers:
+    if peer == 'joind':
+        continue
+    ratios = []
+    for c in cols:
+        a, b = med('joind', c), med(peer, c)
+        ratios.append('-' if a is None or not b else f'{a / b:.2f}')
+    print(f'joind/{peer:<3}' + ''.join(f'{r:>26}' for r in ratios))
+PY
