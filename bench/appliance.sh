@@ -12,6 +12,8 @@
 #           BENCH_APPLIANCE_RATES (50 and 1000 DORA/s) for BENCH_APPLIANCE_SECS (20) s each, new clients
 #           each time; counted until 5 s after the load stopped (a checkpoint the load caused is the
 #           load's).
+#  big      BENCH_APPLIANCE_LEASES (1,000,000; 0: skip) active leases in the store of each server (a /8
+#           network): start-up (spawn to the first OFFER), idle RSS, and the peak under 1,000/s.
 # BENCH_APPLIANCE_SERVERS (joind dhcpd kea) chooses the servers, BENCH_REPS (1) the runs of each.
 # Prints "key value" lines and a table with joind's ratios to the peers; results in
 # bench/out/appliance-DATE/. Needs root. About 2 minutes per server and rep.
@@ -25,13 +27,14 @@ for cmd in perfdhcp taskset python3; do
 done
 [ -f "$BENCH_DIST/src/cli/main.js" ] || { echo "bench: build first (npm run build)" >&2; exit 1; }
 : "${BENCH_APPLIANCE_RATES:=50 1000}" "${BENCH_APPLIANCE_SECS:=20}" "${BENCH_REPS:=1}"
-: "${BENCH_APPLIANCE_SERVERS:=joind dhcpd kea}"
+: "${BENCH_APPLIANCE_SERVERS:=joind dhcpd kea}" "${BENCH_APPLIANCE_LEASES:=1000000}"
 [ "$BENCH_APPLIANCE_SECS" -ge 5 ] && [ "$BENCH_APPLIANCE_SECS" -le 120 ] || { echo "bench: BENCH_APPLIANCE_SECS 5..120" >&2; exit 2; }
 
 . "$ROOT/test/system/lib/bed.sh"
 . "$BENCH_DIR/lib/bed.sh"
 . "$BENCH_DIR/lib/servers.sh"
 . "$BENCH_DIR/lib/measure.sh"
+. "$BENCH_DIR/lib/scale.sh"
 
 BENCH_P=ba
 BENCH_OUT=$ROOT/bench/out/appliance-$(date -u +%Y%m%d-%H%M%S)
@@ -79,6 +82,32 @@ for rep in $(seq 1 "$BENCH_REPS"); do
     server_stop
   done
 done
+# --- a big store: BENCH_APPLIANCE_LEASES active leases (fill-leases, as bench/lib/scale.sh), a /8 network
+# whose range holds them; start-up (spawn to first OFFER), idle RSS, and the peak under 1,000/s.
+if [ "$BENCH_APPLIANCE_LEASES" -gt 0 ]; then
+  SRV_NET=10.0.0.0 SRV_MASK=255.0.0.0 SRV_PREFIXLEN=8 SRV_FIRST=10.0.0.10 SRV_LAST=10.23.255.250
+  SCALE_TEMPLATE=$BENCH_OUT/work/leases-$BENCH_APPLIANCE_LEASES
+  mkdir -p "$SCALE_TEMPLATE"
+  note "writing $BENCH_APPLIANCE_LEASES leases for joind, Kea and dhcpd"
+  node "$BENCH_DIST/bench/fill-leases.js" "$SCALE_TEMPLATE" "$SRV_NET" "$SRV_FIRST" "$BENCH_APPLIANCE_LEASES" \
+    --kea "$SCALE_TEMPLATE/kea.csv" --dhcpd "$SCALE_TEMPLATE/dhcpd.leases" >&2 || exit 1
+  rm -f "$SCALE_TEMPLATE"/joind.db-wal "$SCALE_TEMPLATE"/joind.db-shm
+  BENCH_PREPARE=_scale_prepare
+  for name in $BENCH_APPLIANCE_SERVERS; do
+    command -v "$(binary "$name")" >/dev/null || continue
+    server_up "$name" || { record "$name.big.failed" 1; continue; }
+    record "$name.big.startup_s" "$SRV_STARTUP"
+    sleep 5
+    record "$name.big.rss_idle_mb" "$(awk -v k="$(server_rss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')"
+    record "$name.big.rss_idle_anon_mb" "$(awk '/^RssAnon:/ { printf "%.1f", $2 / 1024 }' "/proc/$SRV_PID/status")"
+    PERF_EXTRA="-b mac=00:0c:7f:00:00:00" perf_run 1000 "$BENCH_APPLIANCE_SECS" "$BENCH_OUT/logs/$name-big.txt"
+    record "$name.big.leases_at_1000" "$PR_ACKS"
+    record "$name.big.rss_peak_mb" "$(awk -v k="$(server_hwm_kb)" 'BEGIN { printf "%.1f", k / 1024 }')"
+    server_stop
+  done
+  BENCH_PREPARE=
+  rm -rf "$SCALE_TEMPLATE"
+fi
 echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_OUT/results.txt"
 
 # The table: medians over the reps, joind's ratio to each peer.
@@ -95,6 +124,18 @@ cols = ['rss_idle_mb', 'rss_idle_anon_mb', 'rss_peak_mb'] + [f'bytes_per_lease_a
 print('server   ' + ''.join(f'{c:>26}' for c in cols))
 for s in servers:
     print(f'{s:<9}' + ''.join(f'{"-" if med(s, c) is None else format(med(s, c), ",.1f"):>26}' for c in cols))
+big = [c for c in ['startup_s', 'rss_idle_mb', 'rss_idle_anon_mb', 'rss_peak_mb']]
+bigv = {}
+for line in open(results):
+    m = re.match(r'(\w+)\.big\.(\S+) (\S+)$', line.strip())
+    if m:
+        bigv[(m[1], m[2])] = m[3]
+if bigv:
+    print()
+    print('big store' + ''.join(f'{c:>20}' for c in big))
+    for s in servers:
+        print(f'{s:<9}' + ''.join(f'{bigv.get((s, c), "-"):>20}' for c in big))
+print()
 for peer in servers:
     if peer == 'joind':
         continue

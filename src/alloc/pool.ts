@@ -49,6 +49,9 @@ export interface PairedPolicy {
 
 const NO_PAIR: PairedPolicy = { freeStates: () => [], mayTake: () => false };
 
+/** Addresses the never-used search looks at per step (see loadNeverUsed). */
+const NEVER_USED_WINDOW = 4096;
+
 interface Provisional {
   client: string;
   expiresAt: number;
@@ -373,20 +376,29 @@ export class NetworkPool {
   private loadNeverUsed(group: RangeGroup, want: number, nowMs: number): void {
     const free = group.free;
     for (const cursor of group.cursors) {
-      if (cursor.next > cursor.end) continue;
       let next = cursor.next;
-      // Walk the used addresses of the range in order; the gaps between them are never-used addresses.
-      for (const used of this.store.leases.usedAddresses(next, cursor.end)) {
-        while (next < used && free.length < want) {
+      while (next <= cursor.end && free.length < want) {
+        // A window whose every address has a record is skipped by one count inside SQLite: a store of a
+        // million leases given low-first is a million used addresses before the first never-used one,
+        // which walked row by row held the first DISCOVER for half a second.
+        const last = Math.min(cursor.end, next + NEVER_USED_WINDOW - 1);
+        if (this.store.leases.usedCount(next, last) === last - next + 1) {
+          next = last + 1;
+          continue;
+        }
+        // Walk the window's used addresses in order; the gaps between them are never-used addresses.
+        for (const used of this.store.leases.usedAddresses(next, last)) {
+          while (next < used && free.length < want) {
+            this.considerNeverUsed(next, nowMs);
+            next++;
+          }
+          if (free.length >= want) break;
+          next = used + 1;
+        }
+        while (next <= last && free.length < want) {
           this.considerNeverUsed(next, nowMs);
           next++;
         }
-        if (free.length >= want) break;
-        next = used + 1;
-      }
-      while (next <= cursor.end && free.length < want) {
-        this.considerNeverUsed(next, nowMs);
-        next++;
       }
       cursor.next = next;
       if (free.length >= want) break;

@@ -77,6 +77,8 @@ export class Daemon {
   private capMtime: number | null = null;
   private stopping: Promise<void> | null = null;
   private backingUp: Promise<void> | null = null;
+  /** The store's durable writes when the last backup of this run began (-1: none yet). */
+  private backedUpAtWrites = -1;
   private readonly pidFile: string;
   private ops: Operations | null = null;
   private pair: { engine: FailoverEngine; link: FailoverLink } | null = null;
@@ -260,14 +262,25 @@ export class Daemon {
     this.pair = { engine, link };
   }
 
-  /** A backup copy of the committed leases (one at a time; a failure leaves the earlier copies). */
+  /**
+   * A backup copy of the committed leases (one at a time; a failure leaves the earlier copies). Skipped
+   * when no lease was written since the last copy of this run: the copy is the whole database, and an
+   * idle appliance's flash should not take it again every hour and at every stop (issue 17). The
+   * bookkeeping writes that need no fsync (the clock's note, DNS records confirmed) do not count: a copy
+   * without them loses nothing a restart cannot redo.
+   */
   backup(): Promise<void> {
     if (this.backingUp) return this.backingUp;
+    const writes = this.store.stats.durableWrites;
+    if (writes === this.backedUpAtWrites) return Promise.resolve();
     const started = Date.now();
     this.backingUp = this.store
       .backup()
       .then(
-        (file) => logEvent(this.opts.log, 'STORE_BACKUP', { file, ms: Date.now() - started }),
+        (file) => {
+          this.backedUpAtWrites = writes;
+          logEvent(this.opts.log, 'STORE_BACKUP', { file, ms: Date.now() - started });
+        },
         (err: Error) => logEvent(this.opts.log, 'STORE_BACKUP_FAILED', { err: err.message }),
       )
       .finally(() => {

@@ -80,6 +80,7 @@ export class LeaseRepository {
   private readonly clientElsewhere: Database.Statement<[number, number, Buffer, number], { address: number }>;
   private readonly removeAddress: Database.Statement<[number]>;
   private readonly usedFrom: Database.Statement<[number, number]>;
+  private readonly countUsed: Database.Statement<[number, number], { n: number }>;
   private readonly reusable: Database.Statement<[number, number, number, number, number, number]>;
   private readonly ended: Database.Statement<[number, number, number, number, number, number]>;
   private readonly expire: Database.Statement<[number]>;
@@ -109,6 +110,7 @@ export class LeaseRepository {
     );
     this.removeAddress = db.prepare('DELETE FROM leases WHERE address = ?');
     this.usedFrom = db.prepare('SELECT address FROM leases WHERE address >= ? AND address <= ? ORDER BY address');
+    this.countUsed = db.prepare('SELECT count(*) AS n FROM leases WHERE address >= ? AND address <= ?');
     this.reusable = db.prepare(
       'SELECT address FROM leases WHERE network = ? AND state = ? AND cltt <= ? AND address BETWEEN ? AND ? ORDER BY cltt, address LIMIT ?',
     );
@@ -174,6 +176,11 @@ export class LeaseRepository {
   /** Addresses that have a record, in increasing order, from `from` to `to` inclusive. */
   *usedAddresses(from: number, to: number): IterableIterator<number> {
     for (const address of this.usedFrom.pluck().iterate(from, to) as IterableIterator<number>) yield address;
+  }
+
+  /** How many addresses from `from` to `to` inclusive have a record (counted inside SQLite). */
+  usedCount(from: number, to: number): number {
+    return this.countUsed.get(from, to)!.n;
   }
 
   /**

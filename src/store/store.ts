@@ -96,7 +96,7 @@ export class Store {
   private flushScheduled = false;
   private closed = false;
   /** Counters for metrics and tests. */
-  readonly stats = { commits: 0, committedWrites: 0, rollbacks: 0, syncs: 0, inlineSyncs: 0, syncFailures: 0 };
+  readonly stats = { commits: 0, committedWrites: 0, durableWrites: 0, rollbacks: 0, syncs: 0, inlineSyncs: 0, syncFailures: 0 };
   private writesInBatch = 0;
   /** A write of the open batch asked for an fsync (write, not writeUnsynced). */
   private syncOwed = false;
@@ -157,6 +157,7 @@ export class Store {
   write<T>(change: () => T): T {
     const result = this.writeInBatch(change);
     this.syncOwed = true;
+    this.stats.durableWrites++;
     return result;
   }
 

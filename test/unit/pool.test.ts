@@ -111,6 +111,36 @@ test('pool: a /8 range costs nothing until used, and the search skips used addre
   store.close();
 });
 
+test('pool: the never-used search crosses windows of used addresses and finds the gaps inside one', () => {
+  const store = Store.open({ spoolDir: tempDir(), durable: false });
+  // 10.0.0.1 … 10.0.39.16 (10,000 addresses, more than two windows of 4,096) used, but for two holes.
+  const holes = new Set([ip('10.0.20.1'), ip('10.0.30.7')]);
+  store.write(() => {
+    for (let i = 1; i <= 10_000; i++) {
+      const a = ip('10.0.0.0') + i;
+      if (holes.has(a)) continue;
+      store.leases.put({
+        ...record('10.0.0.1', LeaseState.ACTIVE, 1_000_000_000, 0),
+        address: a,
+        network: ip('10.0.0.0'),
+        ends: 4_000_000_000,
+        client: { type: 1, id: Buffer.from(a.toString(16).padStart(8, '0'), 'hex') },
+      });
+    }
+  });
+  store.flush();
+  const pool = new NetworkPool(
+    ip('10.0.0.0'),
+    ip('255.0.0.0'),
+    [{ start: ip('10.0.0.1'), end: ip('10.255.255.254') }],
+    new Set(),
+    { freeListSize: 3, provisionalTtlMs: 60_000 },
+    store,
+  );
+  assert.deepEqual(drain(pool, Date.now(), 3), ['10.0.20.1', '10.0.30.7', '10.0.39.17']);
+  store.close();
+});
+
 test('pool: a record deleted behind the cursor becomes never-used again', () => {
   const store = Store.open({ spoolDir: tempDir(), durable: false });
   const pool = new NetworkPool(
