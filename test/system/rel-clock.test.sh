@@ -149,16 +149,23 @@ conf_in_ranges "$IP_A" 10.77.1.0 || fail "A got $IP_A, not of link A's range"
 echo "ok: 1: joind started 400 days behind; A got $IP_A"
 check_leases "1: before the step"
 
+# new_client NAME IFACE — a one-off udhcpc on IFACE (a macvlan in A's namespace) leases; NEW_IP is its
+# address. udhcpc is gone afterwards, and so is the address: it would only give the namespace a second
+# route to link A.
+new_client() {
+  local out=$WORK/${1,,}
+  run_udhcpc "$CLA" "$2" "$out" || fail "$1 got no lease: $(tail -n 5 "$out/log")"
+  NEW_IP=$(bed_result "$out" ip)
+  ip -n "$CLA" addr flush dev "$2"
+}
+
 # --- 2. NTP steps the clock forward ----------------------------------------------------------------
 set_clock +0
 expect_step 1 $(( 400 * DAY )) "while running"
 echo "ok: 2: CLOCK_STEP of +400 days while running ($STEP_SECONDS s)"
 check_leases "2: after +400 d"
 renew_a "2: after +400 d"
-run_udhcpc "$CLA" "${aifs[0]}" "$WORK/b" || fail "B got no lease: $(tail -n 5 "$WORK/b/log")"
-IP_B=$(bed_result "$WORK/b" ip)
-# udhcpc is gone; the address would only give the namespace a second route to link A
-ip -n "$CLA" addr flush dev "${aifs[0]}"
+new_client B "${aifs[0]}"; IP_B=$NEW_IP
 [ "$IP_B" != "$IP_A" ] && conf_in_ranges "$IP_B" 10.77.1.0 || fail "B got '$IP_B' (A holds $IP_A)"
 echo "ok: 2: B got $IP_B, not A's"
 
@@ -189,9 +196,7 @@ from=$(date -u -d "$(sed -n 's/.*"from":"\([^"]*\)".*/\1/p' <<<"$line")" +%s) &&
 echo "ok: 4: restarted 400 days behind: CLOCK_STEP of -400 days while stopped ($STEP_SECONDS s), from the store's time to the new clock"
 check_leases "4: after the restart"
 renew_a "4: after the restart"
-run_udhcpc "$CLA" "${aifs[1]}" "$WORK/c" || fail "C got no lease: $(tail -n 5 "$WORK/c/log")"
-IP_C=$(bed_result "$WORK/c" ip)
-ip -n "$CLA" addr flush dev "${aifs[1]}"
+new_client C "${aifs[1]}"; IP_C=$NEW_IP
 [ "$IP_C" != "$IP_A" ] && [ "$IP_C" != "$IP_B" ] && conf_in_ranges "$IP_C" 10.77.1.0 \
   || fail "C got '$IP_C' (A holds $IP_A, B $IP_B)"
 echo "ok: 4: C got $IP_C, neither A's nor B's"

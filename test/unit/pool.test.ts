@@ -27,6 +27,26 @@ function record(address: string, state: LeaseState, cltt: number, mac: number): 
   };
 }
 
+/** A store whose first `count` addresses of 10.0.0.0/8 (from 10.0.0.1) have active leases, but for `holes`. */
+function storeUsing(count: number, holes = new Set<number>()): Store {
+  const store = Store.open({ spoolDir: tempDir(), durable: false });
+  store.write(() => {
+    for (let i = 1; i <= count; i++) {
+      const a = ip('10.0.0.0') + i;
+      if (holes.has(a)) continue;
+      store.leases.put({
+        ...record('10.0.0.1', LeaseState.ACTIVE, 1_000_000_000, 0),
+        address: a,
+        network: ip('10.0.0.0'),
+        ends: 4_000_000_000,
+        client: { type: 1, id: Buffer.from(a.toString(16).padStart(8, '0'), 'hex') },
+      });
+    }
+  });
+  store.flush();
+  return store;
+}
+
 function drain(pool: NetworkPool, nowMs: number, n: number): string[] {
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
@@ -78,20 +98,7 @@ test('pool: refill order is never-used ascending, then expired/released LRU, the
 });
 
 test('pool: a /8 range costs nothing until used, and the search skips used addresses', () => {
-  const store = Store.open({ spoolDir: tempDir(), durable: false });
-  store.write(() => {
-    for (let i = 1; i <= 1000; i++) {
-      const a = ip('10.0.0.0') + i;
-      store.leases.put({
-        ...record('10.0.0.1', LeaseState.ACTIVE, 1_000_000_000, 0),
-        address: a,
-        network: ip('10.0.0.0'),
-        ends: 4_000_000_000,
-        client: { type: 1, id: Buffer.from(a.toString(16).padStart(8, '0'), 'hex') },
-      });
-    }
-  });
-  store.flush();
+  const store = storeUsing(1000);
   const before = process.memoryUsage().heapUsed;
   const t0 = process.hrtime.bigint();
   const pool = new NetworkPool(
@@ -112,23 +119,8 @@ test('pool: a /8 range costs nothing until used, and the search skips used addre
 });
 
 test('pool: the never-used search crosses windows of used addresses and finds the gaps inside one', () => {
-  const store = Store.open({ spoolDir: tempDir(), durable: false });
   // 10.0.0.1 … 10.0.39.16 (10,000 addresses, more than two windows of 4,096) used, but for two holes.
-  const holes = new Set([ip('10.0.20.1'), ip('10.0.30.7')]);
-  store.write(() => {
-    for (let i = 1; i <= 10_000; i++) {
-      const a = ip('10.0.0.0') + i;
-      if (holes.has(a)) continue;
-      store.leases.put({
-        ...record('10.0.0.1', LeaseState.ACTIVE, 1_000_000_000, 0),
-        address: a,
-        network: ip('10.0.0.0'),
-        ends: 4_000_000_000,
-        client: { type: 1, id: Buffer.from(a.toString(16).padStart(8, '0'), 'hex') },
-      });
-    }
-  });
-  store.flush();
+  const store = storeUsing(10_000, new Set([ip('10.0.20.1'), ip('10.0.30.7')]));
   const pool = new NetworkPool(
     ip('10.0.0.0'),
     ip('255.0.0.0'),
