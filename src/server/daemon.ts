@@ -18,7 +18,7 @@ import { Store } from '../store/store';
 import type { RunAs } from '../io/privileges';
 import { dropAfterStart, prepareSpoolFor } from './privileges';
 import { DhcpServer } from './server';
-import { LeaseClock } from './lease-clock';
+import { LeaseClock, STEP_MS } from './lease-clock';
 import { warmUp } from './warm-up';
 import { networkLookupOf } from '../admin/load';
 import { Operations, startOperations } from '../control/service';
@@ -51,7 +51,7 @@ export interface DaemonOptions {
 const SWEEP_INTERVAL_MS = 60_000;
 /** While the store refuses writes, how often a probe commit checks whether it takes them again. */
 const STORE_PROBE_MS = 2_000;
-/** A backup copy of the lease database at start, at every clean stop and this often in between. */
+/** A backup copy of the lease database at start, and at a clean stop and this often when a lease changed. */
 const BACKUP_INTERVAL_MS = 3_600_000;
 const REREAD_CHECK_MS = 1_000;
 /** How often the wall clock is compared with the lease clock (a step is acted on within this). */
@@ -474,7 +474,7 @@ export class Daemon {
   private checkClockAtStart(): void {
     const seen = this.store.clock.seen();
     const nowMs = this.clock.now();
-    if (seen !== undefined && nowMs < (seen - 2) * 1000) this.stepped(nowMs - seen * 1000, 'while stopped');
+    if (seen !== undefined && seen * 1000 - nowMs >= STEP_MS) this.stepped(nowMs - seen * 1000, 'while stopped');
     this.noteClock();
   }
 
