@@ -1,0 +1,78 @@
+// The lease journal's file (src/store/journal.ts): batches of write statements read back exactly, and a
+// batch whose write was cut short or damaged ends the journal there.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { JOURNAL_HEADER, JournalFile, decodeJournal, encodeBatch, type JournalBatch } from '../../src/store/journal';
+import { tempDir } from '../helpers/tmp';
+
+const BATCHES: JournalBatch[] = [
+  {
+    sequence: 1,
+    entries: [
+      { statement: 3, params: [0x0a4d0164, 0x0a4d0100, 1, Buffer.from('020000000001', 'hex'), null, 'pc-1', 1_800_003_600] },
+      { statement: 7, params: { address: 0x0a4d0164, fqdn: 'pc-1.lab.example.', due: 1_800_000_000_123 } },
+    ],
+  },
+  { sequence: 2 ** 40 + 5, entries: [{ statement: 65_535, params: [] }] },
+  { sequence: 3, entries: [] },
+];
+
+const journal = (batches: JournalBatch[]): Buffer => Buffer.concat([JOURNAL_HEADER, ...batches.map(encodeBatch)]);
+
+test('journal: batches read back exactly (positional and named parameters, every kind of value)', () => {
+  const data = journal(BATCHES);
+  assert.deepEqual(decodeJournal(data), { batches: BATCHES, validBytes: data.length });
+  assert.throws(() => encodeBatch({ sequence: 1, entries: [{ statement: 1, params: [0.5] }] }), RangeError);
+  assert.deepEqual(decodeJournal(Buffer.from('not a journal\n')), { batches: [], validBytes: 0 });
+});
+
+test('journal: a frame cut short or damaged ends it there; open cuts the tail off and appends after', () => {
+  const whole = journal(BATCHES);
+  const twoFrames = JOURNAL_HEADER.length + encodeBatch(BATCHES[0]!).length + encodeBatch(BATCHES[1]!).length;
+  for (const cut of [1, 5, 9]) {
+    const torn = whole.subarray(0, whole.length - cut);
+    assert.deepEqual(decodeJournal(torn).batches, BATCHES.slice(0, 2), `cut ${cut} bytes`);
+  }
+  const damaged = Buffer.from(whole);
+  damaged[JOURNAL_HEADER.length + encodeBatch(BATCHES[0]!).length + 12]! ^= 0x40; // inside the second body
+  assert.deepEqual(decodeJournal(damaged), {
+    batches: BATCHES.slice(0, 1),
+    validBytes: twoFrames - encodeBatch(BATCHES[1]!).length,
+  });
+
+  const file = path.join(tempDir(), 'joind.journal');
+  fs.writeFileSync(file, whole.subarray(0, whole.length - 3));
+  const j = JournalFile.open(file);
+  assert.deepEqual(j.found, BATCHES.slice(0, 2));
+  assert.equal(fs.statSync(file).size, twoFrames, 'the torn tail is cut off');
+  j.append({ sequence: 4, entries: [{ statement: 1, params: ['after'] }] });
+  j.sync();
+  j.close();
+  const again = JournalFile.open(file);
+  assert.deepEqual(
+    again.found.map((b) => b.sequence),
+    [1, 2 ** 40 + 5, 4],
+  );
+  again.reset();
+  assert.equal(again.bytes, JOURNAL_HEADER.length);
+  again.close();
+  const empty = JournalFile.open(file);
+  assert.deepEqual(empty.found, []);
+  empty.close();
+});
+
+test('journal: a new file, or one whose header is damaged, starts empty', () => {
+  const dir = tempDir();
+  const fresh = JournalFile.open(path.join(dir, 'new.journal'));
+  assert.deepEqual(fresh.found, []);
+  assert.deepEqual(fs.readFileSync(fresh.file), JOURNAL_HEADER);
+  fresh.close();
+  const bad = path.join(dir, 'bad.journal');
+  fs.writeFileSync(bad, Buffer.from('joind jour'));
+  const reopened = JournalFile.open(bad);
+  assert.deepEqual(reopened.found, []);
+  assert.deepEqual(fs.readFileSync(bad), JOURNAL_HEADER);
+  reopened.close();
+});
