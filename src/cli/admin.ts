@@ -29,7 +29,7 @@ import {
   withDirs,
 } from './admin-common';
 
-export const ADMIN_COMMANDS = new Set(['dump', 'load', 'register', 'show', 'check-db', 'export', 'import', 'ctl']);
+export { ADMIN_COMMANDS } from './admin-names';
 
 function dumpCommand(): Command {
   return withDirs(new Command('dump'))

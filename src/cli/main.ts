@@ -11,7 +11,7 @@ import { createLogger, levelFor, logEvent } from '../log/logger';
 import { Daemon } from '../server/daemon';
 import { resolveRunAs, RunAsError, type RunAs } from '../io/privileges';
 import { prepareSpoolFor } from '../server/privileges';
-import { ADMIN_COMMANDS, runAdmin } from './admin';
+import { ADMIN_COMMANDS } from './admin-names';
 import { resolveDirs } from './dirs';
 import { VERSION } from '../version';
 
@@ -122,7 +122,8 @@ function daemonize(argv: string[], spoolDir: string, runAs: RunAs | undefined): 
 
 async function main(argv: string[]): Promise<number> {
   // `joind dump|load|…`: the admin subcommands. Without one, joind is the server, exactly as before.
-  if (argv[0] !== undefined && ADMIN_COMMANDS.has(argv[0])) return runAdmin(argv, VERSION);
+  // Loaded only for them: the server does not carry the admin commands' code (issue 17, memory).
+  if (argv[0] !== undefined && ADMIN_COMMANDS.has(argv[0])) return (await import('./admin')).runAdmin(argv, VERSION);
   const program = buildProgram();
   try {
     program.parse(argv, { from: 'user' });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ADMIN_COMMANDS } from '../../src/cli/admin';
+import { ADMIN_COMMANDS } from '../../src/cli/admin-names';
 import { POLICY_KEYWORDS } from '../../src/config/pcy';
 import { CAP_TAGS } from '../../src/config/tags';
 import type { TransportStats } from '../../src/io/transport';
