@@ -15,6 +15,7 @@
 import { OPTIONS, OPTIONS_BY_NAME, decodeOptionValue, type ClasslessRoute } from '../codec';
 import { parseHexBytes } from '../config/hwaddr';
 import { CAP_TAGS, SCOPE_TAGS } from '../config/tags';
+import { DHCPD_CODES } from './dhcpd-options';
 import { ipToString, parseIp } from '../util/ipv4';
 import {
   isPunct,
@@ -47,15 +48,16 @@ interface Entry {
 /** What a scope's parameters apply to: the site-wide entry, a network, a host, a class, a template. */
 type ScopeKind = 'global' | 'network' | 'pool' | 'host' | 'class' | 'group';
 
-/** Names dhcpd gives options that the codec's table spells otherwise. */
+/**
+ * Names of options dhcpd's table (dhcpd-options.ts, the export's) leaves out and the codec's spells
+ * otherwise: those the export writes with statements (61, 67), and names sites declare for codes dhcpd
+ * has no name for.
+ */
 const OPTION_ALIASES: ReadonlyMap<string, number> = new Map([
   ['bootfile-name', 67],
-  ['domain-search', 119],
   ['classless-static-routes', 121],
   ['tftp-server-address', 150],
-  ['vendor-encapsulated-options', 43],
   ['dhcp-client-identifier', 61],
-  ['host-name', 12],
   ['pxe-system-type', 93],
 ]);
 
@@ -640,7 +642,9 @@ class Importer {
   /** The code of an option by dhcpd's name (its own table, then the file's declarations). */
   private codeOf(name: string): number | undefined {
     const lower = name.toLowerCase();
-    return this.declared.get(lower)?.code ?? OPTION_ALIASES.get(lower) ?? OPTIONS_BY_NAME.get(lower)?.code;
+    return (
+      this.declared.get(lower)?.code ?? DHCPD_CODES.get(lower) ?? OPTION_ALIASES.get(lower) ?? OPTIONS_BY_NAME.get(lower)?.code
+    );
   }
 
   /** `option NAME VALUE…;` as a dhcpcap tag. */

@@ -13,79 +13,9 @@ import * as path from 'node:path';
 import { OPTIONS, encodeOptionValue, encodeVendorSubOptions } from '../codec';
 import { hasClass, isRangeEntry } from '../config/lookup';
 import { tagSpecOf } from '../config/tags';
+import { DHCPD_NAMES } from './dhcpd-options';
 import type { CapEntry, Config, NetworkConfig, OurRange, Policy, RangeRule, TagValue } from '../config/types';
 import { hexColons, ipToString } from '../util/ipv4';
-
-/**
- * Option codes dhcpd 4.4 knows by name (dhcp-options(5)), with that name; any other code is declared
- * (`option joind-N code N = …;`) before it is used.
- */
-const DHCPD_NAMES: ReadonlyMap<number, string> = new Map([
-  [1, 'subnet-mask'],
-  [2, 'time-offset'],
-  [3, 'routers'],
-  [4, 'time-servers'],
-  [5, 'ien116-name-servers'],
-  [6, 'domain-name-servers'],
-  [7, 'log-servers'],
-  [8, 'cookie-servers'],
-  [9, 'lpr-servers'],
-  [10, 'impress-servers'],
-  [11, 'resource-location-servers'],
-  [12, 'host-name'],
-  [13, 'boot-size'],
-  [14, 'merit-dump'],
-  [15, 'domain-name'],
-  [16, 'swap-server'],
-  [17, 'root-path'],
-  [18, 'extensions-path'],
-  [19, 'ip-forwarding'],
-  [20, 'non-local-source-routing'],
-  [21, 'policy-filter'],
-  [22, 'max-dgram-reassembly'],
-  [23, 'default-ip-ttl'],
-  [24, 'path-mtu-aging-timeout'],
-  [25, 'path-mtu-plateau-table'],
-  [26, 'interface-mtu'],
-  [27, 'all-subnets-local'],
-  [28, 'broadcast-address'],
-  [29, 'perform-mask-discovery'],
-  [30, 'mask-supplier'],
-  [31, 'router-discovery'],
-  [32, 'router-solicitation-address'],
-  [33, 'static-routes'],
-  [34, 'trailer-encapsulation'],
-  [35, 'arp-cache-timeout'],
-  [36, 'ieee802-3-encapsulation'],
-  [37, 'default-tcp-ttl'],
-  [38, 'tcp-keepalive-interval'],
-  [39, 'tcp-keepalive-garbage'],
-  [40, 'nis-domain'],
-  [41, 'nis-servers'],
-  [42, 'ntp-servers'],
-  [43, 'vendor-encapsulated-options'],
-  [44, 'netbios-name-servers'],
-  [45, 'netbios-dd-server'],
-  [46, 'netbios-node-type'],
-  [47, 'netbios-scope'],
-  [48, 'font-servers'],
-  [49, 'x-display-manager'],
-  [58, 'dhcp-renewal-time'],
-  [59, 'dhcp-rebinding-time'],
-  [62, 'nwip-domain'],
-  [64, 'nisplus-domain'],
-  [65, 'nisplus-servers'],
-  [68, 'mobile-ip-home-agent'],
-  [69, 'smtp-server'],
-  [70, 'pop-server'],
-  [71, 'nntp-server'],
-  [72, 'www-server'],
-  [73, 'finger-server'],
-  [74, 'irc-server'],
-  [75, 'streettalk-server'],
-  [76, 'streettalk-directory-assistance-server'],
-  [119, 'domain-search'],
-]);
 
 /** Declarations for codes dhcpd does not know, with the names joind import reads back. */
 const DECLARED_NAMES: ReadonlyMap<number, string> = new Map([

@@ -872,7 +872,6 @@ export class FailoverEngine implements PeerSync {
     this.event({ kind: 'store-stale' });
   }
 
-  /** dhcpd's auto-partner-down: partner-down after a fixed time in communications-interrupted. */
   /**
    * The wall clock stepped by stepSec (src/server/lease-clock.ts; the store's times were moved by the
    * lease owner): the states' times in memory move too. A spell of communications-interrupted keeps
@@ -885,6 +884,7 @@ export class FailoverEngine implements PeerSync {
     if (this.my.state === 'communications-interrupted') this.armAutoPartnerDown(this.my.stos);
   }
 
+  /** dhcpd's auto-partner-down: partner-down after a fixed time in communications-interrupted. */
   private armAutoPartnerDown(since: number): void {
     const seconds = this.settings.autoPartnerDownSecs;
     if (seconds === 0) return;

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DHCPD_CODES, DHCPD_NAMES } from '../../src/admin/dhcpd-options';
 import { importDhcpdConf, type DhcpdConfImport } from '../../src/admin/dhcpd-conf-import';
 import { readDhcpdConf } from '../../src/admin/dhcpd-conf-reader';
 import { loadConfig } from '../../src/config/load';
@@ -429,4 +430,17 @@ test('option vendor-encapsulated-options code 43 = encapsulate SPACE: SPACE is s
   assert.deepEqual(result.problems, []);
   assert.deepEqual(lines(result, 'dhcpcap'), ['subnet-10.4.0.0:nw=10.4.0.0:sm=255.255.255.0:T43.6=0x08:']);
   assert.equal(option43(result, { network: ip('10.4.0.0') }), '060108');
+});
+
+test("every option name of dhcpd's table (the export's) is read back as its code", () => {
+  // The names where dhcpd and the codec's table differ were unknown to the import before they shared it.
+  const result = translate(
+    'subnet 10.1.0.0 netmask 255.255.255.0 {\n  option nwip-domain "corp";\n  option nisplus-domain "nis.corp";\n  option ien116-name-servers 10.1.0.9;\n}\n',
+  );
+  assert.deepEqual(result.problems, []);
+  const entry = lines(result, 'dhcpcap').find((l) => l.startsWith('subnet-10.1.0.0:'))!;
+  assert.match(entry, /:T62="?corp"?:/);
+  assert.match(entry, /:T64="?nis\.corp"?:/);
+  assert.match(entry, /:ns=10\.1\.0\.9:/); // option 5 has a named tag
+  for (const [code, name] of DHCPD_NAMES) assert.equal(DHCPD_CODES.get(name), code, name);
 });
