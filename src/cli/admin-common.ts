@@ -39,7 +39,30 @@ export function separatorOf(value: string | undefined): string {
   return value;
 }
 
-export function openForReading(spoolDir: string): Store {
+/**
+ * The store for a command that only reads, as of now: a running server in journal mode holds recent
+ * leases in its journal until it commits them to the database (src/store/store.ts), so it is asked to
+ * commit first; when no server runs, a journal it left behind (a crash) is replayed into the database,
+ * as a start would. Either way the command then reads the database read-only.
+ */
+export async function openForReading(spoolDir: string): Promise<Store> {
+  try {
+    await controlRequest({ spoolDir }, 'POST', '/v1/store/publish', {});
+  } catch (err) {
+    if (!(err instanceof ControlUnavailable)) {
+      process.stderr.write(
+        `joind: the running server did not commit its journal (${(err as Error).message}); reading the database as last committed\n`,
+      );
+    } else if (Store.journalPending(spoolDir)) {
+      try {
+        Store.open({ spoolDir, durable: true }).close();
+      } catch (openErr) {
+        process.stderr.write(
+          `joind: the lease journal could not be replayed (${(openErr as Error).message}); reading the database as last committed\n`,
+        );
+      }
+    }
+  }
   return Store.open({ spoolDir, durable: true, readonly: true });
 }
 

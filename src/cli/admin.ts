@@ -44,7 +44,7 @@ function dumpCommand(): Command {
     .option('-n', 'name records only')
     .option('--json', 'JSON instead of text records')
     .action(
-      (
+      async (
         o: DirOptions & {
           a?: boolean;
           c?: boolean;
@@ -70,7 +70,7 @@ function dumpCommand(): Command {
             throw new AdminError(`-s ${o.s}: not a date (seconds, "Mon Jan 09 1995 10:00" or "01/09/1995 10:00:00")`, 2);
           sel.since = since;
         }
-        const store = openForReading(resolveDirs(o).spoolDir);
+        const store = await openForReading(resolveDirs(o).spoolDir);
         try {
           const t = now();
           const leases = o.n ? [] : [...store.leases.all()].filter((l) => selects(l, sel, t));
@@ -153,7 +153,7 @@ function registerCommand(): Command {
       const separator = separatorOf(o.f);
       const { spoolDir } = resolveDirs(o);
       if (o.s) {
-        const store = openForReading(spoolDir);
+        const store = await openForReading(spoolDir);
         try {
           for (const r of store.registered.all())
             process.stdout.write(`${hexColons(r.hwaddr)}${separator}${r.htype}${separator}${r.hwaddr.length}\n`);
@@ -204,9 +204,9 @@ function showCommand(): Command {
     .description('a readable table of the leases (showdbs)')
     .option('-c', 'only records that hold their address now')
     .option('-k <key>', 'one record: IP address, hardware address / client id in hex, or "htype hwaddr subnet"')
-    .action((o: DirOptions & { c?: boolean; k?: string }) => {
+    .action(async (o: DirOptions & { c?: boolean; k?: string }) => {
       if (o.k !== undefined && badKey(o.k)) throw new AdminError(badKey(o.k)!, 2);
-      const store = openForReading(resolveDirs(o).spoolDir);
+      const store = await openForReading(resolveDirs(o).spoolDir);
       try {
         const t = now();
         const sel: Selection = { ...(o.c ? { active: true } : {}), ...(o.k !== undefined ? { key: o.k } : {}) };
@@ -225,10 +225,10 @@ function showCommand(): Command {
 function checkCommand(): Command {
   return withDirs(new Command('check-db'))
     .description('check the lease database; exit 0 when sound, 1 with every bad record listed (checkdba)')
-    .action((o: DirOptions) => {
+    .action(async (o: DirOptions) => {
       const { configDir, spoolDir } = resolveDirs(o);
       const config = optionalConfig(configDir);
-      const store = openForReading(spoolDir);
+      const store = await openForReading(spoolDir);
       try {
         const r = checkStore(store, config?.networks ?? null);
         for (const p of r.problems) process.stdout.write(`${p}\n`);

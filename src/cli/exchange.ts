@@ -33,7 +33,7 @@ export function exportCommand(): Command {
     .description('write the leases as dhcpd.leases(5), or the pools as dhcpd.conf(5)')
     .addOption(new Option('--format <format>', 'what to write').choices(['dhcpd-leases', 'dhcpd-conf']).default('dhcpd-leases'))
     .option('-o, --output <file>', 'write to the file instead of standard output')
-    .action((o: DirOptions & { format: string; output?: string }) => {
+    .action(async (o: DirOptions & { format: string; output?: string }) => {
       const { configDir, spoolDir } = resolveDirs(o);
       let text: string;
       if (o.format === 'dhcpd-conf') {
@@ -41,7 +41,7 @@ export function exportCommand(): Command {
         if (!loaded.ok) throw new AdminError(`the configuration has errors:\n${loaded.problems.map(formatProblem).join('\n')}`);
         text = formatDhcpdConf(loaded.config);
       } else {
-        const store = openForReading(spoolDir);
+        const store = await openForReading(spoolDir);
         try {
           text = formatLeaseFile(store.leases.all(), now());
         } finally {

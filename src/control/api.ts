@@ -77,6 +77,17 @@ function addressOf(text: string | undefined): number {
 export class ControlApi {
   constructor(private readonly host: ControlHost) {}
 
+  /** Commits the lease journal's batches to the database, for a reader in another process (admin-common.ts). */
+  private publish(): Promise<HttpReply> {
+    return new Promise((resolve) => {
+      this.host
+        .store()
+        .whenPublished((err) =>
+          resolve(err ? fail(503, `the lease database could not be committed: ${err.message}`) : json(200, { published: true })),
+        );
+    });
+  }
+
   private nowSec(): number {
     return Math.floor(this.host.nowMs() / 1000);
   }
@@ -146,6 +157,8 @@ export class ControlApi {
               problems: result.problems.map(formatProblem),
             });
       }
+      case 'POST /v1/store/publish':
+        return this.publish();
       case 'POST /v1/load':
         return this.load(parseBody(req.body));
       case 'POST /v1/register':

@@ -107,6 +107,8 @@ export class Daemon {
         spoolDir: this.opts.spoolDir,
         durable: config.policy.auto_sync_dbs,
         backgroundCheckpoint: true,
+        // The durable record is the lease journal, SQLite is committed every few minutes (issue 17).
+        journal: true,
       });
     } catch (err) {
       if ((err as { code?: string }).code === 'CORRUPT') logEvent(log, 'STORE_INTEGRITY_FAILED', { err: (err as Error).message });

@@ -3,6 +3,7 @@
 // left (no lease grows or shrinks by the step) and the store's times stay wall-clock times for every
 // reader (export, dump, show, the failover peer).
 import type Database from 'better-sqlite3';
+import type { WriteStatement, WriteStatements } from './statements';
 import { LeaseState } from './types';
 
 /** Rows whose times were moved by a step. */
@@ -13,27 +14,27 @@ export interface ShiftedRows {
 
 export class ClockRepository {
   private readonly readSeen: Database.Statement<[], { seen: number }>;
-  private readonly writeSeen: Database.Statement<[number]>;
-  private readonly shiftLeases: Database.Statement<{ s: number }>;
-  private readonly shiftJobs: Database.Statement<{ ms: number }>;
-  private readonly shiftStates: Database.Statement<{ s: number }>;
-  private readonly shiftSeen: Database.Statement<{ s: number }>;
+  private readonly writeSeen: WriteStatement<[number]>;
+  private readonly shiftLeases: WriteStatement<{ s: number }>;
+  private readonly shiftJobs: WriteStatement<{ ms: number }>;
+  private readonly shiftStates: WriteStatement<{ s: number }>;
+  private readonly shiftSeen: WriteStatement<{ s: number }>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, writes: WriteStatements) {
     this.readSeen = db.prepare('SELECT seen FROM clock WHERE id = 1');
-    this.writeSeen = db.prepare(
+    this.writeSeen = writes.prepare(
       'INSERT INTO clock (id, seen) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET seen = max(seen, excluded.seen)',
     );
     // Leases that count down (active, BOOTP with an end) and every record the failover peer holds
     // times of (tstp, tsfp: the MCLT arithmetic). Ended leases keep their history: nothing is judged by
     // it but the order in which their addresses are reused. NULL + s stays NULL.
-    this.shiftLeases = db.prepare(
+    this.shiftLeases = writes.prepare(
       `UPDATE leases SET starts = starts + @s, cltt = cltt + @s, ends = ends + @s, tstp = tstp + @s, tsfp = tsfp + @s
        WHERE (ends IS NOT NULL AND state IN (${LeaseState.ACTIVE}, ${LeaseState.BOOTP})) OR tstp IS NOT NULL OR tsfp IS NOT NULL`,
     );
-    this.shiftJobs = db.prepare('UPDATE ddns_jobs SET due = due + @ms, created = created + @ms');
-    this.shiftStates = db.prepare('UPDATE failover_state SET my_stos = my_stos + @s, partner_stos = partner_stos + @s');
-    this.shiftSeen = db.prepare('UPDATE clock SET seen = seen + @s');
+    this.shiftJobs = writes.prepare('UPDATE ddns_jobs SET due = due + @ms, created = created + @ms');
+    this.shiftStates = writes.prepare('UPDATE failover_state SET my_stos = my_stos + @s, partner_stos = partner_stos + @s');
+    this.shiftSeen = writes.prepare('UPDATE clock SET seen = seen + @s');
   }
 
   /** The latest time (seconds since 1970) the store was written at, or undefined for a new store. */

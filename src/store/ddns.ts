@@ -2,6 +2,7 @@
 // lease owner in the batch of the lease change they follow; the worker (src/ddns/worker.ts) reads the
 // due ones and writes back what the DNS server confirmed.
 import type Database from 'better-sqlite3';
+import type { WriteStatement, WriteStatements } from './statements';
 import type { DdnsJob, DnsRecordState } from './types';
 
 interface JobRow {
@@ -51,41 +52,43 @@ function toJob(row: JobRow): DdnsJob {
 
 export class DdnsRepository {
   private readonly jobAt: Database.Statement<[number], JobRow>;
-  private readonly upsertJob: Database.Statement<
+  private readonly upsertJob: WriteStatement<
     [number, number, string | null, number | null, Buffer | null, number | null, number, number]
   >;
   private readonly dueJobs: Database.Statement<[number, number], JobRow>;
   private readonly firstDue: Database.Statement<[], { due: number | null }>;
-  private readonly retryJob: Database.Statement<[number, number, string, number, number]>;
-  private readonly finishJob: Database.Statement<[number, number]>;
+  private readonly retryJob: WriteStatement<[number, number, string, number, number]>;
+  private readonly finishJob: WriteStatement<[number, number]>;
   private readonly countJobs: Database.Statement<[], { n: number }>;
   private readonly listJobs: Database.Statement<[number], JobRow>;
   private readonly recordAt: Database.Statement<[number], RecordRow>;
-  private readonly upsertRecord: Database.Statement<RecordRow>;
-  private readonly dropRecord: Database.Statement<[number]>;
+  private readonly upsertRecord: WriteStatement<RecordRow>;
+  private readonly dropRecord: WriteStatement<[number]>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, writes: WriteStatements) {
     this.jobAt = db.prepare('SELECT * FROM ddns_jobs WHERE address = ?');
     // A newer job replaces the one of the address (its version one higher, its tries from zero). Its
     // parameters are positional: this runs in the batch of every named lease, and binding by name costs
     // a third of the statement.
     this.upsertJob =
-      db.prepare(`INSERT INTO ddns_jobs (address, version, op, fqdn, guard_type, guard, ttl, due, attempts, last_error, created)
+      writes.prepare(`INSERT INTO ddns_jobs (address, version, op, fqdn, guard_type, guard, ttl, due, attempts, last_error, created)
        VALUES (?, 1, ?, ?, ?, ?, ?, ?, 0, NULL, ?)
        ON CONFLICT (address) DO UPDATE SET version = version + 1, op = excluded.op, fqdn = excluded.fqdn,
          guard_type = excluded.guard_type, guard = excluded.guard, ttl = excluded.ttl, due = excluded.due,
          attempts = 0, last_error = NULL, created = excluded.created`);
     this.dueJobs = db.prepare('SELECT * FROM ddns_jobs WHERE due <= ? ORDER BY due LIMIT ?');
     this.firstDue = db.prepare('SELECT min(due) AS due FROM ddns_jobs');
-    this.retryJob = db.prepare('UPDATE ddns_jobs SET due = ?, attempts = ?, last_error = ? WHERE address = ? AND version = ?');
-    this.finishJob = db.prepare('DELETE FROM ddns_jobs WHERE address = ? AND version = ?');
+    this.retryJob = writes.prepare(
+      'UPDATE ddns_jobs SET due = ?, attempts = ?, last_error = ? WHERE address = ? AND version = ?',
+    );
+    this.finishJob = writes.prepare('DELETE FROM ddns_jobs WHERE address = ? AND version = ?');
     this.countJobs = db.prepare('SELECT count(*) AS n FROM ddns_jobs');
     this.listJobs = db.prepare('SELECT * FROM ddns_jobs ORDER BY due LIMIT ?');
     this.recordAt = db.prepare('SELECT * FROM dns_records WHERE address = ?');
     this.upsertRecord =
-      db.prepare(`INSERT OR REPLACE INTO dns_records (address, fqdn, guard_type, guard, forward, reverse, written)
+      writes.prepare(`INSERT OR REPLACE INTO dns_records (address, fqdn, guard_type, guard, forward, reverse, written)
        VALUES (@address, @fqdn, @guard_type, @guard, @forward, @reverse, @written)`);
-    this.dropRecord = db.prepare('DELETE FROM dns_records WHERE address = ?');
+    this.dropRecord = writes.prepare('DELETE FROM dns_records WHERE address = ?');
   }
 
   job(address: number): DdnsJob | undefined {

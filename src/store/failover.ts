@@ -2,6 +2,7 @@
 // our state and when we entered it, the peer's last known one, the MCLT in force, whether the pair ever
 // reached normal, and (a secondary's) the hash bucket assignment learned from the primary. A transition is written here, in the current batch, before it takes effect.
 import type Database from 'better-sqlite3';
+import type { WriteStatement, WriteStatements } from './statements';
 import type { FailoverStateRecord } from './types';
 
 interface StateRow {
@@ -17,11 +18,11 @@ interface StateRow {
 
 export class FailoverStateRepository {
   private readonly byName: Database.Statement<[string], StateRow>;
-  private readonly upsert: Database.Statement<StateRow>;
+  private readonly upsert: WriteStatement<StateRow>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, writes: WriteStatements) {
     this.byName = db.prepare('SELECT * FROM failover_state WHERE name = ?');
-    this.upsert = db.prepare(`INSERT OR REPLACE INTO failover_state
+    this.upsert = writes.prepare(`INSERT OR REPLACE INTO failover_state
        (name, my_state, my_stos, partner_state, partner_stos, mclt, ever_paired, hba)
        VALUES (@name, @my_state, @my_stos, @partner_state, @partner_stos, @mclt, @ever_paired, @hba)`);
   }

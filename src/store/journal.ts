@@ -4,18 +4,23 @@
 // index pages (bench/RESULTS.md, "Appliance"). SQLite would then be committed durably far less often,
 // and a start replays the batches SQLite does not have yet.
 //
-// Not yet wired into the Store: this module is the file format and its reading and writing.
+// The Store (store.ts, journal mode) records every write statement it runs into a BatchEncoder, appends
+// the batch here at the end of the turn and fdatasyncs this file, not SQLite's WAL, before the replies.
 //
 // Format: a header line, then one frame per batch:
 //   u32 length of the body, u32 CRC-32 of the body, body
-// body: u32 batch sequence (low half), u32 batch sequence (high half), u16 entry count, entries;
+// body: u32 batch sequence (low half), u32 batch sequence (high half), u32 entry count, entries;
 // entry: u16 statement id, u8 form (0: positional parameters, 1: named), u16 parameter count, and per
 // parameter (named: a u8-length name first) a tagged value:
 //   0 null, 1 integer (f64: every integer the store writes fits its 53 bits), 2 text (u32 length, UTF-8),
 //   3 bytes (u32 length).
+// Statement ids are the store's numbering of its write statements in this process. So that a journal
+// written by one version of joind can be replayed by another, every journal that holds batches begins
+// with a batch of DEFINE entries (id, SQL text) naming the statements it uses.
 // A frame cut short or whose CRC does not match ends the journal there: it is a batch whose fsync never
 // completed, so no ACK depended on it; what follows it is never read.
 import fs from 'node:fs';
+import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
 export const JOURNAL_HEADER = Buffer.from('joind journal 1\n');
@@ -33,6 +38,9 @@ export interface JournalBatch {
   sequence: number;
   entries: JournalEntry[];
 }
+
+/** The statement id of an entry that defines an id: parameters [id, SQL text]. */
+export const DEFINE = 0xffff;
 
 const NULL = 0;
 const INTEGER = 1;
@@ -77,7 +85,7 @@ class Writer {
   value(v: JournalValue): void {
     if (v === null) return this.u8(NULL);
     if (typeof v === 'number') {
-      if (!Number.isSafeInteger(v)) throw new RangeError(`journal: ${v} is not an integer the store writes`);
+      // A double read back bit for bit binds exactly as the original did (integer or not).
       this.u8(INTEGER);
       this.room(8);
       this.buf.writeDoubleBE(v, this.at);
@@ -93,38 +101,79 @@ class Writer {
   done(): Buffer {
     return this.buf.subarray(0, this.at);
   }
+
+  get capacity(): number {
+    return this.buf.length;
+  }
+
+  reset(): void {
+    this.at = 0;
+  }
+}
+
+/**
+ * A batch being recorded: entries are encoded as they are added (so a parameter's buffer may be reused
+ * by its owner at once), and the frame is finished with its sequence when the batch ends.
+ */
+export class BatchEncoder {
+  private w = new Writer();
+  private n = 0;
+
+  get count(): number {
+    return this.n;
+  }
+
+  add(statement: number, params: JournalEntry['params']): void {
+    const w = this.w;
+    this.n++;
+    w.u16(statement);
+    if (Array.isArray(params)) {
+      w.u8(0);
+      w.u16(params.length);
+      for (const v of params) w.value(v);
+      return;
+    }
+    let named = 0;
+    for (const name in params) if (Object.hasOwn(params, name)) named++;
+    w.u8(1);
+    w.u16(named);
+    for (const name in params) {
+      if (!Object.hasOwn(params, name)) continue;
+      const key = Buffer.from(name, 'utf8');
+      w.u8(key.length);
+      w.bytes(key);
+      w.value(params[name]!);
+    }
+  }
+
+  /** The frame of the entries added so far as batch `sequence`; the encoder is empty again. */
+  frame(sequence: number): Buffer {
+    const entries = this.w.done();
+    const bodyLength = 12 + entries.length;
+    const frame = Buffer.allocUnsafe(8 + bodyLength);
+    frame.writeUInt32BE(bodyLength, 0);
+    frame.writeUInt32BE(sequence % 0x1_0000_0000, 8);
+    frame.writeUInt32BE(Math.floor(sequence / 0x1_0000_0000), 12);
+    frame.writeUInt32BE(this.n, 16);
+    entries.copy(frame, 20);
+    frame.writeUInt32BE(crc32(frame.subarray(8)), 4);
+    this.clear();
+    return frame;
+  }
+
+  clear(): void {
+    // The buffer is kept for the next batch, unless a big one (a refill of many records) grew it.
+    if (this.w.capacity > 65_536) this.w = new Writer();
+    else this.w.reset();
+    this.n = 0;
+  }
 }
 
 /** One batch as a frame of the file. */
 export function encodeBatch(batch: JournalBatch): Buffer {
-  const w = new Writer();
-  w.u32(batch.sequence % 0x1_0000_0000);
-  w.u32(Math.floor(batch.sequence / 0x1_0000_0000));
-  w.u16(batch.entries.length);
-  for (const entry of batch.entries) {
-    w.u16(entry.statement);
-    if (Array.isArray(entry.params)) {
-      w.u8(0);
-      w.u16(entry.params.length);
-      for (const v of entry.params) w.value(v);
-    } else {
-      const named = Object.entries(entry.params);
-      w.u8(1);
-      w.u16(named.length);
-      for (const [name, v] of named) {
-        const key = Buffer.from(name, 'utf8');
-        w.u8(key.length);
-        w.bytes(key);
-        w.value(v);
-      }
-    }
-  }
-  const body = w.done();
-  const frame = Buffer.alloc(8 + body.length);
-  frame.writeUInt32BE(body.length, 0);
-  frame.writeUInt32BE(crc32(body), 4);
-  body.copy(frame, 8);
-  return frame;
+  const encoder = new BatchEncoder();
+  for (const entry of batch.entries) encoder.add(entry.statement, entry.params);
+  return encoder.frame(batch.sequence);
 }
 
 /** Reads a body; throws RangeError when it is shorter than it says (a CRC-valid body never is). */
@@ -148,7 +197,7 @@ function decodeBody(body: Buffer): JournalBatch {
   };
   const low = body.readUInt32BE(take(4));
   const high = body.readUInt32BE(take(4));
-  const count = body.readUInt16BE(take(2));
+  const count = body.readUInt32BE(take(4));
   const entries: JournalEntry[] = [];
   for (let i = 0; i < count; i++) {
     const statement = body.readUInt16BE(take(2));
@@ -199,6 +248,15 @@ export function decodeJournal(data: Buffer): JournalContents {
   return { batches, validBytes: at };
 }
 
+function syncDirectoryOf(file: string): void {
+  const dirFd = fs.openSync(path.dirname(file), 'r');
+  try {
+    fs.fsyncSync(dirFd);
+  } finally {
+    fs.closeSync(dirFd);
+  }
+}
+
 /**
  * The journal file: opened for appending after whatever valid batches it holds (a torn tail is cut
  * off first), appended to one batch at a time, emptied when everything in it is durable elsewhere.
@@ -219,9 +277,11 @@ export class JournalFile {
   }
 
   static open(file: string): JournalFile {
-    const data = fs.existsSync(file) ? fs.readFileSync(file) : Buffer.alloc(0);
+    const existed = fs.existsSync(file);
+    const data = existed ? fs.readFileSync(file) : Buffer.alloc(0);
     const contents = decodeJournal(data);
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o640);
+    if (!existed) syncDirectoryOf(file); // a new file's directory entry must be on disk too
     let size = contents.validBytes;
     if (size === 0) {
       fs.ftruncateSync(fd, 0);
@@ -236,8 +296,16 @@ export class JournalFile {
 
   /** Appends a batch (not yet synced: call sync, or let the caller's fsync of fd do it). */
   append(batch: JournalBatch): void {
-    const frame = encodeBatch(batch);
-    fs.writeSync(this.fd, frame, 0, frame.length, this.size);
+    this.appendFrame(encodeBatch(batch));
+  }
+
+  /** Appends a frame made by BatchEncoder.frame. */
+  appendFrame(frame: Buffer): void {
+    const written = fs.writeSync(this.fd, frame, 0, frame.length, this.size);
+    if (written !== frame.length) {
+      // Whatever part was written is a torn tail, cut at the next open; the batch is not in the journal.
+      throw Object.assign(new Error(`short write to the journal (${written} of ${frame.length} bytes)`), { code: 'ENOSPC' });
+    }
     this.size += frame.length;
   }
 

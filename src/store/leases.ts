@@ -1,5 +1,6 @@
 // Lease records: one per address, looked up by address or by (network, client key).
 import type Database from 'better-sqlite3';
+import type { WriteStatement, WriteStatements } from './statements';
 import { ClientKey, LeaseRecord, LeaseState } from './types';
 
 interface LeaseRow {
@@ -76,28 +77,28 @@ const COLUMNS =
 export class LeaseRepository {
   private readonly byAddress: Database.Statement<[number], LeaseRow>;
   private readonly byClient: Database.Statement<[number, number, Buffer], LeaseRow>;
-  private readonly upsert: Database.Statement<LeaseRow>;
+  private readonly upsert: WriteStatement<LeaseRow>;
   private readonly clientElsewhere: Database.Statement<[number, number, Buffer, number], { address: number }>;
-  private readonly removeAddress: Database.Statement<[number]>;
+  private readonly removeAddress: WriteStatement<[number]>;
   private readonly usedFrom: Database.Statement<[number, number]>;
   private readonly countUsed: Database.Statement<[number, number], { n: number }>;
   private readonly reusable: Database.Statement<[number, number, number, number, number, number]>;
   private readonly ended: Database.Statement<[number, number, number, number, number, number]>;
-  private readonly expire: Database.Statement<[number]>;
-  private readonly updateState: Database.Statement<[number, number, number]>;
+  private readonly expire: WriteStatement<[number], { address: number }>;
+  private readonly updateState: WriteStatement<[number, number, number]>;
   private readonly everything: Database.Statement<[], LeaseRow>;
   private readonly ofClient: Database.Statement<[number, Buffer], LeaseRow>;
   private readonly countsIn: Database.Statement<[number, number, number], { state: number; current: number; n: number }>;
   private readonly latest: Database.Statement<[number], LeaseRow>;
-  private readonly insertFree: Database.Statement<[number, number]>;
+  private readonly insertFree: WriteStatement<[number, number]>;
   private readonly pending: Database.Statement<[number, number]>;
   private readonly between: Database.Statement<[number, number], LeaseRow>;
   private readonly addressesBetween: Database.Statement<[number, number], { address: number }>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, writes: WriteStatements) {
     this.byAddress = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address = ?`);
     this.byClient = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE network = ? AND cid_type = ? AND cid = ?`);
-    this.upsert = db.prepare(
+    this.upsert = writes.prepare(
       `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (@address, @network, @cid_type, @cid, @htype, @hwaddr,
        @client_id, @starts, @ends, @cltt, @state, @client_hostname, @hostname, @tstp, @tsfp, @peer_pending)`,
     );
@@ -108,7 +109,7 @@ export class LeaseRepository {
     this.clientElsewhere = db.prepare(
       'SELECT address FROM leases WHERE network = ? AND cid_type = ? AND cid = ? AND address != ?',
     );
-    this.removeAddress = db.prepare('DELETE FROM leases WHERE address = ?');
+    this.removeAddress = writes.prepare('DELETE FROM leases WHERE address = ?');
     this.usedFrom = db.prepare('SELECT address FROM leases WHERE address >= ? AND address <= ? ORDER BY address');
     this.countUsed = db.prepare('SELECT count(*) AS n FROM leases WHERE address >= ? AND address <= ?');
     this.reusable = db.prepare(
@@ -120,15 +121,15 @@ export class LeaseRepository {
       `SELECT address FROM leases WHERE network = ? AND state = ? AND ends IS NOT NULL AND ends <= ? AND address BETWEEN ? AND ?
        ORDER BY cltt, address LIMIT ?`,
     );
-    this.expire = db.prepare(`UPDATE leases SET state = ${LeaseState.EXPIRED}
+    this.expire = writes.prepare(`UPDATE leases SET state = ${LeaseState.EXPIRED}
        WHERE state = ${LeaseState.ACTIVE} AND ends IS NOT NULL AND ends <= ? RETURNING address`);
-    this.updateState = db.prepare('UPDATE leases SET state = ?, cltt = ? WHERE address = ?');
+    this.updateState = writes.prepare('UPDATE leases SET state = ?, cltt = ? WHERE address = ?');
     this.everything = db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY address`);
     this.ofClient = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE cid_type = ? AND cid = ?`);
     this.countsIn = db.prepare(`SELECT state, (ends IS NULL OR ends > ?) AS current, count(*) AS n FROM leases
        WHERE address >= ? AND address <= ? GROUP BY state, current`);
     this.latest = db.prepare(`SELECT ${COLUMNS} FROM leases ORDER BY cltt DESC, address LIMIT ?`);
-    this.insertFree = db.prepare(`INSERT OR IGNORE INTO leases (address, network, starts, ends, cltt, state)
+    this.insertFree = writes.prepare(`INSERT OR IGNORE INTO leases (address, network, starts, ends, cltt, state)
        VALUES (?, ?, 0, NULL, 0, ${LeaseState.FREE})`);
     this.pending = db.prepare('SELECT address FROM leases WHERE peer_pending = 1 AND address > ? ORDER BY address LIMIT ?');
     this.between = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address >= ? AND address <= ? ORDER BY address`);
@@ -196,7 +197,7 @@ export class LeaseRepository {
 
   /** Marks active leases whose end has passed as expired; returns their addresses. */
   expireDue(now: number): number[] {
-    return this.expire.pluck().all(now) as number[];
+    return this.expire.all(now).map((row) => row.address);
   }
 
   /** How many records of each state lie in [from, to], split by whether their end is still ahead. */

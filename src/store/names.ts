@@ -1,6 +1,7 @@
 // The name database (joind-spec.md section 4): names bound to clients per domain, and the counters of
 // generated names, which are never reused.
 import type Database from 'better-sqlite3';
+import type { WriteStatement, WriteStatements } from './statements';
 import { ClientKey, NameBinding } from './types';
 
 interface NameRow {
@@ -25,11 +26,11 @@ function fromRow(row: NameRow): NameBinding {
 export class NameRepository {
   private readonly byName: Database.Statement<[string, string], NameRow>;
   private readonly byOwner: Database.Statement<[number, Buffer, string], NameRow>;
-  private readonly upsert: Database.Statement<NameRow>;
+  private readonly upsert: WriteStatement<NameRow>;
   private readonly counter: Database.Statement<[string], { next: number }>;
-  private readonly setCounter: Database.Statement<[string, number]>;
+  private readonly setCounter: WriteStatement<[string, number]>;
   private readonly everything: Database.Statement<[], NameRow>;
-  private readonly removeName: Database.Statement<[string, string]>;
+  private readonly removeName: WriteStatement<[string, string]>;
   private readonly anyIn: Database.Statement<[string], { one: number }>;
   /**
    * Domains known to hold bindings. Asked for every client that gets no static name, while most sites
@@ -38,7 +39,7 @@ export class NameRepository {
    */
   private readonly domainsWithBindings = new Map<string, boolean>();
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, writes: WriteStatements) {
     this.byName = db.prepare('SELECT * FROM names WHERE domain = ? AND name = ?');
     // The first name a client got in a domain is the one it keeps (assign_name_by_hwaddr). INDEXED BY:
     // without statistics SQLite's planner took the primary key's (domain=?) and scanned every name of
@@ -46,14 +47,14 @@ export class NameRepository {
     this.byOwner = db.prepare(
       'SELECT * FROM names INDEXED BY names_by_owner WHERE cid_type = ? AND cid = ? AND domain = ? ORDER BY bound_at, name LIMIT 1',
     );
-    this.upsert = db.prepare(
+    this.upsert = writes.prepare(
       `INSERT OR REPLACE INTO names (domain, name, cid_type, cid, address, bound_at)
        VALUES (@domain, @name, @cid_type, @cid, @address, @bound_at)`,
     );
     this.counter = db.prepare('SELECT next FROM name_counters WHERE domain = ?');
-    this.setCounter = db.prepare('INSERT OR REPLACE INTO name_counters (domain, next) VALUES (?, ?)');
+    this.setCounter = writes.prepare('INSERT OR REPLACE INTO name_counters (domain, next) VALUES (?, ?)');
     this.everything = db.prepare('SELECT * FROM names ORDER BY domain, name');
-    this.removeName = db.prepare('DELETE FROM names WHERE domain = ? AND name = ?');
+    this.removeName = writes.prepare('DELETE FROM names WHERE domain = ? AND name = ?');
     this.anyIn = db.prepare('SELECT 1 AS one FROM names WHERE domain = ? LIMIT 1');
   }
 

@@ -1,16 +1,17 @@
 // Registered hardware addresses (jdbreg): the clients served when registered_clients_only is on.
 import type Database from 'better-sqlite3';
+import type { WriteStatement, WriteStatements } from './statements';
 
 export class RegisteredRepository {
   private readonly has: Database.Statement<[number, Buffer]>;
-  private readonly add: Database.Statement<[number, Buffer]>;
-  private readonly remove: Database.Statement<[number, Buffer]>;
+  private readonly add: WriteStatement<[number, Buffer]>;
+  private readonly remove: WriteStatement<[number, Buffer]>;
   private readonly everything: Database.Statement<[], { htype: number; hwaddr: Buffer }>;
 
-  constructor(db: Database.Database) {
+  constructor(db: Database.Database, writes: WriteStatements) {
     this.has = db.prepare('SELECT 1 FROM registered WHERE htype = ? AND hwaddr = ?');
-    this.add = db.prepare('INSERT OR IGNORE INTO registered (htype, hwaddr) VALUES (?, ?)');
-    this.remove = db.prepare('DELETE FROM registered WHERE htype = ? AND hwaddr = ?');
+    this.add = writes.prepare('INSERT OR IGNORE INTO registered (htype, hwaddr) VALUES (?, ?)');
+    this.remove = writes.prepare('DELETE FROM registered WHERE htype = ? AND hwaddr = ?');
     this.everything = db.prepare('SELECT htype, hwaddr FROM registered ORDER BY htype, hwaddr');
   }
 

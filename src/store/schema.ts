@@ -114,6 +114,14 @@ export const MIGRATIONS: readonly string[] = [
     seen  INTEGER NOT NULL                 -- seconds since 1970
   );
   `,
+  // 6: the lease journal (issue 17, src/store/journal.ts): the sequence of the last journal batch whose
+  // changes this database holds. Committed with them, so a start replays exactly the batches after it.
+  `
+  CREATE TABLE journal_applied (
+    id        INTEGER PRIMARY KEY CHECK (id = 1),
+    sequence  INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -24,6 +24,18 @@
 // a crash may only set back to a job sent again (its updates are idempotent). A batch of only those,
 // with nobody waiting on it, is committed without an fsync; the next synced batch makes it durable
 // with its own (the WAL is synced as a whole, and commits are lost only from its end).
+//
+// Journal mode (the server's durable store, issue 17): a fsynced SQLite commit writes a WAL frame for
+// every page the lease touches (the row and three index pages: 4.2 frames, ~23 KB of storage writes per
+// lease), where dhcpd writes one page of its append-only lease file. So in journal mode the durable record
+// of a batch is a frame of the lease journal (journal.ts): every write statement the batch ran, with its
+// parameters, appended to joind.journal and fdatasynced before the replies. SQLite keeps one transaction
+// open across batches (each batch a savepoint, so a failed write undoes only its own batch) and commits
+// it, with the sequence of the last batch it holds, every PUBLISH_EVERY_MS or PUBLISH_AT_BYTES of journal
+// (a "publish": commit, fsync of the WAL, then the journal is emptied). A page written by many leases
+// between two publishes is written once. A start (or any writable open) replays the batches the database
+// does not hold yet. Other processes see the database as of the last publish: the admin commands ask a
+// running server to publish first (control API), and replay the journal themselves when none runs.
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
@@ -36,6 +48,15 @@ import { RegisteredRepository } from './registered';
 import { FailoverStateRepository } from './failover';
 import { ClockRepository } from './clock';
 import { DdnsRepository } from './ddns';
+import { BatchEncoder, decodeJournal, DEFINE, JOURNAL_HEADER, JournalBatch, JournalFile } from './journal';
+import { WriteStatements } from './statements';
+
+/** The lease journal's file, beside the database. */
+export const JOURNAL_FILE_NAME = 'joind.journal';
+/** Journal mode: SQLite is committed at least this often while leases are written (see the top). */
+export const PUBLISH_EVERY_MS = 300_000;
+/** Journal mode: … and whenever the journal has grown past this (a start replays at most about this). */
+export const PUBLISH_AT_BYTES = 4 * 1024 * 1024;
 
 /** Called once a batch is durable (err undefined) or has been rolled back (err set). */
 export type DurableCallback = (err?: Error) => void;
@@ -63,6 +84,11 @@ export interface StoreOptions extends OpenOptions {
    * whose event loop must not stall. Admin tools, which write little, leave it off.
    */
   backgroundCheckpoint?: boolean;
+  /**
+   * Journal mode (see the top of this file): the durable record of a batch is the lease journal, and
+   * SQLite is committed only every few minutes. For the server's durable store.
+   */
+  journal?: boolean;
 }
 
 /**
@@ -90,13 +116,25 @@ export class Store {
   onCheckpointError: ((message: string) => void) | null = null;
   /** The storage fault of the last failed commit, until a commit succeeds again. */
   fault: Error | null = null;
+  /** Batches replayed from the journal when the store was opened. */
+  replayedBatches = 0;
 
   private inTransaction = false;
   private waiting: DurableCallback[] = [];
   private flushScheduled = false;
   private closed = false;
   /** Counters for metrics and tests. */
-  readonly stats = { commits: 0, committedWrites: 0, durableWrites: 0, rollbacks: 0, syncs: 0, inlineSyncs: 0, syncFailures: 0 };
+  readonly stats = {
+    commits: 0,
+    committedWrites: 0,
+    durableWrites: 0,
+    rollbacks: 0,
+    syncs: 0,
+    inlineSyncs: 0,
+    syncFailures: 0,
+    /** Journal mode: commits of SQLite's transaction (see the top of this file). */
+    publishes: 0,
+  };
   private writesInBatch = 0;
   /** A write of the open batch asked for an fsync (write, not writeUnsynced). */
   private syncOwed = false;
@@ -107,6 +145,29 @@ export class Store {
   private checkpointer: Checkpointer | null = null;
   private readonly begin: Database.Statement;
   private readonly commitStatement: Database.Statement;
+  private readonly writes: WriteStatements;
+  /** Journal mode: the journal file (null: SQLite commits are the durable record). */
+  private journal: JournalFile | null = null;
+  /** Journal mode: the batch being recorded, and whether its savepoint is open. */
+  private readonly batch = new BatchEncoder();
+  private batchOpen = false;
+  /** Journal mode: the sequence of the last batch appended, and of the last one SQLite has committed. */
+  private sequence = 0;
+  private applied = 0;
+  /** Journal mode: writes appended since the last publish; when the first of them was made. */
+  private unpublishedWrites = 0;
+  private publishTimer: NodeJS.Timeout | null = null;
+  private publishRequested = false;
+  private publishWaiting: DurableCallback[] = [];
+  /** Journal mode: the journal holds the DEFINE frame (written before its first batch). */
+  private defined = false;
+  /** Journal mode: the transaction SQLite lost by itself could not be rebuilt from the journal yet. */
+  private needsRecovery = false;
+  private readonly readApplied: Database.Statement<[], { sequence: number }>;
+  private readonly setApplied: Database.Statement<[number]>;
+  private readonly savepoint: Database.Statement;
+  private readonly releaseSavepoint: Database.Statement;
+  private readonly rollbackSavepoint: Database.Statement;
 
   private constructor(
     readonly db: Database.Database,
@@ -116,15 +177,23 @@ export class Store {
     private readonly fsyncSync: FsyncSyncFunction,
     private readonly inlineSyncBelow: number,
   ) {
-    this.leases = new LeaseRepository(db);
-    this.names = new NameRepository(db);
-    this.registered = new RegisteredRepository(db);
-    this.failover = new FailoverStateRepository(db);
-    this.ddns = new DdnsRepository(db);
-    this.clock = new ClockRepository(db);
+    const writes = (this.writes = new WriteStatements(db));
+    this.leases = new LeaseRepository(db, writes);
+    this.names = new NameRepository(db, writes);
+    this.registered = new RegisteredRepository(db, writes);
+    this.failover = new FailoverStateRepository(db, writes);
+    this.ddns = new DdnsRepository(db, writes);
+    this.clock = new ClockRepository(db, writes);
     // Prepared once: exec() would parse them again for every batch.
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commitStatement = db.prepare('COMMIT');
+    this.savepoint = db.prepare('SAVEPOINT batch');
+    this.releaseSavepoint = db.prepare('RELEASE batch');
+    this.rollbackSavepoint = db.prepare('ROLLBACK TO batch');
+    this.readApplied = db.prepare('SELECT sequence FROM journal_applied WHERE id = 1');
+    this.setApplied = db.prepare(
+      'INSERT INTO journal_applied (id, sequence) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET sequence = excluded.sequence',
+    );
   }
 
   static open(options: StoreOptions): Store {
@@ -138,6 +207,14 @@ export class Store {
       options.fsyncSync ?? fs.fdatasyncSync,
       injectedAsyncOnly ? 0 : (options.inlineSyncBelow ?? INLINE_SYNC_BELOW),
     );
+    if (!options.readonly && !options.inMemory) {
+      try {
+        store.openJournal(options.journal === true && options.durable);
+      } catch (err) {
+        db.close();
+        throw err instanceof StoreError ? err : new StoreError(`lease journal: ${(err as Error).message}`, 'JOURNAL');
+      }
+    }
     if (options.backgroundCheckpoint && !options.readonly) {
       store.checkpointer = new Checkpointer(db.name, (message, ended) => {
         store.onCheckpointError?.(message);
@@ -147,6 +224,15 @@ export class Store {
       db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
     }
     return store;
+  }
+
+  /** Whether a lease journal with batches lies beside the database in spoolDir (see the top of this file). */
+  static journalPending(spoolDir: string): boolean {
+    try {
+      return fs.statSync(path.join(spoolDir, JOURNAL_FILE_NAME)).size > JOURNAL_HEADER.length;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -170,12 +256,7 @@ export class Store {
   }
 
   private writeInBatch<T>(change: () => T): T {
-    if (this.closed) throw new StoreError('store is closed', 'CLOSED');
-    if (!this.inTransaction) {
-      this.begin.run();
-      this.inTransaction = true;
-      this.scheduleFlush();
-    }
+    this.openBatch();
     try {
       const result = change();
       this.writesInBatch++;
@@ -183,6 +264,22 @@ export class Store {
     } catch (err) {
       this.rollback(err as Error);
       throw err;
+    }
+  }
+
+  /** Opens the batch's transaction (and in journal mode its savepoint), if not open yet. */
+  private openBatch(): void {
+    if (this.closed) throw new StoreError('store is closed', 'CLOSED');
+    if (this.needsRecovery) this.recoverFromJournal();
+    if (!this.inTransaction) {
+      this.begin.run();
+      this.inTransaction = true;
+      this.scheduleFlush();
+    }
+    if (this.journal !== null && !this.batchOpen) {
+      this.savepoint.run();
+      this.batchOpen = true;
+      this.scheduleFlush();
     }
   }
 
@@ -228,15 +325,29 @@ export class Store {
     const wrote = this.writesInBatch > 0;
     const owed = this.syncOwed;
     this.syncOwed = false;
-    if (!this.commit()) return;
+    if (!(this.journal !== null ? this.appendBatch() : this.commit())) return;
     const waiting = this.waiting;
     this.waiting = [];
     if (!wrote || !this.durable || (!owed && waiting.length === 0)) {
       for (const cb of waiting) cb();
+    } else if (waiting.length < this.inlineSyncBelow) {
+      this.syncInline(waiting);
+    } else {
+      this.startSync(waiting);
       return;
     }
-    if (waiting.length < this.inlineSyncBelow) this.syncInline(waiting);
-    else this.startSync(waiting);
+    this.publishIfDue();
+  }
+
+  /**
+   * Journal mode: runs cb once SQLite itself holds (committed and synced) everything written so far, so
+   * that another process reading the database sees it. Asks for a publish now rather than at its time.
+   */
+  whenPublished(cb: DurableCallback): void {
+    if (this.journal === null) return this.whenDurable(cb);
+    this.publishWaiting.push(cb);
+    this.publishRequested = true;
+    this.scheduleFlush();
   }
 
   /**
@@ -254,6 +365,18 @@ export class Store {
    */
   probe(): boolean {
     if (this.fault === null) return true;
+    if (this.journal !== null && (this.unpublishedWrites > 0 || this.needsRecovery)) {
+      // Journal mode with changes SQLite has not committed: a publish is the real commit to try.
+      if (this.batchOpen || this.syncing !== null || this.closed) return false;
+      try {
+        if (this.needsRecovery) this.recoverFromJournal();
+      } catch {
+        return false;
+      }
+      if (!this.publish()) return false;
+      this.setFault(null);
+      return true;
+    }
     if (this.inTransaction || this.closed) return false;
     try {
       this.db.exec('BEGIN IMMEDIATE');
@@ -274,17 +397,24 @@ export class Store {
 
   /** Writes a backup copy of what is committed (see backup.ts). Resolves with its path. */
   backup(): Promise<string> {
-    return backupDatabase(this.file);
+    if (this.journal === null) return backupDatabase(this.file);
+    // Journal mode: the copy is of what SQLite has committed, so publish first.
+    return new Promise((resolve, reject) => {
+      this.whenPublished((err) => (err ? reject(err) : resolve(backupDatabase(this.file))));
+    });
   }
 
   close(): void {
     if (this.closed) return;
     // Synchronously: whatever is committed or in flight is synced before anyone is told it is durable.
-    const pending = [...(this.syncing ?? []), ...this.waiting];
+    const pending = [...(this.syncing ?? []), ...this.waiting, ...this.publishWaiting];
     this.syncing = null;
     this.waiting = [];
+    this.publishWaiting = [];
     let failure: Error | undefined;
-    if (this.commit() && this.durable && this.walFd !== null) {
+    if (this.journal !== null) {
+      failure = this.closeJournal();
+    } else if (this.commit() && this.durable && this.walFd !== null) {
       try {
         fs.fdatasyncSync(this.walFd);
       } catch (err) {
@@ -297,6 +427,195 @@ export class Store {
     this.walFd = null;
     this.db.close();
     for (const cb of pending) cb(failure);
+  }
+
+  /**
+   * Opens the journal beside the database (journal mode), or only replays one left by a server that ran
+   * in journal mode and stopped without publishing. The write lock is taken first: a running server
+   * holds it while its journal has batches SQLite does not, so a second process never reads or cuts a
+   * journal that is being appended to (it waits, then fails busy).
+   */
+  private openJournal(enabled: boolean): void {
+    const file = path.join(path.dirname(this.file), JOURNAL_FILE_NAME);
+    if (!enabled && !fs.existsSync(file)) return;
+    this.db.exec('BEGIN IMMEDIATE');
+    let journal: JournalFile | null = null;
+    try {
+      journal = JournalFile.open(file);
+      this.applied = this.readApplied.get()?.sequence ?? 0;
+      const replayed = replayJournal(this.db, journal.found, this.applied);
+      if (replayed.batches > 0) this.setApplied.run(replayed.last);
+      this.db.exec('COMMIT');
+      if (replayed.batches > 0) fs.fdatasyncSync(this.walDescriptor());
+      if (journal.found.length > 0) journal.reset();
+      this.replayedBatches = replayed.batches;
+      this.applied = this.sequence = Math.max(this.applied, replayed.last);
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      journal?.close();
+      throw err;
+    }
+    if (!enabled) {
+      journal.close();
+      return;
+    }
+    this.journal = journal;
+    this.writes.recorder = this.batch;
+    // A write statement run outside write() still gets a batch (and so the journal).
+    this.writes.before = () => this.openBatch();
+  }
+
+  /**
+   * Journal mode: ends the open batch. Its recorded statements become the next frame of the journal
+   * (the DEFINE frame first, in a journal emptied by the last publish) and its savepoint is released;
+   * SQLite's transaction stays open. False when the append failed (the batch was rolled back).
+   */
+  private appendBatch(): boolean {
+    if (!this.batchOpen) {
+      // A turn that only read: end the transaction unless it holds unpublished changes (its read lock
+      // would otherwise keep the checkpoints from catching up).
+      return this.unpublishedWrites === 0 ? this.commit() : true;
+    }
+    const journal = this.journal!;
+    const entries = this.batch.count;
+    try {
+      if (entries > 0) {
+        if (!this.defined) {
+          journal.appendFrame(this.defineFrame());
+          this.defined = true;
+        }
+        journal.appendFrame(this.batch.frame(this.sequence + 1));
+        this.sequence++;
+      }
+      this.releaseSavepoint.run();
+    } catch (err) {
+      this.rollback(err as Error);
+      return false;
+    }
+    this.batchOpen = false;
+    if (entries > 0) {
+      if (this.unpublishedWrites === 0) this.armPublishTimer();
+      this.unpublishedWrites += entries;
+      this.stats.commits++;
+      this.stats.committedWrites += this.writesInBatch;
+      this.setFault(null);
+    }
+    this.writesInBatch = 0;
+    return true;
+  }
+
+  /** The frame that names every write statement's id (see journal.ts). */
+  private defineFrame(): Buffer {
+    const encoder = new BatchEncoder();
+    this.writes.sql.forEach((sql, id) => encoder.add(DEFINE, [id, sql]));
+    return encoder.frame(0);
+  }
+
+  private armPublishTimer(): void {
+    if (this.publishTimer !== null) return;
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = null;
+      this.publishRequested = true;
+      this.scheduleFlush();
+    }, PUBLISH_EVERY_MS);
+    this.publishTimer.unref();
+  }
+
+  /** Journal mode: publishes when its time has come, the journal is big, or someone asked. */
+  private publishIfDue(): void {
+    const journal = this.journal;
+    if (journal === null || this.syncing !== null || this.batchOpen) return;
+    if (!this.publishRequested && journal.bytes < PUBLISH_AT_BYTES) return;
+    if (this.unpublishedWrites > 0 && !this.publish()) {
+      const failure = this.fault ?? new StoreError('the lease database could not be committed', 'PUBLISH');
+      this.releasePublishWaiting(failure);
+      return;
+    }
+    this.publishRequested = false;
+    this.releasePublishWaiting(undefined);
+  }
+
+  private releasePublishWaiting(err: Error | undefined): void {
+    const waiting = this.publishWaiting;
+    this.publishWaiting = [];
+    for (const cb of waiting) cb(err);
+  }
+
+  /**
+   * Journal mode: commits SQLite's transaction with the sequence of the last batch appended, syncs the
+   * WAL, then empties the journal (whose batches SQLite now holds). The WAL's sync is done before the
+   * journal is emptied, so a crash in between finds either the batches in the journal or the database
+   * saying it has them. False when the commit failed (what it held is rebuilt from the journal).
+   */
+  private publish(): boolean {
+    const journal = this.journal!;
+    try {
+      this.setApplied.run(this.sequence);
+      this.commitStatement.run();
+    } catch (err) {
+      this.rollback(err as Error);
+      return false;
+    }
+    this.inTransaction = false;
+    this.applied = this.sequence;
+    this.unpublishedWrites = 0;
+    if (this.publishTimer !== null) clearTimeout(this.publishTimer);
+    this.publishTimer = null;
+    this.stats.publishes++;
+    this.checkpointer?.committed(true);
+    try {
+      if (this.durable) this.fsyncSync(this.walDescriptor());
+      journal.reset();
+      this.defined = false;
+    } catch (err) {
+      // The journal still holds every batch: nothing is lost, and the next publish empties it.
+      this.setFault(new StoreError(`sync of the lease database failed: ${(err as Error).message}`, 'SYNC'));
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Journal mode: SQLite rolled its whole transaction back by itself (a full disk can make it): the
+   * batches appended since the last publish are replayed from the journal into a new transaction. Until
+   * that succeeds no batch is opened (writes fail as the storage fault they are).
+   */
+  private recoverFromJournal(): void {
+    this.needsRecovery = true;
+    const journal = this.journal!;
+    this.db.exec('BEGIN IMMEDIATE');
+    this.inTransaction = true;
+    try {
+      replayJournal(this.db, decodeJournal(fs.readFileSync(journal.file)).batches, this.applied);
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.inTransaction = false;
+      throw err;
+    }
+    this.needsRecovery = false;
+    this.scheduleFlush();
+  }
+
+  /** Journal mode, at close: appends and syncs what is recorded, then publishes. */
+  private closeJournal(): Error | undefined {
+    const journal = this.journal!;
+    let failure: Error | undefined;
+    if (this.publishTimer !== null) clearTimeout(this.publishTimer);
+    this.publishTimer = null;
+    if (!this.appendBatch()) failure = this.fault ?? new StoreError('the last batch could not be journaled', 'JOURNAL');
+    else {
+      try {
+        if (this.durable) journal.sync();
+      } catch (err) {
+        failure = err as Error;
+      }
+      if (failure === undefined && this.unpublishedWrites > 0 && !this.needsRecovery) this.publish();
+    }
+    journal.close();
+    this.journal = null;
+    this.writes.recorder = null;
+    this.writes.before = null;
+    return failure;
   }
 
   /** COMMITs the open transaction, if any; false when it failed (the batch was rolled back). */
@@ -321,11 +640,11 @@ export class Store {
     }
   }
 
-  /** Syncs the WAL on the event loop, then releases `waiting` (a small batch; see the top of this file). */
+  /** Syncs the batch's file on the event loop, then releases `waiting` (a small batch; see the top of this file). */
   private syncInline(waiting: DurableCallback[]): void {
     let failure: StoreError | undefined;
     try {
-      const fd = this.walDescriptor();
+      const fd = this.batchDescriptor();
       this.stats.syncs++;
       this.stats.inlineSyncs++;
       try {
@@ -335,24 +654,24 @@ export class Store {
         this.setFault(failure);
       }
     } catch (err) {
-      failure = new StoreError(`cannot open the WAL to sync it: ${(err as Error).message}`, 'SYNC');
+      failure = new StoreError(`cannot open the file to sync: ${(err as Error).message}`, 'SYNC');
     }
     if (failure) this.stats.syncFailures++;
     for (const cb of waiting) cb(failure);
   }
 
   /**
-   * Syncs the WAL on the thread pool, then releases `waiting` and commits whatever gathered meanwhile.
+   * Syncs the batch's file on the thread pool, then releases `waiting` and commits whatever gathered meanwhile.
    * fdatasync, as SQLite itself uses on Linux: the frames and the file's size reach the disk, the
    * modification time need not.
    */
   private startSync(waiting: DurableCallback[]): void {
     let fd: number;
     try {
-      fd = this.walDescriptor();
+      fd = this.batchDescriptor();
     } catch (err) {
       this.stats.syncFailures++;
-      for (const cb of waiting) cb(new StoreError(`cannot open the WAL to sync it: ${(err as Error).message}`, 'SYNC'));
+      for (const cb of waiting) cb(new StoreError(`cannot open the file to sync: ${(err as Error).message}`, 'SYNC'));
       return;
     }
     this.syncing = waiting;
@@ -371,6 +690,11 @@ export class Store {
       for (const cb of released) cb(failure);
       if (this.inTransaction || this.waiting.length > 0) this.flush();
     });
+  }
+
+  /** What a batch's sync is of: the journal in journal mode, else the WAL. */
+  private batchDescriptor(): number {
+    return this.journal !== null ? this.journal.descriptor : this.walDescriptor();
   }
 
   /**
@@ -402,6 +726,28 @@ export class Store {
     this.onFaultChange?.(err);
   }
 
+  /**
+   * Journal mode: undoes the open batch only (its savepoint); the batches before it stay in SQLite's
+   * transaction. If SQLite rolled the whole transaction back by itself, they are replayed from the
+   * journal (rollback() does it, once the batch's state is cleared).
+   */
+  private rollbackBatch(): void {
+    this.batch.clear();
+    if (this.batchOpen && this.db.inTransaction) {
+      try {
+        this.rollbackSavepoint.run();
+        this.releaseSavepoint.run();
+      } catch {
+        // SQLite ended the transaction itself: handled below
+      }
+    }
+    this.batchOpen = false;
+    if (!this.db.inTransaction) {
+      this.inTransaction = false;
+      if (this.unpublishedWrites > 0) this.needsRecovery = true;
+    }
+  }
+
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -409,7 +755,8 @@ export class Store {
   }
 
   private rollback(err: Error): void {
-    if (this.inTransaction) {
+    if (this.journal !== null) this.rollbackBatch();
+    else if (this.inTransaction) {
       try {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
       } catch {
@@ -420,12 +767,54 @@ export class Store {
     this.writesInBatch = 0;
     this.syncOwed = false;
     this.stats.rollbacks++;
+    // Before the callbacks: a caller that writes again must find the journal's batches back in SQLite.
+    if (this.needsRecovery) {
+      try {
+        this.recoverFromJournal();
+      } catch {
+        // Tried again at the next write (openBatch) and by probe().
+      }
+    }
     if (isStorageFault(err)) this.setFault(err);
     const waiting = this.waiting;
     this.waiting = [];
     for (const cb of waiting) cb(err);
     this.onRollback?.(err);
   }
+}
+
+/**
+ * Runs the journal's batches after `after` (the sequence the database holds) against db, inside the
+ * caller's transaction. Statement ids come from the journal's own DEFINE entries, so a journal written
+ * by another version of joind replays as it was written. Returns how many batches ran and the last one.
+ */
+export function replayJournal(db: Database.Database, batches: JournalBatch[], after: number): { batches: number; last: number } {
+  const statements = new Map<number, Database.Statement>();
+  let count = 0;
+  let last = after;
+  for (const batch of batches) {
+    for (const entry of batch.entries) {
+      if (entry.statement !== DEFINE) continue;
+      const [id, sql] = entry.params as [number, string];
+      statements.set(id, db.prepare(sql));
+    }
+    if (batch.sequence <= after) continue;
+    for (const entry of batch.entries) {
+      if (entry.statement === DEFINE) continue;
+      const statement = statements.get(entry.statement);
+      if (statement === undefined) {
+        throw new StoreError(
+          `journal batch ${batch.sequence} runs statement ${entry.statement}, which the journal never defined`,
+          'JOURNAL',
+        );
+      }
+      if (Array.isArray(entry.params)) statement.run(...entry.params);
+      else statement.run(entry.params);
+    }
+    count++;
+    last = batch.sequence;
+  }
+  return { batches: count, last };
 }
 
 export { StoreError };

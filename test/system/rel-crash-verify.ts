@@ -9,8 +9,7 @@ import fs from 'node:fs';
 import { decode, hardwareAddress, leaseTime, messageType } from '../../src/codec';
 import { MessageType } from '../../src/codec/types';
 import { parseUdpFrame } from '../../src/io/frame';
-import { openDatabase } from '../../src/store/db';
-import { LeaseRepository } from '../../src/store/leases';
+import { Store } from '../../src/store/store';
 import { LeaseState } from '../../src/store/types';
 import { hexColons, ipToString } from '../../src/util/ipv4';
 
@@ -53,8 +52,9 @@ export function acksIn(pcap: Buffer): Ack[] {
 
 function verify(pcapFile: string, spoolDir: string, killedAt: number): string[] {
   const acks = acksIn(fs.readFileSync(pcapFile));
-  const db = openDatabase({ spoolDir, durable: false, readonly: true });
-  const leases = new LeaseRepository(db);
+  // Opened as joind opens it at start: the lease journal's batches are replayed into the database first.
+  const store = Store.open({ spoolDir, durable: true });
+  const leases = store.leases;
   const byAddress = new Map<number, Ack[]>();
   for (const ack of acks) {
     if (ack.address === 0) continue;
@@ -103,7 +103,7 @@ function verify(pcapFile: string, spoolDir: string, killedAt: number): string[] 
       problems.push(`${where}: state ${LeaseState[lease.state]} in the store`);
     }
   }
-  db.close();
+  store.close();
   console.log(
     `acks ${acks.length} addresses ${byAddress.size} clients ${new Set(acks.map((a) => a.client)).size} handovers ${overlapsChecked} same-client-in-store ${lastAcksChecked} live-at-last-kill ${liveAtKill} problems ${problems.length}`,
   );

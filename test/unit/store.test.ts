@@ -360,7 +360,7 @@ test('store: a version 1 database gains the failover columns and table, its leas
   // Rebuild it as a joind of schema 1 left it: the failover columns and table did not exist.
   const old = new Database(path.join(dir, DB_FILE_NAME));
   old.exec(
-    'DROP TABLE failover_state; DROP INDEX leases_peer_pending; DROP TABLE ddns_jobs; DROP TABLE dns_records; DROP TABLE clock;',
+    'DROP TABLE failover_state; DROP INDEX leases_peer_pending; DROP TABLE ddns_jobs; DROP TABLE dns_records; DROP TABLE clock; DROP TABLE journal_applied;',
   );
   old.exec(
     'ALTER TABLE leases DROP COLUMN tstp; ALTER TABLE leases DROP COLUMN tsfp; ALTER TABLE leases DROP COLUMN peer_pending;',
