@@ -168,5 +168,8 @@ export function ctlCommand(): Command {
   sub('reload', 're-read the configuration (validated first; a bad one is refused with its problems)').action(
     async (o: CtlOptions) => print(await call(o, 'POST', '/v1/reload')),
   );
+  sub('commit', 'commit the lease journal to the database now (before copying joind.db, say)').action(async (o: CtlOptions) =>
+    print(await call(o, 'POST', '/v1/store/publish')),
+  );
   return ctl;
 }

@@ -32,6 +32,10 @@ export const MESSAGES = {
     text: 'the lease database failed its integrity check at start: restore a backup (README, Reliability)',
   },
   STORE_BACKUP: { level: 'info', text: 'a backup copy of the lease database was written' },
+  STORE_JOURNAL_SET_ASIDE: {
+    level: 'warn',
+    text: 'the lease journal does not continue this database (a backup put back?): set aside, not replayed',
+  },
   STORE_CHECKPOINT_FAILED: {
     level: 'warn',
     text: 'the checkpoint thread could not checkpoint the WAL; commits checkpoint it themselves past 40 MB',

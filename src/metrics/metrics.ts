@@ -19,11 +19,13 @@ export interface MetricsSource {
     commits: number;
     committedWrites: number;
     rollbacks: number;
-    /** fsyncs of the WAL, and how many of them ran on the event loop (small batches; see store.ts). */
+    /** fsyncs of batches (of the lease journal; of the WAL without it), and how many ran on the event loop (small batches; see store.ts). */
     syncs: number;
     inlineSyncs: number;
     /** WAL checkpoints made by the checkpoint thread. */
     checkpoints: number;
+    /** Commits of SQLite's transaction from the lease journal (journal mode). */
+    publishes: number;
   };
   /** false while the storage refuses writes (disk full, read-only, I/O error): no new leases then. */
   storeWritable(): boolean;
@@ -189,16 +191,29 @@ export function createMetrics(source: MetricsSource): Registry {
   );
   // Where the fsyncs ran: on the event loop (batches of a few ACKs) or on the thread pool (larger
   // batches, under load). Their sum against commits shows how well the group commit batches.
-  mirroredCounter(registry, 'joind_store_syncs_total', "fsyncs of the lease store's WAL, by where they ran", ['where'], () => {
-    const s = source.store();
-    return [
-      [{ where: 'event-loop' }, s.inlineSyncs],
-      [{ where: 'thread-pool' }, s.syncs - s.inlineSyncs],
-    ];
-  });
+  mirroredCounter(
+    registry,
+    'joind_store_syncs_total',
+    "fsyncs of the lease store's batches, by where they ran",
+    ['where'],
+    () => {
+      const s = source.store();
+      return [
+        [{ where: 'event-loop' }, s.inlineSyncs],
+        [{ where: 'thread-pool' }, s.syncs - s.inlineSyncs],
+      ];
+    },
+  );
   mirroredCounter(registry, 'joind_store_checkpoints_total', 'WAL checkpoints made by the checkpoint thread', [], () => [
     [{}, source.store().checkpoints],
   ]);
+  mirroredCounter(
+    registry,
+    'joind_store_publishes_total',
+    'commits of the SQLite database from the lease journal (every 5 minutes or 4 MB of journal, and when asked)',
+    [],
+    () => [[{}, source.store().publishes]],
+  );
   mirroredCounter(registry, 'joind_store_rollbacks_total', 'group commits that failed and were rolled back', [], () => [
     [{}, source.store().rollbacks],
   ]);

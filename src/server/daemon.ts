@@ -114,7 +114,12 @@ export class Daemon {
       if ((err as { code?: string }).code === 'CORRUPT') logEvent(log, 'STORE_INTEGRITY_FAILED', { err: (err as Error).message });
       throw err;
     }
-    logEvent(log, 'STORE_OPENED', { file: this.store.file, durable: config.policy.auto_sync_dbs });
+    logEvent(log, 'STORE_OPENED', {
+      file: this.store.file,
+      durable: config.policy.auto_sync_dbs,
+      journalBatchesReplayed: this.store.replayedBatches,
+    });
+    if (this.store.journalSetAside) logEvent(log, 'STORE_JOURNAL_SET_ASIDE', { ...this.store.journalSetAside });
     this.writePidFile();
     // Before any socket opens: the first real clients meet compiled code (warm-up.ts).
     const warmed = await warmUp(config);

@@ -45,12 +45,8 @@ export class Checkpointer {
     return this.worker !== null;
   }
 
-  /**
-   * Counts a commit; every CHECKPOINT_EVERY_COMMITS (or now, for a big one: a journal-mode publish), asks
-   * the worker for a checkpoint (one at a time).
-   */
-  committed(big = false): void {
-    if (big) this.commits = CHECKPOINT_EVERY_COMMITS - 1;
+  /** Counts a commit; every CHECKPOINT_EVERY_COMMITS, asks the worker for a checkpoint (one at a time). */
+  committed(): void {
     if (this.closed || ++this.commits < CHECKPOINT_EVERY_COMMITS || this.inFlight) return;
     this.commits = 0;
     this.inFlight = true;

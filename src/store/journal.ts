@@ -41,6 +41,10 @@ export interface JournalBatch {
 
 /** The statement id of an entry that defines an id: parameters [id, SQL text]. */
 export const DEFINE = 0xffff;
+/** The statement id of a probe's entry (JournalFile.probe): never defined, never run. */
+const PROBE = 0xfffe;
+/** The storage page a probe must reach past. */
+const PAGE = 4096;
 
 const NULL = 0;
 const INTEGER = 1;
@@ -301,12 +305,39 @@ export class JournalFile {
 
   /** Appends a frame made by BatchEncoder.frame. */
   appendFrame(frame: Buffer): void {
-    const written = fs.writeSync(this.fd, frame, 0, frame.length, this.size);
+    let written: number;
+    try {
+      written = fs.writeSync(this.fd, frame, 0, frame.length, this.size);
+    } catch (err) {
+      this.cutTo(this.size);
+      throw err;
+    }
     if (written !== frame.length) {
-      // Whatever part was written is a torn tail, cut at the next open; the batch is not in the journal.
+      // The batch is not in the journal: what part of it was written is cut off again.
+      this.cutTo(this.size);
       throw Object.assign(new Error(`short write to the journal (${written} of ${frame.length} bytes)`), { code: 'ENOSPC' });
     }
     this.size += frame.length;
+  }
+
+  /**
+   * Appends and syncs a frame that nothing replays (sequence 0, a statement never defined), long enough
+   * to need a new page of storage: whether the journal takes writes again after a fault. Throws if not.
+   */
+  probe(): void {
+    const pad = PAGE - ((this.size + 20 + 9) % PAGE) + 1;
+    const encoder = new BatchEncoder();
+    encoder.add(PROBE, [Buffer.alloc(pad)]);
+    this.appendFrame(encoder.frame(0));
+    this.sync();
+  }
+
+  private cutTo(size: number): void {
+    try {
+      fs.ftruncateSync(this.fd, size);
+    } catch {
+      // The next open cuts a torn tail anyway (a frame whose CRC does not match ends the journal).
+    }
   }
 
   /** The descriptor to fdatasync before the replies that depend on the appended batches leave. */

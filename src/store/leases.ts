@@ -50,25 +50,45 @@ function fromRow(row: LeaseRow): LeaseRecord {
   return record;
 }
 
-function toParams(lease: LeaseRecord): LeaseRow {
-  return {
-    address: lease.address,
-    network: lease.network,
-    cid_type: lease.client?.type ?? null,
-    cid: lease.client?.id ?? null,
-    htype: lease.htype,
-    hwaddr: lease.hwaddr,
-    client_id: lease.clientId,
-    starts: lease.starts,
-    ends: lease.ends,
-    cltt: lease.cltt,
-    state: lease.state,
-    client_hostname: lease.clientHostname,
-    hostname: lease.hostname,
-    tstp: lease.tstp ?? null,
-    tsfp: lease.tsfp ?? null,
-    peer_pending: lease.peerPending === true ? 1 : 0,
-  };
+/** The upsert's values, in COLUMNS' order: positional, so a journal entry carries no column names. */
+type LeaseParams = [
+  number,
+  number,
+  number | null,
+  Buffer | null,
+  number,
+  Buffer | null,
+  Buffer | null,
+  number,
+  number | null,
+  number,
+  number,
+  string | null,
+  string | null,
+  number | null,
+  number | null,
+  number,
+];
+
+function toParams(lease: LeaseRecord): LeaseParams {
+  return [
+    lease.address,
+    lease.network,
+    lease.client?.type ?? null,
+    lease.client?.id ?? null,
+    lease.htype,
+    lease.hwaddr,
+    lease.clientId,
+    lease.starts,
+    lease.ends,
+    lease.cltt,
+    lease.state,
+    lease.clientHostname,
+    lease.hostname,
+    lease.tstp ?? null,
+    lease.tsfp ?? null,
+    lease.peerPending === true ? 1 : 0,
+  ];
 }
 
 const COLUMNS =
@@ -77,7 +97,7 @@ const COLUMNS =
 export class LeaseRepository {
   private readonly byAddress: Database.Statement<[number], LeaseRow>;
   private readonly byClient: Database.Statement<[number, number, Buffer], LeaseRow>;
-  private readonly upsert: WriteStatement<LeaseRow>;
+  private readonly upsert: WriteStatement<LeaseParams>;
   private readonly clientElsewhere: Database.Statement<[number, number, Buffer, number], { address: number }>;
   private readonly removeAddress: WriteStatement<[number]>;
   private readonly usedFrom: Database.Statement<[number, number]>;
@@ -99,8 +119,7 @@ export class LeaseRepository {
     this.byAddress = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE address = ?`);
     this.byClient = db.prepare(`SELECT ${COLUMNS} FROM leases WHERE network = ? AND cid_type = ? AND cid = ?`);
     this.upsert = writes.prepare(
-      `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (@address, @network, @cid_type, @cid, @htype, @hwaddr,
-       @client_id, @starts, @ends, @cltt, @state, @client_hostname, @hostname, @tstp, @tsfp, @peer_pending)`,
+      `INSERT OR REPLACE INTO leases (${COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // A SELECT then a DELETE by address, not one DELETE … RETURNING: RETURNING stages its rows in a
     // temporary b-tree that SQLite builds and tears down on every run (a page cache malloc'd and freed,
@@ -162,7 +181,7 @@ export class LeaseRepository {
       freed = this.clientElsewhere.all(lease.network, lease.client.type, lease.client.id, lease.address).map((r) => r.address);
       for (const address of freed) this.removeAddress.run(address);
     }
-    this.upsert.run(toParams(lease));
+    this.upsert.run(...toParams(lease));
     return freed;
   }
 

@@ -92,10 +92,11 @@ export interface StoreOptions extends OpenOptions {
 }
 
 /**
- * SQLite result codes that mean the storage itself refuses writes (full, read-only, I/O error), as
- * opposed to a bad statement: while one holds, nothing new can be granted.
+ * SQLite result codes, and the system's for the lease journal, that mean the storage itself refuses
+ * writes (full, read-only, I/O error), as opposed to a bad statement: while one holds, nothing new can be
+ * granted.
  */
-const STORAGE_FAULT = /^SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB)/;
+const STORAGE_FAULT = /^(SQLITE_(FULL|READONLY|IOERR|CANTOPEN|CORRUPT|NOTADB)|ENOSPC$|EDQUOT$|EROFS$|EIO$)/;
 
 export function isStorageFault(err: Error): boolean {
   return STORAGE_FAULT.test(((err as { code?: unknown }).code as string) ?? '');
@@ -118,6 +119,11 @@ export class Store {
   fault: Error | null = null;
   /** Batches replayed from the journal when the store was opened. */
   replayedBatches = 0;
+  /**
+   * A journal found at open that does not continue this database (a backup put back, a store wiped):
+   * renamed to `file` instead of replayed. Its first batch, and the sequence the database holds.
+   */
+  journalSetAside: { file: string; firstBatch: number; databaseHolds: number } | null = null;
 
   private inTransaction = false;
   private waiting: DurableCallback[] = [];
@@ -215,7 +221,7 @@ export class Store {
         throw err instanceof StoreError ? err : new StoreError(`lease journal: ${(err as Error).message}`, 'JOURNAL');
       }
     }
-    if (options.backgroundCheckpoint && !options.readonly) {
+    if (options.backgroundCheckpoint && !options.readonly && store.journal === null) {
       store.checkpointer = new Checkpointer(db.name, (message, ended) => {
         store.onCheckpointError?.(message);
         // Without its thread the main connection checkpoints inside its commits again, as SQLite does.
@@ -365,17 +371,17 @@ export class Store {
    */
   probe(): boolean {
     if (this.fault === null) return true;
-    if (this.journal !== null && (this.unpublishedWrites > 0 || this.needsRecovery)) {
-      // Journal mode with changes SQLite has not committed: a publish is the real commit to try.
+    if (this.journal !== null) {
       if (this.batchOpen || this.syncing !== null || this.closed) return false;
+      // The journal must take a write that needs a new page of storage (its last page may have room
+      // left on a full disk), then SQLite must take a commit of whatever it has not committed yet.
       try {
+        this.journal.probe();
         if (this.needsRecovery) this.recoverFromJournal();
       } catch {
         return false;
       }
-      if (!this.publish()) return false;
-      this.setFault(null);
-      return true;
+      if (this.unpublishedWrites > 0) return this.publish(); // clears the fault when it succeeds
     }
     if (this.inTransaction || this.closed) return false;
     try {
@@ -443,6 +449,17 @@ export class Store {
     try {
       journal = JournalFile.open(file);
       this.applied = this.readApplied.get()?.sequence ?? 0;
+      // Batches are numbered without gaps from the publish they follow: a first batch beyond the next
+      // one continues a newer database than this one. Replaying it here would mix two states (the newest
+      // failover state over an older set of leases, say), so the journal is set aside, untouched.
+      const first = journal.found.find((batch) => batch.sequence > 0); // 0: DEFINE frames and probes
+      if (first !== undefined && first.sequence > this.applied + 1) {
+        journal.close();
+        const aside = `${file}.unused`;
+        fs.renameSync(file, aside);
+        journal = JournalFile.open(file); // a new file: syncs the directory, the rename with it
+        this.journalSetAside = { file: aside, firstBatch: first.sequence, databaseHolds: this.applied };
+      }
       const replayed = replayJournal(this.db, journal.found, this.applied);
       if (replayed.batches > 0) this.setApplied.run(replayed.last);
       this.db.exec('COMMIT');
@@ -498,7 +515,8 @@ export class Store {
       this.unpublishedWrites += entries;
       this.stats.commits++;
       this.stats.committedWrites += this.writesInBatch;
-      this.setFault(null);
+      // A fault is not cleared here: a journal page with room left takes appends on a full disk. Only a
+      // publish (SQLite's commit) shows that the storage takes writes again.
     }
     this.writesInBatch = 0;
     return true;
@@ -562,11 +580,16 @@ export class Store {
     if (this.publishTimer !== null) clearTimeout(this.publishTimer);
     this.publishTimer = null;
     this.stats.publishes++;
-    this.checkpointer?.committed(true);
     try {
+      // The published pages go into the database file now, before the next transaction begins: SQLite
+      // starts the WAL over only at a write that begins after a complete checkpoint, and the server's next
+      // transaction begins at its next packet, long before a thread's checkpoint could finish. (So journal
+      // mode needs no checkpoint thread.) Then the WAL is synced in case the checkpoint left frames.
+      this.db.pragma('wal_checkpoint(PASSIVE)');
       if (this.durable) this.fsyncSync(this.walDescriptor());
       journal.reset();
       this.defined = false;
+      this.setFault(null);
     } catch (err) {
       // The journal still holds every batch: nothing is lost, and the next publish empties it.
       this.setFault(new StoreError(`sync of the lease database failed: ${(err as Error).message}`, 'SYNC'));

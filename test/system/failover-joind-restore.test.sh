@@ -193,7 +193,10 @@ echo "ok: 12 clients leased (joind $J_ROLE ${#from_j[@]}: ${from_j[*]}; $O_KIND 
 kill -KILL "$(server_pid "$J")" || fail "kill -KILL the joind $J_ROLE"
 
 bed_stop "$P" "$PAIR_JOIND_PID" 2>/dev/null
-rm -f "$WORK/$J/spool/joind.db" "$WORK/$J/spool/joind.db-wal" "$WORK/$J/spool/joind.db-shm" "$WORK/$J/spool/joind.pid"
+# The lease journal goes too: it continues the copy (nothing was committed to the database since the
+# clean stop), so the start would replay it and the copy would not be old any more (src/store/store.ts).
+rm -f "$WORK/$J/spool/joind.db" "$WORK/$J/spool/joind.db-wal" "$WORK/$J/spool/joind.db-shm" "$WORK/$J/spool/joind.pid" \
+  "$WORK/$J/spool/joind.journal"
 cp "$WORK/old.db" "$WORK/$J/spool/joind.db" || fail "restoring the old backup"
 mark=$(lines "$J")
 o_mark4=$(o_mark)

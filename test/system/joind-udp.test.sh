@@ -6,6 +6,7 @@ set -u
 . "$(dirname "$0")/lib/need.sh"
 bed_need dhclient udhcpc
 . "$(dirname "$0")/lib/joind.sh"
+. "$ROOT/test/system/lib/expect.sh"
 
 P=ju$$
 joind_test_begin "$P"
@@ -41,10 +42,7 @@ check_client "$WORK/udhcpc" udhcpc
 [ "$(bed_result "$WORK/udhcpc" ip)" != "$(bed_result "$WORK/dhclient" ip)" ] || fail "two clients got the same address"
 
 # The leases are in the store, active.
-n=$(node -e '
-  const D = require(process.argv[1] + "/node_modules/better-sqlite3");
-  const db = new D(process.argv[2], { readonly: true });
-  console.log(db.prepare("SELECT count(*) AS n FROM leases WHERE state = 1").get().n);' "$ROOT" "$WORK/spool/joind.db")
+n=$(store_query 'SELECT count(*) FROM leases WHERE state = 1')
 [ "$n" = 2 ] || fail "expected 2 active leases in the store, found $n"
 echo "ok: 2 active leases on disk"
 

@@ -32,7 +32,7 @@ test('docs: every metric series is in joind-metrics.md', async () => {
   const registry = createMetrics({
     counters: emptyServerCounters,
     allocator: () => ({ pingChecks: 0, pingConflicts: 0, abandoned: 0, declined: 0, offersWithoutAddress: 0, bootpExtended: 0 }),
-    store: () => ({ commits: 0, committedWrites: 0, rollbacks: 0, syncs: 0, inlineSyncs: 0, checkpoints: 0 }),
+    store: () => ({ commits: 0, committedWrites: 0, rollbacks: 0, syncs: 0, inlineSyncs: 0, checkpoints: 0, publishes: 0 }),
     storeWritable: () => true,
     transport: () => ({}) as TransportStats,
     networks: () => [],

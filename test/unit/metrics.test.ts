@@ -28,7 +28,7 @@ function source(counters: ServerCounters, failover: () => PairStatus | null = ()
     ddns: () => DDNS,
     counters: () => counters,
     allocator: () => ({ pingChecks: 7, pingConflicts: 2, abandoned: 3, declined: 1, offersWithoutAddress: 0, bootpExtended: 0 }),
-    store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0, syncs: 5, inlineSyncs: 3, checkpoints: 1 }),
+    store: () => ({ commits: 5, committedWrites: 9, rollbacks: 0, syncs: 5, inlineSyncs: 3, checkpoints: 1, publishes: 2 }),
     storeWritable: () => true,
     // The UDP transport's counters: the same events as the raw one's, 0 where one cannot happen.
     transport: () => ({
@@ -92,6 +92,7 @@ test("metrics: Kea-named series mirror the server's own counters at each scrape"
   assert.equal(value('joind_store_syncs_total{where="event-loop"}'), 3);
   assert.equal(value('joind_store_syncs_total{where="thread-pool"}'), 2);
   assert.equal(value('joind_store_checkpoints_total'), 1);
+  assert.equal(value('joind_store_publishes_total'), 2);
   assert.equal(value('joind_transport_events_total{event="datagramsReceived"}'), 11);
   assert.equal(value('joind_transport_events_total{event="udpSent"}'), 9);
   assert.equal(value('joind_transport_events_total{event="sendErrors"}'), 1);

@@ -211,3 +211,57 @@ test('journal mode: a second process cannot take the journal of a server that ha
   assert.deepEqual(fs.readFileSync(path.join(dir, JOURNAL_FILE_NAME)), before);
   store.close();
 });
+
+test('journal mode: a journal that continues a newer database (a backup put back) is set aside, not replayed', async () => {
+  const dir = tempDir();
+  const store = Store.open({ spoolDir: dir, durable: true, journal: true });
+  store.write(() => store.leases.put(lease('10.1.0.70', 1)));
+  await durable(store);
+  await published(store);
+  const backup = crashCopy(dir); // the database as of batch 1, an empty journal
+  store.write(() => store.leases.put(lease('10.1.0.71', 2)));
+  await durable(store);
+  await published(store);
+  store.write(() => store.leases.put(lease('10.1.0.72', 3)));
+  await durable(store);
+  // The backup with today's journal, which begins at batch 3: batch 2 is in neither.
+  fs.copyFileSync(path.join(dir, JOURNAL_FILE_NAME), path.join(backup, JOURNAL_FILE_NAME));
+  const restored = Store.open({ spoolDir: backup, durable: true, journal: true });
+  assert.deepEqual(restored.journalSetAside, {
+    file: path.join(backup, `${JOURNAL_FILE_NAME}.unused`),
+    firstBatch: 3,
+    databaseHolds: 1,
+  });
+  assert.equal(restored.replayedBatches, 0);
+  assert.deepEqual(
+    [...restored.leases.all()].map((l) => l.address),
+    [ip('10.1.0.70')],
+    'the copy as it was, not mixed with a later batch',
+  );
+  assert.equal(decodeJournal(fs.readFileSync(path.join(backup, `${JOURNAL_FILE_NAME}.unused`))).batches.at(-1)?.sequence, 3);
+  restored.close();
+  store.close();
+});
+
+test('journal mode: the WAL starts over after each publish, also when the next batch follows at once', async () => {
+  const dir = tempDir();
+  // As the server opens it: the checkpoint thread is asked for, and journal mode does without it.
+  const store = Store.open({ spoolDir: dir, durable: true, journal: true, backgroundCheckpoint: true });
+  const walBytes = () => fs.statSync(path.join(dir, `${DB_FILE_NAME}-wal`)).size;
+  const sizes: number[] = [];
+  for (let round = 0; round < 12; round++) {
+    for (let i = 0; i < 200; i++) {
+      const n = round * 200 + i;
+      store.write(() => store.leases.put(lease(`10.1.${10 + (n >> 8)}.${n & 255}`, n & 255)));
+    }
+    await durable(store);
+    await published(store);
+    // The next batch begins right away, as the next packet's would.
+    store.write(() => store.registered.register(1, Buffer.from([2, 0, 0, 0, 1, round])));
+    await durable(store);
+    sizes.push(walBytes());
+  }
+  assert.equal(store.backgroundCheckpoints, 0);
+  assert.ok(sizes.at(-1)! <= sizes[2]! * 1.5, `the WAL grew with every publish: ${sizes.join(' ')}`);
+  store.close();
+});

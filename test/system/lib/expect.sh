@@ -13,7 +13,8 @@
 #   expect_options OUTDIR WHO "LABEL…" [LEASE]   mask, router, DNS, domain (and lease time) of the
 #                                  result equal to those of the dhcpcap entries LABEL…
 #   expect_all_sent                no SEND_FAILED in joind's logs
-#   store_query SQL [ARGS…]        run SQL read-only on $STORE_DB (default $WORK/spool/joind.db) and
+#   store_query SQL [ARGS…]        run SQL read-only on $STORE_DB (default $WORK/spool/joind.db), as the
+#                                  admin commands read it (the server commits its journal first), and
 #                                  print each row as tab-separated values
 #   store_state IP                 the state name of IP's record (active, released, abandoned, …)
 
@@ -80,15 +81,25 @@ expect_all_sent() {
 }
 
 : "${STORE_DB:=}"
+# store_query SQL [ARG...] — rows of SQL against joind's store, as joind's admin commands read it: a
+# running server first commits its lease journal to the database (the newest leases are only there
+# until it does); with none running, a journal it left is replayed first (src/cli/admin-common.ts).
 store_query() {
   local sql=$1
   shift
   node -e '
-    const D = require(process.argv[1] + "/node_modules/better-sqlite3");
-    const db = new D(process.argv[2], { readonly: true, fileMustExist: true });
-    for (const row of db.prepare(process.argv[3]).raw().all(...process.argv.slice(4).map((x) => (/^[0-9]+$/.test(x) ? Number(x) : x))))
-      console.log(row.map((v) => (v === null ? "" : String(v))).join("\t"));' \
-    "$ROOT" "${STORE_DB:-$WORK/spool/joind.db}" "$sql" "$@"
+    const { openForReading } = require(process.argv[1] + "/src/cli/admin-common");
+    const path = require("node:path");
+    (async () => {
+      const store = await openForReading(path.dirname(process.argv[2]));
+      try {
+        for (const row of store.db.prepare(process.argv[3]).raw().all(...process.argv.slice(4).map((x) => (/^[0-9]+$/.test(x) ? Number(x) : x))))
+          console.log(row.map((v) => (v === null ? "" : String(v))).join("\t"));
+      } finally {
+        store.close();
+      }
+    })();' \
+    "${DIST:-$ROOT/dist}" "${STORE_DB:-$WORK/spool/joind.db}" "$sql" "$@"
 }
 
 # store_state IP — the state of the address's record, by name (empty when there is no record).
