@@ -10,10 +10,13 @@
 // Format: a header line, then one frame per batch:
 //   u32 length of the body, u32 CRC-32 of the body, body
 // body: u32 batch sequence (low half), u32 batch sequence (high half), u32 entry count, entries;
-// entry: u16 statement id, u8 form (0: positional parameters, 1: named), u16 parameter count, and per
-// parameter (named: a u8-length name first) a tagged value:
-//   0 null, 1 integer (f64: every integer the store writes fits its 53 bits), 2 text (u32 length, UTF-8),
-//   3 bytes (u32 length).
+// entry: varint statement id, u8 form (0: positional parameters, 1: named), varint parameter count, and
+// per parameter (named: a u8-length name first) a tagged value:
+//   0 null, 1 integer ≥ 0 (varint), 4 integer < 0 (varint of its magnitude), 5 any other number (f64),
+//   2 text (varint length, UTF-8), 3 bytes (varint length).
+// A varint is 7 bits per byte, least significant first, the high bit set on every byte but the last. A
+// lease is one entry of about 60 bytes: every byte counts, since a frame that crosses into the next page
+// of the file makes the fsync write two pages (dhcpd's lease file pays the same).
 // Statement ids are the store's numbering of its write statements in this process. So that a journal
 // written by one version of joind can be replayed by another, every journal that holds batches begins
 // with a batch of DEFINE entries (id, SQL text) naming the statements it uses.
@@ -43,13 +46,17 @@ export interface JournalBatch {
 export const DEFINE = 0xffff;
 /** The statement id of a probe's entry (JournalFile.probe): never defined, never run. */
 const PROBE = 0xfffe;
-/** The storage page a probe must reach past. */
+/** The storage page: frames are placed so that one that fits in a page never crosses into the next. */
 const PAGE = 4096;
+/** The smallest frame: length, CRC, sequence, entry count. */
+const MIN_FRAME = 20;
 
 const NULL = 0;
 const INTEGER = 1;
 const TEXT = 2;
 const BYTES = 3;
+const NEGATIVE = 4;
+const REAL = 5;
 
 class Writer {
   private buf = Buffer.alloc(256);
@@ -68,12 +75,6 @@ class Writer {
     this.at += 1;
   }
 
-  u16(v: number): void {
-    this.room(2);
-    this.buf.writeUInt16BE(v, this.at);
-    this.at += 2;
-  }
-
   u32(v: number): void {
     this.room(4);
     this.buf.writeUInt32BE(v >>> 0, this.at);
@@ -86,11 +87,24 @@ class Writer {
     this.at += b.length;
   }
 
+  varint(v: number): void {
+    while (v >= 0x80) {
+      this.u8((v % 0x80) + 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    this.u8(v);
+  }
+
   value(v: JournalValue): void {
     if (v === null) return this.u8(NULL);
     if (typeof v === 'number') {
-      // A double read back bit for bit binds exactly as the original did (integer or not).
-      this.u8(INTEGER);
+      if (Number.isSafeInteger(v)) {
+        this.u8(v < 0 ? NEGATIVE : INTEGER);
+        this.varint(Math.abs(v));
+        return;
+      }
+      // Any other number read back bit for bit binds exactly as the original did.
+      this.u8(REAL);
       this.room(8);
       this.buf.writeDoubleBE(v, this.at);
       this.at += 8;
@@ -98,7 +112,7 @@ class Writer {
     }
     const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
     this.u8(typeof v === 'string' ? TEXT : BYTES);
-    this.u32(bytes.length);
+    this.varint(bytes.length);
     this.bytes(bytes);
   }
 
@@ -130,17 +144,17 @@ export class BatchEncoder {
   add(statement: number, params: JournalEntry['params']): void {
     const w = this.w;
     this.n++;
-    w.u16(statement);
+    w.varint(statement);
     if (Array.isArray(params)) {
       w.u8(0);
-      w.u16(params.length);
+      w.varint(params.length);
       for (const v of params) w.value(v);
       return;
     }
     let named = 0;
     for (const name in params) if (Object.hasOwn(params, name)) named++;
     w.u8(1);
-    w.u16(named);
+    w.varint(named);
     for (const name in params) {
       if (!Object.hasOwn(params, name)) continue;
       const key = Buffer.from(name, 'utf8');
@@ -189,11 +203,22 @@ function decodeBody(body: Buffer): JournalBatch {
     at += n;
     return start;
   };
+  const varint = (): number => {
+    let result = 0;
+    for (let scale = 1; scale <= 0x80 ** 7; scale *= 0x80) {
+      const byte = body.readUInt8(take(1));
+      result += (byte & 0x7f) * scale;
+      if (byte < 0x80) return result;
+    }
+    throw new RangeError('journal: a varint longer than 8 bytes');
+  };
   const value = (): JournalValue => {
     const tag = body.readUInt8(take(1));
     if (tag === NULL) return null;
-    if (tag === INTEGER) return body.readDoubleBE(take(8));
-    const length = body.readUInt32BE(take(4));
+    if (tag === INTEGER) return varint();
+    if (tag === NEGATIVE) return -varint();
+    if (tag === REAL) return body.readDoubleBE(take(8));
+    const length = varint();
     const bytes = body.subarray(take(length), at);
     if (tag === TEXT) return bytes.toString('utf8');
     if (tag === BYTES) return Buffer.from(bytes);
@@ -204,9 +229,9 @@ function decodeBody(body: Buffer): JournalBatch {
   const count = body.readUInt32BE(take(4));
   const entries: JournalEntry[] = [];
   for (let i = 0; i < count; i++) {
-    const statement = body.readUInt16BE(take(2));
+    const statement = varint();
     const form = body.readUInt8(take(1));
-    const n = body.readUInt16BE(take(2));
+    const n = varint();
     if (form === 0) {
       const params: JournalValue[] = [];
       for (let j = 0; j < n; j++) params.push(value());
@@ -236,7 +261,16 @@ export function decodeJournal(data: Buffer): JournalContents {
     return { batches: [], validBytes: 0 };
   const batches: JournalBatch[] = [];
   let at = JOURNAL_HEADER.length;
+  let validBytes = at;
   while (at + 8 <= data.length) {
+    // A frame that fits in a page never starts where it would cross into the next (see appendFrame):
+    // too little room for any frame, or a zero length (unwritten bytes), means the next one is on the
+    // next page.
+    const room = PAGE - (at % PAGE);
+    if (room < MIN_FRAME || data.readUInt32BE(at) === 0) {
+      at += room;
+      continue;
+    }
     const length = data.readUInt32BE(at);
     const crc = data.readUInt32BE(at + 4);
     if (at + 8 + length > data.length) break;
@@ -248,8 +282,9 @@ export function decodeJournal(data: Buffer): JournalContents {
       break;
     }
     at += 8 + length;
+    validBytes = at;
   }
-  return { batches, validBytes: at };
+  return { batches, validBytes };
 }
 
 function syncDirectoryOf(file: string): void {
@@ -305,9 +340,15 @@ export class JournalFile {
 
   /** Appends a frame made by BatchEncoder.frame. */
   appendFrame(frame: Buffer): void {
+    // A frame that would cross into the next page starts on that page instead, the rest of this one left
+    // unwritten (read back as zeros: decodeJournal skips them). An fsync then writes one page, not two:
+    // with a frame per lease at an appliance's pace, that is a page's worth of storage writes for every
+    // 4096 / frame-length leases (dhcpd's lease file pays it).
+    const room = PAGE - (this.size % PAGE);
+    const at = frame.length <= PAGE && frame.length > room ? this.size + room : this.size;
     let written: number;
     try {
-      written = fs.writeSync(this.fd, frame, 0, frame.length, this.size);
+      written = fs.writeSync(this.fd, frame, 0, frame.length, at);
     } catch (err) {
       this.cutTo(this.size);
       throw err;
@@ -317,7 +358,7 @@ export class JournalFile {
       this.cutTo(this.size);
       throw Object.assign(new Error(`short write to the journal (${written} of ${frame.length} bytes)`), { code: 'ENOSPC' });
     }
-    this.size += frame.length;
+    this.size = at + frame.length;
   }
 
   /**
@@ -325,7 +366,7 @@ export class JournalFile {
    * to need a new page of storage: whether the journal takes writes again after a fault. Throws if not.
    */
   probe(): void {
-    const pad = PAGE - ((this.size + 20 + 9) % PAGE) + 1;
+    const pad = PAGE - (this.size % PAGE) + 1; // with the frame's own bytes, past the next page's start
     const encoder = new BatchEncoder();
     encoder.add(PROBE, [Buffer.alloc(pad)]);
     this.appendFrame(encoder.frame(0));

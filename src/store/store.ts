@@ -321,9 +321,10 @@ export class Store {
   }
 
   /**
-   * Commits the open batch and releases whatever waits on it: at once when the store is not durable,
-   * after the fsync of the WAL otherwise. While an fsync is in flight nothing is committed: the batch
-   * keeps growing and is committed when that fsync completes.
+   * Ends the open batch (a SQLite commit, or in journal mode a journal frame) and releases whatever waits
+   * on it: at once when the store is not durable, after the fsync of the WAL or the journal otherwise.
+   * While an fsync is in flight nothing is ended: the batch keeps growing and is ended when that fsync
+   * completes. In journal mode a publish that is due follows.
    */
   flush(): void {
     this.flushScheduled = false;

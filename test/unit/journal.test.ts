@@ -27,6 +27,18 @@ test('journal: batches read back exactly (positional and named parameters, every
   // A number that is not an integer is read back bit for bit too (it binds as SQLite's REAL, as it did).
   const real = { sequence: 1, entries: [{ statement: 1, params: [0.5, -1e300] }] };
   assert.deepEqual(decodeJournal(journal([real])).batches, [real]);
+  // Integers at every varint length, both signs, the limits of the safe range; long texts and bytes.
+  const integers = {
+    sequence: 4,
+    entries: [
+      {
+        statement: 300,
+        params: [0, 127, 128, 16_383, 16_384, 2 ** 32, Number.MAX_SAFE_INTEGER, -1, -128, Number.MIN_SAFE_INTEGER],
+      },
+      { statement: 1, params: [Buffer.alloc(300, 7), 'é'.repeat(200)] },
+    ],
+  };
+  assert.deepEqual(decodeJournal(journal([integers])).batches, [integers]);
   assert.deepEqual(decodeJournal(Buffer.from('not a journal\n')), { batches: [], validBytes: 0 });
 });
 
@@ -77,4 +89,37 @@ test('journal: a new file, or one whose header is damaged, starts empty', () => 
   assert.deepEqual(reopened.found, []);
   assert.deepEqual(fs.readFileSync(bad), JOURNAL_HEADER);
   reopened.close();
+});
+
+test('journal: a frame that would cross into the next page starts on it; the gap reads back as nothing', () => {
+  const file = path.join(tempDir(), 'joind.journal');
+  const j = JournalFile.open(file);
+  // Frames of 1,000 bytes: the fifth does not fit after the header and four of them.
+  const frame = (sequence: number) => ({ sequence, entries: [{ statement: 1, params: [Buffer.alloc(1000 - 26, sequence)] }] });
+  assert.equal(encodeBatch(frame(1)).length, 1000);
+  for (let sequence = 1; sequence <= 6; sequence++) j.append(frame(sequence));
+  assert.equal(j.bytes, 4096 + 2 * 1000, 'the fifth frame begins at 4096');
+  // A frame that leaves less room than the smallest frame: the next one goes to the next page too.
+  j.append({ sequence: 7, entries: [{ statement: 1, params: [Buffer.alloc(4096 - 2000 - 10 - 26)] }] });
+  assert.equal(j.bytes, 8192 - 10);
+  j.append({ sequence: 8, entries: [] });
+  assert.equal(j.bytes, 8192 + 20);
+  j.close();
+  const data = fs.readFileSync(file);
+  assert.equal(data.length, 8192 + 20);
+  assert.ok(
+    data.subarray(16 + 4000, 4096).every((b) => b === 0),
+    'the gap was never written',
+  );
+  const read = decodeJournal(data);
+  assert.deepEqual(
+    read.batches.map((b) => b.sequence),
+    [1, 2, 3, 4, 5, 6, 7, 8],
+  );
+  assert.equal(read.validBytes, data.length);
+  // A torn frame at the start of a page still ends the journal there.
+  assert.deepEqual(
+    decodeJournal(data.subarray(0, 8192 + 10)).batches.map((b) => b.sequence),
+    [1, 2, 3, 4, 5, 6, 7],
+  );
 });
