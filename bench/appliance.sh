@@ -5,7 +5,9 @@
 #
 #   bash bench/appliance.sh
 #
-#  rss      resident memory 5 s after the server answered its first DISCOVER (idle), and its peak
+#  rss      resident memory BENCH_APPLIANCE_IDLE_SECS (30) s after the server answered its first DISCOVER
+#           (idle: V8's memory reducer shrinks node's heap about 8 s after the allocations stop, so
+#           joind measured at 5 s showed a start-up transient), and its peak
 #           (VmHWM) after every load below.
 #  writes   bytes the server process had written to storage (/proc/PID/io write_bytes: what it sent
 #           to the block layer, its WAL/checkpoint thread and fsyncs included) per lease, at
@@ -28,7 +30,7 @@ for cmd in perfdhcp taskset python3; do
 done
 [ -f "$BENCH_DIST/src/cli/main.js" ] || { echo "bench: build first (npm run build)" >&2; exit 1; }
 : "${BENCH_APPLIANCE_RATES:=50 1000}" "${BENCH_APPLIANCE_SECS:=20}" "${BENCH_REPS:=1}"
-: "${BENCH_APPLIANCE_SERVERS:=joind dhcpd kea}" "${BENCH_APPLIANCE_LEASES:=1000000}"
+: "${BENCH_APPLIANCE_SERVERS:=joind dhcpd kea}" "${BENCH_APPLIANCE_LEASES:=1000000}" "${BENCH_APPLIANCE_IDLE_SECS:=30}"
 [ "$BENCH_APPLIANCE_SECS" -ge 5 ] && [ "$BENCH_APPLIANCE_SECS" -le 120 ] || { echo "bench: BENCH_APPLIANCE_SECS 5..120" >&2; exit 2; }
 
 . "$ROOT/test/system/lib/bed.sh"
@@ -46,7 +48,7 @@ bench_bed_up "$BENCH_P" || { echo "bench: bed failed" >&2; exit 1; }
 
 {
   echo "date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  echo "command bash bench/appliance.sh (BENCH_APPLIANCE_RATES='$BENCH_APPLIANCE_RATES' BENCH_APPLIANCE_SECS=$BENCH_APPLIANCE_SECS BENCH_REPS=$BENCH_REPS BENCH_APPLIANCE_SERVERS='$BENCH_APPLIANCE_SERVERS')"
+  echo "command bash bench/appliance.sh (BENCH_APPLIANCE_RATES='$BENCH_APPLIANCE_RATES' BENCH_APPLIANCE_SECS=$BENCH_APPLIANCE_SECS BENCH_REPS=$BENCH_REPS BENCH_APPLIANCE_SERVERS='$BENCH_APPLIANCE_SERVERS' BENCH_APPLIANCE_IDLE_SECS=$BENCH_APPLIANCE_IDLE_SECS BENCH_APPLIANCE_LEASES=$BENCH_APPLIANCE_LEASES)"
   echo "load_before $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "version.joind $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo -)"
   echo "version.node $(node --version)"
@@ -60,7 +62,7 @@ for rep in $(seq 1 "$BENCH_REPS"); do
   for name in $BENCH_APPLIANCE_SERVERS; do
     command -v "$(binary "$name")" >/dev/null || { note "$name: $(binary "$name") is not installed: left out"; continue; }
     server_up "$name" || { record "$name.r$rep.failed" 1; continue; }
-    sleep 5
+    sleep "$BENCH_APPLIANCE_IDLE_SECS"
     record "$name.r$rep.rss_idle_mb" "$(awk -v k="$(server_rss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')"
     # Of which the program's own memory (heap, stacks, caches) and the pages of its files (the binary and
     # libraries: shared with every process that maps them, and dropped first under memory pressure).
@@ -75,8 +77,11 @@ for rep in $(seq 1 "$BENCH_REPS"); do
       # joind's leases are durable in its journal; SQLite gets them at the next publish (every 5 minutes
       # or 4 MB). One is made now, so that this load pays for a whole commit and its checkpoint (more
       # than its share: a publish every 5 minutes at 50/s spreads over 15,000 leases, not 1,000).
-      [ "$name" = joind ] && { node "$BENCH_DIST/src/cli/main.js" ctl commit --spool-dir "$BENCH_OUT/work/joind/spool" >/dev/null \
-        || note "joind: ctl commit failed"; }
+      if [ "$name" = joind ]; then
+        [ "$PR_ACKS" -gt 0 ] && record "$name.r$rep.journal_bytes_per_lease_at_$rate" "$(( ($(written) - before) / PR_ACKS ))"
+        node "$BENCH_DIST/src/cli/main.js" ctl commit --spool-dir "$BENCH_OUT/work/joind/spool" >/dev/null \
+          || note "joind: ctl commit failed"
+      fi
       sleep 5
       after=$(written)
       offset=$((offset + 1))
@@ -103,7 +108,7 @@ if [ "$BENCH_APPLIANCE_LEASES" -gt 0 ]; then
     command -v "$(binary "$name")" >/dev/null || continue
     server_up "$name" || { record "$name.big.failed" 1; continue; }
     record "$name.big.startup_s" "$SRV_STARTUP"
-    sleep 5
+    sleep "$BENCH_APPLIANCE_IDLE_SECS"
     record "$name.big.rss_idle_mb" "$(awk -v k="$(server_rss_kb)" 'BEGIN { printf "%.1f", k / 1024 }')"
     record "$name.big.rss_idle_anon_mb" "$(awk '/^RssAnon:/ { printf "%.1f", $2 / 1024 }' "/proc/$SRV_PID/status")"
     PERF_EXTRA="-b mac=00:0c:7f:00:00:00" perf_run 1000 "$BENCH_APPLIANCE_SECS" "$BENCH_OUT/logs/$name-big.txt"
