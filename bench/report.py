@@ -3,7 +3,7 @@
 each peer and each goal of issue 5 marked met or not. Usage: report.py results.txt"""
 import sys
 
-SERVERS = ['joind', 'kea', 'dhcpd', 'dnsmasq']
+SERVERS = ['joind', 'kea', 'kea-pg', 'dhcpd', 'dnsmasq']
 
 
 def load(path):
@@ -39,7 +39,7 @@ def main():
     print(f"# joind bench, {r.get('date', '?')} ({r.get('mode', '?')})\n")
     print(f"`{r.get('command', '')}` — load average before {r.get('load_before', '?')}, after {r.get('load_after', '?')}; "
           f"{r.get('cpu', '')}\n")
-    for k in ('joind', 'node', 'kea', 'dhcpd', 'dnsmasq', 'perfdhcp'):
+    for k in ('joind', 'node', 'kea', 'postgres', 'dhcpd', 'dnsmasq', 'perfdhcp'):
         if f'version.{k}' in r:
             print(f"- {k}: {r[f'version.{k}']}")
     ceiling = num(r, 'mirror.rate')
@@ -59,6 +59,23 @@ def main():
                  fmt(100 * num(r, f'{s}.cpu_complete'), 1) + ' %' if num(r, f'{s}.cpu_complete') is not None else '–',
                  fmt(num(r, f'{s}.rss_peak_mb'), 1)]
         print(f'| {s} | ' + ' | '.join(cells) + ' |')
+    if 'kea-pg' in present:
+        print('\nkea-pg: Kea with its PostgreSQL lease backend (synchronous commit on); its CPU is kea-dhcp4\'s '
+              'plus its PostgreSQL processes\', its RSS kea-dhcp4\'s alone.')
+
+    # The durable peers (issue 18): servers that, like joind, keep a lease through a power cut.
+    durable = [p for p in ('kea-pg', 'dhcpd') if p in present and 'joind' in present]
+    if durable:
+        dcols = [('sustainable/s', 'rate'), ('CPU µs/exch @3000/s', 'cpu_us_per_exchange'),
+                 ('ACK p50', 'lat_ack_p50_ms'), ('ACK p99', 'lat_ack_p99_ms')]
+        print('\n| joind / durable peer | ' + ' | '.join(c for c, _ in dcols) + ' |')
+        print('|---' * (len(dcols) + 1) + '|')
+        for p in durable:
+            cells = []
+            for _, k in dcols:
+                a, b = num(r, f'joind.{k}'), num(r, f'{p}.{k}')
+                cells.append('–' if a is None or not b else f'{a / b:.2f}')
+            print(f'| joind / {p} | ' + ' | '.join(cells) + ' |')
 
     goals = []
     def ratio_goal(label, a, b, want, higher_better=True):

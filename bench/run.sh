@@ -4,8 +4,9 @@
 #   bash bench/run.sh [quick|full] [--servers LIST] [--sections LIST]
 #
 # quick (default): 5 s runs, one run per rate (about 10 minutes). full: 10 s runs, median of 3 per rate.
-# LIST is comma-separated. Servers: joind kea dhcpd dnsmasq (the mirror, perfdhcp's own ceiling, is
-# always measured with the rate section). Sections: rate latency cpu scale ping (default: all but
+# LIST is comma-separated. Servers: joind kea dhcpd dnsmasq (default), and kea-pg: Kea on a PostgreSQL 15
+# of its own, synchronous commit on (bench/lib/pg.sh). The mirror, perfdhcp's own ceiling, is always
+# measured with the rate section. Sections: rate latency cpu scale ping (default: all but
 # scale and ping in quick mode, all in full mode).
 # Needs root (network namespaces). Results: bench/out/DATE/results.txt and table.md; the table is printed.
 # Namespace prefix: bn (bench/lib/bed.sh). Server on CPU 0, generator on CPU 1.
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
     quick|full) MODE=$1 ;;
     --servers) SERVERS=${2//,/ }; shift ;;
     --sections) SECTIONS=${2//,/ }; shift ;;
-    *) echo "usage: bench/run.sh [quick|full] [--servers joind,kea,dhcpd,dnsmasq] [--sections rate,latency,cpu,scale,ping]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [quick|full] [--servers joind,kea,kea-pg,dhcpd,dnsmasq] [--sections rate,latency,cpu,scale,ping]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -39,6 +40,10 @@ done
 . "$BENCH_DIR/lib/servers.sh"
 . "$BENCH_DIR/lib/measure.sh"
 . "$BENCH_DIR/lib/scale.sh"
+if has kea-pg "$SERVERS"; then
+  missing=$(pg_missing)
+  [ -z "$missing" ] || { echo "bench: kea-pg needs $missing" >&2; exit 1; }
+fi
 
 BENCH_P=bn
 BENCH_OUT=$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)
@@ -50,6 +55,7 @@ mkdir -p "$BENCH_OUT/snap" && cp -r "$BENCH_DIST" "$BENCH_OUT/snap/dist" && cp "
   BENCH_DIST=$BENCH_OUT/snap/dist || exit 1
 export BED_LIFETIME=600   # no server or capture outlives ten minutes, whatever happens to this script
 bed_trap "$BENCH_P"
+bed_before_down() { pg_stop; }   # a PostgreSQL still running (kea-pg): fast shutdown by its PID
 bed_after_down() { rm -rf "$BENCH_OUT/work"; }
 bench_bed_up "$BENCH_P" || { echo "bench: bed failed" >&2; exit 1; }
 # The server namespace's own resolver files: joind's naming looks addresses up, and nothing may leave.
@@ -67,6 +73,7 @@ gcc -O2 -o "$BENCH_OUT/responder" "$BENCH_DIR/responder.c" || exit 1
   echo "version.node $(node --version)"
   echo "native_addon ${JOIND_NATIVE_ADDON:-build/Release/joind_net.node}"
   echo "version.kea $(kea-dhcp4 -v 2>&1 | head -n1)"
+  if has kea-pg "$SERVERS"; then echo "version.postgres $(pg_version)"; fi
   echo "version.dhcpd $(dpkg-query -W -f '${Version}' isc-dhcp-server)"
   echo "version.dnsmasq $(dpkg-query -W -f '${Version}' dnsmasq-base)"
   echo "version.perfdhcp $(dpkg-query -W -f '${Version}' kea-admin)"
@@ -76,7 +83,7 @@ gcc -O2 -o "$BENCH_OUT/responder" "$BENCH_DIR/responder.c" || exit 1
 if has rate "$SECTIONS"; then
   sweep mirror 8000; record mirror.rate "$SWEEP_RATE"
   for s in $SERVERS; do
-    case $s in dhcpd|dnsmasq) start=400 ;; *) start=2000 ;; esac
+    case $s in dhcpd|dnsmasq) start=400 ;; kea-pg) start=1000 ;; *) start=2000 ;; esac
     sweep "$s" "$start"; record "$s.rate" "$SWEEP_RATE"
   done
 fi

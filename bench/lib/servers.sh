@@ -5,11 +5,18 @@
 # writes its configuration into WORKDIR, starts the server pinned to CPU 0 in the bed's server
 # namespace and sets SRV_PID (the server process, for CPU and RSS) and SRV_WRAP (what bed_stop stops).
 # Readiness is measured from outside, by the probe, the same way for every server.
+#
+# kea-pg is Kea with its PostgreSQL lease backend (a private PostgreSQL 15 of bench/lib/pg.sh, on a Unix
+# socket in WORKDIR, fsync and synchronous commit on): like joind and dhcpd, it keeps a lease through a
+# power cut. Its CPU figures (server_cpu_*) are kea-dhcp4's plus its PostgreSQL processes' (the backend
+# that runs Kea's statements, the WAL writer, the checkpointer); its RSS figures are kea-dhcp4's alone.
 
 : "${SRV_NET:=10.80.0.0}" "${SRV_MASK:=255.255.0.0}" "${SRV_PREFIXLEN:=16}"
 : "${SRV_FIRST:=10.80.0.10}" "${SRV_LAST:=10.80.255.250}"
 : "${SRV_CPU:=0}"
 : "${BENCH_PING_TIMEOUT:=0}"
+# shellcheck source=pg.sh
+. "$(dirname "${BASH_SOURCE[0]}")/pg.sh"
 
 _srv_spawn() { # NAME WORKDIR CMD...
   local name=$1 work=$2
@@ -40,18 +47,38 @@ PCY
 }
 
 server_start_kea() {
+  _kea_start kea "$1" \
+    '{ "type": "memfile", "persist": true, "name": "'"$1"'/kea-leases4.csv", "lfc-interval": 0 }'
+}
+
+# kea-pg: the cluster first (a copy of the bench's template, made at the first use), then Kea on it.
+# The PostgreSQL log is WORKDIR/postgres.log.
+server_start_kea-pg() {
   local w=$1
+  pg_template "$BENCH_OUT/work/pg-template" || return 1
+  if [ ! -f "$w/pgdata/PG_VERSION" ]; then
+    cp -a "$BENCH_OUT/work/pg-template/data" "$w/pgdata" || return 1
+  fi
+  _pg_own "$w/pgsock" || return 1
+  pg_start "$w/pgdata" "$w/pgsock" "$w/postgres.log" || return 1
+  _kea_start kea-pg "$w" '{ "type": "postgresql", "name": "'"$PG_KEA_DB"'", "host": "'"$w/pgsock"'", "user": "'"$PG_KEA_USER"'", "password": "'"$PG_KEA_PASSWORD"'" }' ||
+    { pg_stop; return 1; }
+}
+
+# _kea_start NAME WORKDIR LEASE_DATABASE_JSON — kea-dhcp4, the same configuration but for its lease database.
+_kea_start() {
+  local name=$1 w=$2
   mkdir -p "$w/run"
   cat > "$w/kea.json" <<JSON
 { "Dhcp4": {
     "interfaces-config": { "interfaces": [ "s0" ] },
-    "lease-database": { "type": "memfile", "persist": true, "name": "$w/kea-leases4.csv", "lfc-interval": 0 },
+    "lease-database": $3,
     "valid-lifetime": 3600, "renew-timer": 1800, "rebind-timer": 3150,
     "subnet4": [ { "id": 1, "subnet": "$SRV_NET/$SRV_PREFIXLEN", "pools": [ { "pool": "$SRV_FIRST - $SRV_LAST" } ] } ],
     "loggers": [ { "name": "kea-dhcp4", "severity": "WARN", "output_options": [ { "output": "stdout" } ] } ]
 } }
 JSON
-  KEA_PIDFILE_DIR=$w/run KEA_LOCKFILE_DIR=$w/run _srv_spawn kea "$w" \
+  KEA_PIDFILE_DIR=$w/run KEA_LOCKFILE_DIR=$w/run _srv_spawn "$name" "$w" \
     env KEA_PIDFILE_DIR="$w/run" KEA_LOCKFILE_DIR="$w/run" kea-dhcp4 -c "$w/kea.json"
 }
 
@@ -83,15 +110,40 @@ server_start_mirror() {
 
 # server_stop — by PID and start time, not through bed_stop: after thousands of runs PIDs wrap, and
 # bed_stop would also act on an older record of the bed with the same PID (and wait on it).
+# For kea-pg, Kea first, then (the leases in lease4 counted, to BENCH_OUT/logs/kea-pg-leases.txt and
+# stderr) its PostgreSQL, by PID (bench/lib/pg.sh).
 server_stop() {
   bed_stop_pid "$SRV_WRAP" "$SRV_WRAP_START"
   if bed_proc_alive "$SRV_PID" "$SRV_PID_START"; then bed_stop_pid "$SRV_PID" "$SRV_PID_START"; fi
+  if [ -n "$PG_PID" ]; then
+    local rows
+    rows=$(pg_lease4_rows 2>&1) || rows="? ($rows)"
+    printf '%s lease4 rows %s (perfdhcp ACKs %s)\n' "$(date -u +%H:%M:%S)" "$rows" "${PR_ACKS:--}" \
+      >> "$BENCH_OUT/logs/kea-pg-leases.txt"
+    note "  kea-pg: $rows leases in PostgreSQL's lease4"
+    pg_stop
+  fi
 }
 
-# server_cpu_ticks — user+system clock ticks of the server process so far (all its threads);
-# server_cpu_split — "user system".
-server_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SRV_PID/stat"; }
-server_cpu_split() { awk '{ print $14, $15 }' "/proc/$SRV_PID/stat"; }
+# server_pids — the server's processes: SRV_PID, and for kea-pg its PostgreSQL postmaster and the
+# postmaster's children.
+server_pids() {
+  echo "$SRV_PID"
+  if [ -n "$PG_PID" ] && bed_proc_alive "$PG_PID" "$PG_PID_START"; then
+    echo "$PG_PID"
+    _bed_children "$PG_PID"
+  fi
+}
+
+# server_cpu_ticks — user+system clock ticks of the server's processes so far (all their threads);
+# server_cpu_split — "user system" (utime and stime, fields 14 and 15 of /proc/PID/stat; split after the
+# "(comm)" field, which may hold spaces).
+server_cpu_split() {
+  local p
+  for p in $(server_pids); do cat "/proc/$p/stat" 2>/dev/null; done |
+    awk '{ sub(/^.*\) /, ""); u += $12; s += $13 } END { print u + 0, s + 0 }'
+}
+server_cpu_ticks() { server_cpu_split | awk '{ print $1 + $2 }'; }
 # server_rss_kb / server_hwm_kb — resident set now / peak.
 server_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$SRV_PID/status"; }
 server_hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$SRV_PID/status"; }
