@@ -8,10 +8,10 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/log/logger';
 import { Daemon } from '../../src/server/daemon';
-import { LeaseState } from '../../src/store/types';
 import { ip } from '../../src/util/ipv4';
 import { BASE_FILES, writeConfig } from './harness';
 import { tempDir } from '../helpers/tmp';
+import { leaseRecord } from '../helpers/lease';
 import { waitFor } from '../helpers/wait';
 
 test('backups: at start, then only after a lease was written; none at a stop that follows no change', async () => {
@@ -38,21 +38,8 @@ test('backups: at start, then only after a lease was written; none at a stop tha
     await waitFor(() => String(backups()), /^1$/);
     await daemon.backup();
     assert.equal(backups(), 1, 'nothing written since the copy at start: no second copy');
-    const mac = Buffer.from('020000000001', 'hex');
-    daemon.server.leases.put({
-      address: ip('10.77.1.100'),
-      network: ip('10.77.1.0'),
-      client: { type: 1, id: mac },
-      htype: 1,
-      hwaddr: mac,
-      clientId: null,
-      starts: 1_800_000_000,
-      ends: 1_800_003_600,
-      cltt: 1_800_000_000,
-      state: LeaseState.ACTIVE,
-      clientHostname: null,
-      hostname: null,
-    });
+    const times = { starts: 1_800_000_000, ends: 1_800_003_600, cltt: 1_800_000_000 };
+    daemon.server.leases.put(leaseRecord('10.77.1.100', 1, { network: ip('10.77.1.0'), ...times }));
     await daemon.backup();
     assert.equal(backups(), 2, 'a lease was written: a new copy');
   } finally {

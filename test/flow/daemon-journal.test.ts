@@ -16,6 +16,7 @@ import { LeaseState } from '../../src/store/types';
 import { ip } from '../../src/util/ipv4';
 import { BASE_FILES, writeConfig } from './harness';
 import { tempDir } from '../helpers/tmp';
+import { leaseRecord } from '../helpers/lease';
 import { waitFor } from '../helpers/wait';
 
 const MAIN = path.join(__dirname, '..', '..', '..', 'dist', 'src', 'cli', 'main.js');
@@ -48,22 +49,8 @@ test('journal: a lease is in the journal first; dump while running asks for a pu
   try {
     await daemon.start();
     await daemon.backup(); // the copy at start (it publishes first: not what this test looks at)
-    const mac = Buffer.from('020000000001', 'hex');
-    const mac2 = Buffer.from('020000000002', 'hex');
-    const lease = {
-      address: ip('10.77.1.100'),
-      network: ip('10.77.1.0'),
-      client: { type: 1, id: mac },
-      htype: 1,
-      hwaddr: mac,
-      clientId: null,
-      starts: 1_800_000_000,
-      ends: 1_800_003_600,
-      cltt: 1_800_000_000,
-      state: LeaseState.ACTIVE,
-      clientHostname: null,
-      hostname: null,
-    };
+    const times = { network: ip('10.77.1.0'), starts: 1_800_000_000, ends: 1_800_003_600, cltt: 1_800_000_000 };
+    const lease = leaseRecord('10.77.1.100', 1, times);
     daemon.server.leases.put(lease);
     await waitFor(() => String(journalBytes() > JOURNAL_HEADER.length), /^true$/);
     assert.deepEqual(inDatabaseFile(spoolDir), [], 'and not yet in the database file');
@@ -71,7 +58,7 @@ test('journal: a lease is in the journal first; dump while running asks for a pu
     assert.match(dump.stdout, /10\.77\.1\.100/, 'dump, in another process, sees the lease');
     assert.deepEqual(inDatabaseFile(spoolDir), [ip('10.77.1.100')], 'published for it');
     assert.equal(journalBytes(), JOURNAL_HEADER.length, 'and the journal emptied');
-    daemon.server.leases.put({ ...lease, address: ip('10.77.1.101'), client: { type: 1, id: mac2 }, hwaddr: mac2 });
+    daemon.server.leases.put(leaseRecord('10.77.1.101', 2, times));
     await waitFor(() => String(journalBytes() > JOURNAL_HEADER.length), /^true$/);
   } finally {
     await daemon.stop();

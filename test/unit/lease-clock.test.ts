@@ -7,6 +7,7 @@ import { LeaseClock, STEP_MS } from '../../src/server/lease-clock';
 import { Store, LeaseState, type LeaseRecord } from '../../src/store';
 import { ip } from '../../src/util/ipv4';
 import { tempDir } from '../helpers/tmp';
+import { leaseRecord } from '../helpers/lease';
 
 const YEAR_MS = 365 * 86_400_000;
 
@@ -40,24 +41,8 @@ test('lease clock: runs on the monotonic clock; a wall step is seen, and taken o
   assert.equal(clock.check(), STEP_MS);
 });
 
-function lease(address: string, state: LeaseState, times: Partial<LeaseRecord>): LeaseRecord {
-  const hw = Buffer.from([2, 0, 0, 0, 0, Number(address.split('.')[3])]);
-  return {
-    address: ip(address),
-    network: ip('10.1.0.0'),
-    client: { type: 1, id: hw },
-    htype: 1,
-    hwaddr: hw,
-    clientId: null,
-    starts: 1_000_000,
-    ends: 1_003_600,
-    cltt: 1_000_000,
-    state,
-    clientHostname: null,
-    hostname: null,
-    ...times,
-  };
-}
+const lease = (address: string, state: LeaseState, times: Partial<LeaseRecord>) =>
+  leaseRecord(address, Number(address.split('.')[3]), { starts: 1_000_000, ends: 1_003_600, cltt: 1_000_000, state, ...times });
 
 test('store clock: a step moves what counts down (active and BOOTP ends, failover times, DNS jobs), not ended history', () => {
   const store = Store.open({ spoolDir: tempDir(), durable: false });

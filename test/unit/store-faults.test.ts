@@ -6,27 +6,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { Store, StoreError, LeaseState, LeaseRecord, DB_FILE_NAME } from '../../src/store';
+import { Store, StoreError, LeaseState, DB_FILE_NAME } from '../../src/store';
 import { ip } from '../../src/util/ipv4';
 import { tempDir } from '../helpers/tmp';
+import { leaseRecord } from '../helpers/lease';
 
-function lease(n: number): LeaseRecord {
-  const hw = Buffer.from([2, 0, 0, 0, n >> 8, n & 255]);
-  return {
-    address: ip('10.1.0.0') + n,
-    network: ip('10.1.0.0'),
-    client: { type: 1, id: hw },
-    htype: 1,
-    hwaddr: hw,
-    clientId: null,
-    starts: 1000,
-    ends: 2000,
-    cltt: 1000,
-    state: LeaseState.ACTIVE,
-    clientHostname: 'x'.repeat(200),
-    hostname: null,
-  };
-}
+const lease = (n: number) => leaseRecord(ip('10.1.0.0') + n, n, { clientHostname: 'x'.repeat(200) });
 /** Resolves with 'ok' or 'failed' once everything written so far is durable or rolled back. */
 const durable = (store: Store) => new Promise<string>((resolve) => store.whenDurable((err) => resolve(err ? 'failed' : 'ok')));
 

@@ -3,29 +3,13 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Store, LeaseState, LeaseRecord, DB_FILE_NAME } from '../../src/store';
+import { Store, LeaseState, DB_FILE_NAME } from '../../src/store';
 import { SCHEMA_VERSION } from '../../src/store/schema';
 import { ip } from '../../src/util/ipv4';
 import { tempDir } from '../helpers/tmp';
+import { leaseRecord } from '../helpers/lease';
 
-function lease(address: string, mac: number, extra: Partial<LeaseRecord> = {}): LeaseRecord {
-  const hw = Buffer.from([2, 0, 0, 0, 0, mac]);
-  return {
-    address: ip(address),
-    network: ip('10.1.0.0'),
-    client: { type: 1, id: hw },
-    htype: 1,
-    hwaddr: hw,
-    clientId: null,
-    starts: 1000,
-    ends: 2000,
-    cltt: 1000,
-    state: LeaseState.ACTIVE,
-    clientHostname: null,
-    hostname: null,
-    ...extra,
-  };
-}
+const lease = leaseRecord;
 
 const flushTurn = () => new Promise((resolve) => setImmediate(resolve));
 
