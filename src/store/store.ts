@@ -32,7 +32,7 @@
 // parameters, appended to joind.journal and fdatasynced before the replies. SQLite keeps one transaction
 // open across batches (each batch a savepoint, so a failed write undoes only its own batch) and commits
 // it, with the sequence of the last batch it holds, every PUBLISH_EVERY_MS or PUBLISH_AT_BYTES of journal
-// (a "publish": commit, fsync of the WAL, then the journal is emptied). A page written by many leases
+// (a "publish": commit, checkpoint, fsync of the WAL, then the journal is emptied). A page written by many leases
 // between two publishes is written once. A start (or any writable open) replays the batches the database
 // does not hold yet. Other processes see the database as of the last publish: the admin commands ask a
 // running server to publish first (control API), and replay the journal themselves when none runs.
@@ -160,7 +160,7 @@ export class Store {
   /** Journal mode: the sequence of the last batch appended, and of the last one SQLite has committed. */
   private sequence = 0;
   private applied = 0;
-  /** Journal mode: writes appended since the last publish; when the first of them was made. */
+  /** Journal mode: write statements appended since the last publish. */
   private unpublishedWrites = 0;
   private publishTimer: NodeJS.Timeout | null = null;
   private publishRequested = false;
