@@ -3,7 +3,7 @@
 each peer and each goal of issue 5 marked met or not. Usage: report.py results.txt"""
 import sys
 
-SERVERS = ['joind', 'kea', 'kea-pg', 'dhcpd', 'dnsmasq']
+SERVERS = ['joind', 'joind-defaults', 'kea', 'kea-pg', 'dhcpd', 'dnsmasq']
 
 
 def load(path):
@@ -59,6 +59,16 @@ def main():
                  fmt(100 * num(r, f'{s}.cpu_complete'), 1) + ' %' if num(r, f'{s}.cpu_complete') is not None else '–',
                  fmt(num(r, f'{s}.rss_peak_mb'), 1)]
         print(f'| {s} | ' + ' | '.join(cells) + ' |')
+    if 'joind-defaults' in present:
+        print('\njoind-defaults: joind with its default naming (by IP address: a PTR lookup per new address, '
+              'against a resolver in the bed that names the even addresses and answers NXDOMAIN for the odd ones) '
+              'and pinging (ping_timeout 500, addresses that never answer); its clients behind a routed relay.')
+        if num(r, 'joind-defaults.names_acks') is not None:
+            print(f"Names check (500/s, 2 s): {fmt(num(r, 'joind-defaults.names_acks'))} ACKs; even addresses "
+                  f"{fmt(num(r, 'joind-defaults.names_even_ptr'))} of {fmt(num(r, 'joind-defaults.names_even'))} "
+                  f"named by their PTR, odd addresses {fmt(num(r, 'joind-defaults.names_odd_none'))} of "
+                  f"{fmt(num(r, 'joind-defaults.names_odd'))} without a name, "
+                  f"{fmt(num(r, 'joind-defaults.names_wrong'))} wrong.")
     if 'kea-pg' in present:
         print('\nkea-pg: Kea with its PostgreSQL lease backend (synchronous commit on); its CPU is kea-dhcp4\'s '
               'plus its PostgreSQL processes\', its RSS kea-dhcp4\'s alone.')
@@ -87,6 +97,7 @@ def main():
     jr = num(r, 'joind.rate')
     for peer, want in (('kea', 1.2), ('dhcpd', 8), ('dnsmasq', 20)):
         ratio_goal(f'sustainable rate, joind / {peer}', jr, num(r, f'{peer}.rate'), want)
+    ratio_goal('sustainable rate, joind defaults / joind bench config', num(r, 'joind-defaults.rate'), jr, 0.8)
     ratio_goal('CPU per exchange @3000/s, joind / kea', num(r, 'joind.cpu_us_per_exchange'),
                num(r, 'kea.cpu_us_per_exchange'), 0.8, higher_better=False)
     for k in ('offer_p50', 'offer_p99', 'ack_p50', 'ack_p99'):

@@ -5,7 +5,11 @@
 #
 # quick (default): 5 s runs, one run per rate (about 10 minutes). full: 10 s runs, median of 3 per rate.
 # LIST is comma-separated. Servers: joind kea dhcpd dnsmasq (default), and kea-pg: Kea on a PostgreSQL 15
-# of its own, synchronous commit on (bench/lib/pg.sh). The mirror, perfdhcp's own ceiling, is always
+# of its own, synchronous commit on (bench/lib/pg.sh), and joind-defaults: joind with its own defaults for
+# naming by IP address (a PTR lookup per new address, against dnsmasq on 127.0.0.1 of the server
+# namespace: names for the even addresses, NXDOMAIN for the odd, bench/lib/resolver.sh) and pinging
+# (500 ms, against addresses that never answer); its rate section adds a check of the names given
+# (names_check). No DNS query leaves the server namespace. The mirror, perfdhcp's own ceiling, is always
 # measured with the rate section. Sections: rate latency cpu scale ping (default: all but
 # scale and ping in quick mode, all in full mode).
 # Needs root (network namespaces). Results: bench/out/DATE/results.txt and table.md; the table is printed.
@@ -22,7 +26,7 @@ while [ $# -gt 0 ]; do
     quick|full) MODE=$1 ;;
     --servers) SERVERS=${2//,/ }; shift ;;
     --sections) SECTIONS=${2//,/ }; shift ;;
-    *) echo "usage: bench/run.sh [quick|full] [--servers joind,kea,kea-pg,dhcpd,dnsmasq] [--sections rate,latency,cpu,scale,ping]" >&2; exit 2 ;;
+    *) echo "usage: bench/run.sh [quick|full] [--servers joind,joind-defaults,kea,kea-pg,dhcpd,dnsmasq] [--sections rate,latency,cpu,scale,ping]" >&2; exit 2 ;;
   esac
   shift
 done
@@ -44,6 +48,9 @@ if has kea-pg "$SERVERS"; then
   missing=$(pg_missing)
   [ -z "$missing" ] || { echo "bench: kea-pg needs $missing" >&2; exit 1; }
 fi
+if has joind-defaults "$SERVERS"; then
+  command -v dig >/dev/null || { echo "bench: joind-defaults needs dig (bind9-dnsutils)" >&2; exit 1; }
+fi
 
 BENCH_P=bn
 BENCH_OUT=$ROOT/bench/out/$(date -u +%Y%m%d-%H%M%S)
@@ -56,11 +63,14 @@ mkdir -p "$BENCH_OUT/snap" && cp -r "$BENCH_DIST" "$BENCH_OUT/snap/dist" && cp "
 export BED_LIFETIME=600   # no server or capture outlives ten minutes, whatever happens to this script
 bed_trap "$BENCH_P"
 bed_before_down() { pg_stop; }   # a PostgreSQL still running (kea-pg): fast shutdown by its PID
-bed_after_down() { rm -rf "$BENCH_OUT/work"; }
+# The server namespace's /etc/netns folder goes with the namespace (bed_down); once more here, in case
+# the namespace was already gone.
+bed_after_down() { rm -rf "$BENCH_OUT/work" "/etc/netns/$(bed_ns "$BENCH_P" srv)"; }
 bench_bed_up "$BENCH_P" || { echo "bench: bed failed" >&2; exit 1; }
-# The server namespace's own resolver files: joind's naming looks addresses up, and nothing may leave.
+# The server namespace's own resolver files: joind's naming looks addresses up, and nothing may leave
+# (joind-defaults: dnsmasq answers there, bench/lib/resolver.sh; the others ask nothing).
 mkdir -p "/etc/netns/$(bed_ns "$BENCH_P" srv)"
-printf 'nameserver 127.0.0.1\n' > "/etc/netns/$(bed_ns "$BENCH_P" srv)/resolv.conf"
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' > "/etc/netns/$(bed_ns "$BENCH_P" srv)/resolv.conf"
 printf '127.0.0.1 localhost\n' > "/etc/netns/$(bed_ns "$BENCH_P" srv)/hosts"
 gcc -O2 -o "$BENCH_OUT/responder" "$BENCH_DIR/responder.c" || exit 1
 
@@ -84,11 +94,12 @@ if has rate "$SECTIONS"; then
   sweep mirror 8000; record mirror.rate "$SWEEP_RATE"
   for s in $SERVERS; do
     case $s in dhcpd|dnsmasq) start=400 ;; kea-pg) start=1000 ;; *) start=2000 ;; esac
-    sweep "$s" "$start"; record "$s.rate" "$SWEEP_RATE"
+    [ "$s" = joind-defaults ] && server_net "$s" names_check
+    server_net "$s" sweep "$s" "$start"; record "$s.rate" "$SWEEP_RATE"
   done
 fi
-if has latency "$SECTIONS"; then for s in $SERVERS; do latency "$s" 1000; done; fi
-if has cpu "$SECTIONS"; then for s in $SERVERS; do for (( i = 0; i < ${BENCH_CPU_REPS:-1}; i++ )); do cpu_per_exchange "$s" 3000; done; done; fi
+if has latency "$SECTIONS"; then for s in $SERVERS; do server_net "$s" latency "$s" 1000; done; fi
+if has cpu "$SECTIONS"; then for s in $SERVERS; do for (( i = 0; i < ${BENCH_CPU_REPS:-1}; i++ )); do server_net "$s" cpu_per_exchange "$s" 3000; done; done; fi
 if has scale "$SECTIONS"; then scale_runs; fi
 if has ping "$SECTIONS"; then ping_run; fi
 echo "load_after $(cut -d' ' -f1-3 /proc/loadavg)" >> "$BENCH_OUT/results.txt"

@@ -10,6 +10,13 @@
 # socket in WORKDIR, fsync and synchronous commit on): like joind and dhcpd, it keeps a lease through a
 # power cut. Its CPU figures (server_cpu_*) are kea-dhcp4's plus its PostgreSQL processes' (the backend
 # that runs Kea's statements, the WAL writer, the checkpointer); its RSS figures are kea-dhcp4's alone.
+#
+# joind-defaults is joind with its own defaults for naming and pinging (issue 18, item 5): its server.pcy
+# leaves out `assign_name_by_ipaddr off` and `ping_timeout`, so each new address is looked up (PTR) in the
+# bed's resolver (bench/lib/resolver.sh: dnsmasq on 127.0.0.1:53 of the server namespace, names for the
+# even addresses, NXDOMAIN for the odd ones), and each candidate is pinged for 500 ms before it is
+# offered. Run it through server_net (run.sh does): its clients sit behind the relay address 10.81.0.2
+# as in ping_run (bench/lib/scale.sh), so that the echo requests die at the relay's MAC inside the bed.
 
 : "${SRV_NET:=10.80.0.0}" "${SRV_MASK:=255.255.0.0}" "${SRV_PREFIXLEN:=16}"
 : "${SRV_FIRST:=10.80.0.10}" "${SRV_LAST:=10.80.255.250}"
@@ -17,6 +24,8 @@
 : "${BENCH_PING_TIMEOUT:=0}"
 # shellcheck source=pg.sh
 . "$(dirname "${BASH_SOURCE[0]}")/pg.sh"
+# shellcheck source=resolver.sh
+. "$(dirname "${BASH_SOURCE[0]}")/resolver.sh"
 
 _srv_spawn() { # NAME WORKDIR CMD...
   local name=$1 work=$2
@@ -28,22 +37,49 @@ _srv_spawn() { # NAME WORKDIR CMD...
 }
 
 server_start_joind() {
-  local w=$1
+  _joind_start joind "$1" "ping_timeout                $BENCH_PING_TIMEOUT
+# The peers give clients no names; joind's default naming by IP address (a reverse lookup per new
+# address) is measured on its own (BENCH_EXTRA_PCY=assign_name_by_ipaddr, and the joind-defaults row).
+assign_name_by_ipaddr       off"
+}
+
+# joind-defaults: joind's defaults for naming (by IP address) and pinging (500 ms), its resolver first.
+server_start_joind-defaults() {
+  resolver_start "$1" || return 1
+  _joind_start joind-defaults "$1" "# ping_timeout and assign_name_by_ipaddr left at their defaults (500 ms, on)" ||
+    { resolver_stop; return 1; }
+}
+
+# _joind_start NAME WORKDIR PCY_LINES — joind with the bench's configuration plus PCY_LINES.
+# BENCH_JOIND_ARGS: more options for joind (names_check: -l 2).
+_joind_start() {
+  local name=$1 w=$2
   mkdir -p "$w/etc" "$w/spool"
   printf '%s %s %s-%s\n' "$SRV_NET" "$BENCH_SRV_ADDR" "$SRV_FIRST" "$SRV_LAST" > "$w/etc/nets"
   printf '%s %s\n' "$SRV_NET" "$SRV_MASK" > "$w/etc/netmasks"
   cat > "$w/etc/server.pcy" <<PCY
 default_ttl                 3600
-ping_timeout                $BENCH_PING_TIMEOUT
 reply_to_relay_on_local_net
-# The peers give clients no names; joind's default naming by IP address (a reverse lookup per new
-# address) is measured on its own (BENCH_EXTRA_PCY=assign_name_by_ipaddr).
-assign_name_by_ipaddr       off
+$3
 ${BENCH_EXTRA_PCY:-}
 PCY
   printf 'bench:nw=%s:sm=%s:lt=3600:\n' "$SRV_NET" "$SRV_MASK" > "$w/etc/dhcpcap"
-  _srv_spawn joind "$w" node ${JOIND_NODE_ARGS:-} "$BENCH_DIST/src/cli/main.js" -f \
-    --config-dir "$w/etc" --spool-dir "$w/spool"
+  _srv_spawn "$name" "$w" node ${JOIND_NODE_ARGS:-} "$BENCH_DIST/src/cli/main.js" -f \
+    --config-dir "$w/etc" --spool-dir "$w/spool" ${BENCH_JOIND_ARGS:-}
+}
+
+# server_net NAME CMD... — run CMD (sweep, latency, …) on NAME's network: for joind-defaults the clients
+# behind the relay address 10.81.0.2 and a pool of 10.81.0.0/16 (routed through 10.80.0.2, as ping_run
+# does); for every other server the bench's own (BENCH_GEN_ADDR and SRV_* as they are).
+server_net() {
+  local _sn_rc
+  [ "$1" = joind-defaults ] || { shift; "$@"; return; }
+  shift
+  local _sn_gen=$BENCH_GEN_ADDR _sn_net=$SRV_NET _sn_first=$SRV_FIRST _sn_last=$SRV_LAST
+  BENCH_GEN_ADDR=$BENCH_RELAY_ADDR SRV_NET=10.81.0.0 SRV_FIRST=10.81.0.10 SRV_LAST=10.81.255.250
+  "$@"; _sn_rc=$?
+  BENCH_GEN_ADDR=$_sn_gen SRV_NET=$_sn_net SRV_FIRST=$_sn_first SRV_LAST=$_sn_last
+  return $_sn_rc
 }
 
 server_start_kea() {
@@ -110,11 +146,12 @@ server_start_mirror() {
 
 # server_stop — by PID and start time, not through bed_stop: after thousands of runs PIDs wrap, and
 # bed_stop would also act on an older record of the bed with the same PID (and wait on it).
-# For kea-pg, Kea first, then (the leases in lease4 counted, to BENCH_OUT/logs/kea-pg-leases.txt and
+# joind-defaults: joind, then its resolver (bench/lib/resolver.sh). For kea-pg, Kea first, then (the leases in lease4 counted, to BENCH_OUT/logs/kea-pg-leases.txt and
 # stderr) its PostgreSQL, by PID (bench/lib/pg.sh).
 server_stop() {
   bed_stop_pid "$SRV_WRAP" "$SRV_WRAP_START"
   if bed_proc_alive "$SRV_PID" "$SRV_PID_START"; then bed_stop_pid "$SRV_PID" "$SRV_PID_START"; fi
+  resolver_stop   # joind-defaults' resolver, if one runs
   if [ -n "$PG_PID" ]; then
     local rows
     rows=$(pg_lease4_rows 2>&1) || rows="? ($rows)"
