@@ -13,7 +13,8 @@ export function backupFiles(dbFile: string): string[] {
   return [`${dbFile}${BACKUP_SUFFIX}`, `${dbFile}${BACKUP_SUFFIX}.1`];
 }
 
-function fsyncPath(file: string): void {
+/** fsync of a file or directory by its path (a new file's directory entry must reach the disk too). */
+export function fsyncPath(file: string): void {
   const fd = fs.openSync(file, 'r');
   try {
     fs.fsyncSync(fd);

@@ -1,8 +1,8 @@
 // The lease journal (issue 17, writes per lease): an append-only file of the store's write statements,
-// batch by batch, meant to become the record that is fsynced before an ACK leaves, as dhcpd's lease
-// file is: one page of the file per fsync, where a fsynced SQLite commit writes the row and each of its
-// index pages (bench/RESULTS.md, "Appliance"). SQLite would then be committed durably far less often,
-// and a start replays the batches SQLite does not have yet.
+// batch by batch: the record that is fsynced before an ACK leaves, as dhcpd's lease file is: one page of
+// the file per fsync, where a fsynced SQLite commit writes the row and each of its index pages
+// (bench/RESULTS.md, "Appliance"). SQLite is committed far less often, and a start replays the batches
+// SQLite does not have yet.
 //
 // The Store (store.ts, journal mode) records every write statement it runs into a BatchEncoder, appends
 // the batch here at the end of the turn and fdatasyncs this file, not SQLite's WAL, before the replies.
@@ -25,6 +25,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
+import { fsyncPath } from './backup';
 
 export const JOURNAL_HEADER = Buffer.from('joind journal 1\n');
 
@@ -73,12 +74,6 @@ class Writer {
     this.room(1);
     this.buf.writeUInt8(v, this.at);
     this.at += 1;
-  }
-
-  u32(v: number): void {
-    this.room(4);
-    this.buf.writeUInt32BE(v >>> 0, this.at);
-    this.at += 4;
   }
 
   bytes(b: Buffer): void {
@@ -287,15 +282,6 @@ export function decodeJournal(data: Buffer): JournalContents {
   return { batches, validBytes };
 }
 
-function syncDirectoryOf(file: string): void {
-  const dirFd = fs.openSync(path.dirname(file), 'r');
-  try {
-    fs.fsyncSync(dirFd);
-  } finally {
-    fs.closeSync(dirFd);
-  }
-}
-
 /**
  * The journal file: opened for appending after whatever valid batches it holds (a torn tail is cut
  * off first), appended to one batch at a time, emptied when everything in it is durable elsewhere.
@@ -320,7 +306,7 @@ export class JournalFile {
     const data = existed ? fs.readFileSync(file) : Buffer.alloc(0);
     const contents = decodeJournal(data);
     const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o640);
-    if (!existed) syncDirectoryOf(file); // a new file's directory entry must be on disk too
+    if (!existed) fsyncPath(path.dirname(file)); // a new file's directory entry must be on disk too
     let size = contents.validBytes;
     if (size === 0) {
       fs.ftruncateSync(fd, 0);

@@ -39,7 +39,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { backupDatabase } from './backup';
+import { backupDatabase, fsyncPath } from './backup';
 import { Checkpointer, FALLBACK_AUTOCHECKPOINT_PAGES, SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES } from './checkpointer';
 import { openDatabase, OpenOptions, StoreError } from './db';
 import { LeaseRepository } from './leases';
@@ -167,6 +167,7 @@ export class Store {
   private publishWaiting: DurableCallback[] = [];
   /** Journal mode: the journal holds the DEFINE frame (written before its first batch). */
   private defined = false;
+  private defines: Buffer | null = null;
   /** Journal mode: the transaction SQLite lost by itself could not be rebuilt from the journal yet. */
   private needsRecovery = false;
   private readonly readApplied: Database.Statement<[], { sequence: number }>;
@@ -523,11 +524,14 @@ export class Store {
     return true;
   }
 
-  /** The frame that names every write statement's id (see journal.ts). */
+  /** The frame that names every write statement's id (see journal.ts); the statements are fixed at open. */
   private defineFrame(): Buffer {
-    const encoder = new BatchEncoder();
-    this.writes.sql.forEach((sql, id) => encoder.add(DEFINE, [id, sql]));
-    return encoder.frame(0);
+    if (this.defines === null) {
+      const encoder = new BatchEncoder();
+      this.writes.sql.forEach((sql, id) => encoder.add(DEFINE, [id, sql]));
+      this.defines = encoder.frame(0);
+    }
+    return this.defines;
   }
 
   private armPublishTimer(): void {
@@ -734,12 +738,7 @@ export class Store {
       const walPath = `${this.file}-wal`;
       this.walFd = fs.openSync(walPath, 'r');
       // A new WAL's directory entry must be on disk too (SQLite syncs the directory of a new WAL).
-      const dirFd = fs.openSync(path.dirname(walPath), 'r');
-      try {
-        fs.fsyncSync(dirFd);
-      } finally {
-        fs.closeSync(dirFd);
-      }
+      fsyncPath(path.dirname(walPath));
     }
     return this.walFd;
   }

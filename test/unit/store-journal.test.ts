@@ -186,14 +186,17 @@ test('journal mode: a second process cannot take the journal of a server that ha
   const store = Store.open({ spoolDir: dir, durable: true, journal: true });
   store.write(() => store.leases.put(lease('10.1.0.50', 1)));
   await durable(store);
-  // SQLite's write lock is held by the server's open transaction: the other open waits, then fails busy,
-  // and the journal is left as it was.
+  // SQLite's write lock is held by the server's open transaction: another open of the store (as an admin
+  // command's, which would replay the journal) waits for it, then fails busy, and the journal is left as
+  // it was.
   const before = fs.readFileSync(path.join(dir, JOURNAL_FILE_NAME));
   const other = new Database(path.join(dir, DB_FILE_NAME));
   other.pragma('busy_timeout = 0');
   assert.throws(() => other.exec('BEGIN IMMEDIATE'), /locked|busy/i);
   other.close();
+  assert.throws(() => Store.open({ spoolDir: dir, durable: true }), /locked|busy/i);
   assert.deepEqual(fs.readFileSync(path.join(dir, JOURNAL_FILE_NAME)), before);
+  assert.equal(store.leases.get(ip('10.1.0.50'))?.state, LeaseState.ACTIVE, 'the server goes on');
   store.close();
 });
 
